@@ -1,0 +1,5 @@
+// tsc copies only .ts output; the functions' assets (the sample image) must sit
+// beside the compiled functions so that they resolve the same way in dist/.
+import { cpSync, mkdirSync } from 'node:fs';
+mkdirSync('dist/functions', { recursive: true });
+cpSync('functions/assets', 'dist/functions/assets', { recursive: true });

@@ -1,0 +1,235 @@
+import { connect, type Socket } from 'node:net';
+import type { Logger } from '../log.js';
+import { now } from '../trace/clock.js';
+import { BatchWriter } from './batch-writer.js';
+import { decodeMessage, encodeMessage } from './codec.js';
+import { FrameDecoder } from './framing.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from './protocol.js';
+
+/** The outcome of one call at the link level. A reply that carries a function
+ *  error is still `ok`: the link worked. */
+export type CallResult =
+  | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string }
+  | { ok: false; code: 'worker_unavailable' | 'gateway_timeout'; message: string; t2: bigint | null; worker: string | null };
+
+interface Pending {
+  resolve: (r: CallResult) => void;
+  t2: bigint | null;
+  deadline: number;
+}
+
+export interface RpcClientOptions {
+  /** host:port of each worker. */
+  workers: string[];
+  logger: Logger;
+  /** The gateway's own limit for one call, reply included. */
+  timeoutMs: number;
+  secret?: string;
+  connectionsPerWorker?: number;
+  maxFrameBytes?: number;
+}
+
+/** Keeps one persistent, self-healing connection to one worker. Many calls are
+ *  in flight on it at once, matched by call id. */
+class WorkerConnection {
+  private socket: Socket | null = null;
+  private ready = false;
+  private closed = false;
+  private nextCid = 1;
+  private pending = new Map<number, Pending>();
+  private writer: BatchWriter<Pending> | null = null;
+  private backoffMs = 50;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly address: string,
+    private readonly options: RpcClientOptions,
+  ) {
+    this.open();
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready ? Promise.resolve() : new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  call(rid: string, fn: string, args: Record<string, unknown>): Promise<CallResult> {
+    const cid = this.nextCid;
+    this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
+    return new Promise<CallResult>((resolve) => {
+      const entry: Pending = { resolve, t2: null, deadline: performance.now() + this.options.timeoutMs };
+      this.pending.set(cid, entry);
+      this.writer!.enqueue(encodeMessage({ t: 'call', cid, rid, fn, args }), entry);
+    });
+  }
+
+  /** Fails calls past their deadline; their late replies are then dropped. */
+  expire(nowMs: number): void {
+    for (const [cid, entry] of this.pending) {
+      if (entry.deadline <= nowMs) {
+        this.pending.delete(cid);
+        entry.resolve({
+          ok: false,
+          code: 'gateway_timeout',
+          message: `no reply from worker ${this.address} within ${this.options.timeoutMs} ms`,
+          t2: entry.t2,
+          worker: this.address,
+        });
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.socket?.destroy();
+    this.failAll('the gateway is shutting down');
+  }
+
+  private open(): void {
+    const { host, port } = splitAddress(this.address);
+    const socket = connect({ host, port, noDelay: true });
+    this.socket = socket;
+    const decoder = new FrameDecoder(this.options.maxFrameBytes ?? MAX_FRAME_BYTES);
+    this.writer = new BatchWriter<Pending>(socket, (_frame, entry, stamp) => {
+      entry.t2 = stamp;
+    });
+    socket.once('connect', () => {
+      socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret }));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      let bodies: Buffer[];
+      try {
+        bodies = decoder.push(chunk);
+      } catch (err) {
+        this.options.logger.error({ worker: this.address, err }, 'bad frame from worker; reconnecting');
+        socket.destroy();
+        return;
+      }
+      for (const body of bodies) {
+        const t4 = now();
+        let message;
+        try {
+          message = decodeMessage(body);
+        } catch (err) {
+          this.options.logger.error({ worker: this.address, err }, 'bad message from worker; reconnecting');
+          socket.destroy();
+          return;
+        }
+        if (message.t === 'reply') {
+          const entry = this.pending.get(message.cid);
+          if (!entry) continue; // the gateway's time limit already answered this call
+          this.pending.delete(message.cid);
+          entry.resolve({ ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
+        } else if (message.t === 'welcome') {
+          this.ready = true;
+          this.backoffMs = 50;
+          this.options.logger.info({ worker: this.address }, 'connected to worker');
+          for (const w of this.readyWaiters.splice(0)) w();
+        } else if (message.t === 'error') {
+          this.options.logger.error({ worker: this.address, code: message.code }, `worker refused: ${message.message}`);
+        }
+      }
+    });
+    socket.on('error', (err) => {
+      this.options.logger.debug({ worker: this.address, err }, 'worker connection error');
+    });
+    socket.once('close', () => {
+      const wasReady = this.ready;
+      this.ready = false;
+      this.socket = null;
+      if (wasReady) this.options.logger.warn({ worker: this.address }, 'lost the worker; reconnecting');
+      this.failAll(`the connection to worker ${this.address} closed`);
+      if (!this.closed) this.scheduleReconnect();
+    });
+  }
+
+  private failAll(message: string): void {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of entries) {
+      entry.resolve({ ok: false, code: 'worker_unavailable', message, t2: entry.t2, worker: this.address });
+    }
+  }
+
+  private scheduleReconnect(): void {
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.closed) this.open();
+    }, this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, 2000);
+  }
+}
+
+/** Calls functions on one or several workers over persistent connections. */
+export class RpcClient {
+  private readonly connections: WorkerConnection[] = [];
+  private turn = 0;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: RpcClientOptions) {
+    if (options.workers.length === 0) throw new Error('at least one worker address is needed');
+    const perWorker = options.connectionsPerWorker ?? 1;
+    for (const address of options.workers) {
+      splitAddress(address); // validate early
+      for (let i = 0; i < perWorker; i++) this.connections.push(new WorkerConnection(address, options));
+    }
+    const sweepMs = Math.max(5, Math.min(100, options.timeoutMs / 4));
+    this.sweeper = setInterval(() => {
+      const t = performance.now();
+      for (const c of this.connections) c.expire(t);
+    }, sweepMs);
+    this.sweeper.unref();
+  }
+
+  /** Resolves once at least one worker is connected. */
+  whenAnyReady(): Promise<void> {
+    return Promise.race(this.connections.map((c) => c.whenReady()));
+  }
+
+  get readyCount(): number {
+    return this.connections.filter((c) => c.isReady).length;
+  }
+
+  /** Never rejects: link failures come back as `{ ok: false }` at once. */
+  call(rid: string, fn: string, args: Record<string, unknown>): Promise<CallResult> {
+    const n = this.connections.length;
+    for (let i = 0; i < n; i++) {
+      const c = this.connections[(this.turn + i) % n]!;
+      if (c.isReady) {
+        this.turn = (this.turn + i + 1) % n;
+        return c.call(rid, fn, args);
+      }
+    }
+    return Promise.resolve({
+      ok: false,
+      code: 'worker_unavailable',
+      message: `no worker connected (${this.options.workers.join(', ')})`,
+      t2: null,
+      worker: null,
+    });
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const c of this.connections) c.close();
+  }
+}
+
+export function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new Error(`worker address must be HOST:PORT, got ${JSON.stringify(address)}`);
+  }
+  return { host, port };
+}

@@ -1,0 +1,70 @@
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './protocol.js';
+
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+/**
+ * Splits a byte stream into frame bodies. Chunks are kept as they arrive and
+ * joined only when a frame spans several of them, so the common case (whole
+ * frames inside one chunk) copies nothing. A declared length above the limit
+ * is rejected from the header alone: nothing of that size is ever allocated.
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /** Feeds a chunk; returns the complete bodies it finished. Throws FrameError. */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const bodies: Buffer[] = [];
+    for (;;) {
+      if (this.buffered < FRAME_HEADER_BYTES) break;
+      const head = this.peekHeader();
+      if (head > this.maxFrameBytes) {
+        throw new FrameError(`frame of ${head} bytes exceeds the limit of ${this.maxFrameBytes}`);
+      }
+      if (this.buffered < FRAME_HEADER_BYTES + head) break;
+      this.consume(FRAME_HEADER_BYTES);
+      bodies.push(this.consume(head));
+    }
+    return bodies;
+  }
+
+  /** Bytes held that do not yet make a whole frame. */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  private peekHeader(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= FRAME_HEADER_BYTES) return first.readUInt32BE(0);
+    return this.flatten().readUInt32BE(0);
+  }
+
+  private flatten(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0]!;
+  }
+
+  private consume(n: number): Buffer {
+    let first = this.chunks[0]!;
+    if (first.length < n) first = this.flatten();
+    const out = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
+    return out;
+  }
+}
+
+/** Prefixes a body with its length. */
+export function frame(body: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
+  out.writeUInt32BE(body.length, 0);
+  out.set(body, FRAME_HEADER_BYTES);
+  return out;
+}

@@ -1,0 +1,72 @@
+/**
+ * The RPC wire protocol between gateway and worker. README.md ("The RPC
+ * protocol") is the normative description; keep the two in step.
+ *
+ * Frame: a 4-byte unsigned big-endian body length, then a msgpack body.
+ * Bodies are msgpack maps with a `t` (type) key.
+ */
+export const PROTOCOL_VERSION = 1;
+/** Largest body a peer accepts: POST /image bodies plus headroom. */
+export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+export const FRAME_HEADER_BYTES = 4;
+
+/** Client → worker, first frame on every connection. */
+export interface HelloMessage {
+  t: 'hello';
+  v: number;
+  /** Shared secret, when the worker requires one. */
+  secret?: string;
+}
+
+/** Worker → client, answer to hello. */
+export interface WelcomeMessage {
+  t: 'welcome';
+  v: number;
+}
+
+export interface CallMessage {
+  t: 'call';
+  /** Call id, unique among the calls in flight on this connection. */
+  cid: number;
+  /** Request id, the one on every record of this request. */
+  rid: string;
+  fn: string;
+  args: Record<string, unknown>;
+}
+
+export interface ReplyMessage {
+  t: 'reply';
+  cid: number;
+  /** Present on success: any msgpack value; binary results are msgpack bin. */
+  result?: unknown;
+  /** Content type of a binary result. */
+  ctype?: string;
+  /** Present on failure. */
+  err?: { code: string; message: string };
+  t3_recv: bigint;
+  t3_start: bigint;
+  t3_end: bigint;
+  /** Always the last key and always a msgpack uint64, so it can be written
+   *  into the encoded frame at the moment the frame goes to the socket. */
+  t3_send: bigint;
+}
+
+/** Either side, before it closes a connection for a protocol error. */
+export interface ErrorMessage {
+  t: 'error';
+  code: string;
+  message: string;
+}
+
+export type Message = HelloMessage | WelcomeMessage | CallMessage | ReplyMessage | ErrorMessage;
+
+/** Error codes a reply can carry (`err.code`). */
+export const ReplyErrorCode = {
+  unknownFunction: 'unknown_function',
+  badInput: 'bad_input',
+  functionError: 'function_error',
+  functionTimeout: 'function_timeout',
+  functionCrashed: 'function_crashed',
+  outOfMemory: 'out_of_memory',
+} as const;
+export type ReplyErrorCode = (typeof ReplyErrorCode)[keyof typeof ReplyErrorCode];

@@ -1,0 +1,62 @@
+/**
+ * The record schema: the public contract between the roles and the analysis.
+ * One NDJSON line per request per role. Stamps are decimal strings of
+ * monotonic nanoseconds (exact beyond 2^53); `null` where a stamp was not taken.
+ * Documented in README.md ("Records"); change both together.
+ */
+import { hostname } from 'node:os';
+import { stampText } from './clock.js';
+
+export const HOST = hostname();
+const hostJson = JSON.stringify(HOST);
+
+export interface WorkerStamps {
+  t3_recv: bigint;
+  t3_start: bigint;
+  t3_end: bigint;
+  t3_send: bigint;
+}
+
+export interface GatewayRecord {
+  id: string;
+  framework: string;
+  fn: string | null;
+  status: number;
+  error: string | null;
+  t1: bigint;
+  t2: bigint | null;
+  t4: bigint | null;
+  t5: bigint;
+  worker: WorkerStamps | null;
+  /** host:port of the worker that ran the call. */
+  workerAddress: string | null;
+}
+
+export function formatGatewayRecord(r: GatewayRecord): string {
+  const w = r.worker;
+  return (
+    `{"role":"gateway","host":${hostJson},"id":${JSON.stringify(r.id)},"framework":"${r.framework}"` +
+    `,"fn":${r.fn === null ? 'null' : `"${r.fn}"`},"status":${r.status}` +
+    `,"error":${r.error === null ? 'null' : `"${r.error}"`}` +
+    `,"t1":${stampText(r.t1)},"t2":${stampText(r.t2)}` +
+    `,"t3_recv":${stampText(w?.t3_recv)},"t3_start":${stampText(w?.t3_start)}` +
+    `,"t3_end":${stampText(w?.t3_end)},"t3_send":${stampText(w?.t3_send)}` +
+    `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
+    `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)}}\n`
+  );
+}
+
+export interface WorkerRecord extends WorkerStamps {
+  id: string;
+  fn: string;
+  error: string | null;
+}
+
+export function formatWorkerRecord(r: WorkerRecord): string {
+  return (
+    `{"role":"worker","host":${hostJson},"id":${JSON.stringify(r.id)},"fn":${JSON.stringify(r.fn)}` +
+    `,"error":${r.error === null ? 'null' : `"${r.error}"`}` +
+    `,"t3_recv":${stampText(r.t3_recv)},"t3_start":${stampText(r.t3_start)}` +
+    `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}}\n`
+  );
+}
