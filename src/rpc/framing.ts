@@ -18,6 +18,7 @@ export class FrameDecoder {
 
   /** Feeds a chunk; returns the complete bodies it finished. Throws FrameError. */
   push(chunk: Buffer): Buffer[] {
+    if (chunk.length === 0) return [];
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const bodies: Buffer[] = [];
@@ -51,6 +52,7 @@ export class FrameDecoder {
   }
 
   private consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     let first = this.chunks[0]!;
     if (first.length < n) first = this.flatten();
     const out = first.subarray(0, n);

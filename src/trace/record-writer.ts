@@ -1,4 +1,4 @@
-import { SonicBoom } from 'sonic-boom';
+import { pino } from 'pino';
 
 /**
  * Appends already formatted NDJSON lines to a file. The hot path only
@@ -19,7 +19,8 @@ const noop: RecordSink = {
 
 export function openRecordSink(file: string | undefined): RecordSink {
   if (!file) return noop;
-  const boom = new SonicBoom({ dest: file, append: true, mkdir: true, minLength: 64 * 1024, sync: false });
+  // pino.destination is a SonicBoom: pino's own asynchronous, buffered writer.
+  const boom = pino.destination({ dest: file, append: true, mkdir: true, minLength: 64 * 1024, maxWrite: 1024 * 1024, sync: false });
   let closed = false;
   return {
     write(line: string) {

@@ -1,0 +1,16 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { FaasFunction } from '../src/worker/contract.js';
+import { InputError } from '../src/worker/contract.js';
+
+/** Waits `ms` milliseconds: a function that occupies no CPU while it runs. */
+const sleep: FaasFunction = {
+  async run(args, { signal }) {
+    const ms = args.ms ?? 1000;
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 60_000) {
+      throw new InputError('ms must be an integer from 0 to 60000');
+    }
+    await delay(ms, undefined, { signal });
+    return { slept_ms: ms };
+  },
+};
+export default sleep;

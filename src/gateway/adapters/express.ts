@@ -1,0 +1,38 @@
+import { createServer } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Answer, GatewayCore } from '../core.js';
+import { ENDPOINT_LIST } from '../endpoints.js';
+import { traceOf } from '../trace.js';
+import type { CreateServer } from './adapter.js';
+
+/** express with its router, req.query and express.raw for bodies. */
+export const createExpressServer: CreateServer = (core: GatewayCore) => {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  const raw = express.raw({ type: () => true, limit: core.maxBodyBytes });
+
+  for (const endpoint of ENDPOINT_LIST) {
+    const route = app.route(endpoint.path);
+    const handle = (req: Request, res: Response, next: NextFunction) => {
+      const query = req.query as Record<string, string | string[] | undefined>;
+      const body = req.method === 'POST' ? (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)) : undefined;
+      core.invoke(endpoint.name, traceOf(req), (k) => query[k], body).then((a) => send(res, a), next);
+    };
+    for (const method of endpoint.methods) {
+      if (method === 'GET') route.get(handle);
+      else route.post(raw, handle);
+    }
+    route.all((req, res) => send(res, core.methodNotAllowed(traceOf(req), req.method, endpoint.name)));
+  }
+  app.use((req, res) => send(res, core.notFound(traceOf(req), req.method, req.path)));
+  app.use((err: { status?: number; message: string }, req: Request, res: Response, _next: NextFunction) => {
+    const trace = traceOf(req);
+    send(res, err.status === 413 ? core.tooLarge(trace) : core.fail(trace, 'internal_error', err.message));
+  });
+  return createServer(app);
+};
+
+function send(res: Response, a: Answer): void {
+  res.status(a.status).set('content-type', a.contentType).set('x-request-id', a.requestId).send(a.body);
+}

@@ -1,0 +1,44 @@
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Answer, GatewayCore } from '../core.js';
+import { ENDPOINT_LIST } from '../endpoints.js';
+import { traceOf } from '../trace.js';
+import type { CreateServer } from './adapter.js';
+
+const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
+
+/** fastify with its own router, querystring parser, body limit and reply. */
+export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
+  const app = Fastify({ logger: false, bodyLimit: core.maxBodyBytes });
+  // Bodies are images: keep them as raw bytes, whatever the content type says.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  for (const endpoint of ENDPOINT_LIST) {
+    app.route({
+      method: endpoint.methods.slice(),
+      url: endpoint.path,
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const query = request.query as Record<string, string | string[] | undefined>;
+        const body = request.method === 'POST' ? ((request.body as Buffer | undefined) ?? Buffer.alloc(0)) : undefined;
+        return send(reply, await core.invoke(endpoint.name, traceOf(request.raw), (k) => query[k], body));
+      },
+    });
+    const others = ALL_METHODS.filter((m) => !(endpoint.methods as readonly string[]).includes(m) && !(m === 'HEAD' && endpoint.methods.includes('GET')));
+    app.route({
+      method: others,
+      url: endpoint.path,
+      handler: async (request, reply) => send(reply, core.methodNotAllowed(traceOf(request.raw), request.method, endpoint.name)),
+    });
+  }
+  app.setNotFoundHandler(async (request, reply) => send(reply, core.notFound(traceOf(request.raw), request.method, request.url.split('?')[0]!)));
+  app.setErrorHandler(async (error: { statusCode?: number; message: string }, request, reply) => {
+    const trace = traceOf(request.raw);
+    if (error.statusCode === 413) return send(reply, core.tooLarge(trace));
+    return send(reply, core.fail(trace, 'internal_error', error.message));
+  });
+  await app.ready();
+  return app.server;
+};
+
+function send(reply: FastifyReply, a: Answer): FastifyReply {
+  return reply.code(a.status).header('content-type', a.contentType).header('x-request-id', a.requestId).send(a.body);
+}

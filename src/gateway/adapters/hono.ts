@@ -1,0 +1,41 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Answer, GatewayCore } from '../core.js';
+import { ENDPOINT_LIST } from '../endpoints.js';
+import { traceOf } from '../trace.js';
+import type { CreateServer } from './adapter.js';
+
+type Env = { Bindings: HttpBindings };
+
+/** hono on @hono/node-server, with hono's router, c.req.queries and bodyLimit. */
+export const createHonoServer: CreateServer = (core: GatewayCore) => {
+  const app = new Hono<Env>();
+  const trace = (c: Context<Env>) => traceOf(c.env.incoming as IncomingMessage);
+  const limit = bodyLimit({ maxSize: core.maxBodyBytes, onError: (c) => send(c, core.tooLarge(trace(c as Context<Env>))) });
+
+  for (const endpoint of ENDPOINT_LIST) {
+    const handle = async (c: Context<Env>) => {
+      const param = (k: string) => {
+        const all = c.req.queries(k);
+        return all && all.length === 1 ? all[0] : all;
+      };
+      const body = c.req.method === 'POST' ? new Uint8Array(await c.req.arrayBuffer()) : undefined;
+      return send(c, await core.invoke(endpoint.name, trace(c), param, body));
+    };
+    if (endpoint.methods.includes('GET')) app.get(endpoint.path, handle);
+    if (endpoint.methods.includes('POST')) app.post(endpoint.path, limit, handle);
+    app.all(endpoint.path, (c) => send(c, core.methodNotAllowed(trace(c), c.req.method, endpoint.name)));
+  }
+  app.notFound((c) => send(c, core.notFound(trace(c), c.req.method, c.req.path)));
+  app.onError((err, c) => send(c, core.fail(trace(c), 'internal_error', err.message)));
+  return createAdaptorServer({ fetch: app.fetch }) as Server;
+};
+
+function send(c: Context, a: Answer): Response {
+  return c.body(typeof a.body === 'string' ? a.body : new Uint8Array(a.body), a.status as 200, {
+    'content-type': a.contentType,
+    'x-request-id': a.requestId,
+  });
+}

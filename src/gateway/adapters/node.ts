@@ -1,0 +1,62 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Answer, GatewayCore } from '../core.js';
+import { ENDPOINTS, type EndpointName } from '../endpoints.js';
+import { traceOf } from '../trace.js';
+import type { CreateServer } from './adapter.js';
+
+/** Plain node:http, the baseline: a switch on the path and URLSearchParams. */
+export const createNodeServer: CreateServer = (core) =>
+  createServer((req, res) => {
+    const trace = traceOf(req);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const name = path.slice(1) as EndpointName;
+    const endpoint = Object.hasOwn(ENDPOINTS, name) ? ENDPOINTS[name] : undefined;
+    if (!endpoint || path !== endpoint.path) return send(res, core.notFound(trace, req.method ?? '', path));
+    if (!(endpoint.methods as readonly string[]).includes(req.method ?? '')) {
+      return send(res, core.methodNotAllowed(trace, req.method ?? '', name));
+    }
+    const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    const param = (key: string) => {
+      const all = params.getAll(key);
+      return all.length > 1 ? all : all[0];
+    };
+    const answer =
+      req.method === 'POST'
+        ? readBody(req, core.maxBodyBytes).then((body) => (body ? core.invoke(name, trace, param, body) : core.tooLarge(trace)))
+        : core.invoke(name, trace, param);
+    answer.then(
+      (a) => send(res, a),
+      (err: Error) => send(res, core.fail(trace, 'internal_error', err.message)),
+    );
+  });
+
+/** Resolves null when the body passes the limit (the rest is discarded). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      req.resume();
+      return resolve(null);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        return resolve(null);
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, a: Answer): void {
+  res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId });
+  res.end(a.body);
+}

@@ -1,0 +1,85 @@
+import type { RpcClient } from '../rpc/client.js';
+import { ENDPOINTS, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
+import { errorBody, isErrorCode, type ErrorCode, ERRORS } from './errors.js';
+import type { RequestTrace } from './trace.js';
+
+/** What an adapter sends back, through its own framework's reply path. */
+export interface Answer {
+  status: number;
+  contentType: string;
+  body: string | Buffer;
+  /** Echoed as the x-request-id response header. */
+  requestId: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export interface GatewayCoreOptions {
+  rpc: RpcClient;
+  /** Largest POST /image body, in bytes. */
+  maxBodyBytes: number;
+}
+
+/**
+ * The framework-agnostic middle of the gateway: validates a request, calls the
+ * worker, and shapes the answer. Adapters parse and route with their own
+ * framework, then call `invoke`; they never reach past this interface.
+ */
+export class GatewayCore {
+  constructor(private readonly options: GatewayCoreOptions) {}
+
+  get maxBodyBytes(): number {
+    return this.options.maxBodyBytes;
+  }
+
+  async invoke(name: EndpointName, trace: RequestTrace, param: ParamReader, body?: Uint8Array): Promise<Answer> {
+    trace.fn = name;
+    let args: Record<string, unknown>;
+    try {
+      args = ENDPOINTS[name].args(param);
+    } catch (err) {
+      if (err instanceof ParameterError) return this.fail(trace, 'bad_parameter', err.message);
+      throw err;
+    }
+    if (body !== undefined) {
+      if (body.length === 0) return this.fail(trace, 'bad_parameter', 'the request body must be an image');
+      args.image = body;
+    }
+    const result = await this.options.rpc.call(trace.id, name, args);
+    trace.t2 = result.t2;
+    trace.workerAddress = result.worker;
+    if (!result.ok) return this.fail(trace, result.code, result.message);
+    const reply = result.reply;
+    trace.t4 = result.t4;
+    trace.worker = { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send };
+    if (reply.err) {
+      const code = isErrorCode(reply.err.code) ? reply.err.code : 'function_error';
+      return this.fail(trace, code, reply.err.message);
+    }
+    if (reply.result instanceof Uint8Array) {
+      const bytes = Buffer.from(reply.result.buffer, reply.result.byteOffset, reply.result.byteLength);
+      return { status: 200, contentType: reply.ctype ?? 'application/octet-stream', body: bytes, requestId: trace.id };
+    }
+    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(reply.result ?? null), requestId: trace.id };
+  }
+
+  /** An error answer, recorded on the trace. */
+  fail(trace: RequestTrace, code: ErrorCode, message: string): Answer {
+    trace.error = code;
+    return { status: ERRORS[code], contentType: JSON_TYPE, body: errorBody(code, message), requestId: trace.id };
+  }
+
+  notFound(trace: RequestTrace, method: string, path: string): Answer {
+    return this.fail(trace, 'not_found', `no route for ${method} ${path.slice(0, 200)}`);
+  }
+
+  methodNotAllowed(trace: RequestTrace, method: string, name: EndpointName): Answer {
+    trace.fn = name;
+    return this.fail(trace, 'method_not_allowed', `${method} is not allowed on /${name}; use ${ENDPOINTS[name].methods.join(' or ')}`);
+  }
+
+  tooLarge(trace: RequestTrace): Answer {
+    trace.fn = 'image';
+    return this.fail(trace, 'payload_too_large', `the request body exceeds ${this.options.maxBodyBytes} bytes`);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The endpoints every adapter serves, and how their parameters are read.
+ * Parameters are strict: a plain decimal integer in range, given at most once.
+ */
+export type EndpointName = 'empty' | 'sleep' | 'math' | 'image';
+
+/** How an adapter exposes one query parameter: its framework's own parse. */
+export type ParamReader = (name: string) => string | string[] | undefined;
+
+export interface Endpoint {
+  name: EndpointName;
+  path: `/${EndpointName}`;
+  methods: readonly ('GET' | 'POST')[];
+  /** Turns the query into function arguments; throws ParameterError. */
+  args(param: ParamReader): Record<string, unknown>;
+}
+
+export class ParameterError extends Error {
+  override name = 'ParameterError';
+}
+
+function integer(param: ParamReader, name: string, fallback: number, min: number, max: number): number {
+  const raw = param(name);
+  if (raw === undefined || raw === '') return fallback;
+  const range = `an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '2^53-1' : max}`;
+  if (Array.isArray(raw)) throw new ParameterError(`${name} is given more than once; it must be ${range}`);
+  // Digits only: no sign, exponent, decimals or hex, and short enough to be exact.
+  if (!/^\d{1,16}$/.test(raw)) throw new ParameterError(`${name} must be ${range}, got ${JSON.stringify(raw.slice(0, 40))}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ParameterError(`${name} must be ${range}, got ${raw}`);
+  return value;
+}
+
+export const ENDPOINTS: Record<EndpointName, Endpoint> = {
+  empty: { name: 'empty', path: '/empty', methods: ['GET'], args: () => ({}) },
+  sleep: {
+    name: 'sleep',
+    path: '/sleep',
+    methods: ['GET'],
+    args: (p) => ({ ms: integer(p, 'ms', 1000, 0, 60_000) }),
+  },
+  math: {
+    name: 'math',
+    path: '/math',
+    methods: ['GET'],
+    args: (p) => ({ n: integer(p, 'n', 100_000, 1, Number.MAX_SAFE_INTEGER) }),
+  },
+  image: {
+    name: 'image',
+    path: '/image',
+    methods: ['GET', 'POST'],
+    args: (p) => ({ width: integer(p, 'width', 320, 1, 4096) }),
+  },
+};
+
+export const ENDPOINT_LIST: readonly Endpoint[] = Object.values(ENDPOINTS);

@@ -1,0 +1,31 @@
+/**
+ * Every error the gateway answers, in one table: the five adapters answer
+ * identically because they all answer from here. Codes are part of the
+ * public contract (README.md, "Errors").
+ */
+export const ERRORS = {
+  bad_parameter: 400,
+  bad_input: 400,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  header_too_large: 431,
+  internal_error: 500,
+  worker_unavailable: 502,
+  function_error: 502,
+  function_crashed: 502,
+  out_of_memory: 502,
+  unknown_function: 502,
+  function_timeout: 504,
+  gateway_timeout: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
+}
+
+export function errorBody(code: ErrorCode, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}

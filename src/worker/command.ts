@@ -1,0 +1,58 @@
+import type { CommandModule } from 'yargs';
+import { closeOnSignal } from '../lifecycle.js';
+import { createLogger } from '../log.js';
+import { startWorker } from './worker.js';
+
+interface WorkerArgs {
+  host: string;
+  port: number;
+  log?: string;
+  functions?: string;
+  'timeout-ms': number;
+  'function-memory-mb': number;
+  secret?: string;
+}
+
+export const workerCommand: CommandModule<object, WorkerArgs> = {
+  command: 'worker',
+  aliases: ['rpc-worker'],
+  describe: 'Run the functions: a TCP RPC server that the gateways call',
+  builder: (y) =>
+    y
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
+      .option('port', { type: 'number', default: 7070, describe: 'TCP port to listen on (0: any free port)' })
+      .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file' })
+      .option('functions', { type: 'string', describe: 'Directory of function modules (default: the bundled functions)' })
+      .option('timeout-ms', { type: 'number', default: 30_000, describe: 'Time limit of one function call' })
+      .option('function-memory-mb', {
+        type: 'number',
+        default: 512,
+        describe: 'Heap limit of each pool thread (CPU-bound functions run there)',
+      })
+      .option('secret', {
+        type: 'string',
+        default: process.env.FAASBENCH_SECRET,
+        defaultDescription: '$FAASBENCH_SECRET',
+        describe: 'Shared secret a gateway must present',
+      })
+      .check((a) => {
+        if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error('--port must be 0..65535');
+        if (!(a['timeout-ms'] > 0)) throw new Error('--timeout-ms must be positive');
+        if (!(a['function-memory-mb'] >= 16)) throw new Error('--function-memory-mb must be at least 16');
+        return true;
+      }),
+  handler: async (a) => {
+    const logger = createLogger('worker');
+    const worker = await startWorker({
+      host: a.host,
+      port: a.port,
+      log: a.log,
+      functionsDir: a.functions,
+      timeoutMs: a['timeout-ms'],
+      poolMemoryMb: a['function-memory-mb'],
+      secret: a.secret,
+      logger,
+    });
+    closeOnSignal(() => worker.close(), logger);
+  },
+};

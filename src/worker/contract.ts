@@ -1,0 +1,35 @@
+/**
+ * The function contract. A function is one ES module in the functions
+ * directory; its file name (without extension) is the function's name and its
+ * default export is a `FaasFunction`. Documented in README.md ("Writing a
+ * function"); user modules may be plain JavaScript.
+ */
+export interface FunctionContext {
+  /** Aborted when the call's time limit passes; long waits should honour it. */
+  signal: AbortSignal;
+  /** The functions directory's `assets/` folder: the only files a function reads. */
+  assetsDir: string;
+}
+
+export interface FaasFunction {
+  /**
+   * Where the function runs. `inline` (default): on the worker's event loop;
+   * right for functions that wait (timers, I/O) or hand work to native threads.
+   * `pool`: in a worker thread of a pool sized to the cores; right for CPU-bound
+   * JavaScript, which would otherwise stall every other call.
+   */
+  mode?: 'inline' | 'pool';
+  /** Content type of a binary (Uint8Array) result. */
+  contentType?: string;
+  /**
+   * Runs one call. Returns a msgpack-serialisable value (answered as JSON) or
+   * a Uint8Array (answered as bytes of `contentType`). Throw an `InputError`
+   * (or any Error whose name is 'InputError') for bad arguments: the caller
+   * then gets a 400 instead of a 502.
+   */
+  run(args: Record<string, unknown>, context: FunctionContext): unknown;
+}
+
+export class InputError extends Error {
+  override name = 'InputError';
+}

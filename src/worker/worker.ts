@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import { startRpcServer } from '../rpc/server.js';
+import { formatWorkerRecord } from '../trace/records.js';
+import { openRecordSink } from '../trace/record-writer.js';
+import { Executor } from './executor.js';
+import { defaultFunctionsDir, loadFunctions } from './registry.js';
+
+export interface WorkerOptions {
+  host: string;
+  port: number;
+  log?: string;
+  functionsDir?: string;
+  timeoutMs: number;
+  poolMemoryMb: number;
+  secret?: string;
+  logger: Logger;
+}
+
+export interface RunningWorker {
+  address: { host: string; port: number };
+  functions: string[];
+  close(): Promise<void>;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const dir = options.functionsDir ?? defaultFunctionsDir;
+  const functions = await loadFunctions(dir);
+  const executor = new Executor({
+    functions,
+    assetsDir: join(dir, 'assets'),
+    timeoutMs: options.timeoutMs,
+    poolMemoryMb: options.poolMemoryMb,
+  });
+  const sink = openRecordSink(options.log);
+  const server = await startRpcServer({
+    host: options.host,
+    port: options.port,
+    logger: options.logger,
+    secret: options.secret,
+    handle: (call) => executor.run(call.fn, call.args),
+    onReplySent: (call, outcome, t3_recv, t3_send) =>
+      sink.write(
+        formatWorkerRecord({
+          id: call.rid,
+          fn: call.fn,
+          error: outcome.err?.code ?? null,
+          t3_recv,
+          t3_start: outcome.t3_start,
+          t3_end: outcome.t3_end,
+          t3_send,
+        }),
+      ),
+  });
+  options.logger.info(
+    { address: `${server.address.address}:${server.address.port}`, functions: [...functions.keys()], records: options.log ?? null },
+    'worker listening',
+  );
+  return {
+    address: { host: server.address.address, port: server.address.port },
+    functions: [...functions.keys()],
+    async close() {
+      await server.close();
+      await executor.close();
+      await sink.close();
+    },
+  };
+}
