@@ -73,6 +73,7 @@ export async function startWorkerProcess(extra: string[] = [], port = 0): Promis
   return Object.assign(role, { address: role.ready.address as string });
 }
 
+/** Starts a gateway and waits until it is connected to its worker. */
 export async function startGatewayProcess(
   framework: string,
   worker: string,
@@ -80,7 +81,7 @@ export async function startGatewayProcess(
 ): Promise<RoleProcess & { url: string }> {
   const role = await startRole(['gateway', '--framework', framework, '--port', '0', '--worker', worker, ...extra], 'gateway listening');
   const url = role.ready.url as string;
-  await waitFor(async () => (await fetch(`${url}/empty`)).status === 200, 10_000);
+  await waitFor(() => role.logs.some((l) => l.includes('"connected to worker"')), 10_000, 'the gateway to connect');
   return Object.assign(role, { url });
 }
 

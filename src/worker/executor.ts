@@ -49,8 +49,10 @@ export class Executor {
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
+        // Settle the limit before aborting: the abort makes the pool reject at
+        // once, and the race must report the time limit, not that abort.
         reject(new TimeLimitError());
+        controller.abort();
       }, this.options.timeoutMs);
     });
     const t3_start = now();
