@@ -69,7 +69,11 @@ export class GatewayCore {
     return { status: ERRORS[code], contentType: JSON_TYPE, body: errorBody(code, message), requestId: trace.id };
   }
 
-  notFound(trace: RequestTrace, method: string, path: string): Answer {
+  /** `rawUrl` is the request target as received (node's req.url), so that
+   *  every adapter names the same path whatever its framework normalises. */
+  notFound(trace: RequestTrace, method: string, rawUrl: string): Answer {
+    const q = rawUrl.indexOf('?');
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     return this.fail(trace, 'not_found', `no route for ${method} ${path.slice(0, 200)}`);
   }
 

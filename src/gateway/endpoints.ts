@@ -2,7 +2,7 @@
  * The endpoints every adapter serves, and how their parameters are read.
  * Parameters are strict: a plain decimal integer in range, given at most once.
  */
-export type EndpointName = 'empty' | 'sleep' | 'math' | 'image';
+export type EndpointName = 'empty' | 'sleep' | 'math' | 'image' | 'fault';
 
 /** How an adapter exposes one query parameter: its framework's own parse. */
 export type ParamReader = (name: string) => string | string[] | undefined;
@@ -31,6 +31,16 @@ function integer(param: ParamReader, name: string, fallback: number, min: number
   return value;
 }
 
+const FAULT_KINDS = ['loop', 'alloc', 'throw', 'exit'];
+
+function faultKind(param: ParamReader): string {
+  const kind = param('kind');
+  if (typeof kind !== 'string' || !FAULT_KINDS.includes(kind)) {
+    throw new ParameterError(`kind must be one of ${FAULT_KINDS.join(', ')}`);
+  }
+  return kind;
+}
+
 export const ENDPOINTS: Record<EndpointName, Endpoint> = {
   empty: { name: 'empty', path: '/empty', methods: ['GET'], args: () => ({}) },
   sleep: {
@@ -51,6 +61,8 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
     methods: ['GET', 'POST'],
     args: (p) => ({ width: integer(p, 'width', 320, 1, 4096) }),
   },
+  // Misbehaving functions; the worker runs them only with --allow-fault-functions.
+  fault: { name: 'fault', path: '/fault', methods: ['GET'], args: (p) => ({ kind: faultKind(p) }) },
 };
 
 export const ENDPOINT_LIST: readonly Endpoint[] = Object.values(ENDPOINTS);

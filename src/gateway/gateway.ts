@@ -45,9 +45,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // connections open for a whole run.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Requests node's parser rejects before any framework sees them (header
+  // overflow, malformed request line) get one JSON error for all frameworks:
+  // fastify's own handler is replaced so that it answers like the rest.
+  server.removeAllListeners('clientError');
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Requests node's parser rejects before any framework sees them (header
-    // overflow, malformed request line) still get a JSON error.
     if (!socket.writable) return socket.destroy();
     const overflow = err.code === 'HPE_HEADER_OVERFLOW';
     const body = overflow

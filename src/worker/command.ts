@@ -11,6 +11,8 @@ interface WorkerArgs {
   'timeout-ms': number;
   'function-memory-mb': number;
   secret?: string;
+  'allow-fault-functions': boolean;
+  'hello-timeout-ms': number;
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -35,6 +37,16 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         defaultDescription: '$FAASBENCH_SECRET',
         describe: 'Shared secret a gateway must present',
       })
+      .option('allow-fault-functions', {
+        type: 'boolean',
+        default: false,
+        describe: 'Also serve the misbehaving test functions (fault: loop, alloc, throw, exit)',
+      })
+      .option('hello-timeout-ms', {
+        type: 'number',
+        default: 5000,
+        describe: 'Disconnect a client that has not said hello within this time',
+      })
       .check((a) => {
         if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error('--port must be 0..65535');
         if (!(a['timeout-ms'] > 0)) throw new Error('--timeout-ms must be positive');
@@ -51,6 +63,8 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       timeoutMs: a['timeout-ms'],
       poolMemoryMb: a['function-memory-mb'],
       secret: a.secret,
+      allowFaultFunctions: a['allow-fault-functions'],
+      helloTimeoutMs: a['hello-timeout-ms'],
       logger,
     });
     closeOnSignal(() => worker.close(), logger);

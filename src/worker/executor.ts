@@ -43,7 +43,9 @@ export class Executor {
     const loaded = this.options.functions.get(name);
     if (!loaded) {
       const t = now();
-      return { err: { code: ReplyErrorCode.unknownFunction, message: `no function named ${JSON.stringify(name)}` }, t3_start: t, t3_end: t };
+      const hint = name === 'fault' ? ' (start the worker with --allow-fault-functions)' : '';
+      const message = `no function named ${JSON.stringify(name)} on this worker${hint}`;
+      return { err: { code: ReplyErrorCode.unknownFunction, message }, t3_start: t, t3_end: t };
     }
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;

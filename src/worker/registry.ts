@@ -15,6 +15,8 @@ const NAME = /^[a-z][a-z0-9_-]*$/;
 
 /** The functions that ship with faasbench, compiled beside this package. */
 export const defaultFunctionsDir = resolve(new URL('../../functions', import.meta.url).pathname);
+/** The misbehaving functions, loaded only on request. */
+export const faultFunctionsDir = join(defaultFunctionsDir, 'faults');
 
 /**
  * Loads every function module of a directory. A module that fails to load, or

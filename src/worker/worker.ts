@@ -4,7 +4,7 @@ import { startRpcServer } from '../rpc/server.js';
 import { formatWorkerRecord } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { Executor } from './executor.js';
-import { defaultFunctionsDir, loadFunctions } from './registry.js';
+import { defaultFunctionsDir, faultFunctionsDir, loadFunctions } from './registry.js';
 
 export interface WorkerOptions {
   host: string;
@@ -14,6 +14,9 @@ export interface WorkerOptions {
   timeoutMs: number;
   poolMemoryMb: number;
   secret?: string;
+  /** Also load the misbehaving functions (functions/faults). */
+  allowFaultFunctions?: boolean;
+  helloTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -26,6 +29,9 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const dir = options.functionsDir ?? defaultFunctionsDir;
   const functions = await loadFunctions(dir);
+  if (options.allowFaultFunctions) {
+    for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
+  }
   const executor = new Executor({
     functions,
     assetsDir: join(dir, 'assets'),
@@ -38,6 +44,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     port: options.port,
     logger: options.logger,
     secret: options.secret,
+    helloTimeoutMs: options.helloTimeoutMs,
     handle: (call) => executor.run(call.fn, call.args),
     onReplySent: (call, outcome, t3_recv, t3_send) =>
       sink.write(

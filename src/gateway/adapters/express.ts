@@ -25,7 +25,7 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
     }
     route.all((req, res) => send(res, core.methodNotAllowed(traceOf(req), req.method, endpoint.name)));
   }
-  app.use((req, res) => send(res, core.notFound(traceOf(req), req.method, req.path)));
+  app.use((req, res) => send(res, core.notFound(traceOf(req), req.method, req.originalUrl)));
   app.use((err: { status?: number; message: string }, req: Request, res: Response, _next: NextFunction) => {
     const trace = traceOf(req);
     send(res, err.status === 413 ? core.tooLarge(trace) : core.fail(trace, 'internal_error', err.message));

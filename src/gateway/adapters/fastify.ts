@@ -29,7 +29,7 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
       handler: async (request, reply) => send(reply, core.methodNotAllowed(traceOf(request.raw), request.method, endpoint.name)),
     });
   }
-  app.setNotFoundHandler(async (request, reply) => send(reply, core.notFound(traceOf(request.raw), request.method, request.url.split('?')[0]!)));
+  app.setNotFoundHandler(async (request, reply) => send(reply, core.notFound(traceOf(request.raw), request.method, request.raw.url ?? '')));
   app.setErrorHandler(async (error: { statusCode?: number; message: string }, request, reply) => {
     const trace = traceOf(request.raw);
     if (error.statusCode === 413) return send(reply, core.tooLarge(trace));

@@ -28,7 +28,7 @@ export const createHonoServer: CreateServer = (core: GatewayCore) => {
     if (endpoint.methods.includes('POST')) app.post(endpoint.path, limit, handle);
     app.all(endpoint.path, (c) => send(c, core.methodNotAllowed(trace(c), c.req.method, endpoint.name)));
   }
-  app.notFound((c) => send(c, core.notFound(trace(c), c.req.method, c.req.path)));
+  app.notFound((c) => send(c, core.notFound(trace(c), c.req.method, c.env.incoming.url ?? '')));
   app.onError((err, c) => send(c, core.fail(trace(c), 'internal_error', err.message)));
   return createAdaptorServer({ fetch: app.fetch }) as Server;
 };

@@ -41,7 +41,7 @@ export const createKoaServer: CreateServer = (core: GatewayCore) => {
   // Paths we serve but with another method: 405, as in every adapter.
   app.use(async (ctx) => {
     const endpoint = ENDPOINT_LIST.find((e) => e.path === ctx.path);
-    send(ctx, endpoint ? core.methodNotAllowed(traceOf(ctx.req), ctx.method, endpoint.name) : core.notFound(traceOf(ctx.req), ctx.method, ctx.path));
+    send(ctx, endpoint ? core.methodNotAllowed(traceOf(ctx.req), ctx.method, endpoint.name) : core.notFound(traceOf(ctx.req), ctx.method, ctx.req.url ?? ''));
   });
   return createServer(app.callback());
 };

@@ -13,7 +13,7 @@ export const createNodeServer: CreateServer = (core) =>
     const path = q === -1 ? url : url.slice(0, q);
     const name = path.slice(1) as EndpointName;
     const endpoint = Object.hasOwn(ENDPOINTS, name) ? ENDPOINTS[name] : undefined;
-    if (!endpoint || path !== endpoint.path) return send(res, core.notFound(trace, req.method ?? '', path));
+    if (!endpoint || path !== endpoint.path) return send(res, core.notFound(trace, req.method ?? '', url));
     if (!(endpoint.methods as readonly string[]).includes(req.method ?? '')) {
       return send(res, core.methodNotAllowed(trace, req.method ?? '', name));
     }

@@ -1,0 +1,65 @@
+/**
+ * Gateway cost: CPU time per request of `faasbench gateway` on /empty against
+ * a bare hello world of the same framework, and of the gateway with records
+ * on against records off. CPU is read from /proc for the server's PID only,
+ * so the load generator and the worker sharing the machine do not count.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
+import { cpuSeconds, median, startScript } from './children.js';
+
+/** CPU µs per request of process `pid` while serving `requests` GETs of `url`. */
+async function cpuPerRequest(pid: number, url: string, requests: number): Promise<number> {
+  await autocannon({ url, connections: 50, amount: Math.floor(requests / 5) }); // warm-up
+  const before = cpuSeconds(pid);
+  const result = await autocannon({ url, connections: 50, amount: requests });
+  const used = cpuSeconds(pid) - before;
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return (used * 1e6) / result.requests.sent;
+}
+
+export interface GatewayBenchRow {
+  framework: string;
+  helloUs: number;
+  gatewayUs: number;
+  gatewayRecordsUs: number;
+}
+
+export async function gatewayBench(frameworks: string[], rounds: number, requests: number): Promise<GatewayBenchRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'faasbench-bench-'));
+  const worker = await startWorkerProcess();
+  const rows: GatewayBenchRow[] = [];
+  try {
+    for (const framework of frameworks) {
+      const hello = await startScript('./hello-servers.js', [framework]);
+      const plain = await startGatewayProcess(framework, worker.address);
+      const recording = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson`)]);
+      const samples = { hello: [] as number[], plain: [] as number[], recording: [] as number[] };
+      try {
+        // Interleaved rounds, so drift on a shared machine hits all three alike.
+        for (let i = 0; i < rounds; i++) {
+          samples.hello.push(await cpuPerRequest(hello.proc.pid!, `http://127.0.0.1:${hello.port}/empty`, requests));
+          samples.plain.push(await cpuPerRequest(plain.proc.pid!, `${plain.url}/empty`, requests));
+          samples.recording.push(await cpuPerRequest(recording.proc.pid!, `${recording.url}/empty`, requests));
+        }
+      } finally {
+        hello.stop();
+        await plain.stop();
+        await recording.stop();
+      }
+      rows.push({
+        framework,
+        helloUs: median(samples.hello),
+        gatewayUs: median(samples.plain),
+        gatewayRecordsUs: median(samples.recording),
+      });
+    }
+  } finally {
+    await worker.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return rows;
+}

@@ -1,0 +1,111 @@
+/**
+ * Hostile input on the RPC port of a real worker: each bad client is
+ * disconnected, nothing it claims is allocated, and everyone else is served.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { decodeMessage, encodeMessage } from '../rpc/codec.js';
+import { FrameDecoder } from '../rpc/framing.js';
+import { startWorkerProcess, type RoleProcess } from '../testing/processes.js';
+
+let worker: RoleProcess & { address: string };
+let port: number;
+
+before(async () => {
+  worker = await startWorkerProcess(['--hello-timeout-ms', '500', '--secret', 'open-sesame']);
+  port = Number(worker.address.split(':').pop());
+});
+after(async () => {
+  await worker?.stop();
+});
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return Number(line?.[1]) / 1024;
+}
+
+/** Connects, sends `bytes`, and resolves with what the worker said before it closed. */
+function sendAndWaitForClose(bytes: Buffer | null): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const got: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('the worker did not close the connection'));
+    }, 5000);
+    socket.on('connect', () => bytes && socket.write(bytes));
+    socket.on('data', (c) => got.push(c));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(got));
+    });
+  });
+}
+
+/** A well-behaved client: hello, then one call of `empty`. */
+async function goodCall(): Promise<unknown> {
+  const socket: Socket = connect({ port, host: '127.0.0.1' });
+  const decoder = new FrameDecoder();
+  const messages: unknown[] = [];
+  const done = new Promise<unknown>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('data', (c: Buffer) => {
+      for (const body of decoder.push(c)) {
+        const m = decodeMessage(body);
+        messages.push(m);
+        if (m.t === 'reply') resolve(m);
+      }
+    });
+  });
+  socket.write(encodeMessage({ t: 'hello', v: 1, secret: 'open-sesame' }));
+  socket.write(encodeMessage({ t: 'call', cid: 1, rid: 'good', fn: 'empty', args: {} }));
+  try {
+    return await done;
+  } finally {
+    socket.destroy();
+  }
+}
+
+const errorCode = (said: Buffer) => {
+  const [body] = new FrameDecoder().push(said);
+  const m = body ? decodeMessage(body) : null;
+  return m?.t === 'error' ? m.code : null;
+};
+
+test('random bytes, truncated frames, junk messages and silence are each disconnected', async () => {
+  const hello = encodeMessage({ t: 'hello', v: 1, secret: 'open-sesame' });
+  const cases: Array<[string, Buffer | null]> = [
+    ['random bytes', randomBytes(64)],
+    ['truncated frame', encodeMessage({ t: 'hello', v: 1 }).subarray(0, 6)],
+    ['not msgpack', Buffer.concat([hello, Buffer.from([0, 0, 0, 1, 0xc1])])],
+    ['unknown type', Buffer.concat([hello, encodeMessage({ t: 'launch-missiles' } as never)])],
+    ['call before hello', encodeMessage({ t: 'call', cid: 1, rid: 'x', fn: 'empty', args: {} })],
+    ['wrong version', encodeMessage({ t: 'hello', v: 99, secret: 'open-sesame' })],
+    ['silence', null],
+  ];
+  for (const [name, bytes] of cases) {
+    await sendAndWaitForClose(bytes);
+    const reply = (await goodCall()) as { t: string };
+    assert.equal(reply.t, 'reply', `the worker still serves after: ${name}`);
+  }
+});
+
+test('a length prefix of gigabytes is refused without allocating it', async () => {
+  const before = rssMb(worker.proc.pid!);
+  const said = await sendAndWaitForClose(Buffer.concat([encodeMessage({ t: 'hello', v: 1, secret: 'open-sesame' }), Buffer.from([0xff, 0xff, 0xff, 0xf0])]));
+  assert.ok(said.length > 0);
+  const grew = rssMb(worker.proc.pid!) - before;
+  assert.ok(grew < 100, `worker memory grew by ${grew.toFixed(0)} MB`);
+  assert.equal(((await goodCall()) as { t: string }).t, 'reply');
+});
+
+test('without the shared secret a connection is refused, with a clear log line', async () => {
+  const said = await sendAndWaitForClose(encodeMessage({ t: 'hello', v: 1, secret: 'guess' }));
+  // The refusal frame comes after the welcome would have; find the error frame.
+  assert.equal(errorCode(said), 'bad_secret');
+  assert.ok(worker.logs.some((l) => l.includes('bad_secret')), 'a log line names the refusal');
+});
