@@ -1,0 +1,153 @@
+/**
+ * analyze(): records in, report.html + summary.json + requests.csv out.
+ * The `faasbench analyze` command and `faasbench run` are thin layers over it.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { version } from '../version.js';
+import { writeRequestsCsv } from './csv.js';
+import { Ingest } from './ingest.js';
+import { AnalysisInputError, findInputs } from './inputs.js';
+import { joinRequests } from './join.js';
+import { readLines } from './ndjson.js';
+import { estimateOffsets } from './offsets.js';
+import { renderReport } from './report-html.js';
+import type { Stage } from './stages.js';
+import { summarize } from './summarize.js';
+import { SUMMARY_SCHEMA, type Summary } from './summary-types.js';
+import { RequestTable } from './table.js';
+import { collectWarnings, METHOD } from './warnings.js';
+
+export interface AnalyzeOptions {
+  /** Directories (searched recursively for *.ndjson / *.jsonl and run.json) or single record files. */
+  inputs: string[];
+  /** Output directory; default `<first input>/report` (beside a file input: its directory's `report`). */
+  out?: string;
+  /** The framework every other is compared against; default "node". */
+  baseline?: string;
+  /** Stages whose medians are compared with the baseline; default roundtrip, gateway_in, respond. */
+  compareStages?: Stage[];
+  /** Bootstrap resamples (default 2000), confidence (default 0.95), PRNG seed (default 1). */
+  resamples?: number;
+  confidence?: number;
+  seed?: number;
+  /** Write requests.csv (default true). */
+  csv?: boolean;
+  /** Called now and then with what is going on, for a progress display. */
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  phase: 'read' | 'join' | 'figures' | 'csv' | 'report';
+  /** Bytes of record files read so far, and in all. */
+  bytes: number;
+  totalBytes: number;
+  lines: number;
+}
+
+export interface AnalyzeResult {
+  summary: Summary;
+  out: string;
+  files: { html: string; summary: string; csv: string | null };
+}
+
+/** Rough bytes of NDJSON per request (three roles' lines): sizes the columns so they rarely grow. */
+const BYTES_PER_REQUEST = 750;
+
+export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
+  const out = resolve(options.out ?? defaultOut(options.inputs));
+  const inputs = await findInputs(options.inputs, [out]);
+  if (inputs.files.length === 0) {
+    throw new AnalysisInputError(`no record files (*.ndjson, *.jsonl) under ${options.inputs.join(', ')}`);
+  }
+  const totalBytes = inputs.files.reduce((n, f) => n + f.bytes, 0);
+  const table = new RequestTable((totalBytes / BYTES_PER_REQUEST) * 1.1);
+  const ingest = new Ingest(table);
+  const progress = (phase: Progress['phase'], bytes = totalBytes) =>
+    options.onProgress?.({ phase, bytes, totalBytes, lines: ingest.counts.lines });
+
+  const fileLines: { path: string; bytes: number; lines: number }[] = [];
+  let done = 0;
+  for (const file of inputs.files) {
+    const before = ingest.counts.lines;
+    await readLines(file.path, {
+      line: (text, n) => ingest.line(text, file.path, n),
+      progress: (bytes) => progress('read', done + bytes),
+    });
+    done += file.bytes;
+    fileLines.push({ path: file.path, bytes: file.bytes, lines: ingest.counts.lines - before });
+  }
+  const c = ingest.counts;
+  if (c.records.caller + c.records.gateway + c.records.worker === 0) {
+    const rejected = Object.entries(c.rejected).map(([why, n]) => `${n} ${why}`).join(', ');
+    throw new AnalysisInputError(
+      `no records in ${inputs.files.length} file(s) under ${options.inputs.join(', ')}` + (rejected ? ` (lines skipped: ${rejected})` : ''),
+    );
+  }
+
+  progress('join');
+  table.sealed();
+  const joined = joinRequests(table);
+  const offsets = estimateOffsets(table);
+  progress('figures');
+  const baseline = options.baseline ?? 'node';
+  const figures = summarize(table, joined, {
+    baseline,
+    compareStages: options.compareStages ?? ['roundtrip', 'gateway_in', 'respond'],
+    resamples: options.resamples ?? 2000,
+    confidence: options.confidence ?? 0.95,
+    seed: options.seed ?? 1,
+  });
+  const summary: Summary = {
+    schema: SUMMARY_SCHEMA,
+    generated_at: new Date().toISOString(),
+    faasbench_version: version,
+    inputs: { paths: options.inputs.map((p) => resolve(p)), files: fileLines },
+    run: inputs.runs.find((r) => r.meta !== null)?.meta ?? null,
+    runs: inputs.runs,
+    units: { durations: 'µs', offsets: 'ns', throughput: 'requests/s', csv_stamps_and_stages: 'ns' },
+    method: METHOD,
+    records: {
+      lines: c.lines,
+      by_role: c.records,
+      duplicates: c.duplicates,
+      rejected: c.rejected,
+      rejected_examples: c.examples,
+      worker_copy_mismatch: c.workerCopyMismatch,
+      stamps_as_inexact_json_numbers: table.clocks.inexactNumbers,
+    },
+    joins: joined.counts,
+    answer: figures.answer,
+    groups: figures.groups,
+    comparisons: figures.comparisons,
+    sweep: figures.sweep,
+    clock_offsets: offsets,
+    warnings: [],
+  };
+  summary.warnings = collectWarnings(summary, table, baseline);
+
+  await mkdir(out, { recursive: true });
+  const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, 'requests.csv') };
+  if (files.csv) {
+    progress('csv');
+    await writeRequestsCsv(files.csv, table, joined.measured);
+  }
+  progress('report');
+  await writeFile(files.summary, JSON.stringify(summary, null, 2) + '\n');
+  await writeFile(files.html, await renderReport(summary));
+  return { summary, out, files };
+}
+
+/** `<first input>/report`, or beside a file given as input. */
+export function defaultOut(inputs: readonly string[]): string {
+  const first = inputs[0];
+  if (first === undefined) return 'report';
+  let isFile = false;
+  try {
+    isFile = statSync(first).isFile();
+  } catch {
+    // Missing input: findInputs reports it properly.
+  }
+  return join(isFile ? dirname(first) : first, 'report');
+}

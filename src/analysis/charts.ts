@@ -1,0 +1,135 @@
+/**
+ * The report's figures as vega-lite specs, rendered to SVG strings here in
+ * Node (vega's headless "none" renderer needs no canvas), so report.html can
+ * inline them and open offline. Charts receive precomputed box statistics,
+ * never per-request rows: vega would choke on millions of points.
+ */
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { byEndpoint, byFramework } from './order.js';
+import { PARTS, type Stage } from './stages.js';
+import type { GroupSummary, SweepPoint } from './summary-types.js';
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
+const CONFIG = {
+  font: FONT,
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 11, titleFontSize: 11, gridColor: '#eee' },
+  header: { labelFontSize: 13, labelFontWeight: 'bold', title: null },
+  legend: { labelFontSize: 11, titleFontSize: 11 },
+} as const;
+
+/** Facet width so that up to four endpoints fit side by side in ~1150 px. */
+function facetWidth(facets: number): number {
+  return Math.max(160, Math.min(300, Math.floor(1080 / Math.max(1, facets)) - 20));
+}
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const compiled = vl.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const sorted = (values: Iterable<string>, by: (a: string, b: string) => number) => [...new Set(values)].sort(by);
+
+/** Figures 4–8: one box per framework, one panel per endpoint, each panel its own y scale. */
+export function boxPlotSpec(groups: GroupSummary[], stage: Stage): TopLevelSpec | null {
+  const rows = groups
+    .filter((g) => g.box[stage])
+    .map((g) => ({ framework: g.framework, endpoint: g.endpoint, ...g.box[stage]! }));
+  if (rows.length === 0) return null;
+  const frameworks = sorted(rows.map((r) => r.framework), byFramework);
+  const endpoints = sorted(rows.map((r) => r.endpoint), byEndpoint);
+  const y = { type: 'quantitative', scale: { zero: false }, title: 'µs (box q1–q3, whiskers p1–p99)' } as const;
+  return {
+    config: CONFIG,
+    data: { values: rows },
+    facet: { column: { field: 'endpoint', type: 'nominal', sort: endpoints } },
+    spec: {
+      width: facetWidth(endpoints.length),
+      height: 220,
+      encoding: {
+        x: { field: 'framework', type: 'nominal', sort: frameworks, title: null, axis: { labelAngle: 0 } },
+        color: { field: 'framework', type: 'nominal', sort: frameworks, legend: null, scale: { scheme: 'tableau10' } },
+      },
+      layer: [
+        { mark: { type: 'rule' }, encoding: { y: { field: 'p1', ...y }, y2: { field: 'p99' } } },
+        { mark: { type: 'bar', size: 22 }, encoding: { y: { field: 'q1', ...y }, y2: { field: 'q3' } } },
+        { mark: { type: 'tick', color: 'black', size: 22, thickness: 2 }, encoding: { y: { field: 'median', ...y } } },
+      ],
+    },
+    resolve: { scale: { y: 'independent' } },
+  } as TopLevelSpec;
+}
+
+export const PART_COLORS: Record<(typeof PARTS)[number], string> = {
+  gateway_in: '#4c78a8',
+  rpc_link: '#72b7b2',
+  worker_queue: '#eeca3b',
+  function: '#bab0ac',
+  worker_out: '#b279a2',
+  respond: '#e45756',
+  caller_link: '#54a24b',
+};
+
+/** Figure 9: each stage's share of the roundtrip time, stacked to 100%. */
+export function sharesSpec(groups: GroupSummary[]): TopLevelSpec | null {
+  const rows = groups
+    .filter((g) => g.measured > 0)
+    .flatMap((g) => PARTS.map((part, order) => ({ framework: g.framework, endpoint: g.endpoint, stage: part, order, share: g.shares[part] })));
+  if (rows.length === 0) return null;
+  const frameworks = sorted(rows.map((r) => r.framework), byFramework);
+  const endpoints = sorted(rows.map((r) => r.endpoint), byEndpoint);
+  return {
+    config: CONFIG,
+    data: { values: rows },
+    facet: { column: { field: 'endpoint', type: 'nominal', sort: endpoints } },
+    spec: {
+      width: facetWidth(endpoints.length),
+      height: 220,
+      mark: { type: 'bar', size: 26 },
+      encoding: {
+        x: { field: 'framework', type: 'nominal', sort: frameworks, title: null, axis: { labelAngle: 0 } },
+        y: { field: 'share', type: 'quantitative', stack: 'zero', axis: { format: '%' }, title: 'share of roundtrip time', scale: { domain: [0, 1] } },
+        color: {
+          field: 'stage',
+          type: 'nominal',
+          sort: [...PARTS],
+          scale: { domain: [...PARTS], range: PARTS.map((p) => PART_COLORS[p]) },
+          legend: { orient: 'bottom', title: null, columns: 7 },
+        },
+        order: { field: 'order', type: 'quantitative', sort: 'ascending' },
+      },
+    },
+  } as TopLevelSpec;
+}
+
+/** Figure 3: throughput against connections, one line per framework, a panel per endpoint swept. */
+export function sweepSpec(points: SweepPoint[]): TopLevelSpec | null {
+  const swept = new Set(
+    sorted(points.map((p) => p.endpoint), byEndpoint).filter((e) => new Set(points.filter((p) => p.endpoint === e).map((p) => p.connections)).size > 1),
+  );
+  const rows = points.filter((p) => swept.has(p.endpoint));
+  if (rows.length === 0) return null;
+  const frameworks = sorted(rows.map((r) => r.framework), byFramework);
+  return {
+    config: CONFIG,
+    data: { values: rows },
+    facet: { column: { field: 'endpoint', type: 'nominal', sort: [...swept] } },
+    spec: {
+      width: facetWidth(swept.size),
+      height: 220,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'connections', type: 'quantitative', title: 'concurrent connections' },
+        y: { field: 'requests_per_s', type: 'quantitative', title: 'requests / s' },
+        color: { field: 'framework', type: 'nominal', sort: frameworks, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', title: null } },
+      },
+    },
+  } as TopLevelSpec;
+}

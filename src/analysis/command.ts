@@ -1,0 +1,63 @@
+/**
+ * `faasbench analyze DIR...`: argument parsing over analyze(), a progress
+ * line on a terminal, and where the outputs went.
+ */
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../lifecycle.js';
+import { analyze, type Progress } from './analyze.js';
+import { AnalysisInputError } from './inputs.js';
+import { formatAnalysisDigest } from './digest.js';
+
+interface AnalyzeArgs {
+  dirs: string[];
+  out?: string;
+  baseline: string;
+  resamples: number;
+  csv: boolean;
+  json: boolean;
+}
+
+export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
+  command: 'analyze <dirs..>',
+  describe: 'Join caller, gateway and worker records by request id and report where the time went',
+  builder: (y) =>
+    y
+      .positional('dirs', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'Directories searched recursively for *.ndjson / *.jsonl records (and run.json), or record files',
+      })
+      .option('out', { type: 'string', describe: 'Output directory', defaultDescription: '<first DIR>/report' })
+      .option('baseline', { type: 'string', default: 'node', describe: 'Framework the others are compared against' })
+      .option('resamples', { type: 'number', default: 2000, describe: 'Bootstrap resamples for the confidence intervals' })
+      .option('csv', { type: 'boolean', default: true, describe: 'Write requests.csv (--no-csv to skip)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print summary.json on stdout instead of the digest' })
+      .example('$0 analyze results/2026-11-22T20-00-00Z', 'report.html, summary.json, requests.csv in .../report')
+      .example('$0 analyze fetched/caller fetched/gateway fetched/worker --out report', 'records fetched from three hosts'),
+  handler: async (a) => {
+    if (!Number.isInteger(a.resamples) || a.resamples < 100) throw new UsageError('--resamples must be an integer ≥ 100');
+    const progress = process.stderr.isTTY ? progressPrinter() : undefined;
+    try {
+      const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, onProgress: progress });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      if (a.json) process.stdout.write(JSON.stringify(result.summary, null, 2) + '\n');
+      else process.stdout.write(formatAnalysisDigest(result));
+    } catch (err) {
+      if (err instanceof AnalysisInputError) throw new UsageError(err.message);
+      throw err;
+    }
+  },
+};
+
+/** Rewrites one stderr line at most five times a second. */
+function progressPrinter(): (p: Progress) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 200 && p.phase === 'read') return;
+    last = now;
+    const pct = p.totalBytes > 0 ? ((100 * p.bytes) / p.totalBytes).toFixed(0) : '100';
+    process.stderr.write(`\r\x1b[Kanalyze: ${p.phase} ${pct}% (${p.lines.toLocaleString('en')} lines)`);
+  };
+}

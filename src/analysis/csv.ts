@@ -1,0 +1,111 @@
+/**
+ * requests.csv: one row per joined request (caller + gateway records), warm-up
+ * included and flagged, every stamp exactly as the host wrote it (ns) and every
+ * stage in ns. `measured` marks the rows behind the figures, so
+ * `df[df.measured].roundtrip_ns.median()` reproduces the report.
+ * RFC 4180: comma-separated, header row, fields quoted only when needed.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { stageAt } from './stage-columns.js';
+import { STAGES } from './stages.js';
+import { HAS_CALLER, HAS_GATEWAY, RequestTable, WARMUP } from './table.js';
+
+const STAMPS = ['t0_intended', 't0', 't1', 't2', 't3_recv', 't3_start', 't3_end', 't3_send', 't4', 't5', 't6'] as const;
+
+export const CSV_COLUMNS: readonly string[] = [
+  'id', 'framework', 'endpoint', 'method', 'path', 'connections', 'label', 'warmup', 'measured',
+  'caller_host', 'gateway_host', 'worker_host', 'worker_address',
+  'caller_status', 'gateway_status', 'caller_error', 'gateway_error', 'worker_error', 'bytes',
+  ...STAMPS,
+  ...STAGES.map((s) => `${s}_ns`),
+];
+
+const ROWS_PER_WRITE = 4096;
+
+/** Writes the CSV; returns the number of data rows. */
+export async function writeRequestsCsv(path: string, t: RequestTable, measured: Uint8Array): Promise<number> {
+  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
+  const failed = once(out, 'error').then(([err]) => {
+    throw err;
+  });
+  failed.catch(() => {});
+  const write = async (text: string) => {
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+  };
+  await write(CSV_COLUMNS.join(',') + '\n');
+  const cell = memoCells(t);
+  let rows = 0;
+  let chunk: string[] = [];
+  for (let i = 0; i < t.size; i++) {
+    const flags = t.u8.flags[i]!;
+    if ((flags & (HAS_CALLER | HAS_GATEWAY)) !== (HAS_CALLER | HAS_GATEWAY)) continue;
+    chunk.push(row(t, i, flags, measured[i] === 1, cell));
+    rows++;
+    if (chunk.length === ROWS_PER_WRITE) {
+      await write(chunk.join(''));
+      chunk = [];
+    }
+  }
+  if (chunk.length) await write(chunk.join(''));
+  out.end();
+  await Promise.race([once(out, 'finish'), failed]);
+  return rows;
+}
+
+/** The quoted text of interned values, computed once per distinct value. */
+function memoCells(t: RequestTable) {
+  const memo = (get: (id: number) => string | null) => {
+    const cache = new Map<number, string>();
+    return (id: number) => {
+      let v = cache.get(id);
+      if (v === undefined) cache.set(id, (v = quote(get(id) ?? '')));
+      return v;
+    };
+  };
+  const method = memo((id) => splitRequest(t.requests.value(id))[0]);
+  const path = memo((id) => splitRequest(t.requests.value(id))[1]);
+  return {
+    framework: memo((id) => t.frameworks.value(id)),
+    fn: memo((id) => t.fns.value(id)),
+    error: memo((id) => t.errors.value(id)),
+    host: memo((id) => t.hosts.value(id)),
+    label: memo((id) => t.labels.value(id)),
+    clockHost: memo((id) => t.clockHost[id] ?? null),
+    method,
+    path,
+  };
+}
+
+function row(t: RequestTable, i: number, flags: number, isMeasured: boolean, c: ReturnType<typeof memoCells>): string {
+  const f = t.f64;
+  const status = (s: number) => (s < 0 ? '' : String(s));
+  const num = (v: number) => (v === v ? String(v) : '');
+  const callerClock = t.u16.callerClock[i]!;
+  const gatewayClock = t.u16.gatewayClock[i]!;
+  const t3Clock = t.u16.t3Clock[i]!;
+  const stamp = (name: (typeof STAMPS)[number]) => {
+    const clock = name === 't0_intended' || name === 't0' || name === 't6' ? callerClock : name.startsWith('t3') ? t3Clock : gatewayClock;
+    return t.clocks.text(clock, f[name][i]!);
+  };
+  const workerHost = t.u16.workerHost[i]!;
+  let line =
+    `${quote(t.ids[i]!)},${c.framework(t.u8.framework[i]!)},${c.fn(t.u8.fn[i]!)},${c.method(t.u32.request[i]!)},${c.path(t.u32.request[i]!)},` +
+    `${t.u32.connections[i] || ''},${c.label(t.u32.label[i]!)},${(flags & WARMUP) !== 0},${isMeasured},` +
+    `${c.clockHost(callerClock)},${c.clockHost(gatewayClock)},${workerHost ? c.host(workerHost) : ''},${c.host(t.u16.workerAddress[i]!)},` +
+    `${status(t.i16.callerStatus[i]!)},${status(t.i16.gatewayStatus[i]!)},${c.error(t.u16.callerError[i]!)},` +
+    `${c.error(t.u16.gatewayError[i]!)},${c.error(t.u16.workerError[i]!)},${num(f.bytes[i]!)}`;
+  for (const name of STAMPS) line += `,${stamp(name)}`;
+  for (const stage of STAGES) line += `,${num(stageAt(t, stage, i))}`;
+  return line + '\n';
+}
+
+function splitRequest(request: string | null): [string, string] {
+  if (request === null) return ['', ''];
+  const space = request.indexOf(' ');
+  return [request.slice(0, space), request.slice(space + 1)];
+}
+
+export function quote(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

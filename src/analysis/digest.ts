@@ -1,0 +1,41 @@
+/** The few lines `faasbench analyze` and `faasbench run` print when the report is written. */
+import type { AnalyzeResult } from './analyze.js';
+import type { Summary } from './summary-types.js';
+
+const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toFixed(2));
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** framework × endpoint: requests, throughput, p50, p99, share outside the function and in respond. */
+export function formatGroupTable(summary: Summary): string {
+  const rows = [['framework', 'endpoint', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'outside fn', 'in respond']];
+  for (const g of summary.groups) {
+    const rt = g.stages.roundtrip;
+    rows.push([
+      g.framework,
+      g.endpoint,
+      String(g.measured),
+      g.throughput.requests_per_s.toFixed(0),
+      ms(rt?.p50),
+      ms(rt?.p99),
+      pct(g.outside_function_share),
+      pct(g.respond_share),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+export function formatAnalysisDigest(result: AnalyzeResult): string {
+  const { summary, files } = result;
+  const j = summary.joins;
+  const unjoined = j.caller_without_gateway + j.gateway_without_caller + j.gateway_without_worker + j.worker_without_gateway;
+  const lines = [
+    formatGroupTable(summary),
+    `requests: ${j.ids} ids, ${j.joined} joined (${j.joined_warmup} warm-up), ${j.measured} in the figures, ${unjoined} unjoined`,
+    ...summary.warnings.map((w) => `warning: ${w}`),
+    `report:  ${files.html}`,
+    `summary: ${files.summary}`,
+    ...(files.csv ? [`csv:     ${files.csv}`] : []),
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,53 @@
+/** Small HTML and number-formatting helpers for the report. */
+
+export function esc(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const us1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const pct = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1, minimumFractionDigits: 1 });
+
+/** Microseconds, one decimal: durations in this report range from ~10 µs to seconds. */
+export function fmtUs(v: number | undefined | null): string {
+  return v === undefined || v === null || Number.isNaN(v) ? '–' : us1.format(v);
+}
+
+export function fmtInt(v: number | undefined | null): string {
+  return v === undefined || v === null || Number.isNaN(v) ? '–' : int.format(v);
+}
+
+export function fmtPct(v: number | undefined | null): string {
+  return v === undefined || v === null || !Number.isFinite(v) ? '–' : pct.format(v);
+}
+
+/** A signed duration in ns, shown in the unit that suits its size (offsets go from ns to hours). */
+export function fmtNs(ns: number): string {
+  if (!Number.isFinite(ns)) return '–';
+  const sign = ns < 0 ? '−' : ns > 0 ? '+' : '';
+  const a = Math.abs(ns);
+  if (a >= 3600e9) return `${sign}${(a / 3600e9).toFixed(6)} h`;
+  if (a >= 1e9) return `${sign}${(a / 1e9).toFixed(6)} s`;
+  if (a >= 1e6) return `${sign}${(a / 1e6).toFixed(3)} ms`;
+  if (a >= 1e3) return `${sign}${(a / 1e3).toFixed(1)} µs`;
+  return `${sign}${a.toFixed(0)} ns`;
+}
+
+export interface Column<R> {
+  head: string;
+  cell: (row: R) => string;
+  /** Right-aligned numbers. */
+  num?: boolean;
+  title?: string;
+}
+
+/** A table; cells are already-escaped HTML. */
+export function table<R>(rows: readonly R[], columns: readonly Column<R>[], caption?: string): string {
+  const th = columns
+    .map((c) => `<th${c.num ? ' class="num"' : ''}${c.title ? ` title="${esc(c.title)}"` : ''}>${c.head}</th>`)
+    .join('');
+  const body = rows
+    .map((r) => `<tr>${columns.map((c) => `<td${c.num ? ' class="num"' : ''}>${c.cell(r)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}

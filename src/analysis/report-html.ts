@@ -1,0 +1,195 @@
+/**
+ * report.html: one self-contained page (inline CSS and SVG, no scripts, no
+ * network) that answers the seed report's question first and shows its
+ * Figures 3–9 after, each with the numbers beneath it.
+ */
+import { boxPlotSpec, renderSvg, sharesSpec, sweepSpec } from './charts.js';
+import { esc, fmtInt, fmtNs, fmtPct, fmtUs, table, type Column } from './html.js';
+import { REPORT_CSS } from './report-css.js';
+import { dataSection, offsetsTable, runFacts } from './report-sections.js';
+import { STAGE_LABELS, STAGES, type Stage } from './stages.js';
+import type { Comparison, GroupSummary, Summary, SweepPoint } from './summary-types.js';
+
+interface FigureDef {
+  n: number;
+  stage: Stage;
+  title: string;
+  text: string;
+}
+
+const BOX_FIGURES: FigureDef[] = [
+  { n: 4, stage: 'roundtrip', title: 'HTTP roundtrip', text: 'Caller sends (t0) to caller has the whole response (t6): what a user of the function waits.' },
+  { n: 5, stage: 'function', title: 'Function duration on the worker', text: 'The user function alone, t3_start to t3_end on the worker: the seed\'s step 3.' },
+  { n: 6, stage: 'rpc_link', title: 'RPC link', text: 'The gateway\'s wait for the worker minus the worker\'s own time: frames on the wire and their encoding, both directions (steps 2 and 4).' },
+  { n: 7, stage: 'gateway_in', title: 'Gateway in: parse and dispatch', text: 'Request arrives at the HTTP framework (t1) to the RPC call on the socket (t2): the framework\'s routing and parsing plus our dispatch.' },
+  { n: 8, stage: 'respond', title: 'Respond: result in, response out', text: 'Worker reply decoded (t4) to HTTP response handed to the socket (t5): the seed\'s suspected bottleneck, its "response delta".' },
+];
+
+export async function renderReport(s: Summary): Promise<string> {
+  const figures: string[] = [];
+  if (s.sweep) figures.push(await sweepFigure(s.sweep));
+  for (const def of BOX_FIGURES) figures.push(await boxFigure(s, def));
+  figures.push(await sharesFigure(s.groups));
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>faasbench report</title>
+<style>${REPORT_CSS}</style></head>
+<body><main>
+<header>
+<h1>faasbench report</h1>
+<p class="meta">Generated ${esc(s.generated_at)} by faasbench ${esc(s.faasbench_version)} from
+${fmtInt(s.inputs.files.length)} record file(s) in ${s.inputs.paths.map((p) => `<code>${esc(p)}</code>`).join(', ')}.</p>
+${runFacts(s)}
+</header>
+${warnings(s)}
+${answerSection(s)}
+${dataSection(s)}
+<section><h2>Host clocks</h2>
+<p>No stage depends on these: every stage subtracts stamps of one host. The offsets are estimated NTP-style per exchange and shown for
+checking the setup. The true offset lies between the causality bounds; the min-RTT estimate is the tightest single one.</p>
+${offsetsTable(s.clock_offsets)}</section>
+${comparisonSection(s)}
+${figures.join('\n')}
+${allStagesSection(s.groups)}
+${methodSection(s)}
+</main></body></html>
+`;
+}
+
+function warnings(s: Summary): string {
+  if (s.warnings.length === 0) return '';
+  return `<section class="warn"><h2>Warnings</h2><ul>${s.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`;
+}
+
+function answerSection(s: Summary): string {
+  const rows = s.answer.by_endpoint;
+  if (rows.length === 0) return `<section class="answer"><h2>Where did the time go?</h2><p>No request made it into the figures; see the data section.</p></section>`;
+  const outside = rows.map((r) => r.outside_function_share);
+  const respond = rows.map((r) => r.respond_share);
+  const range = (xs: number[]) => (xs.length === 1 ? fmtPct(xs[0]) : `${fmtPct(Math.min(...xs))} to ${fmtPct(Math.max(...xs))}`);
+  const sentence =
+    `Depending on the endpoint, <strong>${range(outside)}</strong> of the roundtrip is spent outside the function, ` +
+    `and <strong>${range(respond)}</strong> in <em>respond</em> (from the worker's result arriving at the gateway to the HTTP response leaving it).`;
+  return `<section class="answer"><h2>Where did the time go?</h2>
+<p class="lead">${sentence}</p>
+${table(rows, [
+  { head: 'endpoint', cell: (r) => esc(r.endpoint) },
+  { head: 'requests', cell: (r) => fmtInt(r.count), num: true },
+  { head: 'outside the function', cell: (r) => fmtPct(r.outside_function_share), num: true, title: 'Σ(roundtrip − function) / Σ roundtrip' },
+  { head: 'in respond', cell: (r) => fmtPct(r.respond_share), num: true, title: 'Σ respond / Σ roundtrip' },
+  { head: 'outside, median request', cell: (r) => fmtPct(r.median_outside_function_share), num: true },
+  { head: 'respond, median request', cell: (r) => fmtPct(r.median_respond_share), num: true },
+], 'All frameworks pooled. Shares of total time (Σ over requests); the last two columns take each request\'s own share and report the median. Per framework: Figure 9.')}
+</section>`;
+}
+
+function comparisonSection(s: Summary): string {
+  if (s.comparisons.length === 0) return '';
+  const baseline = s.comparisons[0]!.baseline;
+  const byStage = (stage: Stage) => s.comparisons.filter((c) => c.stage === stage);
+  const cols: Column<Comparison>[] = [
+    { head: 'endpoint', cell: (c) => esc(c.endpoint) },
+    { head: 'framework', cell: (c) => esc(c.framework) },
+    { head: 'median µs', cell: (c) => fmtUs(c.median), num: true },
+    { head: `${esc(baseline)} median µs`, cell: (c) => fmtUs(c.baseline_median), num: true },
+    { head: 'difference µs', cell: (c) => signed(c.difference), num: true },
+    { head: '95% CI µs', cell: (c) => `${signed(c.ci_low)} … ${signed(c.ci_high)}`, num: true },
+    { head: 'ratio', cell: (c) => `${c.ratio.toFixed(3)}×`, num: true },
+    { head: 'real at 95%?', cell: (c) => (c.significant ? `<strong>yes, ${c.difference > 0 ? 'slower' : 'faster'}</strong>` : 'no') },
+  ];
+  const stages = [...new Set(s.comparisons.map((c) => c.stage))];
+  const real = byStage('roundtrip').filter((c) => c.significant);
+  const headline = byStage('roundtrip').length
+    ? `<p>${real.length} of ${byStage('roundtrip').length} roundtrip medians differ from ${esc(baseline)}'s at 95% confidence` +
+      `${real.length ? `: ${real.map((c) => `${esc(c.framework)} on ${esc(c.endpoint)} (${signed(c.difference)} µs)`).join(', ')}` : ''}.</p>`
+    : '';
+  return `<section><h2>Frameworks against ${esc(baseline)}</h2>
+${headline}
+${stages
+  .map((stage, k) => {
+    const t = table(byStage(stage), cols);
+    const title = `Median ${STAGE_LABELS[stage]}`;
+    return k === 0 ? `<h3>${esc(title)}</h3>${t}` : `<details><summary>${esc(title)}</summary>${t}</details>`;
+  })
+  .join('\n')}
+<p class="note">Bootstrap (${fmtInt(s.comparisons[0]!.resamples)} resamples, seeded, full sample size) of the difference of medians. It treats
+requests as independent, so the interval covers sampling noise, not drift between repetitions of a run.</p>
+</section>`;
+}
+
+const signed = (v: number) => (v > 0 ? `+${fmtUs(v)}` : v < 0 ? `−${fmtUs(-v)}` : fmtUs(v));
+
+const STATS_COLUMNS: Column<{ g: GroupSummary; stage: Stage }>[] = [
+  { head: 'endpoint', cell: (r) => esc(r.g.endpoint) },
+  { head: 'framework', cell: (r) => esc(r.g.framework) },
+  { head: 'n', cell: (r) => fmtInt(r.g.stages[r.stage]?.count), num: true },
+  ...(['min', 'p50', 'p90', 'p99', 'p99_9', 'max', 'mean'] as const).map((k) => ({
+    head: k === 'p99_9' ? 'p99.9' : k,
+    cell: (r: { g: GroupSummary; stage: Stage }) => fmtUs(r.g.stages[r.stage]?.[k]),
+    num: true,
+  })),
+];
+
+async function boxFigure(s: Summary, def: FigureDef): Promise<string> {
+  const spec = boxPlotSpec(s.groups, def.stage);
+  const rows = s.groups.filter((g) => g.stages[def.stage]).map((g) => ({ g, stage: def.stage }));
+  const extra: Column<{ g: GroupSummary; stage: Stage }>[] =
+    def.stage === 'roundtrip' ? [{ head: 'throughput req/s', cell: (r) => fmtInt(r.g.throughput.requests_per_s), num: true }] : [];
+  return figure(def.n, def.title, `${def.text} <span class="formula">${esc(STAGE_LABELS[def.stage])}</span>`, spec ? await renderSvg(spec) : null,
+    table(rows, [...STATS_COLUMNS, ...extra], 'µs'));
+}
+
+async function sharesFigure(groups: GroupSummary[]): Promise<string> {
+  const spec = sharesSpec(groups);
+  const measured = groups.filter((g) => g.measured > 0);
+  const parts = ['gateway_in', 'rpc_link', 'worker_queue', 'function', 'worker_out', 'respond', 'caller_link'] as const;
+  return figure(9, 'Each stage\'s share of the roundtrip',
+    'Σ stage / Σ roundtrip per framework and endpoint. The seven stages add up to the roundtrip exactly, request by request.',
+    spec ? await renderSvg(spec) : null,
+    table(measured, [
+      { head: 'endpoint', cell: (g) => esc(g.endpoint) },
+      { head: 'framework', cell: (g) => esc(g.framework) },
+      ...parts.map((p) => ({ head: esc(p.replace('_', ' ')), cell: (g: GroupSummary) => fmtPct(g.shares[p]), num: true })),
+      { head: 'outside function', cell: (g) => fmtPct(g.outside_function_share), num: true },
+      { head: 'respond, median request', cell: (g) => fmtPct(g.median_respond_share), num: true },
+    ]));
+}
+
+async function sweepFigure(points: SweepPoint[]): Promise<string> {
+  const spec = sweepSpec(points);
+  return figure(3, 'Throughput against concurrent connections',
+    'Successful responses per second while the cell had requests in flight, for each connection count the caller ran.',
+    spec ? await renderSvg(spec) : null,
+    table(points, [
+      { head: 'endpoint', cell: (p) => esc(p.endpoint) },
+      { head: 'framework', cell: (p) => esc(p.framework) },
+      { head: 'connections', cell: (p) => fmtInt(p.connections), num: true },
+      { head: 'requests', cell: (p) => fmtInt(p.count), num: true },
+      { head: 'req/s', cell: (p) => fmtInt(p.requests_per_s), num: true },
+      { head: 'roundtrip p50 µs', cell: (p) => fmtUs(p.p50_us), num: true },
+      { head: 'roundtrip p99 µs', cell: (p) => fmtUs(p.p99_us), num: true },
+    ]));
+}
+
+function figure(n: number, title: string, text: string, svg: string | null, numbers: string): string {
+  return `<section class="figure"><h2>Figure ${n}. ${esc(title)}</h2><p>${text}</p>
+<div class="chart">${svg ?? '<p class="empty">No data for this figure.</p>'}</div>
+${numbers}</section>`;
+}
+
+function allStagesSection(groups: GroupSummary[]): string {
+  const rows = STAGES.flatMap((stage) => groups.filter((g) => g.stages[stage]).map((g) => ({ g, stage })));
+  return `<section><h2>Every stage</h2><details><summary>All stages, all cells (µs)</summary>
+${table(rows, [{ head: 'stage', cell: (r) => esc(r.stage) }, ...STATS_COLUMNS])}</details></section>`;
+}
+
+function methodSection(s: Summary): string {
+  return `<section class="method"><h2>Method</h2><dl>${Object.entries(s.method)
+    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
+    .join('')}</dl>
+<p>Offsets are in ${esc(s.units.offsets)}, durations in ${esc(s.units.durations)}. Per-request data: <code>requests.csv</code>; all figures: <code>summary.json</code>.
+Stage formulas: ${STAGES.map((st) => esc(STAGE_LABELS[st])).join('; ')}.</p></section>`;
+}
+
+export { fmtNs };

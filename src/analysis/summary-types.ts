@@ -1,0 +1,102 @@
+/**
+ * The shape of summary.json: the machine-readable result of an analysis.
+ * Durations are in microseconds (keys say `_us` where a bare number could
+ * be mistaken), offsets in nanoseconds, throughput in requests per second.
+ */
+import type { MedianDifference } from './bootstrap.js';
+import type { RejectedExample } from './ingest.js';
+import type { RunMeta } from './inputs.js';
+import type { JoinCounts } from './join.js';
+import type { ClockOffset } from './offsets.js';
+import type { Part, Stage } from './stages.js';
+import type { BoxStats, Stats } from './stats.js';
+import type { Throughput } from './throughput.js';
+
+export const SUMMARY_SCHEMA = 'faasbench-analysis/1';
+
+export interface Summary {
+  schema: typeof SUMMARY_SCHEMA;
+  generated_at: string;
+  faasbench_version: string;
+  inputs: { paths: string[]; files: { path: string; bytes: number; lines: number }[] };
+  /** The first run.json found (shallowest), verbatim; null when there was none. */
+  run: unknown;
+  runs: RunMeta[];
+  units: { durations: 'µs'; offsets: 'ns'; throughput: 'requests/s'; csv_stamps_and_stages: 'ns' };
+  method: Record<'percentiles' | 'box' | 'shares' | 'throughput' | 'bootstrap' | 'offsets', string>;
+  records: {
+    lines: number;
+    by_role: Record<'caller' | 'gateway' | 'worker', number>;
+    duplicates: Record<'caller' | 'gateway' | 'worker', number>;
+    rejected: Record<string, number>;
+    rejected_examples: RejectedExample[];
+    worker_copy_mismatch: number;
+    stamps_as_inexact_json_numbers: number;
+  };
+  joins: JoinCounts;
+  answer: Answer;
+  groups: GroupSummary[];
+  comparisons: Comparison[];
+  /** Figure 3: only when the caller records carry more than one connection count. */
+  sweep: SweepPoint[] | null;
+  clock_offsets: ClockOffset[];
+  warnings: string[];
+}
+
+/** The report's question: what share of the roundtrip is outside the function, and in respond? */
+export interface Answer {
+  by_endpoint: {
+    endpoint: string;
+    count: number;
+    /** Time-weighted: Σ(roundtrip − function) / Σ roundtrip, over all frameworks. */
+    outside_function_share: number;
+    respond_share: number;
+    /** The median over requests of each request's own share. */
+    median_outside_function_share: number;
+    median_respond_share: number;
+  }[];
+}
+
+export interface GroupSummary {
+  framework: string;
+  endpoint: string;
+  /** Joined, non-warm-up requests. */
+  requests: number;
+  /** Of those, in the figures. */
+  measured: number;
+  excluded: Record<string, number>;
+  throughput: Throughput;
+  /** µs */
+  stages: Partial<Record<Stage, Stats>>;
+  /** µs; whiskers at p1 and p99 */
+  box: Partial<Record<Stage, BoxStats>>;
+  /** Σ stage / Σ roundtrip (the parts add up to 1) */
+  shares: Record<Part, number>;
+  outside_function_share: number;
+  respond_share: number;
+  median_outside_function_share: number;
+  median_respond_share: number;
+}
+
+/** One framework's median against the baseline framework's, same endpoint and stage; µs. */
+export interface Comparison extends MedianDifference {
+  endpoint: string;
+  stage: Stage;
+  framework: string;
+  baseline: string;
+  n: number;
+  baseline_n: number;
+  confidence: number;
+  resamples: number;
+}
+
+export interface SweepPoint {
+  framework: string;
+  endpoint: string;
+  connections: number;
+  count: number;
+  busy_s: number;
+  requests_per_s: number;
+  p50_us: number;
+  p99_us: number;
+}

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readRecords, startHttpServer, startRawServer, unusedPort } from './fixture-servers.js';
+import { runCaller } from './run-caller.js';
+import { CallerOptionsError } from './options.js';
+
+const tmp = () => join(mkdtempSync(join(tmpdir(), 'faasbench-caller-')), 'caller.ndjson');
+
+test('a server that destroys the socket: every request recorded as a failure with its class', { timeout: 30_000 }, async () => {
+  const server = await startHttpServer((req) => req.socket.destroy());
+  const out = tmp();
+  try {
+    const result = await runCaller({ url: server.url, connections: 2, requests: 10, warmupMs: 0, out });
+    const records = readRecords(out);
+    assert.equal(records.length, 10);
+    assert.equal(result.requests, 10);
+    assert.equal(result.responses, 0);
+    assert.equal(result.errorCount, 10);
+    for (const r of records) {
+      assert.equal(r.status, 0);
+      assert.ok(r.error === 'socket_closed' || r.error === 'econnreset', String(r.error));
+      assert.ok(BigInt(r.t6) >= BigInt(r.t0), 't6 is the moment of failure');
+    }
+    assert.equal(result.latencyUs.count, 0, 'failures are counted, not mixed into latency');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a port nobody listens on: econnrefused, one record per attempt', { timeout: 30_000 }, async () => {
+  const port = await unusedPort();
+  const out = tmp();
+  const result = await runCaller({ url: `http://127.0.0.1:${port}/empty`, connections: 2, requests: 6, warmupMs: 0, out });
+  const records = readRecords(out);
+  assert.equal(records.length, 6);
+  assert.deepEqual(result.errors, { econnrefused: 6 });
+  for (const r of records) assert.equal(r.error, 'econnrefused');
+});
+
+test('a server that never answers: timeout, with the time to failure', { timeout: 30_000 }, async () => {
+  const server = await startHttpServer(() => {}); // never answers
+  const out = tmp();
+  try {
+    const result = await runCaller({ url: server.url, connections: 2, requests: 2, warmupMs: 0, timeoutMs: 200, out });
+    const records = readRecords(out);
+    assert.equal(records.length, 2);
+    assert.deepEqual(result.errors, { timeout: 2 });
+    for (const r of records) {
+      const ms = Number(BigInt(r.t6) - BigInt(r.t0)) / 1e6;
+      assert.ok(ms >= 200 && ms < 5000, `failed after ${ms} ms`);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('a malformed response: parse_error', { timeout: 30_000 }, async () => {
+  const server = await startRawServer('HTTP/1.1 abc\r\n\r\n');
+  const out = tmp();
+  try {
+    const result = await runCaller({ url: server.url, connections: 1, requests: 3, warmupMs: 0, out });
+    assert.deepEqual(result.errors, { parse_error: 3 });
+    assert.equal(readRecords(out).length, 3);
+  } finally {
+    await server.close();
+  }
+});
+
+test('non-2xx answers are responses, counted by status, not errors', { timeout: 30_000 }, async () => {
+  const server = await startHttpServer((_req, res) => {
+    res.statusCode = 503;
+    res.end('busy');
+  });
+  try {
+    const result = await runCaller({ url: server.url, connections: 1, requests: 5, warmupMs: 0 });
+    assert.deepEqual(result.statusCounts, { 503: 5 });
+    assert.equal(result.errorCount, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test('bad options are rejected before any request', async () => {
+  await assert.rejects(runCaller({ url: 'https://127.0.0.1:1/' }), CallerOptionsError);
+  await assert.rejects(runCaller({ url: 'http://127.0.0.1:1/', connections: 0 }), CallerOptionsError);
+  await assert.rejects(runCaller({ url: 'http://127.0.0.1:1/', requests: 5, durationMs: 100 }), CallerOptionsError);
+  await assert.rejects(runCaller({ url: 'http://127.0.0.1:1/', headers: { 'x-request-id': 'mine' } }), CallerOptionsError);
+});

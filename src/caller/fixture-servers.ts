@@ -1,0 +1,100 @@
+/**
+ * Test fixtures: real HTTP servers on 127.0.0.1, port 0, in this process (so
+ * their arrival stamps share the caller's clock). Not a test file itself.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+
+export interface Arrival {
+  id: string;
+  at: bigint;
+}
+
+export interface TestServer {
+  url: string;
+  port: number;
+  /** x-request-id and hrtime of every request that reached the handler, in arrival order. */
+  arrivals: Arrival[];
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(
+  handler: (req: IncomingMessage, res: ServerResponse, index: number) => void = (_req, res) => res.end('hello'),
+): Promise<TestServer> {
+  const arrivals: Arrival[] = [];
+  const server = createServer((req, res) => {
+    arrivals.push({ id: String(req.headers['x-request-id']), at: process.hrtime.bigint() });
+    handler(req, res, arrivals.length - 1);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    arrivals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A TCP server that answers every request with the given raw bytes (to feed the client malformed HTTP). */
+export async function startRawServer(reply: string): Promise<TestServer> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.on('data', () => socket.write(reply));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    arrivals: [],
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port that nobody listens on (bound, then released). */
+export async function unusedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface ParsedRecord {
+  role: string;
+  host: string;
+  id: string;
+  method: string;
+  path: string;
+  connections: number;
+  warmup: boolean;
+  status: number;
+  bytes: number;
+  error: string | null;
+  t0: string;
+  t6: string;
+  t0_intended?: string;
+  label?: string;
+}
+
+export function readRecords(file: string): ParsedRecord[] {
+  const text = readFileSync(file, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as ParsedRecord);
+}

@@ -1,0 +1,219 @@
+/**
+ * The two load models over a fixed pool of keep-alive connections.
+ *
+ * Closed loop: each connection sends its next request as soon as the previous
+ * one is answered (or failed).
+ *
+ * Open loop: request i is due at start + i/R, evenly spaced, never in bursts
+ * (autocannon's overallRate instead refills a per-connection quota each
+ * second, see connection.ts). A due request goes out on the next free
+ * connection; if none is free it waits, and since its latency is taken from
+ * its due time, that wait is part of it (no coordinated omission). Nothing is
+ * invented: a send that left late is counted as late, one that never left
+ * before the end is counted as unsent. Timers have ~1 ms granularity, so
+ * sends lag their due time by up to about a millisecond even when idle; that
+ * lag is reported (sendLagUs) rather than hidden.
+ */
+import { now } from '../trace/clock.js';
+import { Connection } from './connection.js';
+import type { CallerOutcome } from './records.js';
+import type { ResolvedOptions } from './options.js';
+import { LatencyRecorder } from './latency.js';
+
+/** After a failure, a connection waits this long before its next request, so a dead server is not hammered in a tight loop. */
+const RETRY_DELAY_MS = 10;
+/** On abort, requests in flight get this long (at most their timeout) before they are recorded as "aborted". */
+const ABORT_GRACE_MS = 1_000;
+const MS = 1_000_000;
+
+export interface LoopTimes {
+  startNs: bigint;
+  warmupEndNs: bigint;
+  /** When sending stopped: the planned end, the abort, or the last send. */
+  stopNs: bigint;
+  aborted: boolean;
+}
+
+export class LoadLoop {
+  readonly sendLag = new LatencyRecorder();
+  lateSends = 0;
+  unsent = 0;
+  inFlight = 0;
+  startNs = 0n;
+  warmupEndNs = 0n;
+  /** The planned end of sending (duration mode), or null. */
+  plannedStopNs: bigint | null = null;
+  private stoppedAt: bigint | null = null;
+  private aborted = false;
+  private readonly conns: Connection[];
+  private readonly idle: Connection[] = [];
+  private counter = 0;
+  private measuredSent = 0;
+  private pendingRetries = 0;
+  private nextIndex = 0;
+  private totalDue = Number.POSITIVE_INFINITY;
+  private readonly intervalNs: number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private dueTimer: NodeJS.Timeout | null = null;
+  private resolveDone: (() => void) | null = null;
+
+  constructor(
+    private readonly o: ResolvedOptions,
+    private readonly onOutcome: (outcome: CallerOutcome) => void,
+  ) {
+    const expectBody = o.method !== 'HEAD';
+    const target = { host: o.host, port: o.port };
+    this.conns = Array.from({ length: o.connections }, () => new Connection(target, expectBody, this.done));
+    this.intervalNs = o.rate === null ? 0 : 1e9 / o.rate;
+  }
+
+  get sending(): boolean {
+    return this.stoppedAt === null;
+  }
+
+  /** Resolves when sending has stopped and every request has an outcome. */
+  async run(signal?: AbortSignal, onStart?: () => void): Promise<LoopTimes> {
+    await this.openAll();
+    const o = this.o;
+    this.startNs = now();
+    this.warmupEndNs = this.startNs + BigInt(Math.round(o.warmupMs * MS));
+    if (o.durationMs !== null) {
+      this.plannedStopNs = this.warmupEndNs + BigInt(Math.round(o.durationMs * MS));
+      this.later(() => this.stopSending(), Number(this.plannedStopNs - now()) / MS);
+    }
+    if (o.rate !== null) {
+      const warmupDue = Math.ceil((o.warmupMs * MS) / this.intervalNs);
+      this.totalDue = o.requests !== null ? warmupDue + o.requests : Math.ceil(Number(this.plannedStopNs! - this.startNs) / this.intervalNs);
+    }
+    onStart?.();
+    const sweep = setInterval(() => this.checkTimeouts(), Math.min(100, Math.max(5, o.timeoutMs / 20)));
+    const onAbort = () => this.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const finished = new Promise<void>((resolve) => (this.resolveDone = resolve));
+    if (signal?.aborted) this.abort();
+    else if (o.rate === null) for (const conn of this.conns) this.sendClosed(conn);
+    else {
+      this.idle.push(...this.conns);
+      this.pump();
+    }
+    this.checkFinished();
+    await finished;
+    clearInterval(sweep);
+    signal?.removeEventListener('abort', onAbort);
+    for (const t of this.timers) clearTimeout(t);
+    for (const conn of this.conns) conn.close();
+    return { startNs: this.startNs, warmupEndNs: this.warmupEndNs, stopNs: this.stoppedAt ?? now(), aborted: this.aborted };
+  }
+
+  /** Connect every socket before the clock starts (bounded by the timeout), so no first request pays a handshake. */
+  private async openAll(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.o.timeoutMs)));
+    await Promise.race([Promise.all(this.conns.map((c) => c.open())), limit]);
+    clearTimeout(timer);
+  }
+
+  private readonly done = (conn: Connection, status: number, bytes: number, error: string | null, t6: bigint): void => {
+    this.inFlight--;
+    this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended });
+    if (error === null) this.free(conn);
+    else {
+      this.pendingRetries++;
+      this.later(() => {
+        this.pendingRetries--;
+        this.free(conn);
+      }, RETRY_DELAY_MS);
+    }
+  };
+
+  private free(conn: Connection): void {
+    if (this.o.rate === null) this.sendClosed(conn);
+    else {
+      this.idle.push(conn);
+      this.pump();
+    }
+    this.checkFinished();
+  }
+
+  private send(conn: Connection, intended: bigint | null): bigint {
+    conn.id = this.o.idPrefix + (this.counter++).toString(36);
+    conn.intended = intended;
+    this.inFlight++;
+    const t0 = conn.send(this.o.headBeforeId + conn.id + this.o.headAfterId, this.o.body);
+    conn.warmup = (intended ?? t0) < this.warmupEndNs;
+    if (!conn.warmup) this.measuredSent++;
+    return t0;
+  }
+
+  private sendClosed(conn: Connection): void {
+    if (this.stoppedAt !== null) return;
+    if (this.plannedStopNs !== null && now() >= this.plannedStopNs) return this.stopSending();
+    if (this.o.requests !== null && this.measuredSent >= this.o.requests) return this.stopSending();
+    this.send(conn, null);
+  }
+
+  /** Open loop: send everything that is due, as far as connections are free; then sleep until the next due time. */
+  private pump(): void {
+    if (this.stoppedAt !== null) return;
+    const t = now();
+    if (this.plannedStopNs !== null && t >= this.plannedStopNs) return this.stopSending();
+    const due = Math.min(this.totalDue, Math.floor(Number(t - this.startNs) / this.intervalNs) + 1);
+    while (this.nextIndex < due && this.idle.length > 0) {
+      const intended = this.startNs + BigInt(Math.round(this.nextIndex * this.intervalNs));
+      this.nextIndex++;
+      const t0 = this.send(this.idle.pop()!, intended);
+      if (intended >= this.warmupEndNs) {
+        const lag = Number(t0 - intended);
+        this.sendLag.recordNs(lag);
+        if (lag > this.o.lateThresholdMs * MS) this.lateSends++;
+      }
+    }
+    if (this.nextIndex >= this.totalDue) return this.stopSending();
+    // A backlog waits for the next free connection (free() pumps); otherwise sleep until the next due time.
+    if (this.nextIndex >= due && this.dueTimer === null) {
+      const nextDue = this.startNs + BigInt(Math.round(this.nextIndex * this.intervalNs));
+      this.dueTimer = this.later(() => {
+        this.dueTimer = null;
+        this.pump();
+      }, Math.max(0, Math.ceil(Number(nextDue - now()) / MS)));
+    }
+  }
+
+  private stopSending(): void {
+    if (this.stoppedAt !== null) return;
+    this.stoppedAt = now();
+    if (this.o.rate !== null && Number.isFinite(this.totalDue)) this.unsent = this.totalDue - this.nextIndex;
+    this.checkFinished();
+  }
+
+  private abort(): void {
+    if (this.aborted || this.resolveDone === null) return;
+    this.aborted = true;
+    this.stopSending();
+    this.later(() => {
+      for (const conn of this.conns) conn.fail('aborted');
+    }, Math.min(ABORT_GRACE_MS, this.o.timeoutMs));
+  }
+
+  private checkTimeouts(): void {
+    const limit = BigInt(Math.round(this.o.timeoutMs * MS));
+    const t = now();
+    for (const conn of this.conns) if (conn.busy && t - conn.t0 > limit) conn.fail('timeout');
+  }
+
+  private checkFinished(): void {
+    if (this.stoppedAt === null || this.inFlight > 0 || this.pendingRetries > 0 || this.resolveDone === null) return;
+    const resolve = this.resolveDone;
+    this.resolveDone = null;
+    resolve();
+  }
+
+  private later(fn: () => void, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
+  }
+}

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readRecords, startHttpServer } from './fixture-servers.js';
+import { runCaller } from './run-caller.js';
+
+const tmp = () => join(mkdtempSync(join(tmpdir(), 'faasbench-caller-')), 'caller.ndjson');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+test('open loop: requests are due evenly, and arrive evenly, not in per-second bursts', { timeout: 30_000 }, async () => {
+  const server = await startHttpServer();
+  const out = tmp();
+  try {
+    // 100/s for 1.5 s. autocannon's overallRate would send 100 at the top of each second.
+    const result = await runCaller({ url: server.url, rate: 100, connections: 5, durationMs: 1500, warmupMs: 0, out });
+    const records = readRecords(out);
+    assert.equal(result.mode, 'open');
+    assert.equal(records.length, server.arrivals.length);
+    assert.equal(records.length + result.unsent!, 150, 'exactly the due requests, none invented');
+    // Due times: exactly 10 ms apart.
+    const due = records.map((r) => BigInt(r.t0_intended!)).sort((a, b) => (a < b ? -1 : 1));
+    for (let i = 1; i < due.length; i++) assert.equal(due[i]! - due[i - 1]!, 10_000_000n);
+    // No request left before it was due.
+    for (const r of records) assert.ok(BigInt(r.t0) >= BigInt(r.t0_intended!));
+    // Arrivals at the server: spaced ~10 ms (median), and no window of 100 ms holds a burst.
+    const at = server.arrivals.map((a) => Number(a.at) / 1e6);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    const gap = median(gaps);
+    assert.ok(gap > 5 && gap < 15, `median gap ${gap} ms`);
+    let worst = 0;
+    for (let i = 0, j = 0; i < at.length; i++) {
+      while (at[i]! - at[j]! >= 100) j++;
+      worst = Math.max(worst, i - j + 1);
+    }
+    assert.ok(worst <= 40, `at most 40 arrivals in any 100 ms (10 expected), saw ${worst}`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('open loop: latency is taken from the due time, so a stall shows in the requests queued behind it', { timeout: 30_000 }, async () => {
+  // One connection, due every 20 ms; the server holds the 4th request 400 ms.
+  const server = await startHttpServer((_req, res, index) => {
+    if (index === 3) setTimeout(() => res.end('late'), 400);
+    else res.end('ok');
+  });
+  const out = tmp();
+  try {
+    const result = await runCaller({ url: server.url, rate: 50, connections: 1, requests: 20, warmupMs: 0, out });
+    const records = readRecords(out);
+    assert.equal(records.length, 20);
+    assert.equal(result.latencyFrom, 't0_intended');
+    const fromDue = records.map((r) => Number(BigInt(r.t6) - BigInt(r.t0_intended!)) / 1e6);
+    const fromSend = records.map((r) => Number(BigInt(r.t6) - BigInt(r.t0)) / 1e6);
+    const slowFromDue = fromDue.filter((ms) => ms >= 150).length;
+    const slowFromSend = fromSend.filter((ms) => ms >= 150).length;
+    // ~20 requests were due during the stall; they waited for the connection.
+    assert.ok(slowFromDue >= 5, `${slowFromDue} slow from the due time`);
+    assert.ok(slowFromSend <= 2, `${slowFromSend} slow from the send (a closed loop would only see these)`);
+    assert.ok(result.lateSends! >= 5, `${result.lateSends} late sends`);
+    assert.ok(result.latencyUs.p90 >= 150_000, `p90 ${result.latencyUs.p90} µs includes the stall`);
+    assert.ok(result.latencyUs.max >= 300_000);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,162 @@
+/**
+ * The caller's options, their defaults, and their validation. The CLI and
+ * runCaller() share these, so `faasbench caller` and the API behave alike.
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface CallerProgress {
+  phase: 'warmup' | 'measure' | 'drain';
+  /** Since the start of the run (warm-up included). */
+  elapsedMs: number;
+  /** Planned length of warm-up plus measurement; null in --requests mode. */
+  plannedMs: number | null;
+  /** Requests finished so far, warm-up included; failures included. */
+  completed: number;
+  errors: number;
+  inFlight: number;
+}
+
+export interface CallerOptions {
+  /** http:// URL; path and query are sent as given. */
+  url: string;
+  /** Closed loop: concurrent requests. Open loop: the socket pool size. Default 150. */
+  connections?: number;
+  /** Length of the measured window (after warm-up). Default 10 s unless `requests` is given. */
+  durationMs?: number;
+  /** Instead of a duration: this many measured requests (after warm-up). */
+  requests?: number;
+  /** Open loop: requests due evenly at this many per second. Absent: closed loop. */
+  rate?: number;
+  /** Requests in the first warmupMs are recorded (flagged) but left out of the figures. Default 2 s. */
+  warmupMs?: number;
+  /** NDJSON file to append one record per request to; absent: no records. */
+  out?: string;
+  /** Copied onto every record. */
+  label?: string;
+  /** Per request, from t0. Default 10 s. */
+  timeoutMs?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Open loop: a send later than this after its due time counts as late. Default 2 ms (timer granularity is ~1 ms). */
+  lateThresholdMs?: number;
+  /** Stops early; records are still flushed and a result returned. */
+  signal?: AbortSignal;
+  onProgress?: (progress: CallerProgress) => void;
+  progressIntervalMs?: number;
+}
+
+export const DEFAULTS = {
+  connections: 150,
+  durationMs: 10_000,
+  warmupMs: 2_000,
+  timeoutMs: 10_000,
+  lateThresholdMs: 2,
+  progressIntervalMs: 1_000,
+} as const;
+
+export class CallerOptionsError extends Error {
+  override name = 'CallerOptionsError';
+}
+
+export interface ResolvedOptions {
+  url: URL;
+  host: string;
+  port: number;
+  /** Path and query as on the request line. */
+  path: string;
+  method: string;
+  connections: number;
+  durationMs: number | null;
+  requests: number | null;
+  rate: number | null;
+  warmupMs: number;
+  timeoutMs: number;
+  lateThresholdMs: number;
+  out: string | undefined;
+  label: string | undefined;
+  body: Buffer | null;
+  /** The request head up to the id, and from after it: an id costs one concatenation. */
+  headBeforeId: string;
+  headAfterId: string;
+  /** Random per run, so ids are unique across runs and hosts; the gateway accepts [\w.:-]{1,128}. */
+  idPrefix: string;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function positive(name: string, value: number | undefined, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new CallerOptionsError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+  }
+  return value;
+}
+
+export function resolveOptions(o: CallerOptions): ResolvedOptions {
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new CallerOptionsError(`not a valid URL: ${JSON.stringify(o.url)}`);
+  }
+  if (url.protocol !== 'http:') throw new CallerOptionsError(`only http:// URLs are supported, got ${url.protocol}//`);
+  const connections = positive('connections', o.connections, true) ?? DEFAULTS.connections;
+  if (connections > 10_000) throw new CallerOptionsError('connections must be at most 10000');
+  const requests = positive('requests', o.requests, true) ?? null;
+  if (requests !== null && o.durationMs !== undefined) {
+    throw new CallerOptionsError('give either a duration or a number of requests, not both');
+  }
+  const durationMs = requests === null ? (positive('duration', o.durationMs, false) ?? DEFAULTS.durationMs) : null;
+  const rate = positive('rate', o.rate, false) ?? null;
+  const warmupMs = o.warmupMs ?? DEFAULTS.warmupMs;
+  if (!Number.isFinite(warmupMs) || warmupMs < 0) throw new CallerOptionsError(`warm-up must be 0 or more, got ${warmupMs}`);
+  const timeoutMs = positive('timeout', o.timeoutMs, false) ?? DEFAULTS.timeoutMs;
+  const lateThresholdMs = o.lateThresholdMs ?? DEFAULTS.lateThresholdMs;
+  if (!(lateThresholdMs >= 0)) throw new CallerOptionsError('lateThresholdMs must be 0 or more');
+  const method = (o.method ?? 'GET').toUpperCase();
+  if (!TOKEN.test(method)) throw new CallerOptionsError(`not an HTTP method: ${JSON.stringify(o.method)}`);
+
+  const body = o.body === undefined ? null : Buffer.isBuffer(o.body) ? o.body : Buffer.from(o.body);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(o.headers ?? {})) {
+    if (!TOKEN.test(name)) throw new CallerOptionsError(`not a header name: ${JSON.stringify(name)}`);
+    if (/[\r\n\0]/.test(value)) throw new CallerOptionsError(`header ${name} has a line break in its value`);
+    const lower = name.toLowerCase();
+    if (lower === 'x-request-id' || lower === 'content-length' || lower === 'transfer-encoding') {
+      throw new CallerOptionsError(`header ${name} is set by the caller itself`);
+    }
+    headers[lower] = value;
+  }
+  headers.host ??= url.host;
+  if (body !== null) {
+    headers['content-type'] ??= 'application/octet-stream';
+    headers['content-length'] = String(body.length);
+  } else if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+    headers['content-length'] = '0';
+  }
+  const path = url.pathname + url.search;
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+
+  return {
+    url,
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port === '' ? 80 : Number(url.port),
+    path,
+    method,
+    connections,
+    durationMs,
+    requests,
+    rate,
+    warmupMs,
+    timeoutMs,
+    lateThresholdMs,
+    out: o.out,
+    label: o.label,
+    body,
+    headBeforeId: head + 'x-request-id: ',
+    headAfterId: '\r\n\r\n',
+    idPrefix: `c${randomBytes(6).toString('hex')}-`,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * runCaller(): the caller's programmatic API; `faasbench caller` is a thin
+ * layer over it. Drives the load (load-loop.ts), writes one record per
+ * request, and returns the figures of the measured window.
+ */
+import { now } from '../trace/clock.js';
+import { openRecordSink } from '../trace/record-writer.js';
+import { LoadLoop } from './load-loop.js';
+import type { LatencySummary } from './latency.js';
+import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
+import { callerRecordFormatter } from './records.js';
+import { SelfCheck, type BottleneckInfo } from './self-check.js';
+import { Tally } from './tally.js';
+
+export interface CallerResult {
+  url: string;
+  method: string;
+  label: string | null;
+  mode: 'closed' | 'open';
+  connections: number;
+  /** Open loop: the target rate, req/s. */
+  rate: number | null;
+  /** Measured requests (sent after the warm-up), failures included. */
+  requests: number;
+  /** Of those, the ones answered with a status. */
+  responses: number;
+  statusCounts: Record<string, number>;
+  /** Failed measured requests by class ("timeout", "econnrefused", ...). */
+  errors: Record<string, number>;
+  errorCount: number;
+  warmupRequests: number;
+  /** The measured window: from the end of the warm-up to the end of sending (duration) or the last answer (request count). */
+  window: { startNs: string; endNs: string; seconds: number; warmupSeconds: number };
+  /** Responses completed inside the window, per second. */
+  throughput: number;
+  /** Of answered measured requests, from t0 (closed loop) or t0_intended (open loop). */
+  latencyUs: LatencySummary;
+  latencyFrom: 't0' | 't0_intended';
+  /** Open loop only: sends later than lateThresholdMs after their due time. */
+  lateSends: number | null;
+  lateThresholdMs: number | null;
+  /** Open loop only: due before the end but never sent (no free connection). */
+  unsent: number | null;
+  /** Open loop only: t0 - t0_intended of measured sends. */
+  sendLagUs: { p50: number; p99: number; max: number } | null;
+  bottleneck: BottleneckInfo;
+  aborted: boolean;
+  /** The records file, if any, and how many lines this run appended to it. */
+  out: string | null;
+  records: number;
+}
+
+export async function runCaller(options: CallerOptions): Promise<CallerResult> {
+  const o = resolveOptions(options);
+  const tally = new Tally();
+  const selfCheck = new SelfCheck();
+  const sink = openRecordSink(o.out);
+  const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label });
+  let records = 0;
+  const loop = new LoadLoop(o, (outcome) => {
+    if (o.out) {
+      sink.write(format(outcome));
+      records++;
+    }
+    tally.add(outcome);
+  });
+
+  let progressTimer: NodeJS.Timeout | undefined;
+  let selfCheckTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    const t = now();
+    if (tally.windowEndLimit === null || t < tally.windowEndLimit) tally.windowEndLimit = t;
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const onStart = () => {
+    tally.windowStart = loop.warmupEndNs;
+    tally.windowEndLimit = loop.plannedStopNs;
+    // The self-check covers the measured window only, like the figures.
+    selfCheckTimer = setTimeout(() => selfCheck.start(), o.warmupMs);
+    const onProgress = options.onProgress;
+    if (onProgress) {
+      const plannedMs = o.durationMs === null ? null : o.warmupMs + o.durationMs;
+      const tick = () => {
+        const t = now();
+        onProgress({
+          phase: !loop.sending ? 'drain' : t < loop.warmupEndNs ? 'warmup' : 'measure',
+          elapsedMs: Number(t - loop.startNs) / 1e6,
+          plannedMs,
+          completed: tally.completed,
+          errors: tally.failed,
+          inFlight: loop.inFlight,
+        });
+      };
+      progressTimer = setInterval(tick, options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
+    }
+  };
+  let times;
+  try {
+    times = await loop.run(options.signal, onStart);
+  } finally {
+    clearInterval(progressTimer);
+    clearTimeout(selfCheckTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+    await sink.close();
+  }
+  const bottleneck = selfCheck.stop();
+
+  const windowStart = times.warmupEndNs;
+  let windowEnd: bigint;
+  if (loop.plannedStopNs !== null) windowEnd = times.aborted && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
+  else windowEnd = tally.lastMeasuredT6 ?? times.stopNs;
+  if (windowEnd < windowStart) windowEnd = windowStart;
+  const seconds = Number(windowEnd - windowStart) / 1e9;
+  const open = o.rate !== null;
+  const lag = loop.sendLag.summary();
+  const errorCount = Object.values(tally.errors).reduce((a, b) => a + b, 0);
+  const result: CallerResult = {
+    url: o.url.href,
+    method: o.method,
+    label: o.label ?? null,
+    mode: open ? 'open' : 'closed',
+    connections: o.connections,
+    rate: o.rate,
+    requests: tally.measuredRequests,
+    responses: tally.measuredResponses,
+    statusCounts: tally.statusCounts,
+    errors: tally.errors,
+    errorCount,
+    warmupRequests: tally.warmupRequests,
+    window: {
+      startNs: windowStart.toString(),
+      endNs: windowEnd.toString(),
+      seconds,
+      warmupSeconds: Number(times.warmupEndNs - times.startNs) / 1e9,
+    },
+    throughput: seconds > 0 ? tally.windowResponses / seconds : 0,
+    latencyUs: tally.latency.summary(),
+    latencyFrom: open ? 't0_intended' : 't0',
+    lateSends: open ? loop.lateSends : null,
+    lateThresholdMs: open ? o.lateThresholdMs : null,
+    unsent: open ? loop.unsent : null,
+    sendLagUs: open ? { p50: lag.p50, p99: lag.p99, max: lag.max } : null,
+    bottleneck,
+    aborted: times.aborted,
+    out: o.out ?? null,
+    records,
+  };
+  tally.latency.destroy();
+  loop.sendLag.destroy();
+  return result;
+}

@@ -1,0 +1,61 @@
+/** Renders results as text tables. Printing is kept apart from producing: runCaller() never prints. */
+import type { CallerResult } from './run-caller.js';
+import type { SweepRow } from './sweep.js';
+
+function table(rows: string[][], indent = ''): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => indent + r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+const us = (x: number) => x.toFixed(1);
+const counts = (c: Record<string, number>) =>
+  Object.entries(c)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
+
+export function formatSummary(r: CallerResult): string {
+  const lines: string[] = [];
+  const model = r.mode === 'open' ? `open loop at ${r.rate} req/s over ${r.connections} connections` : `closed loop, ${r.connections} connections`;
+  lines.push(`${r.method} ${r.url}  ${model}${r.label === null ? '' : `  [${r.label}]`}${r.aborted ? '  (stopped early)' : ''}`);
+  lines.push(
+    `window      ${r.window.seconds.toFixed(3)} s measured after ${r.window.warmupSeconds.toFixed(3)} s warm-up ` +
+      `(monotonic ns ${r.window.startNs}..${r.window.endNs})`,
+  );
+  lines.push(
+    `requests    ${r.requests} measured (+${r.warmupRequests} warm-up), ${r.responses} answered, ${r.errorCount} failed`,
+  );
+  lines.push(`throughput  ${r.throughput.toFixed(1)} req/s`);
+  const l = r.latencyUs;
+  const head = [`latency (µs, from ${r.latencyFrom})`, 'min', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'];
+  const values = l.count === 0 ? ['', ...Array(7).fill('-')] : ['', ...[l.min, l.p50, l.p90, l.p99, l.p999, l.max, l.mean].map(us)];
+  lines.push(table([head, values]));
+  if (Object.keys(r.statusCounts).length > 0) lines.push(`status      ${counts(r.statusCounts)}`);
+  if (r.errorCount > 0) lines.push(`errors      ${counts(r.errors)}`);
+  if (r.mode === 'open' && r.sendLagUs !== null) {
+    lines.push(
+      `schedule    ${r.lateSends} late sends (> ${r.lateThresholdMs} ms after due), ${r.unsent} unsent; ` +
+        `send lag p50 ${us(r.sendLagUs.p50)} µs, p99 ${us(r.sendLagUs.p99)} µs, max ${us(r.sendLagUs.max)} µs`,
+    );
+  }
+  const b = r.bottleneck;
+  const check = `event-loop delay p99 ${b.eventLoopDelayP99Ms} ms, CPU ${b.cpuPercent}% of one core`;
+  lines.push(b.flagged ? `WARNING     ${b.reason} (${check})` : `self-check  ${check}: ok`);
+  if (r.out !== null) lines.push(`records     ${r.records} lines appended to ${r.out}`);
+  return lines.join('\n') + '\n';
+}
+
+export function formatSweep(rows: readonly SweepRow[]): string {
+  const head = ['connections', 'throughput (req/s)', 'p50 (µs)', 'p99 (µs)', 'requests', 'errors', 'caller-bound'];
+  const body = rows.map((r) => [
+    String(r.connections),
+    r.throughput.toFixed(1),
+    us(r.p50),
+    us(r.p99),
+    String(r.requests),
+    String(r.errors),
+    r.bottleneck ? 'YES' : 'no',
+  ]);
+  return table([head, ...body]) + '\n';
+}

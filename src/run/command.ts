@@ -1,0 +1,69 @@
+import { join, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../lifecycle.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { runExperiment } from './run-experiment.js';
+import { analyzeRun } from './analyze-run.js';
+
+interface RunArgs {
+  config?: string;
+  quick: boolean;
+  out?: string;
+  'gateway-host'?: string;
+  analyze: boolean;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d\d\dZ$/, 'Z');
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'Run a whole experiment: worker, five gateways, every endpoint driven by the caller, then the report',
+  builder: (y) =>
+    y
+      .option('config', { type: 'string', describe: 'Experiment config, JSON or YAML (default: the embedded default, examples/experiment.json)' })
+      .option('quick', { type: 'boolean', default: false, describe: 'A short run of the same shape (well under a minute)' })
+      .option('out', { type: 'string', describe: 'Directory for records, run.json and the report', defaultDescription: 'results/<time>' })
+      .option('gateway-host', {
+        type: 'string',
+        describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i)',
+      })
+      .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
+      .example('$0 run', 'the default experiment on this machine')
+      .example('$0 run --quick', 'a quick one')
+      .example('$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm', 'from a caller host against remote gateways'),
+  handler: async (a) => {
+    let config: ExperimentConfig;
+    try {
+      config = a.config ? await loadConfig(a.config) : a.quick ? QUICK_CONFIG : DEFAULT_CONFIG;
+      if (a.config && a.quick) throw new ConfigError('--quick and --config do not go together: shorten the config instead');
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+    const out = resolve(a.out ?? join('results', timestamp()));
+    const controller = new AbortController();
+    const onSignal = () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write(`\nstopping: flushing the current cell's records and stopping every process (Ctrl-C again to force)\n`);
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const say = (line: string) => process.stderr.write(`${line}\n`);
+    say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment, records in ${out}`);
+    const t0 = Date.now();
+    const outcome = await runExperiment({ config, out, gatewayHost: a['gateway-host'], signal: controller.signal, onProgress: say });
+    say(`${outcome.interrupted ? 'interrupted' : 'done'} after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${outcome.metadata.cells.done}/${outcome.metadata.cells.planned} cells`);
+    if (outcome.metadata.callerBound.length > 0) {
+      say(`warning: the caller was itself the bottleneck in ${outcome.metadata.callerBound.length} cells (see run.json)`);
+    }
+    if (!a.analyze || outcome.interrupted) {
+      say(`records are complete up to the stop; analyse them with: faasbench analyze ${out}`);
+      process.exitCode = outcome.interrupted ? 130 : 0;
+      return;
+    }
+    await analyzeRun(out, say);
+  },
+};

@@ -1,0 +1,201 @@
+/**
+ * The experiment description: what `faasbench run` runs, locally or against
+ * remote gateways, and what the ansible playbooks deploy. JSON or YAML.
+ * Every field is documented in README.md ("The experiment config");
+ * examples/experiment.json is the embedded default, written out.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../caller/units.js';
+import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
+import { ENDPOINT_LIST } from '../gateway/endpoints.js';
+
+export interface EndpointConfig {
+  /** Path and query, e.g. "/sleep?ms=1000". */
+  path: string;
+  /** Overrides of the experiment-wide values for this endpoint. */
+  connections?: number | number[];
+  duration?: string;
+  requests?: number;
+  rate?: number | null;
+}
+
+export interface ExperimentConfig {
+  frameworks: Framework[];
+  endpoints: EndpointConfig[];
+  /** Closed-loop connections; a list runs a sweep. */
+  connections: number | number[];
+  /** Measured window of each cell ("10s"), unless `requests` is set. */
+  duration: string;
+  /** Measured requests per cell instead of a duration. */
+  requests?: number | null;
+  /** Unmeasured requests before each cell's window. */
+  warmup: string;
+  /** Open loop at this many requests per second; null: closed loop. */
+  rate: number | null;
+  /** Each cell runs once per round; frameworks interleave within a round. */
+  rounds: number;
+  /** Per-request time limit of the caller. */
+  timeout: string;
+  /** Ports of a deployment: framework i listens on gateway + i. Local runs use free ports. */
+  ports: { worker: number; gateway: number };
+  /** "auto": pin roles to separate cores where the machine has them; "none". */
+  pinning: 'auto' | 'none';
+}
+
+export const DEFAULT_CONFIG: ExperimentConfig = {
+  frameworks: [...FRAMEWORKS],
+  endpoints: [
+    { path: '/empty' },
+    { path: '/sleep?ms=1000' },
+    { path: '/math?n=100000' },
+    { path: '/image?width=320', connections: 20 },
+  ],
+  connections: 150,
+  duration: '3s',
+  requests: null,
+  warmup: '1s',
+  rate: null,
+  rounds: 2,
+  timeout: '10s',
+  ports: { worker: 7070, gateway: 8080 },
+  pinning: 'auto',
+};
+
+/** `--quick`: the same shape in well under a minute (what the tests run). */
+export const QUICK_CONFIG: ExperimentConfig = {
+  ...DEFAULT_CONFIG,
+  endpoints: [{ path: '/empty' }, { path: '/sleep?ms=20' }, { path: '/math?n=20000' }, { path: '/image?width=64' }],
+  connections: 8,
+  duration: '400ms',
+  warmup: '150ms',
+  rounds: 1,
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export async function loadConfig(file: string): Promise<ExperimentConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the config ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+  }
+  return validateConfig(raw, file);
+}
+
+const KNOWN = new Set(Object.keys(DEFAULT_CONFIG));
+const ENDPOINT_KEYS = new Set(['path', 'connections', 'duration', 'requests', 'rate']);
+
+/** Fills defaults and checks every field; errors name the field. */
+export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where}: must be an object`);
+  const input = raw as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!KNOWN.has(key)) throw new ConfigError(`${where}: unknown field "${key}" (known: ${[...KNOWN].join(', ')})`);
+  }
+  const c = { ...DEFAULT_CONFIG, ...input } as ExperimentConfig;
+  const fail = (field: string, why: string) => new ConfigError(`${where}: ${field} ${why}`);
+
+  if (!Array.isArray(c.frameworks) || c.frameworks.length === 0) throw fail('frameworks', 'must be a non-empty list');
+  for (const f of c.frameworks) if (!FRAMEWORKS.includes(f)) throw fail('frameworks', `has unknown "${f}" (known: ${FRAMEWORKS.join(', ')})`);
+  if (!Array.isArray(c.endpoints) || c.endpoints.length === 0) throw fail('endpoints', 'must be a non-empty list');
+  c.endpoints.forEach((e, i) => checkEndpoint(e, `endpoints[${i}]`, fail));
+  checkConnections(c.connections, 'connections', fail);
+  checkDuration(c.duration, 'duration', fail);
+  checkDuration(c.warmup, 'warmup', fail);
+  checkDuration(c.timeout, 'timeout', fail);
+  if (c.requests != null && !(Number.isInteger(c.requests) && c.requests > 0)) throw fail('requests', 'must be a positive integer or null');
+  if (c.rate != null && !(typeof c.rate === 'number' && c.rate > 0)) throw fail('rate', 'must be a positive number or null');
+  if (!(Number.isInteger(c.rounds) && c.rounds >= 1 && c.rounds <= 1000)) throw fail('rounds', 'must be an integer from 1 to 1000');
+  const ports = c.ports as unknown as Record<string, unknown>;
+  if (typeof ports !== 'object' || ports === null) throw fail('ports', 'must be {"worker": N, "gateway": N}');
+  c.ports = { ...DEFAULT_CONFIG.ports, ...ports } as ExperimentConfig['ports'];
+  for (const k of ['worker', 'gateway'] as const) {
+    const p = c.ports[k];
+    if (!(Number.isInteger(p) && p >= 1 && p + (k === 'gateway' ? c.frameworks.length - 1 : 0) <= 65535)) throw fail(`ports.${k}`, 'must be a port number');
+  }
+  if (c.pinning !== 'auto' && c.pinning !== 'none') throw fail('pinning', 'must be "auto" or "none"');
+  return c;
+}
+
+type Fail = (field: string, why: string) => ConfigError;
+
+function checkEndpoint(e: EndpointConfig, field: string, fail: Fail): void {
+  if (typeof e !== 'object' || e === null) throw fail(field, 'must be an object with a path');
+  for (const key of Object.keys(e)) if (!ENDPOINT_KEYS.has(key)) throw fail(field, `has unknown field "${key}"`);
+  if (typeof e.path !== 'string' || !ENDPOINT_LIST.some((x) => e.path === x.path || e.path.startsWith(`${x.path}?`))) {
+    throw fail(`${field}.path`, `must start with one of ${ENDPOINT_LIST.map((x) => x.path).join(', ')}`);
+  }
+  if (e.connections !== undefined) checkConnections(e.connections, `${field}.connections`, fail);
+  if (e.duration !== undefined) checkDuration(e.duration, `${field}.duration`, fail);
+  if (e.requests !== undefined && !(Number.isInteger(e.requests) && e.requests > 0)) throw fail(`${field}.requests`, 'must be a positive integer');
+  if (e.rate != null && !(typeof e.rate === 'number' && e.rate > 0)) throw fail(`${field}.rate`, 'must be a positive number or null');
+}
+
+function checkConnections(value: unknown, field: string, fail: Fail): void {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || list.some((n) => !(Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 10_000))) {
+    throw fail(field, 'must be a count from 1 to 10000 or a list of them');
+  }
+}
+
+function checkDuration(value: unknown, field: string, fail: Fail): void {
+  try {
+    if (typeof value !== 'string') throw new Error('x');
+    parseDuration(value, field);
+  } catch {
+    throw fail(field, `must be a duration such as "10s" or "500ms", got ${JSON.stringify(value)}`);
+  }
+}
+
+/** One measured cell of the experiment. */
+export interface Cell {
+  round: number;
+  framework: Framework;
+  path: string;
+  connections: number;
+  durationMs: number | null;
+  requests: number | null;
+  warmupMs: number;
+  rate: number | null;
+}
+
+/**
+ * The run order: rounds outermost, then endpoints, then connection counts,
+ * and frameworks innermost, so that each framework's cells of one round sit
+ * side by side in time (A B C D E, A B C D E, ...) and drift on a noisy
+ * machine spreads over all of them alike.
+ */
+export function planCells(c: ExperimentConfig): Cell[] {
+  const cells: Cell[] = [];
+  for (let round = 1; round <= c.rounds; round++) {
+    for (const e of c.endpoints) {
+      const counts = [e.connections ?? c.connections].flat();
+      const requests = e.requests ?? (e.duration ? null : c.requests ?? null);
+      for (const connections of counts) {
+        for (const framework of c.frameworks) {
+          cells.push({
+            round,
+            framework,
+            path: e.path,
+            connections,
+            requests,
+            durationMs: requests === null ? parseDuration(e.duration ?? c.duration, 'duration') : null,
+            warmupMs: parseDuration(c.warmup, 'warmup'),
+            rate: e.rate === undefined ? c.rate : e.rate,
+          });
+        }
+      }
+    }
+  }
+  return cells;
+}

@@ -1,0 +1,135 @@
+/**
+ * `faasbench run`: the whole experiment. Starts a worker and the gateways
+ * (or aims at remote ones), runs every cell with the caller in interleaved
+ * rounds, and leaves records and run.json in one directory for the analysis.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCaller, type CallerResult } from '../caller/index.js';
+import { parseDuration } from '../caller/units.js';
+import type { Framework } from '../gateway/adapters/adapter.js';
+import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
+import { planCells, type Cell, type ExperimentConfig } from './config.js';
+import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
+import { pinPrefix, pinSelf, planPinning } from './pinning.js';
+
+export interface RunOptions {
+  config: ExperimentConfig;
+  /** Directory for records and run.json; created if missing. */
+  out: string;
+  /** Aim at gateways already running there (framework i on ports.gateway + i) instead of starting any. */
+  gatewayHost?: string;
+  signal?: AbortSignal;
+  /** One line per event worth telling a person (cell done, process started). */
+  onProgress?: (line: string) => void;
+}
+
+export interface CellResult {
+  cell: Cell;
+  result: CallerResult;
+}
+
+export interface RunOutcome {
+  out: string;
+  metadata: RunMetadata;
+  cells: CellResult[];
+  interrupted: boolean;
+}
+
+export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
+  const { config, out } = options;
+  const say = options.onProgress ?? (() => {});
+  await mkdir(out, { recursive: true });
+  const cells = planCells(config);
+  const remote = options.gatewayHost !== undefined;
+  const pinning = remote ? null : planPinning(config.pinning);
+  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, cells.length);
+  await writeMetadata(out, meta);
+  if (pinning) say(`pinning: ${pinning.note}`);
+
+  const started: RoleProcess[] = [];
+  const results: CellResult[] = [];
+  try {
+    const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startLocal(config, out, pinning!, started, say);
+    Object.assign(meta.addresses, urls);
+    if (pinning) pinSelf(pinning.caller);
+    await writeMetadata(out, meta);
+
+    const timeoutMs = parseDuration(config.timeout, 'timeout');
+    for (const [i, cell] of cells.entries()) {
+      if (options.signal?.aborted) break;
+      const result = await runCaller({
+        url: urls[cell.framework] + cell.path,
+        connections: cell.connections,
+        durationMs: cell.durationMs ?? undefined,
+        requests: cell.requests ?? undefined,
+        warmupMs: cell.warmupMs,
+        rate: cell.rate ?? undefined,
+        timeoutMs,
+        label: cell.framework,
+        out: join(out, 'caller.ndjson'),
+        signal: options.signal,
+      });
+      results.push({ cell, result });
+      meta.cells.done = i + 1;
+      if (result.bottleneck.flagged) meta.callerBound.push(`${cell.framework} ${cell.path} c=${cell.connections} round ${cell.round}: ${result.bottleneck.reason}`);
+      say(describeCell(i, cells.length, config.rounds, cell, result));
+      if (result.aborted) break;
+    }
+  } catch (err) {
+    meta.status = 'failed';
+    throw err;
+  } finally {
+    await Promise.all(started.reverse().map((p) => p.stop()));
+    const interrupted = options.signal?.aborted ?? false;
+    if (meta.status !== 'failed') meta.status = interrupted ? 'interrupted' : 'complete';
+    meta.finishedAt = new Date().toISOString();
+    await writeMetadata(out, meta);
+  }
+  return { out, metadata: meta, cells: results, interrupted: meta.status === 'interrupted' };
+}
+
+function remoteGateways(config: ExperimentConfig, host: string): Record<string, string> {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return Object.fromEntries(config.frameworks.map((f, i) => [f, `http://${h}:${config.ports.gateway + i}`]));
+}
+
+/** One worker and one gateway per framework, all running for the whole run, on free ports. */
+async function startLocal(
+  config: ExperimentConfig,
+  out: string,
+  pinning: ReturnType<typeof planPinning>,
+  started: RoleProcess[],
+  say: (line: string) => void,
+): Promise<Record<string, string>> {
+  const worker = await startRole(['worker', '--port', '0', '--log', join(out, 'worker.ndjson')], 'worker listening', {
+    prefix: pinPrefix(pinning.worker),
+  });
+  started.push(worker);
+  const workerAddress = worker.ready.address as string;
+  say(`worker listening on ${workerAddress}`);
+  const urls: Record<string, string> = { worker: workerAddress };
+  for (const framework of config.frameworks) {
+    const gateway = await startRole(
+      ['gateway', '--framework', framework, '--port', '0', '--worker', workerAddress, '--log', join(out, `gateway-${framework}.ndjson`)],
+      'gateway listening',
+      { prefix: pinPrefix(pinning.gateway) },
+    );
+    started.push(gateway);
+    await connectedToWorker(gateway);
+    urls[framework] = gateway.ready.url as string;
+    say(`gateway ${framework} listening on ${urls[framework]}`);
+  }
+  return urls as Record<Framework | 'worker', string>;
+}
+
+function describeCell(i: number, total: number, rounds: number, cell: Cell, r: CallerResult): string {
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  const errors = r.errorCount > 0 ? `  errors ${r.errorCount}` : '';
+  const bound = r.bottleneck.flagged ? '  [caller-bound]' : '';
+  return (
+    `[${String(i + 1).padStart(String(total).length)}/${total}] round ${cell.round}/${rounds}  ${cell.framework.padEnd(7)} ` +
+    `${cell.path}  c=${cell.connections}: ${r.requests} req, ${r.throughput.toFixed(0)} req/s, ` +
+    `p50 ${ms(r.latencyUs.p50)} ms, p99 ${ms(r.latencyUs.p99)} ms${errors}${bound}`
+  );
+}
