@@ -1,8 +1,14 @@
 import type { Logger } from './log.js';
 
+/** Set by a parent (faasbench run, the tests) that holds our stdin open: when it closes, the parent is gone. */
+export const EXIT_WITH_PARENT_ENV = 'FAASBENCH_EXIT_WITH_PARENT';
+
 /**
  * Keeps a server role running until SIGINT or SIGTERM, then closes it (which
- * flushes its records) and exits. A second signal exits at once.
+ * flushes its records) and exits. A second signal exits at once. Started by a
+ * parent that sets FAASBENCH_EXIT_WITH_PARENT=1, it also stops when its stdin
+ * closes: a parent killed with SIGKILL cannot stop its children, but the
+ * kernel closes the pipe, so no server outlives the run that started it.
  */
 export function closeOnSignal(close: () => Promise<void>, logger: Logger): void {
   let closing = false;
@@ -22,6 +28,10 @@ export function closeOnSignal(close: () => Promise<void>, logger: Logger): void 
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
+    process.stdin.once('close', () => stop('SIGHUP'));
+    process.stdin.resume();
+  }
 }
 
 /** For command handlers: a user error becomes a message and exit code 2, not a stack trace. */

@@ -18,6 +18,8 @@ export interface RunMetadata {
   /** Local runs: where each role listened. Remote runs: the gateway URLs. */
   addresses: Record<string, string>;
   pinning: PinningPlan | null;
+  /** Local runs: the servers started, so anyone can check they are gone. */
+  processes: { pid: number; args: string }[];
   cells: { planned: number; done: number };
   /** Cells where the caller flagged itself as the bottleneck. */
   callerBound: string[];
@@ -45,6 +47,7 @@ export function newMetadata(config: ExperimentConfig, mode: 'local' | 'remote', 
     mode,
     addresses: {},
     pinning,
+    processes: [],
     cells: { planned, done: 0 },
     callerBound: [],
     command: process.argv.slice(1),

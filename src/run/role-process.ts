@@ -8,11 +8,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { EXIT_WITH_PARENT_ENV } from '../lifecycle.js';
 
 export const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 export interface RoleProcess {
   proc: ChildProcess;
+  /** The faasbench arguments it was started with. */
+  args: string[];
   /** The startup log line that said the role is ready. */
   ready: Record<string, unknown>;
   /** Every stderr line so far (the last 2000). */
@@ -37,8 +40,9 @@ process.once('exit', () => {
 export async function startRole(args: string[], readyMsg: string, options: StartRoleOptions = {}): Promise<RoleProcess> {
   const argv = [...(options.prefix ?? []), process.execPath, CLI, ...args];
   const proc = spawn(argv[0]!, argv.slice(1), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FAASBENCH_LOG_LEVEL: process.env.FAASBENCH_LOG_LEVEL ?? 'info' },
+    // stdin is a pipe we never write: the child exits when it closes, even if we are SIGKILLed.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, FAASBENCH_LOG_LEVEL: childLogLevel(), [EXIT_WITH_PARENT_ENV]: '1' },
   });
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
@@ -74,6 +78,7 @@ export async function startRole(args: string[], readyMsg: string, options: Start
   });
   return {
     proc,
+    args,
     ready,
     logs,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
@@ -86,6 +91,12 @@ export async function startRole(args: string[], readyMsg: string, options: Start
       return code;
     },
   };
+}
+
+/** At least info: readiness is read from the children's info lines, whatever level the parent runs at. */
+function childLogLevel(): string {
+  const level = process.env.FAASBENCH_LOG_LEVEL;
+  return level === 'debug' || level === 'trace' ? level : 'info';
 }
 
 /** Waits until a gateway's log says it is connected to a worker. */

@@ -52,6 +52,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   try {
     const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startLocal(config, out, pinning!, started, say);
     Object.assign(meta.addresses, urls);
+    meta.processes = started.map((p) => ({ pid: p.proc.pid ?? -1, args: p.args.join(' ') }));
     if (pinning) pinSelf(pinning.caller);
     await writeMetadata(out, meta);
 

@@ -1,0 +1,132 @@
+/**
+ * `faasbench run` as a user runs it: the real binary, real servers on free
+ * loopback ports, real records, and the report at the end.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI } from './role-process.js';
+import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
+import { ENDPOINT_LIST } from '../gateway/endpoints.js';
+import type { Summary } from '../analysis/summary-types.js';
+import type { RunMetadata } from './metadata.js';
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `faasbench run ...`; `interruptWhen` sends SIGINT once stderr matches it. */
+function faasbenchRun(args: string[], interruptWhen?: RegExp): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FAASBENCH_LOG_LEVEL: 'warn' } });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (interruptWhen && !interrupted && interruptWhen.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const readJson = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+test('run --quick drives every framework × endpoint and writes a report of joined records', { timeout: 150_000 }, async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'faasbench-run-')), 'quick');
+  const r = await faasbenchRun(['--quick', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+
+  const meta = readJson<RunMetadata>(join(out, 'run.json'));
+  assert.equal(meta.status, 'complete');
+  assert.equal(meta.cells.done, meta.cells.planned);
+  assert.equal(meta.cells.planned, FRAMEWORKS.length * ENDPOINT_LIST.filter((e) => e.path !== '/fault').length);
+  assert.equal(meta.node, process.version);
+  assert.ok(meta.host.cores >= 1 && meta.pinning !== null && meta.pinning.note.length > 0);
+  // Every server it started is gone.
+  assert.equal(meta.processes.length, 1 + FRAMEWORKS.length);
+  for (const p of meta.processes) assert.equal(alive(p.pid), false, `pid ${p.pid} (${p.args}) still running`);
+
+  const summary = readJson<Summary>(join(out, 'report', 'summary.json'));
+  for (const framework of FRAMEWORKS) {
+    for (const endpoint of ['empty', 'sleep', 'math', 'image']) {
+      const g = summary.groups.find((x) => x.framework === framework && x.endpoint === endpoint);
+      assert.ok(g, `no figures for ${framework} ${endpoint}`);
+      assert.ok(g.measured > 0, `${framework} ${endpoint}: no measured requests`);
+      assert.ok(g.stages.roundtrip!.p50 > 0);
+    }
+  }
+  assert.equal(summary.joins.caller_without_gateway, 0);
+  assert.equal(summary.joins.gateway_without_caller, 0);
+  assert.equal(summary.joins.gateway_without_worker, 0);
+  assert.equal(summary.joins.worker_without_gateway, 0);
+  assert.ok(existsSync(join(out, 'report', 'report.html')));
+  assert.ok(existsSync(join(out, 'report', 'requests.csv')));
+  // The summary table names every framework, and the report path is printed.
+  for (const framework of FRAMEWORKS) assert.match(r.stdout, new RegExp(`^${framework}\\s+empty\\s+\\d+`, 'm'));
+  assert.match(r.stdout, /report:\s+\S+report\.html/);
+  assert.match(r.stderr, /\[ ?1\/20\] round 1\/1/);
+});
+
+test('Ctrl-C stops every process and leaves analysable records', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faasbench-run-'));
+  const config = join(dir, 'exp.json');
+  // Long enough that the interrupt lands mid-run.
+  writeFileSync(config, JSON.stringify({ frameworks: ['node', 'hono'], endpoints: [{ path: '/empty' }], connections: 4, duration: '3s', warmup: '100ms', rounds: 3 }));
+  const out = join(dir, 'out');
+  const r = await faasbenchRun(['--config', config, '--out', out], /\[2\/6\]/);
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /stopping/);
+
+  const meta = readJson<RunMetadata>(join(out, 'run.json'));
+  assert.equal(meta.status, 'interrupted');
+  assert.ok(meta.cells.done >= 2 && meta.cells.done < 6, `cells done: ${meta.cells.done}`);
+  for (const p of meta.processes) assert.equal(alive(p.pid), false, `pid ${p.pid} (${p.args}) still running`);
+
+  const analysis = await new Promise<Outcome>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'analyze', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(analysis.code, 0, analysis.stderr);
+  const summary = readJson<Summary>(join(out, 'report', 'summary.json'));
+  assert.deepEqual(summary.groups.map((g) => g.framework).sort(), ['hono', 'node']);
+  // Requests cut off by the stop may lack a record on one side, but they are counted, not lost.
+  assert.ok(summary.joins.joined > 0);
+  assert.equal(summary.joins.ids, summary.joins.joined + summary.joins.caller_without_gateway + summary.joins.gateway_without_caller + summary.joins.worker_only);
+});
+
+test('a bad config is refused with the field named, exit code 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faasbench-run-'));
+  const config = join(dir, 'bad.yaml');
+  writeFileSync(config, 'frameworks: [node, flask]\n');
+  const r = await faasbenchRun(['--config', config, '--out', join(dir, 'out')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /frameworks has unknown "flask"/);
+  assert.equal(existsSync(join(dir, 'out')), false, 'nothing was started');
+});
