@@ -4,7 +4,7 @@ import { ENDPOINTS, ParameterError } from './endpoints.js';
 
 const reader = (q: Record<string, string | string[]>) => (k: string) => q[k];
 
-test('defaults follow the seed report', () => {
+test('defaults follow the original report', () => {
   assert.deepEqual(ENDPOINTS.sleep.args(reader({})), { ms: 1000 });
   assert.deepEqual(ENDPOINTS.math.args(reader({})), { n: 100_000 });
   assert.deepEqual(ENDPOINTS.image.args(reader({})), { width: 320 });

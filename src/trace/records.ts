@@ -7,7 +7,12 @@
 import { hostname } from 'node:os';
 import { stampText } from './clock.js';
 
-export const HOST = hostname();
+/**
+ * The `host` of every record: the machine's name, or $FAASBENCH_HOST where
+ * hosts share a name (containers, network namespaces, cloned VMs) and the
+ * analysis must still tell their clocks apart.
+ */
+export const HOST = process.env.FAASBENCH_HOST || hostname();
 const hostJson = JSON.stringify(HOST);
 
 export interface WorkerStamps {
