@@ -2,9 +2,12 @@ import type { Socket } from 'node:net';
 import { now } from '../trace/clock.js';
 
 /**
- * Collects the frames produced during one turn of the event loop and hands
- * them to the socket in one write. With many calls in flight this turns N
- * syscalls into one; with one call in flight it costs a nextTick.
+ * Collects frames and hands them to the socket in one write, turning N
+ * syscalls into one. When `busy()` says other calls are in flight, it waits
+ * for setImmediate: the end of the current poll phase, so the frames of every
+ * request read in that phase (each arriving in its own I/O callback) share
+ * one write. Otherwise, with one call in flight, it waits only for a
+ * nextTick and adds no latency.
  * `onFlush` sees each frame with the stamp of the moment it went to the
  * socket, so "handed to the socket" stamps (t2, t3_send) are true to the name.
  */
@@ -16,6 +19,7 @@ export class BatchWriter<Tag> {
   constructor(
     private readonly socket: Socket,
     private readonly onFlush: (frame: Buffer, tag: Tag, stamp: bigint) => void,
+    private readonly busy: () => boolean = () => false,
   ) {}
 
   enqueue(frame: Buffer, tag: Tag): void {
@@ -23,7 +27,8 @@ export class BatchWriter<Tag> {
     this.tags.push(tag);
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(this.flush);
+      if (this.busy()) setImmediate(this.flush);
+      else process.nextTick(this.flush);
     }
   }
 

@@ -99,9 +99,14 @@ class WorkerConnection {
     const socket = connect({ host, port, noDelay: true });
     this.socket = socket;
     const decoder = new FrameDecoder(this.options.maxFrameBytes ?? MAX_FRAME_BYTES);
-    this.writer = new BatchWriter<Pending>(socket, (_frame, entry, stamp) => {
-      entry.t2 = stamp;
-    });
+    this.writer = new BatchWriter<Pending>(
+      socket,
+      (_frame, entry, stamp) => {
+        entry.t2 = stamp;
+      },
+      // Other calls awaiting replies: this one may wait for the poll phase to end and share their write.
+      () => this.pending.size > 1,
+    );
     socket.once('connect', () => {
       socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret }));
     });

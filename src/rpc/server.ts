@@ -65,10 +65,16 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   const decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
   let greeted = false;
-  const writer = new BatchWriter<Sent>(socket, (frame, sent, stamp) => {
-    writeSendStamp(frame, stamp);
-    onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp);
-  });
+  /** Calls of this connection still running: while there are, replies may wait to share a write. */
+  let running = 0;
+  const writer = new BatchWriter<Sent>(
+    socket,
+    (frame, sent, stamp) => {
+      writeSendStamp(frame, stamp);
+      onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp);
+    },
+    () => running > 0,
+  );
   const helloTimer = setTimeout(
     () => refuse('hello_timeout', 'no hello within the time limit'),
     options.helloTimeoutMs ?? 5000,
@@ -115,9 +121,11 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
       }
       if (message.t !== 'call') return refuse('bad_message', `unexpected ${message.t} frame`);
       const call = message;
+      running++;
       handle(call)
         .catch((err: Error): CallOutcome => failure('function_error', err.message))
         .then((outcome) => {
+          running--;
           if (socket.destroyed) return;
           let frame: Buffer;
           try {

@@ -63,9 +63,15 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
 };
 
 /** `--quick`: the same shape in well under a minute (what the tests run). */
+/** Counts rather than durations: a stall on a busy machine makes a cell slower, never empty. */
 export const QUICK_CONFIG: ExperimentConfig = {
   ...DEFAULT_CONFIG,
-  endpoints: [{ path: '/empty' }, { path: '/sleep?ms=20' }, { path: '/math?n=20000' }, { path: '/image?width=64' }],
+  endpoints: [
+    { path: '/empty', requests: 400 },
+    { path: '/sleep?ms=20', requests: 100 },
+    { path: '/math?n=20000', requests: 200 },
+    { path: '/image?width=64', requests: 60 },
+  ],
   connections: 8,
   duration: '400ms',
   warmup: '150ms',
