@@ -1,4 +1,5 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { subscribe } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import { now } from '../trace/clock.js';
 import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
@@ -31,37 +32,61 @@ function requestId(header: string | string[] | undefined): string {
   return idPrefix + (++idCounter).toString(36);
 }
 
+interface TracedServer {
+  framework: string;
+  sink: RecordSink | null;
+}
+/** The servers of this process that are traced (one in a gateway; several in tests). */
+const tracedServers = new Map<Server, TracedServer>();
+
+interface HttpServerMessage {
+  request: Traced;
+  response: ServerResponse;
+  server: Server;
+}
+
 /**
- * Stamps t1 and t5 at the node:http layer that all five frameworks sit on:
- * t1 in a 'request' listener placed before the framework's own, t5 at the
- * response's 'finish'. The same code for every framework, so the stamps do not
- * favour one; and below the frameworks, so their routing and parsing land in
- * the measured stages instead of before t1.
+ * t1: node:http publishes 'http.server.request.start' just before it emits
+ * 'request', before any framework code runs, so the frameworks' routing and
+ * parsing land inside the measured stages and the stamp favours none of them.
+ * t5: 'http.server.response.finish' is published from node's own 'finish'
+ * handler of the response. Diagnostics channels cost one function call per
+ * event: no listener or closure per request, which a per-response
+ * res.once('finish') would cost.
  */
+subscribe('http.server.request.start', (message) => {
+  const t1 = now();
+  const { request, server } = message as HttpServerMessage;
+  if (tracedServers.has(server)) request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id']), t1);
+});
+
+subscribe('http.server.response.finish', (message) => {
+  const t5 = now();
+  const { request, response, server } = message as HttpServerMessage;
+  const sink = tracedServers.get(server)?.sink;
+  const trace = request[TRACE];
+  if (!sink || !trace) return;
+  sink.write(
+    formatGatewayRecord({
+      id: trace.id,
+      framework: tracedServers.get(server)!.framework,
+      fn: trace.fn,
+      status: response.statusCode,
+      error: trace.error,
+      t1: trace.t1,
+      t2: trace.t2,
+      t4: trace.t4,
+      t5,
+      worker: trace.worker,
+      workerAddress: trace.workerAddress,
+    }),
+  );
+});
+
+/** Stamps t1 and t5 of every request of `server`, and writes its records to `sink`. */
 export function traceServer(server: Server, framework: string, sink: RecordSink | null): void {
-  server.prependListener('request', (req: Traced, res) => {
-    const trace = new RequestTrace(requestId(req.headers['x-request-id']), now());
-    req[TRACE] = trace;
-    if (sink === null) return;
-    res.once('finish', () => {
-      const t5 = now();
-      sink.write(
-        formatGatewayRecord({
-          id: trace.id,
-          framework,
-          fn: trace.fn,
-          status: res.statusCode,
-          error: trace.error,
-          t1: trace.t1,
-          t2: trace.t2,
-          t4: trace.t4,
-          t5,
-          worker: trace.worker,
-          workerAddress: trace.workerAddress,
-        }),
-      );
-    });
-  });
+  tracedServers.set(server, { framework, sink });
+  server.once('close', () => tracedServers.delete(server));
 }
 
 export function traceOf(req: IncomingMessage): RequestTrace {
