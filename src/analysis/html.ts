@@ -21,10 +21,10 @@ export function fmtPct(v: number | undefined | null): string {
   return v === undefined || v === null || !Number.isFinite(v) ? '–' : pct.format(v);
 }
 
-/** A signed duration in ns, shown in the unit that suits its size (offsets go from ns to hours). */
-export function fmtNs(ns: number): string {
+/** A duration in ns, shown in the unit that suits its size (offsets go from ns to hours); signed unless told not to. */
+export function fmtNs(ns: number, signed = true): string {
   if (!Number.isFinite(ns)) return '–';
-  const sign = ns < 0 ? '−' : ns > 0 ? '+' : '';
+  const sign = ns < 0 ? '−' : ns > 0 && signed ? '+' : '';
   const a = Math.abs(ns);
   if (a >= 3600e9) return `${sign}${(a / 3600e9).toFixed(6)} h`;
   if (a >= 1e9) return `${sign}${(a / 1e9).toFixed(6)} s`;

@@ -80,7 +80,7 @@ export function offsetsTable(offsets: ClockOffset[]): string {
       cell: (o) =>
         o.lower_bound_ns <= o.upper_bound_ns
           ? `${fmtNs(o.lower_bound_ns - o.median_ns)} … ${fmtNs(o.upper_bound_ns - o.median_ns)}`
-          : `inconsistent (drift?) ${fmtNs(o.lower_bound_ns - o.median_ns)} > ${fmtNs(o.upper_bound_ns - o.median_ns)}`,
+          : `contradict by ${fmtNs(o.lower_bound_ns - o.upper_bound_ns, false)} (see Warnings)`,
       num: true,
     },
     { head: 'drift', cell: (o) => (o.drift_ppm === null ? '–' : `${o.drift_ppm.toFixed(2)} ppm`), num: true },

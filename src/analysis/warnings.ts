@@ -1,5 +1,7 @@
 /** What the reader must know before trusting the figures, and how they were made. */
-import { fmtNs } from './html.js';
+import { fmtInt, fmtNs, fmtPct } from './html.js';
+import type { ClockOffset, Lateness } from './offsets.js';
+import { describeUnjoined } from './join.js';
 import type { Summary } from './summary-types.js';
 import type { RequestTable } from './table.js';
 
@@ -32,8 +34,8 @@ export function collectWarnings(s: Summary, t: RequestTable, baseline: string): 
   if (r.stamps_as_inexact_json_numbers > 0) {
     w.push(`${r.stamps_as_inexact_json_numbers} stamp(s) were JSON numbers above 2^53 and had already lost precision when written.`);
   }
-  const unjoined = j.gateway_without_caller + (j.caller_without_gateway - j.caller_without_gateway_with_error) + j.worker_without_gateway;
-  if (unjoined > 0) w.push(`${unjoined} record(s) did not join (counted under "What was read").`);
+  const unjoined = describeUnjoined(j);
+  if (unjoined) w.push(`${unjoined} (see "What was read").`);
   const dupes = r.duplicates.caller + r.duplicates.gateway + r.duplicates.worker;
   if (dupes > 0) w.push(`${dupes} duplicate record(s): the same id twice for one role; the first was kept.`);
   if (j.measured === 0) w.push('No request made it into the figures.');
@@ -45,13 +47,90 @@ export function collectWarnings(s: Summary, t: RequestTable, baseline: string): 
   if (s.groups.length > 0 && !s.groups.some((g) => g.framework === baseline)) {
     w.push(`No records of the baseline framework "${baseline}": no comparison between frameworks.`);
   }
-  for (const o of s.clock_offsets) {
-    if (o.lower_bound_ns > o.upper_bound_ns) {
-      w.push(
-        `Clocks ${o.host} and ${o.reference_host}: the causality bounds contradict each other by ${fmtNs(o.lower_bound_ns - o.upper_bound_ns)}; ` +
-          'the clocks drifted during the run or a stamp is wrong. Stages are unaffected.',
-      );
-    }
-  }
+  for (const o of s.clock_offsets) w.push(...stampOrderWarnings(o));
   return w;
 }
+
+/** The stamps of each pair, by role in the exchange: near end sends and receives, far end arrives and replies. */
+const PAIR_WORDS: Record<ClockOffset['clocks'], { near: string; far: string; send: string; arrival: string; reply: string; receipt: string; link: string; farSpan: string; nearSpan: string; why: string; early: string }> = {
+  'gateway − caller': {
+    near: 'caller',
+    far: 'gateway',
+    send: "t0 (request handed to the caller's socket)",
+    arrival: 't1',
+    reply: "t5 (its response's 'finish' event)",
+    receipt: 't6 (whole response received)',
+    link: 'caller link ((t6 − t0) − (t5 − t1))',
+    farSpan: 't5 − t1',
+    nearSpan: 't6 − t0',
+    why:
+      "'finish' fires in a callback after the response's bytes are already in the kernel, so a caller on the same machine can read the whole response " +
+      'first, and under CPU contention the gateway process runs that callback much later. ' +
+      't5 stays as MEASUREMENT.md defines it, so respond (t5 − t4) includes this lag and',
+    early: 't0 is stamped when the write call returns, and the gateway can read the request before the caller gets that far.',
+  },
+  'worker − gateway': {
+    near: 'gateway',
+    far: 'worker',
+    send: 't2 (call frame handed to the socket)',
+    arrival: 't3_recv',
+    reply: 't3_send (reply frame handed to the socket)',
+    receipt: 't4 (reply decoded)',
+    link: 'RPC link ((t4 − t2) − (t3_send − t3_recv))',
+    farSpan: 't3_send − t3_recv',
+    nearSpan: 't4 − t2',
+    why: 't3_send is stamped when the write call returns, and the gateway can decode the reply before the worker gets that far. So worker out (t3_send − t3_end) includes this lag and',
+    early: 't2 is stamped when the write call returns, and the worker can decode the call before the gateway gets that far.',
+  },
+};
+
+const spread = (l: Lateness) => `${fmtNs(l.median_ns, false)} at the median, ${fmtNs(l.p99_ns, false)} at p99, ${fmtNs(l.max_ns, false)} at most`;
+const share = (k: number, n: number) => `${fmtInt(k)} of ${fmtInt(n)} requests (${fmtPct(k / n)})`;
+
+/**
+ * Stamps out of causal order between two hosts, said for what they are. On
+ * one host there is one clock: a reply stamped after its receipt is a stamp
+ * taken late, not drift. Between hosts, a negative link time is also a late
+ * stamp (each span is on one clock); only bounds that contradict across
+ * requests, with every request consistent on its own, point at drift.
+ */
+export function stampOrderWarnings(o: ClockOffset): string[] {
+  const w = PAIR_WORDS[o.clocks];
+  const contradiction = o.lower_bound_ns - o.upper_bound_ns;
+  const bounds = contradiction > 0 ? ` This is why the ${w.far} − ${w.near} causality bounds contradict each other by ${fmtNs(contradiction, false)}.` : '';
+  const out: string[] = [];
+  const negative = o.negative_link.count > 0 ? `negative in ${fmtInt(o.negative_link.count)} requests` : 'never negative';
+  if (o.same_host) {
+    const late = o.reply_stamp_after_receipt;
+    const early = o.arrival_stamp_before_send;
+    if (late && late.count > 0) {
+      out.push(
+        `${cap(w.near)} and ${w.far} share host "${o.host}", hence one clock: this is not drift. In ${share(late.count, o.n)} the ${w.far} stamped ` +
+          `${w.reply} after the ${w.near} had its ${w.receipt}: by ${spread(late)}. ${w.why} ${w.link} is short by it (${negative}); ` +
+          `the roundtrip and the other stages are unaffected.${bounds}`,
+      );
+    }
+    if (early && early.count > 0) {
+      out.push(
+        `${cap(w.near)} and ${w.far} share host "${o.host}": in ${share(early.count, o.n)} the ${w.far}'s ${w.arrival} is earlier than the ${w.near}'s ` +
+          `${w.send}, by ${spread(early)}. ${w.early}${late && late.count > 0 ? '' : bounds}`,
+      );
+    }
+    return out;
+  }
+  if (o.negative_link.count > 0) {
+    out.push(
+      `${cap(w.far)} ${o.host} and ${w.near} ${o.reference_host}: in ${share(o.negative_link.count, o.n)} the ${w.far}'s own span ${w.farSpan} is longer ` +
+        `than the ${w.near}'s ${w.nearSpan} (a negative ${w.link}), by ${spread(o.negative_link)}. Each span is on one clock, so this is not ` +
+        `clock offset or drift but a stamp out of order. ${w.why.split('. ')[0]}.${bounds}`,
+    );
+  } else if (contradiction > 0) {
+    out.push(
+      `Clocks of ${o.host} and ${o.reference_host}: the causality bounds contradict each other by ${fmtNs(contradiction, false)} although ` +
+        `every request is consistent on its own: the offset changed during the run (drift ${o.drift_ppm === null ? 'not estimated' : `${o.drift_ppm.toFixed(2)} ppm`}). Stages are unaffected.`,
+    );
+  }
+  return out;
+}
+
+const cap = (x: string) => x.charAt(0).toUpperCase() + x.slice(1);
