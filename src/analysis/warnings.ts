@@ -105,15 +105,15 @@ export function stampOrderWarnings(o: ClockOffset): string[] {
     const early = o.arrival_stamp_before_send;
     if (late && late.count > 0) {
       out.push(
-        `${cap(w.near)} and ${w.far} share host "${o.host}", hence one clock: this is not drift. In ${share(late.count, o.n)} the ${w.far} stamped ` +
-          `${w.reply} after the ${w.near} had its ${w.receipt}: by ${spread(late)}. ${w.why} ${w.link} is short by it (${negative}); ` +
+        `In ${share(late.count, o.n)} the ${w.far} stamped ${w.reply} after the ${w.near} had its ${w.receipt}: by ${spread(late)}. ` +
+          `${cap(w.near)} and ${w.far} share host "${o.host}", hence one clock: this is not drift. ${w.why} ${w.link} is short by it (${negative}); ` +
           `the roundtrip and the other stages are unaffected.${bounds}`,
       );
     }
     if (early && early.count > 0) {
       out.push(
-        `${cap(w.near)} and ${w.far} share host "${o.host}": in ${share(early.count, o.n)} the ${w.far}'s ${w.arrival} is earlier than the ${w.near}'s ` +
-          `${w.send}, by ${spread(early)}. ${w.early}${late && late.count > 0 ? '' : bounds}`,
+        `In ${share(early.count, o.n)} the ${w.far}'s ${w.arrival} is earlier than the ${w.near}'s ${w.send}, by ${spread(early)}. ` +
+          `${cap(w.near)} and ${w.far} share host "${o.host}", hence one clock: this is not drift. ${w.early}${late && late.count > 0 ? '' : bounds}`,
       );
     }
     return out;
