@@ -6,6 +6,7 @@
 import { answerSpec, boxPlotSpec, renderSvg, sharesSpec, sweepSpec } from './charts.js';
 import { esc, fmtInt, fmtNs, fmtPct, fmtUs, table, type Column } from './html.js';
 import { REPORT_CSS } from './report-css.js';
+import { sweptEndpoints } from './warnings.js';
 import { dataSection, offsetsTable, runFacts } from './report-sections.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from './stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from './summary-types.js';
@@ -27,7 +28,9 @@ const BOX_FIGURES: FigureDef[] = [
 
 export async function renderReport(s: Summary): Promise<string> {
   const figures: string[] = [];
-  if (s.sweep) figures.push(await sweepFigure(s.sweep));
+  // Figure 3 only when a sweep ran: some endpoint at more than one connection count.
+  const swept = sweptEndpoints(s);
+  if (s.sweep && swept.length > 0) figures.push(await sweepFigure(s.sweep.filter((p) => swept.includes(p.endpoint))));
   for (const def of BOX_FIGURES) figures.push(await boxFigure(s, def));
   figures.push(await sharesFigure(s.groups));
   return `<!doctype html>

@@ -3,7 +3,6 @@ import { fmtInt, fmtNs, fmtPct } from './html.js';
 import type { ClockOffset, Lateness } from './offsets.js';
 import { describeUnjoined } from './join.js';
 import type { Summary } from './summary-types.js';
-import type { RequestTable } from './table.js';
 
 export const METHOD: Summary['method'] = {
   percentiles:
@@ -19,7 +18,7 @@ export const METHOD: Summary['method'] = {
     'worker − gateway = ((t3_recv − t2) + (t3_send − t4)) / 2 and gateway − caller = ((t1 − t0) + (t5 − t6)) / 2 per request; causality bounds [t3_send − t4, t3_recv − t2] and [t5 − t6, t1 − t0]. Informational: no stage uses them.',
 };
 
-export function collectWarnings(s: Summary, t: RequestTable, baseline: string): string[] {
+export function collectWarnings(s: Summary, baseline: string): string[] {
   const w: string[] = [];
   const r = s.records;
   const j = s.joins;
@@ -39,10 +38,10 @@ export function collectWarnings(s: Summary, t: RequestTable, baseline: string): 
   const dupes = r.duplicates.caller + r.duplicates.gateway + r.duplicates.worker;
   if (dupes > 0) w.push(`${dupes} duplicate record(s): the same id twice for one role; the first was kept.`);
   if (j.measured === 0) w.push('No request made it into the figures.');
-  const connections = new Set<number>();
-  for (let i = 0; i < t.size; i++) if (t.u32.connections[i]) connections.add(t.u32.connections[i]!);
-  if (connections.size > 1) {
-    w.push(`The caller ran ${connections.size} connection counts (${[...connections].sort((a, b) => a - b).join(', ')}); Figures 4–9 pool them, Figure 3 separates them.`);
+  const swept = sweptEndpoints(s);
+  if (swept.length > 0) {
+    const counts = [...new Set((s.sweep ?? []).filter((p) => swept.includes(p.endpoint)).map((p) => p.connections))].sort((a, b) => a - b);
+    w.push(`On ${swept.join(', ')} the caller ran ${counts.length} connection counts (${counts.join(', ')}); Figures 4–9 pool them, Figure 3 separates them.`);
   }
   if (s.groups.length > 0 && !s.groups.some((g) => g.framework === baseline)) {
     w.push(`No records of the baseline framework "${baseline}": no comparison between frameworks.`);
@@ -134,3 +133,17 @@ export function stampOrderWarnings(o: ClockOffset): string[] {
 }
 
 const cap = (x: string) => x.charAt(0).toUpperCase() + x.slice(1);
+
+/** Endpoints on which some framework ran more than one connection count. */
+export function sweptEndpoints(s: Summary): string[] {
+  const seen = new Map<string, Set<number>>();
+  for (const p of s.sweep ?? []) {
+    const key = `${p.framework}\u0000${p.endpoint}`;
+    let set = seen.get(key);
+    if (!set) seen.set(key, (set = new Set()));
+    set.add(p.connections);
+  }
+  const endpoints = new Set<string>();
+  for (const [key, set] of seen) if (set.size > 1) endpoints.add(key.split('\u0000')[1]!);
+  return [...endpoints];
+}

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
+import { analyze } from './analyze.js';
+import { requestLines, writeRecordDir } from './fixture.js';
+
+async function reportOf(specs: Parameters<typeof requestLines>[0][]) {
+  const recs = specs.map((s) => requestLines(s));
+  const dir = await writeRecordDir({ caller: recs.map((r) => r.caller), gateway: recs.map((r) => r.gateway), worker: recs.map((r) => r.worker) });
+  try {
+    const { summary, files } = await analyze({ inputs: [dir], csv: false, resamples: 200 });
+    return { summary, html: await readFile(files.html, 'utf8') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('several connection counts but one per endpoint: no sweep, no Figure 3, no pooling warning', async () => {
+  const specs = Array.from({ length: 40 }, (_, k) => ({
+    id: `n${k}`, at: BigInt(k) * 2_000_000n, fn: k % 2 ? 'empty' : 'math', connections: k % 2 ? 150 : 20,
+  }));
+  const { summary, html } = await reportOf(specs);
+  assert.ok(summary.sweep, 'the points are there');
+  assert.doesNotMatch(html, /Figure 3\./);
+  assert.ok(!summary.warnings.some((w) => /connection counts/.test(w)), summary.warnings.join('\n'));
+});
+
+test('one endpoint at two connection counts: Figure 3 and a warning that Figures 4–9 pool them', async () => {
+  const specs = Array.from({ length: 40 }, (_, k) => ({ id: `s${k}`, at: BigInt(k) * 2_000_000n, fn: 'empty', connections: k < 20 ? 1 : 10 }));
+  const { summary, html } = await reportOf(specs);
+  assert.match(html, /Figure 3\./);
+  assert.ok(summary.warnings.includes('On empty the caller ran 2 connection counts (1, 10); Figures 4–9 pool them, Figure 3 separates them.'));
+});
+
+test('names from the records are escaped in the report', async () => {
+  const { html } = await reportOf([{ id: 'x', at: 0n, framework: '<img src=x onerror=alert(1)>' }]);
+  assert.doesNotMatch(html, /<img src=x/);
+  assert.match(html, /&#60;img src=x onerror=alert\(1\)&#62;/);
+});
