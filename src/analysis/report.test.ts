@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { analyze } from './analyze.js';
 import { requestLines, writeRecordDir } from './fixture.js';
 
-async function reportOf(specs: Parameters<typeof requestLines>[0][]) {
+async function reportOf(specs: Parameters<typeof requestLines>[0][], runJson?: unknown) {
   const recs = specs.map((s) => requestLines(s));
   const dir = await writeRecordDir({ caller: recs.map((r) => r.caller), gateway: recs.map((r) => r.gateway), worker: recs.map((r) => r.worker) });
   try {
+    if (runJson !== undefined) await writeFile(join(dir, 'run.json'), JSON.stringify(runJson));
     const { summary, files } = await analyze({ inputs: [dir], csv: false, resamples: 200 });
     return { summary, html: await readFile(files.html, 'utf8') };
   } finally {
@@ -36,4 +38,15 @@ test('names from the records are escaped in the report', async () => {
   const { html } = await reportOf([{ id: 'x', at: 0n, framework: '<img src=x onerror=alert(1)>' }]);
   assert.doesNotMatch(html, /<img src=x/);
   assert.match(html, /&#60;img src=x onerror=alert\(1\)&#62;/);
+});
+
+test('a run whose caller was the bottleneck says so', async () => {
+  const bound = ['node /empty c=150 round 1: event loop delay p99 40 ms', 'fastify /empty c=150 round 1: caller CPU 98%'];
+  const { summary, html } = await reportOf([{ id: 'b', at: 0n }], { status: 'complete', callerBound: bound });
+  const warning = summary.warnings.find((w) => w.startsWith('The caller was itself the bottleneck in 2 cell(s)'));
+  assert.ok(warning, summary.warnings.join('\n'));
+  assert.ok(warning.includes(bound[1]!));
+  assert.match(html, /The caller was itself the bottleneck in 2 cell/);
+  const clean = await reportOf([{ id: 'c', at: 0n }], { status: 'complete', callerBound: [] });
+  assert.ok(!clean.summary.warnings.some((w) => /bottleneck/.test(w)));
 });

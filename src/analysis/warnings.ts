@@ -46,6 +46,17 @@ export function collectWarnings(s: Summary, baseline: string): string[] {
   if (s.groups.length > 0 && !s.groups.some((g) => g.framework === baseline)) {
     w.push(`No records of the baseline framework "${baseline}": no comparison between frameworks.`);
   }
+  for (const run of s.runs) {
+    // MEASUREMENT.md: the caller must say when it was itself the bottleneck; run.json carries its verdict per cell.
+    const bound = (run.meta as { callerBound?: unknown } | null)?.callerBound;
+    if (Array.isArray(bound) && bound.length > 0) {
+      const shown = bound.slice(0, 3).map(String).join('; ');
+      w.push(
+        `The caller was itself the bottleneck in ${bound.length} cell(s) of ${run.path}: their latencies and throughput describe the caller as much as the server. ` +
+          `${shown}${bound.length > 3 ? '; …' : ''}.`,
+      );
+    }
+  }
   for (const o of s.clock_offsets) w.push(...stampOrderWarnings(o));
   return w;
 }
