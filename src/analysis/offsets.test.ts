@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_DURATIONS, DEFAULT_HOSTS, HOURS, requestLines, type Hosts, type RecordLines, type RequestSpec } from './fixture.js';
 import { Ingest } from './ingest.js';
+import { fmtNs } from './html.js';
 import { estimateOffsets, type ClockOffset } from './offsets.js';
 import { RequestTable } from './table.js';
 import { stampOrderWarnings } from './warnings.js';
@@ -123,4 +124,10 @@ test('bounds that contradict only across requests are drift', () => {
   assert.ok(o.drift_ppm !== null && o.drift_ppm > 900_000, `drift ${o.drift_ppm}`);
   const [text] = stampOrderWarnings(o);
   assert.match(text!, /offset changed during the run/);
+});
+
+test('offsets of hours are shown to the µs', () => {
+  assert.equal(fmtNs(3 * 3.6e12 + 123_456_789), '+3 h 00 min 00.123457 s');
+  assert.equal(fmtNs(-(888 * 3.6e12 + 61e9 + 5_000)), '−888 h 01 min 01.000005 s');
+  assert.equal(fmtNs(33_049, false), '33.0 µs');
 });

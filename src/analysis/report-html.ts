@@ -199,7 +199,7 @@ ${numbers}</section>`;
 function allStagesSection(groups: GroupSummary[]): string {
   const rows = STAGES.flatMap((stage) => groups.filter((g) => g.stages[stage]).map((g) => ({ g, stage })));
   return `<section><h2>Every stage</h2><details><summary>All stages, all cells (µs)</summary>
-${table(rows, [{ head: 'stage', cell: (r) => esc(r.stage) }, ...STATS_COLUMNS])}</details></section>`;
+${table(rows, [{ head: 'stage', cell: (r) => esc(STAGE_NAMES[r.stage]) }, ...STATS_COLUMNS])}</details></section>`;
 }
 
 function methodSection(s: Summary): string {
