@@ -7,7 +7,7 @@ import type { Summary } from './summary-types.js';
 export const METHOD: Summary['method'] = {
   percentiles:
     'Exact: every value is kept and sorted. Nearest rank: the p-th percentile of n values is the value at rank ceil(p/100·n), an observed value.',
-  box: 'Box from the 25th to the 75th percentile, line at the median, whiskers from the 1st to the 99th percentile (not 1.5 IQR); nothing beyond is drawn.',
+  box: 'Box from the 25th to the 75th percentile, line at the median, whiskers from the 1st to the 99th percentile (not 1.5 IQR); nothing beyond is drawn. Log axis when every value in the chart is positive, linear otherwise.',
   shares:
     'A stage\'s share is Σ stage / Σ roundtrip over the cell\'s requests (time-weighted); the seven stages add up to the roundtrip exactly. "Median request" columns take each request\'s own share.',
   throughput:
@@ -15,7 +15,7 @@ export const METHOD: Summary['method'] = {
   bootstrap:
     'Difference of medians to the baseline framework, per endpoint: percentile bootstrap, full sample size, seeded PRNG. The median of a resample of sorted data is drawn exactly via a Beta order statistic, so no subsampling is needed. Significant: the 95% interval excludes 0.',
   offsets:
-    'worker − gateway = ((t3_recv − t2) + (t3_send − t4)) / 2 and gateway − caller = ((t1 − t0) + (t5 − t6)) / 2 per request; causality bounds [t3_send − t4, t3_recv − t2] and [t5 − t6, t1 − t0]. Informational: no stage uses them.',
+    'worker − gateway = ((t3_recv − t2) + (t3_send − t4)) / 2 and gateway − caller = ((t1 − t0) + (t5 − t6)) / 2 per request; causality bounds [t3_send − t4, t3_recv − t2] and [t5 − t6, t1 − t0]. Informational: no stage uses them. A request whose own bounds cross has a negative link time: a stamp out of order, not a clock matter. Two roles on one host (same name) share a clock, so there any reply stamped after its receipt (t5 > t6, t3_send > t4) is counted and sized as a late stamp.',
 };
 
 export function collectWarnings(s: Summary, baseline: string): string[] {
