@@ -82,6 +82,7 @@ async function answerSection(s: Summary): Promise<string> {
   });
   return `<section class="answer"><h2>Where did the time go?</h2>
 <ul class="lead">${lines.join('')}</ul>
+${respondCaveat(s)}
 <div class="chart">${spec ? await renderSvg(spec) : ''}</div>
 ${table(rows, [
   { head: 'endpoint', cell: (r) => esc(r.endpoint) },
@@ -94,6 +95,18 @@ ${table(rows, [
 ], 'All frameworks pooled. Shares of the total time (Σ stage / Σ roundtrip), so they add up to 100% and are shares of the mean roundtrip; ' +
   'the last two columns take each request\'s own share instead and report the median. Per framework: Figure 9.')}
 </section>`;
+}
+
+/** respond ends at t5 ('finish'); when t5 was stamped after the caller already had the response, say so beside the answer. */
+function respondCaveat(s: Summary): string {
+  const late = s.clock_offsets
+    .filter((o) => o.clocks === 'gateway − caller')
+    .map((o) => ({ o, k: o.reply_stamp_after_receipt?.count ?? o.negative_link.count, l: o.reply_stamp_after_receipt ?? o.negative_link }))
+    .filter((x) => x.k > 0);
+  if (late.length === 0) return '';
+  const parts = late.map(({ o, k, l }) => `${fmtPct(k / o.n)} of requests on ${esc(o.reference_host)} → ${esc(o.host)} (median ${fmtNs(l.median_ns, false)}, at most ${fmtNs(l.max_ns, false)})`);
+  return `<p class="note">Caveat: the gateway stamped t5 after the caller already had the whole response in ${parts.join('; ')}. ` +
+    '<em>respond</em> includes that lag and <em>caller link</em> is short by it; see Warnings.</p>';
 }
 
 /** µs as µs or ms, whichever reads better. */

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyze } from './analyze.js';
-import { requestLines, writeRecordDir } from './fixture.js';
+import { DEFAULT_DURATIONS, DEFAULT_HOSTS, requestLines, writeRecordDir, type Hosts } from './fixture.js';
 
-async function reportOf(specs: Parameters<typeof requestLines>[0][], runJson?: unknown) {
-  const recs = specs.map((s) => requestLines(s));
+async function reportOf(specs: Parameters<typeof requestLines>[0][], runJson?: unknown, hosts: Hosts = DEFAULT_HOSTS) {
+  const recs = specs.map((s) => requestLines(s, hosts));
   const dir = await writeRecordDir({ caller: recs.map((r) => r.caller), gateway: recs.map((r) => r.gateway), worker: recs.map((r) => r.worker) });
   try {
     if (runJson !== undefined) await writeFile(join(dir, 'run.json'), JSON.stringify(runJson));
@@ -49,4 +49,17 @@ test('a run whose caller was the bottleneck says so', async () => {
   assert.match(html, /The caller was itself the bottleneck in 2 cell/);
   const clean = await reportOf([{ id: 'c', at: 0n }], { status: 'complete', callerBound: [] });
   assert.ok(!clean.summary.warnings.some((w) => /bottleneck/.test(w)));
+});
+
+test('late t5 stamps on one host: the answer carries a caveat about respond, and only then', async () => {
+  const vm: Hosts = { ...DEFAULT_HOSTS, caller: 'vm', gateway: 'vm', worker: 'vm', callerBase: 7n, gatewayBase: 7n, workerBase: 7n };
+  const lag = 30_000n;
+  const specs = Array.from({ length: 10 }, (_, k) => ({
+    id: `l${k}`, at: BigInt(k) * 2_000_000n,
+    d: k < 5 ? { respond: DEFAULT_DURATIONS.respond + DEFAULT_DURATIONS.net_out + lag, net_out: -lag } : {},
+  }));
+  const late = await reportOf(specs, undefined, vm);
+  assert.match(late.html, /Caveat: the gateway stamped t5 after the caller already had the whole response in 50\.0% of requests on vm → vm \(median 30\.0 µs, at most 30\.0 µs\)/);
+  const clean = await reportOf(specs.slice(5), undefined, vm);
+  assert.doesNotMatch(clean.html, /Caveat/);
 });
