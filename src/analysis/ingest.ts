@@ -53,6 +53,7 @@ export class Ingest {
 
   /** Clock index by key prefix, then name: building the key string per line cost ~0.7 s over 4.5 M lines. */
   private readonly clocks = new Map<string, Map<string, number>>();
+  private readonly copyClocks = new Map<string, Map<string, number>>();
 
   constructor(readonly table: RequestTable) {}
 
@@ -61,6 +62,15 @@ export class Ingest {
     if (!byName) this.clocks.set(prefix, (byName = new Map()));
     let clock = byName.get(name);
     if (clock === undefined) byName.set(name, (clock = this.table.clock(`${prefix} ${name}`, host)));
+    return clock;
+  }
+
+  /** The gateway's copy of a worker's stamps: one clock per worker address as this gateway host names it. */
+  private copyClockOf(gatewayHost: string, address: string): number {
+    let byAddress = this.copyClocks.get(gatewayHost);
+    if (!byAddress) this.copyClocks.set(gatewayHost, (byAddress = new Map()));
+    let clock = byAddress.get(address);
+    if (clock === undefined) byAddress.set(address, (clock = this.table.clock(`worker-copy ${gatewayHost} ${address}`, address)));
     return clock;
   }
 
@@ -138,7 +148,7 @@ export class Ingest {
     const t5 = t.clocks.relative(clock, r.t5);
     const address = str(r.worker);
     // The copied worker stamps are on the worker's clock: one clock per worker address seen from this gateway.
-    const copyClock = this.clockOf(`worker-copy ${host}`, address ?? '?', address ?? '?');
+    const copyClock = this.copyClockOf(host, address ?? '?');
     const w0 = t.clocks.relative(copyClock, r.t3_recv);
     const w1 = t.clocks.relative(copyClock, r.t3_start);
     const w2 = t.clocks.relative(copyClock, r.t3_end);
