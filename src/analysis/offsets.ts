@@ -95,6 +95,8 @@ export function estimateOffsets(t: RequestTable): ClockOffset[] {
     }
     return p;
   };
+  const workerPairs = new Map<number, Map<number, PairSamples>>();
+  const callerPairs = new Map<number, PairSamples>();
   const shifts = new Map<number, number>();
   const shift = (other: number, reference: number) => {
     const key = other * 65536 + reference;
@@ -111,17 +113,27 @@ export function estimateOffsets(t: RequestTable): ClockOffset[] {
     const r = f.t3_recv[i]!, s = f.t3_send[i]!;
     if (t2 === t2 && t4 === t4 && r === r && s === s) {
       const w = t.u16.t3Clock[i]!;
-      const host = t.hosts.value(t.u16.workerHost[i]!) ?? addressHost.get(t.u16.workerAddress[i]!) ?? t.clockHost[w]!;
+      const workerHost = t.u16.workerHost[i]!;
+      const address = t.u16.workerAddress[i]!;
+      // Pair of this request's clocks and worker names, looked up by number: a label string per request was 6 M strings of garbage.
+      const key = (g * 65536 + w) * 65536 + workerHost;
+      let byAddress = workerPairs.get(key);
+      if (!byAddress) workerPairs.set(key, (byAddress = new Map()));
+      let p = byAddress.get(address);
+      if (!p) {
+        const host = t.hosts.value(workerHost) ?? addressHost.get(address) ?? t.clockHost[w]!;
+        byAddress.set(address, (p = pair(`w ${gHost} ${host}`, g, w, gHost, host)));
+      }
       // Absolute worker stamp = its base + relative; fold the bases' difference into the estimate.
       const base = shift(w, g);
-      const p = pair(`w ${gHost} ${host}`, g, w, gHost, host);
       add(p, base + workerMinusGateway(t2, r, s, t4), t4 - t2 - (s - r), base + (s - t4), base + (r - t2), t2);
     }
     const t0 = f.t0[i]!, t6 = f.t6[i]!;
     if (fl & HAS_CALLER && t0 === t0 && t6 === t6 && t1 === t1 && t5 === t5) {
       const c = t.u16.callerClock[i]!;
       const base = shift(g, c);
-      const p = pair(`c ${t.clockHost[c]} ${gHost}`, c, g, t.clockHost[c]!, gHost);
+      let p = callerPairs.get(c * 65536 + g);
+      if (!p) callerPairs.set(c * 65536 + g, (p = pair(`c ${t.clockHost[c]} ${gHost}`, c, g, t.clockHost[c]!, gHost)));
       add(p, base + gatewayMinusCaller(t0, t1, t5, t6), t6 - t0 - (t5 - t1), base + (t5 - t6), base + (t1 - t0), t0);
     }
   }
