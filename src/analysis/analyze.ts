@@ -125,7 +125,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     clock_offsets: offsets,
     warnings: [],
   };
-  summary.warnings = collectWarnings(summary, table, baseline);
+  summary.warnings = collectWarnings(summary, baseline);
 
   await mkdir(out, { recursive: true });
   const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, 'requests.csv') };

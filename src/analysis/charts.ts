@@ -8,7 +8,8 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { byEndpoint, byFramework } from './order.js';
-import { PARTS, type Stage } from './stages.js';
+import { PARTS, STAGE_NAMES, type Part, type Stage } from './stages.js';
+import type { Answer } from './summary-types.js';
 import type { GroupSummary, SweepPoint } from './summary-types.js';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
@@ -24,6 +25,10 @@ const CONFIG = {
 function facetWidth(facets: number): number {
   return Math.max(160, Math.min(300, Math.floor(1080 / Math.max(1, facets)) - 20));
 }
+
+/** Axis labels for values in µs: "500 µs", "2 ms", "1.5 s". */
+const US_LABEL =
+  "datum.value >= 1e6 ? format(datum.value / 1e6, '~r') + ' s' : datum.value >= 1e3 ? format(datum.value / 1e3, '~r') + ' ms' : format(datum.value, '~r') + ' µs'";
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = vl.compile(spec).spec;
@@ -45,7 +50,16 @@ export function boxPlotSpec(groups: GroupSummary[], stage: Stage): TopLevelSpec 
   if (rows.length === 0) return null;
   const frameworks = sorted(rows.map((r) => r.framework), byFramework);
   const endpoints = sorted(rows.map((r) => r.endpoint), byEndpoint);
-  const y = { type: 'quantitative', scale: { zero: false }, title: 'µs (box q1–q3, whiskers p1–p99)' } as const;
+  // Latency tails are long: on a linear axis a p99 whisker 20× the median squashes every box flat. A log axis
+  // shows box and whiskers at once, wherever every value is positive (a link time can be ≤ 0 when a stamp lagged).
+  const log = rows.every((r) => r.p1 > 0);
+  const y = {
+    type: 'quantitative',
+    // Not nice: a log scale rounded out to powers of ten leaves a narrow spread as a flat line.
+    scale: log ? { type: 'log', nice: false, padding: 10 } : { zero: false },
+    axis: { labelExpr: US_LABEL, tickCount: 5 },
+    title: log ? 'log scale' : null,
+  } as const;
   return {
     config: CONFIG,
     data: { values: rows },
@@ -60,7 +74,8 @@ export function boxPlotSpec(groups: GroupSummary[], stage: Stage): TopLevelSpec 
       layer: [
         { mark: { type: 'rule' }, encoding: { y: { field: 'p1', ...y }, y2: { field: 'p99' } } },
         { mark: { type: 'bar', size: 22 }, encoding: { y: { field: 'q1', ...y }, y2: { field: 'q3' } } },
-        { mark: { type: 'tick', color: 'black', size: 22, thickness: 2 }, encoding: { y: { field: 'median', ...y } } },
+        // The shared colour encoding would paint the median in its box's colour, unseen: override it.
+        { mark: { type: 'tick', size: 22, thickness: 2 }, encoding: { y: { field: 'median', ...y }, color: { value: '#111' } } },
       ],
     },
     resolve: { scale: { y: 'independent' } },
@@ -81,7 +96,7 @@ export const PART_COLORS: Record<(typeof PARTS)[number], string> = {
 export function sharesSpec(groups: GroupSummary[]): TopLevelSpec | null {
   const rows = groups
     .filter((g) => g.measured > 0)
-    .flatMap((g) => PARTS.map((part, order) => ({ framework: g.framework, endpoint: g.endpoint, stage: part, order, share: g.shares[part] })));
+    .flatMap((g) => PARTS.map((part, order) => ({ framework: g.framework, endpoint: g.endpoint, stage: STAGE_NAMES[part], order, share: g.shares[part] })));
   if (rows.length === 0) return null;
   const frameworks = sorted(rows.map((r) => r.framework), byFramework);
   const endpoints = sorted(rows.map((r) => r.endpoint), byEndpoint);
@@ -99,8 +114,8 @@ export function sharesSpec(groups: GroupSummary[]): TopLevelSpec | null {
         color: {
           field: 'stage',
           type: 'nominal',
-          sort: [...PARTS],
-          scale: { domain: [...PARTS], range: PARTS.map((p) => PART_COLORS[p]) },
+          sort: PARTS.map((p) => STAGE_NAMES[p]),
+          scale: { domain: PARTS.map((p) => STAGE_NAMES[p]), range: PARTS.map((p) => PART_COLORS[p]) },
           legend: { orient: 'bottom', title: null, columns: 7 },
         },
         order: { field: 'order', type: 'quantitative', sort: 'ascending' },
@@ -131,5 +146,59 @@ export function sweepSpec(points: SweepPoint[]): TopLevelSpec | null {
         color: { field: 'framework', type: 'nominal', sort: frameworks, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', title: null } },
       },
     },
+  } as TopLevelSpec;
+}
+
+/**
+ * The answer at a glance: one bar per endpoint, all frameworks pooled, the
+ * roundtrip cut into its seven stages in the order a request meets them.
+ * Segments are laid out here (x, x2) so each wide one can carry its label.
+ */
+export function answerSpec(rows: Answer['by_endpoint']): TopLevelSpec | null {
+  if (rows.length === 0) return null;
+  const segments = rows.flatMap((r) => {
+    let at = 0;
+    return PARTS.map((part: Part) => {
+      const share = Math.max(0, r.shares[part]);
+      const seg = { endpoint: r.endpoint, stage: STAGE_NAMES[part], x: at, x2: at + share, share, label: share >= 0.07 ? `${STAGE_NAMES[part]} ${Math.round(share * 100)}%` : '' };
+      at += share;
+      return seg;
+    });
+  });
+  const y = { field: 'endpoint', type: 'nominal', sort: rows.map((r) => r.endpoint), title: null, axis: { labelFontSize: 13, labelFontWeight: 'bold' } } as const;
+  const names = PARTS.map((p) => STAGE_NAMES[p]);
+  return {
+    config: CONFIG,
+    width: 900,
+    height: { step: 34 },
+    data: { values: segments },
+    layer: [
+      {
+        mark: { type: 'bar', height: 26 },
+        encoding: {
+          y,
+          x: { field: 'x', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%', tickCount: 5 }, title: 'share of the roundtrip time' },
+          x2: { field: 'x2' },
+          color: {
+            field: 'stage',
+            type: 'nominal',
+            sort: names,
+            scale: { domain: names, range: PARTS.map((p) => PART_COLORS[p]) },
+            legend: { orient: 'bottom', title: null, columns: 7, symbolType: 'square' },
+          },
+        },
+      },
+      {
+        transform: [{ calculate: '(datum.x + datum.x2) / 2', as: 'mid' }],
+        mark: { type: 'text', fontSize: 11.5, fontWeight: 'bold' },
+        encoding: {
+          y,
+          x: { field: 'mid', type: 'quantitative' },
+          text: { field: 'label' },
+          // Dark text on the light segments (function, worker queue), white on the rest.
+          color: { condition: { test: `datum.stage === '${STAGE_NAMES.function}' || datum.stage === '${STAGE_NAMES.worker_queue}'`, value: '#222' }, value: 'white' },
+        },
+      },
+    ],
   } as TopLevelSpec;
 }

@@ -28,10 +28,9 @@ export function formatGroupTable(summary: Summary): string {
 export function formatAnalysisDigest(result: AnalyzeResult): string {
   const { summary, files } = result;
   const j = summary.joins;
-  const unjoined = j.caller_without_gateway + j.gateway_without_caller + j.gateway_without_worker + j.worker_without_gateway;
   const lines = [
     formatGroupTable(summary),
-    `requests: ${j.ids} ids, ${j.joined} joined (${j.joined_warmup} warm-up), ${j.measured} in the figures, ${unjoined} unjoined`,
+    `requests: ${j.ids} ids, ${j.joined} joined (${j.joined_warmup} warm-up), ${j.measured} in the figures`,
     ...summary.warnings.map((w) => `warning: ${w}`),
     `report:  ${files.html}`,
     `summary: ${files.summary}`,

@@ -51,7 +51,28 @@ export class Ingest {
   };
   private readonly baseDiffs = new Map<number, number>();
 
+  /** Clock index by key prefix, then name: building the key string per line cost ~0.7 s over 4.5 M lines. */
+  private readonly clocks = new Map<string, Map<string, number>>();
+  private readonly copyClocks = new Map<string, Map<string, number>>();
+
   constructor(readonly table: RequestTable) {}
+
+  private clockOf(prefix: string, name: string, host: string): number {
+    let byName = this.clocks.get(prefix);
+    if (!byName) this.clocks.set(prefix, (byName = new Map()));
+    let clock = byName.get(name);
+    if (clock === undefined) byName.set(name, (clock = this.table.clock(`${prefix} ${name}`, host)));
+    return clock;
+  }
+
+  /** The gateway's copy of a worker's stamps: one clock per worker address as this gateway host names it. */
+  private copyClockOf(gatewayHost: string, address: string): number {
+    let byAddress = this.copyClocks.get(gatewayHost);
+    if (!byAddress) this.copyClocks.set(gatewayHost, (byAddress = new Map()));
+    let clock = byAddress.get(address);
+    if (clock === undefined) byAddress.set(address, (clock = this.table.clock(`worker-copy ${gatewayHost} ${address}`, address)));
+    return clock;
+  }
 
   line(text: string, file: string, lineNumber: number): void {
     this.counts.lines++;
@@ -94,7 +115,7 @@ export class Ingest {
   private caller(r: Json, id: string): void {
     const t = this.table;
     const host = str(r.host) ?? '?';
-    const clock = t.clock(`caller ${host}`, host);
+    const clock = this.clockOf('caller', host, host);
     // Read every stamp before touching the table, so a bad stamp leaves no half record.
     const t0 = t.clocks.relative(clock, r.t0);
     const t6 = t.clocks.relative(clock, r.t6);
@@ -120,14 +141,14 @@ export class Ingest {
   private gateway(r: Json, id: string): void {
     const t = this.table;
     const host = str(r.host) ?? '?';
-    const clock = t.clock(`gateway ${host}`, host);
+    const clock = this.clockOf('gateway', host, host);
     const t1 = t.clocks.relative(clock, r.t1);
     const t2 = t.clocks.relative(clock, r.t2);
     const t4 = t.clocks.relative(clock, r.t4);
     const t5 = t.clocks.relative(clock, r.t5);
     const address = str(r.worker);
     // The copied worker stamps are on the worker's clock: one clock per worker address seen from this gateway.
-    const copyClock = t.clock(`worker-copy ${host} ${address ?? '?'}`, address ?? '?');
+    const copyClock = this.copyClockOf(host, address ?? '?');
     const w0 = t.clocks.relative(copyClock, r.t3_recv);
     const w1 = t.clocks.relative(copyClock, r.t3_start);
     const w2 = t.clocks.relative(copyClock, r.t3_end);
@@ -158,7 +179,7 @@ export class Ingest {
   private worker(r: Json, id: string): void {
     const t = this.table;
     const host = str(r.host) ?? '?';
-    const clock = t.clock(`worker ${host}`, host);
+    const clock = this.clockOf('worker', host, host);
     const w0 = t.clocks.relative(clock, r.t3_recv);
     const w1 = t.clocks.relative(clock, r.t3_start);
     const w2 = t.clocks.relative(clock, r.t3_end);

@@ -139,3 +139,17 @@ function exclusion(t: RequestTable, i: number): string | null {
     f.t3_start[i] === f.t3_start[i] && f.t3_end[i] === f.t3_end[i] && f.t3_send[i] === f.t3_send[i];
   return complete ? null : 'incomplete stamps';
 }
+
+/** Every record that found no partner, one sentence, or null when all joined. Shared by the warnings and the digest. */
+export function describeUnjoined(c: JoinCounts): string | null {
+  const total = c.caller_without_gateway + c.gateway_without_caller + c.gateway_without_worker + c.worker_without_gateway;
+  if (total === 0) return null;
+  const of = (n: number, what: string) => (n > 0 ? ` (${n} ${what})` : '');
+  const parts = [
+    c.caller_without_gateway && `${c.caller_without_gateway} caller without gateway${of(c.caller_without_gateway_with_error, 'with a caller error')}`,
+    c.gateway_without_caller && `${c.gateway_without_caller} gateway without caller`,
+    c.gateway_without_worker && `${c.gateway_without_worker} gateway without worker`,
+    c.worker_without_gateway && `${c.worker_without_gateway} worker without gateway${of(c.worker_only, 'seen by no one else')}`,
+  ].filter(Boolean);
+  return `${total} record(s) did not join: ${parts.join(', ')}`;
+}

@@ -14,13 +14,14 @@ section { margin: 28px 0; padding-top: 4px; }
 .facts dt { color: var(--muted); }
 .facts dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
 .answer { background: var(--bg-soft); border-left: 4px solid var(--accent); padding: 14px 18px; border-radius: 4px; }
-.answer .lead { font-size: 16px; margin: 0 0 10px; }
+.answer .lead { font-size: 16px; margin: 0 0 10px; padding-left: 20px; }
+.answer table { background: #fff; }
 .warn { background: #fff6e5; border-left: 4px solid #f0a500; padding: 10px 18px; border-radius: 4px; }
 .warn ul { margin: 4px 0; padding-left: 18px; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 12.5px; font-variant-numeric: tabular-nums; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12px; padding-top: 4px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
-th { font-weight: 600; border-bottom: 2px solid #ccc; }
+th { font-weight: 600; border-bottom: 2px solid #ccc; white-space: normal; vertical-align: bottom; }
 td.num, th.num { text-align: right; }
 tbody tr:hover { background: var(--bg-soft); }
 .figure .chart { margin: 8px 0 4px; overflow-x: auto; }

@@ -3,11 +3,12 @@
  * network) that answers the seed report's question first and shows its
  * Figures 3–9 after, each with the numbers beneath it.
  */
-import { boxPlotSpec, renderSvg, sharesSpec, sweepSpec } from './charts.js';
+import { answerSpec, boxPlotSpec, renderSvg, sharesSpec, sweepSpec } from './charts.js';
 import { esc, fmtInt, fmtNs, fmtPct, fmtUs, table, type Column } from './html.js';
 import { REPORT_CSS } from './report-css.js';
+import { sweptEndpoints } from './warnings.js';
 import { dataSection, offsetsTable, runFacts } from './report-sections.js';
-import { STAGE_LABELS, STAGES, type Stage } from './stages.js';
+import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from './stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from './summary-types.js';
 
 interface FigureDef {
@@ -27,7 +28,9 @@ const BOX_FIGURES: FigureDef[] = [
 
 export async function renderReport(s: Summary): Promise<string> {
   const figures: string[] = [];
-  if (s.sweep) figures.push(await sweepFigure(s.sweep));
+  // Figure 3 only when a sweep ran: some endpoint at more than one connection count.
+  const swept = sweptEndpoints(s);
+  if (s.sweep && swept.length > 0) figures.push(await sweepFigure(s.sweep.filter((p) => swept.includes(p.endpoint))));
   for (const def of BOX_FIGURES) figures.push(await boxFigure(s, def));
   figures.push(await sharesFigure(s.groups));
   return `<!doctype html>
@@ -42,15 +45,15 @@ export async function renderReport(s: Summary): Promise<string> {
 ${fmtInt(s.inputs.files.length)} record file(s) in ${s.inputs.paths.map((p) => `<code>${esc(p)}</code>`).join(', ')}.</p>
 ${runFacts(s)}
 </header>
+${await answerSection(s)}
 ${warnings(s)}
-${answerSection(s)}
+${comparisonSection(s)}
+${figures.join('\n')}
 ${dataSection(s)}
 <section><h2>Host clocks</h2>
 <p>No stage depends on these: every stage subtracts stamps of one host. The offsets are estimated NTP-style per exchange and shown for
 checking the setup. The true offset lies between the causality bounds; the min-RTT estimate is the tightest single one.</p>
 ${offsetsTable(s.clock_offsets)}</section>
-${comparisonSection(s)}
-${figures.join('\n')}
 ${allStagesSection(s.groups)}
 ${methodSection(s)}
 </main></body></html>
@@ -59,29 +62,56 @@ ${methodSection(s)}
 
 function warnings(s: Summary): string {
   if (s.warnings.length === 0) return '';
-  return `<section class="warn"><h2>Warnings</h2><ul>${s.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`;
+  // The first sentence of each says what happened: bold, so the list can be skimmed.
+  const item = (w: string) => {
+    const cut = w.search(/[.:] /);
+    return cut < 0 ? `<li>${esc(w)}</li>` : `<li><strong>${esc(w.slice(0, cut + 1))}</strong>${esc(w.slice(cut + 1))}</li>`;
+  };
+  return `<section class="warn"><h2>Warnings</h2><ul>${s.warnings.map(item).join('')}</ul></section>`;
 }
 
-function answerSection(s: Summary): string {
+async function answerSection(s: Summary): Promise<string> {
   const rows = s.answer.by_endpoint;
-  if (rows.length === 0) return `<section class="answer"><h2>Where did the time go?</h2><p>No request made it into the figures; see the data section.</p></section>`;
-  const outside = rows.map((r) => r.outside_function_share);
-  const respond = rows.map((r) => r.respond_share);
-  const range = (xs: number[]) => (xs.length === 1 ? fmtPct(xs[0]) : `${fmtPct(Math.min(...xs))} to ${fmtPct(Math.max(...xs))}`);
-  const sentence =
-    `Depending on the endpoint, <strong>${range(outside)}</strong> of the roundtrip is spent outside the function, ` +
-    `and <strong>${range(respond)}</strong> in <em>respond</em> (from the worker's result arriving at the gateway to the HTTP response leaving it).`;
+  if (rows.length === 0) return `<section class="answer"><h2>Where did the time go?</h2><p>No request made it into the figures; see "What was read".</p></section>`;
+  const spec = answerSpec(rows);
+  const lines = rows.map((r) => {
+    const outside = PARTS.filter((p) => p !== 'function' && p !== 'respond').sort((a, b) => r.shares[b] - r.shares[a]);
+    const top = outside.slice(0, 2).map((p) => `${STAGE_NAMES[p]} ${fmtPct(r.shares[p])}`).join(', ');
+    return `<li><strong>${esc(r.endpoint)}</strong>: <strong>${fmtPct(r.outside_function_share)}</strong> of the ${fmtDuration(r.mean_roundtrip_us)} mean roundtrip ` +
+      `is spent outside the function: <em>respond</em> ${fmtPct(r.respond_share)}, ${top}.</li>`;
+  });
   return `<section class="answer"><h2>Where did the time go?</h2>
-<p class="lead">${sentence}</p>
+<ul class="lead">${lines.join('')}</ul>
+${respondCaveat(s)}
+<div class="chart">${spec ? await renderSvg(spec) : ''}</div>
 ${table(rows, [
   { head: 'endpoint', cell: (r) => esc(r.endpoint) },
   { head: 'requests', cell: (r) => fmtInt(r.count), num: true },
-  { head: 'outside the function', cell: (r) => fmtPct(r.outside_function_share), num: true, title: 'Σ(roundtrip − function) / Σ roundtrip' },
-  { head: 'in respond', cell: (r) => fmtPct(r.respond_share), num: true, title: 'Σ respond / Σ roundtrip' },
+  { head: 'mean roundtrip µs', cell: (r) => fmtUs(r.mean_roundtrip_us), num: true },
+  ...PARTS.map((p) => ({ head: esc(STAGE_NAMES[p]), cell: (r: (typeof rows)[number]) => fmtPct(r.shares[p]), num: true })),
+  { head: 'outside the function', cell: (r) => `<strong>${fmtPct(r.outside_function_share)}</strong>`, num: true, title: 'Σ(roundtrip − function) / Σ roundtrip' },
   { head: 'outside, median request', cell: (r) => fmtPct(r.median_outside_function_share), num: true },
   { head: 'respond, median request', cell: (r) => fmtPct(r.median_respond_share), num: true },
-], 'All frameworks pooled. Shares of total time (Σ over requests); the last two columns take each request\'s own share and report the median. Per framework: Figure 9.')}
+], 'All frameworks pooled. Shares of the total time (Σ stage / Σ roundtrip), so they add up to 100% and are shares of the mean roundtrip; ' +
+  'the last two columns take each request\'s own share instead and report the median. Per framework: Figure 9.')}
 </section>`;
+}
+
+/** respond ends at t5 ('finish'); when t5 was stamped after the caller already had the response, say so beside the answer. */
+function respondCaveat(s: Summary): string {
+  const late = s.clock_offsets
+    .filter((o) => o.clocks === 'gateway − caller')
+    .map((o) => ({ o, k: o.reply_stamp_after_receipt?.count ?? o.negative_link.count, l: o.reply_stamp_after_receipt ?? o.negative_link }))
+    .filter((x) => x.k > 0);
+  if (late.length === 0) return '';
+  const parts = late.map(({ o, k, l }) => `${fmtPct(k / o.n)} of requests on ${esc(o.reference_host)} → ${esc(o.host)} (median ${fmtNs(l.median_ns, false)}, at most ${fmtNs(l.max_ns, false)})`);
+  return `<p class="note">Caveat: the gateway stamped t5 after the caller already had the whole response in ${parts.join('; ')}. ` +
+    '<em>respond</em> includes that lag and <em>caller link</em> is short by it; see Warnings.</p>';
+}
+
+/** µs as µs or ms, whichever reads better. */
+function fmtDuration(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(us >= 10_000 ? 1 : 2)} ms` : `${fmtUs(us)} µs`;
 }
 
 function comparisonSection(s: Summary): string {
@@ -101,8 +131,8 @@ function comparisonSection(s: Summary): string {
   const stages = [...new Set(s.comparisons.map((c) => c.stage))];
   const real = byStage('roundtrip').filter((c) => c.significant);
   const headline = byStage('roundtrip').length
-    ? `<p>${real.length} of ${byStage('roundtrip').length} roundtrip medians differ from ${esc(baseline)}'s at 95% confidence` +
-      `${real.length ? `: ${real.map((c) => `${esc(c.framework)} on ${esc(c.endpoint)} (${signed(c.difference)} µs)`).join(', ')}` : ''}.</p>`
+    ? `<p><strong>${real.length} of ${byStage('roundtrip').length}</strong> roundtrip medians differ from ${esc(baseline)}'s at 95% confidence ` +
+      `(${real.filter((c) => c.difference < 0).length} faster, ${real.filter((c) => c.difference > 0).length} slower; the rows marked below).</p>`
     : '';
   return `<section><h2>Frameworks against ${esc(baseline)}</h2>
 ${headline}
@@ -136,21 +166,22 @@ async function boxFigure(s: Summary, def: FigureDef): Promise<string> {
   const rows = s.groups.filter((g) => g.stages[def.stage]).map((g) => ({ g, stage: def.stage }));
   const extra: Column<{ g: GroupSummary; stage: Stage }>[] =
     def.stage === 'roundtrip' ? [{ head: 'throughput req/s', cell: (r) => fmtInt(r.g.throughput.requests_per_s), num: true }] : [];
-  return figure(def.n, def.title, `${def.text} <span class="formula">${esc(STAGE_LABELS[def.stage])}</span>`, spec ? await renderSvg(spec) : null,
-    table(rows, [...STATS_COLUMNS, ...extra], 'µs'));
+  const how = '<br><span class="note">Box: 25th to 75th percentile, black line: median, whiskers: 1st to 99th percentile. Each panel has its own scale.</span>';
+  return figure(def.n, def.title, `${def.text} <span class="formula">${esc(STAGE_LABELS[def.stage])}</span>${how}`, spec ? await renderSvg(spec) : null,
+    table(rows, [...STATS_COLUMNS, ...extra], 'Durations in µs; n = requests in the figure. Nearest-rank percentiles.'));
 }
 
 async function sharesFigure(groups: GroupSummary[]): Promise<string> {
   const spec = sharesSpec(groups);
   const measured = groups.filter((g) => g.measured > 0);
-  const parts = ['gateway_in', 'rpc_link', 'worker_queue', 'function', 'worker_out', 'respond', 'caller_link'] as const;
+  const parts = PARTS;
   return figure(9, 'Each stage\'s share of the roundtrip',
     'Σ stage / Σ roundtrip per framework and endpoint. The seven stages add up to the roundtrip exactly, request by request.',
     spec ? await renderSvg(spec) : null,
     table(measured, [
       { head: 'endpoint', cell: (g) => esc(g.endpoint) },
       { head: 'framework', cell: (g) => esc(g.framework) },
-      ...parts.map((p) => ({ head: esc(p.replace('_', ' ')), cell: (g: GroupSummary) => fmtPct(g.shares[p]), num: true })),
+      ...parts.map((p) => ({ head: esc(STAGE_NAMES[p]), cell: (g: GroupSummary) => fmtPct(g.shares[p]), num: true })),
       { head: 'outside function', cell: (g) => fmtPct(g.outside_function_share), num: true },
       { head: 'respond, median request', cell: (g) => fmtPct(g.median_respond_share), num: true },
     ]));
@@ -181,7 +212,7 @@ ${numbers}</section>`;
 function allStagesSection(groups: GroupSummary[]): string {
   const rows = STAGES.flatMap((stage) => groups.filter((g) => g.stages[stage]).map((g) => ({ g, stage })));
   return `<section><h2>Every stage</h2><details><summary>All stages, all cells (µs)</summary>
-${table(rows, [{ head: 'stage', cell: (r) => esc(r.stage) }, ...STATS_COLUMNS])}</details></section>`;
+${table(rows, [{ head: 'stage', cell: (r) => esc(STAGE_NAMES[r.stage]) }, ...STATS_COLUMNS])}</details></section>`;
 }
 
 function methodSection(s: Summary): string {

@@ -69,7 +69,10 @@ export function offsetsTable(offsets: ClockOffset[]): string {
   if (offsets.length === 0) return '<p>No exchange had all four stamps.</p>';
   return table(offsets, [
     { head: 'clocks', cell: (o) => `${esc(o.clocks)}` },
-    { head: 'host − reference', cell: (o) => `${esc(o.host)} − ${esc(o.reference_host)}` },
+    {
+      head: 'host − reference',
+      cell: (o) => (o.same_host ? `${esc(o.host)} − ${esc(o.reference_host)} <span class="note">(one host: true offset 0)</span>` : `${esc(o.host)} − ${esc(o.reference_host)}`),
+    },
     { head: 'n', cell: (o) => fmtInt(o.n), num: true },
     { head: 'median', cell: (o) => fmtNs(o.median_ns), num: true },
     { head: 'p5 … p95 − median', cell: (o) => `${fmtNs(o.p5_ns - o.median_ns)} … ${fmtNs(o.p95_ns - o.median_ns)}`, num: true },
@@ -80,7 +83,7 @@ export function offsetsTable(offsets: ClockOffset[]): string {
       cell: (o) =>
         o.lower_bound_ns <= o.upper_bound_ns
           ? `${fmtNs(o.lower_bound_ns - o.median_ns)} … ${fmtNs(o.upper_bound_ns - o.median_ns)}`
-          : `inconsistent (drift?) ${fmtNs(o.lower_bound_ns - o.median_ns)} > ${fmtNs(o.upper_bound_ns - o.median_ns)}`,
+          : `contradict by ${fmtNs(o.lower_bound_ns - o.upper_bound_ns, false)} (see Warnings)`,
       num: true,
     },
     { head: 'drift', cell: (o) => (o.drift_ppm === null ? '–' : `${o.drift_ppm.toFixed(2)} ppm`), num: true },

@@ -49,7 +49,20 @@ export const STAGES = [...PARTS, ...TOTALS] as const;
 export type Part = (typeof PARTS)[number];
 export type Stage = (typeof STAGES)[number];
 
-/** Human names, with the seed report's name where it had one. */
+/** Short names for legends and column heads. */
+export const STAGE_NAMES: Record<Stage, string> = {
+  gateway_in: 'gateway in',
+  rpc_link: 'RPC link',
+  worker_queue: 'worker queue',
+  function: 'function',
+  worker_out: 'worker out',
+  respond: 'respond',
+  caller_link: 'caller link',
+  roundtrip: 'roundtrip',
+  roundtrip_intended: 'roundtrip from due time',
+};
+
+/** Human names with their formulas. */
 export const STAGE_LABELS: Record<Stage, string> = {
   gateway_in: 'gateway in (t2−t1)',
   rpc_link: 'RPC link ((t4−t2)−(t3_send−t3_recv))',

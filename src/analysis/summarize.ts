@@ -114,9 +114,14 @@ function answer(worked: Worked[]): Answer {
       const ws = worked.filter((w) => w.group.endpoint === endpoint);
       const total = (s: Stage) => ws.reduce((acc, w) => acc + w.sums[s], 0);
       const pooled = (pick: (w: Worked) => Float64Array) => medianOfAll(ws.map(pick));
+      const count = ws.reduce((n, w) => n + w.group.slots.length, 0);
+      const shares = {} as Record<Part, number>;
+      for (const part of PARTS) shares[part] = total(part) / total('roundtrip');
       return {
         endpoint,
-        count: ws.reduce((n, w) => n + w.group.slots.length, 0),
+        count,
+        mean_roundtrip_us: (total('roundtrip') / count) * US,
+        shares,
         outside_function_share: 1 - total('function') / total('roundtrip'),
         respond_share: total('respond') / total('roundtrip'),
         median_outside_function_share: pooled((w) => w.shareSamples.outside),

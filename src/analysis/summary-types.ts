@@ -48,6 +48,10 @@ export interface Answer {
   by_endpoint: {
     endpoint: string;
     count: number;
+    /** Σ roundtrip / count, all frameworks pooled: the shares below are of this mean. */
+    mean_roundtrip_us: number;
+    /** Σ stage / Σ roundtrip, all frameworks pooled (the parts add up to 1). */
+    shares: Record<Part, number>;
     /** Time-weighted: Σ(roundtrip − function) / Σ roundtrip, over all frameworks. */
     outside_function_share: number;
     respond_share: number;
