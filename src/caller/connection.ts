@@ -78,7 +78,12 @@ export class Connection {
     });
   }
 
-  /** Hands one request to the socket and returns t0. */
+  /**
+   * Hands one request to the socket and returns t0, taken just before the
+   * write. Sockets are opened before the run; only after the server closed
+   * one (or a failure destroyed it) does a request go out on a new socket,
+   * and then its t0..t6 includes the TCP handshake, as the user would see it.
+   */
   send(request: string, body: Buffer | null): bigint {
     const socket = this.ensureSocket();
     this.parser.reset(this.expectBody);
