@@ -9,9 +9,9 @@
  *      >= 0.9x wrk's, p50 within 15% of wrk's;
  *  (c) records on vs off: throughput >= 0.95x; the caller's CPU per request
  *      is shown too, since a server-bound run hides the caller's cost.
- * Pinning (unless --no-pin): the servers on core 1 and this process (our
- * caller, autocannon) and wrk on core 0, with taskset, so the load generator
- * does not steal the server's core. Take the shared lock before running:
+ * Pinning (unless --no-pin): the servers on core 1; this process (our
+ * caller), wrk and autocannon (each its own process) on core 0, with taskset,
+ * so the load generator does not steal the server's core. Take the shared lock before running:
  *   flock /tmp/faasbench-bench.lock npm run bench:caller
  * Options: --rounds N (5), --seconds S (5), --connections C (100), --no-pin.
  */
@@ -20,7 +20,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import { createRequire } from 'node:module';
+import type autocannon from 'autocannon';
 import { runCaller, type CallerResult } from '../caller/index.js';
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 import { median, startScript } from './children.js';
@@ -38,6 +39,7 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const pin = !values['no-pin'] && cpus().length >= 2;
 const LOAD_CORE = '0';
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const SERVER_CORE = '1';
 
 /** Pins every thread of a process (ours or a child we started) to one core. */
@@ -98,10 +100,18 @@ function wrk(url: string, conns = connections, secs = seconds): Promise<Sample> 
   });
 }
 
-async function cannon(url: string): Promise<Sample> {
-  const r = await autocannon({ url, connections, duration: seconds });
-  if (r.errors > 0 || r.non2xx > 0) throw new Error(`autocannon: ${r.errors} errors, ${r.non2xx} non-2xx`);
-  return { rps: r.requests.total / r.duration, p50Ms: r.latency.p50, p90Ms: r.latency.p90, meanMs: r.latency.average };
+/** autocannon's own CLI in a child process (pinned like wrk), so its heap and GC do not share ours. */
+function cannon(url: string): Promise<Sample> {
+  const args = [AUTOCANNON, '-c', String(connections), '-d', String(seconds), '-j', url];
+  const [cmd, argv] = pin ? ['taskset', ['-c', LOAD_CORE, process.execPath, ...args]] : [process.execPath, args];
+  return new Promise((resolve, reject) => {
+    execFile(cmd, argv as string[], { timeout: (seconds + 30) * 1000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+      if (err) return reject(err);
+      const r = JSON.parse(stdout) as autocannon.Result;
+      if (r.errors > 0 || r.non2xx > 0) return reject(new Error(`autocannon: ${r.errors} errors, ${r.non2xx} non-2xx`));
+      resolve({ rps: r.requests.total / r.duration, p50Ms: r.latency.p50, p90Ms: r.latency.p90, meanMs: r.latency.average });
+    });
+  });
 }
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
