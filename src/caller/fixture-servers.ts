@@ -42,14 +42,21 @@ export async function startHttpServer(
   };
 }
 
-/** A TCP server that answers every request with the given raw bytes (to feed the client malformed HTTP). */
-export async function startRawServer(reply: string): Promise<TestServer> {
+/**
+ * A TCP server that answers every request with the given raw bytes (to feed
+ * the client malformed HTTP), or, given `answer`, lets it write the reply to
+ * the request with that x-request-id (requests are small: one read each).
+ */
+export async function startRawServer(reply: string, answer?: (socket: Socket, id: string) => void): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const server = createTcpServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
-    socket.on('data', () => socket.write(reply));
+    socket.on('data', (chunk: Buffer) => {
+      if (answer === undefined) socket.write(reply);
+      else answer(socket, /x-request-id: ([^\r]+)/.exec(chunk.toString('latin1'))?.[1] ?? '');
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -2,10 +2,11 @@
  * Latency accounting at nanosecond input, reported in microseconds.
  *
  * An HdrHistogram over nanoseconds with 4 significant digits: a bucket is at
- * most 1/16384 of its value wide, i.e. <= 1 us up to 33 ms and <= 0.006%
- * beyond, within a bounded ~1.5 MB whatever the run length. (autocannon's
- * histogram, by contrast, holds whole milliseconds.) Min, max and mean are
- * kept exactly beside it.
+ * most 1/16384 of its value wide, i.e. <= 1.024 us up to 33.5 ms (<= 512 ns
+ * up to 16.7 ms) and <= 0.006% beyond, within a bounded ~1.5 MB whatever the
+ * run length. A percentile is its bucket's upper edge, so it may read high by
+ * at most that width. (autocannon's histogram, by contrast, truncates to
+ * whole milliseconds; see connection.ts.) Min, max and mean are exact.
  */
 import { build, type Histogram } from 'hdr-histogram-js';
 

@@ -79,7 +79,7 @@ export class LoadLoop {
     this.warmupEndNs = this.startNs + BigInt(Math.round(o.warmupMs * MS));
     if (o.durationMs !== null) {
       this.plannedStopNs = this.warmupEndNs + BigInt(Math.round(o.durationMs * MS));
-      this.later(() => this.stopSending(), Number(this.plannedStopNs - now()) / MS);
+      this.later(() => this.plannedStop(), Number(this.plannedStopNs - now()) / MS);
     }
     if (o.rate !== null) {
       const warmupDue = Math.ceil((o.warmupMs * MS) / this.intervalNs);
@@ -155,9 +155,8 @@ export class LoadLoop {
   /** Open loop: send everything that is due, as far as connections are free; then sleep until the next due time. */
   private pump(): void {
     if (this.stoppedAt !== null) return;
-    const t = now();
-    if (this.plannedStopNs !== null && t >= this.plannedStopNs) return this.stopSending();
-    const due = Math.min(this.totalDue, Math.floor(Number(t - this.startNs) / this.intervalNs) + 1);
+    // Capped by totalDue: nothing due at or after the planned end is ever sent.
+    const due = this.dueBy(now());
     while (this.nextIndex < due && this.idle.length > 0) {
       const intended = this.startNs + BigInt(Math.round(this.nextIndex * this.intervalNs));
       this.nextIndex++;
@@ -179,10 +178,31 @@ export class LoadLoop {
     }
   }
 
+  /** Open loop: how many requests are due by time t (request i is due at start + i/R). */
+  private dueBy(t: bigint): number {
+    return Math.min(this.totalDue, Math.floor(Number(t - this.startNs) / this.intervalNs) + 1);
+  }
+
+  /**
+   * The planned end of sending. A timer may fire a little before the end by
+   * the monotonic clock (then wait) or after it (then the open loop still
+   * sends what fell due before the end and can go out now; the rest is unsent).
+   */
+  private plannedStop(): void {
+    const leftMs = Number(this.plannedStopNs! - now()) / MS;
+    if (leftMs > 0) {
+      this.later(() => this.plannedStop(), leftMs);
+      return;
+    }
+    if (this.o.rate !== null) this.pump();
+    this.stopSending();
+  }
+
   private stopSending(): void {
     if (this.stoppedAt !== null) return;
     this.stoppedAt = now();
-    if (this.o.rate !== null && Number.isFinite(this.totalDue)) this.unsent = this.totalDue - this.nextIndex;
+    // Unsent: fell due before sending stopped, never went out. Not what was scheduled after an abort.
+    if (this.o.rate !== null) this.unsent = Math.max(0, this.dueBy(this.stoppedAt) - this.nextIndex);
     this.checkFinished();
   }
 

@@ -66,3 +66,21 @@ test('open loop: latency is taken from the due time, so a stall shows in the req
     await server.close();
   }
 });
+
+test('open loop: an abort stops sending; unsent counts only what fell due before it, not the rest of the schedule', { timeout: 30_000 }, async () => {
+  const server = await startHttpServer();
+  const out = tmp();
+  try {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 300);
+    // 100/s for a planned minute: 6000 scheduled, ~30 due before the abort.
+    const result = await runCaller({ url: server.url, rate: 100, connections: 2, durationMs: 60_000, warmupMs: 0, out, signal: abort.signal });
+    const records = readRecords(out);
+    assert.equal(result.aborted, true);
+    assert.equal(records.length, server.arrivals.length, 'every sent request has a record');
+    assert.ok(records.length > 0 && records.length < 1000, `${records.length} sent`);
+    assert.ok(result.unsent! < 100, `unsent ${result.unsent}: only requests already due may count`);
+  } finally {
+    await server.close();
+  }
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRecords, startHttpServer } from './fixture-servers.js';
+import { readRecords, startHttpServer, startRawServer } from './fixture-servers.js';
 import { runCaller } from './run-caller.js';
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'faasbench-caller-')), 'caller.ndjson');
@@ -144,6 +144,30 @@ test('POST bodies are sent; chunked and connection-close answers are read', { ti
     assert.equal(result.method, 'POST');
     assert.equal(result.responses, 10, JSON.stringify(result.errors));
     assert.deepEqual(lengths, Array(10).fill(100_000));
+  } finally {
+    await server.close();
+  }
+});
+
+test('responses split across reads, head included, on several connections at once are parsed intact', { timeout: 30_000 }, async () => {
+  // Every piece of every response arrives in its own read, interleaved with the
+  // other connections' reads: a parser that kept a view of a read buffer
+  // instead of a copy would see another connection's bytes.
+  const server = await startRawServer('', (socket, id) => {
+    const body = `body-of-${id}`;
+    const raw = `HTTP/1.1 200 OK\r\nX-Echo: ${id}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const pieces = [raw.slice(0, 9), raw.slice(9, 30), raw.slice(30, raw.length - 4), raw.slice(raw.length - 4)];
+    pieces.forEach((piece, i) => setTimeout(() => socket.write(piece), 3 * i));
+  });
+  const out = tmp();
+  try {
+    const result = await runCaller({ url: server.url, connections: 4, requests: 40, warmupMs: 0, out });
+    assert.equal(result.responses, 40, JSON.stringify(result.errors));
+    for (const r of readRecords(out)) {
+      assert.equal(r.status, 200);
+      const expected = Buffer.byteLength(`HTTP/1.1 200 OK\r\nX-Echo: ${r.id}\r\nContent-Length: ${`body-of-${r.id}`.length}\r\n\r\nbody-of-${r.id}`);
+      assert.equal(r.bytes, expected, `${r.id}: every byte of its own response`);
+    }
   } finally {
     await server.close();
   }
