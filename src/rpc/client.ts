@@ -146,7 +146,7 @@ class WorkerConnection {
       const wasReady = this.ready;
       this.ready = false;
       this.socket = null;
-      if (wasReady) this.options.logger.warn({ worker: this.address }, 'lost the worker; reconnecting');
+      if (wasReady && !this.closed) this.options.logger.warn({ worker: this.address }, 'lost the worker; reconnecting');
       this.failAll(`the connection to worker ${this.address} closed`);
       if (!this.closed) this.scheduleReconnect();
     });
