@@ -49,13 +49,22 @@ export interface Growth {
   slopeMiBPerMin: number;
   minMiB: number;
   maxMiB: number;
+  /** The lowest value in the first fifth of the window and in the last fifth:
+   *  the floor the garbage collector comes back to, which a sawtooth hides
+   *  from single samples. A leak raises it. */
+  floorStartMiB: number;
+  floorEndMiB: number;
+  floorGrowthMiB: number;
+  floorGrowthPct: number;
   samples: number;
 }
 
 export interface MemoryVerdict {
   rss: Growth | null;
   heap: Growth | null;
-  /** RSS growth within the allowance (maxGrowthPct of the start, and at least maxGrowthMiB). */
+  /** The lowest value in each minute after the warm-up: a step is not a leak, a climb is. */
+  floorsPerMinute: { rssMiB: number[]; heapMiB: number[] };
+  /** RSS floor growth within the allowance (maxGrowthPct of the start floor, and at least maxGrowthMiB). */
   flat: boolean | null;
 }
 
@@ -73,6 +82,9 @@ export function growth(points: Array<[number, number]>): Growth | null {
   const edge = Math.max(1, Math.min(EDGE, Math.floor(points.length / 4)));
   const startMiB = median(ys.slice(0, edge));
   const endMiB = median(ys.slice(-edge));
+  const fifth = Math.max(edge, Math.floor(points.length / 5));
+  const floorStartMiB = Math.min(...ys.slice(0, fifth));
+  const floorEndMiB = Math.min(...ys.slice(-fifth));
   const n = points.length;
   const mx = points.reduce((a, [x]) => a + x, 0) / n;
   const my = ys.reduce((a, y) => a + y, 0) / n;
@@ -90,6 +102,10 @@ export function growth(points: Array<[number, number]>): Growth | null {
     slopeMiBPerMin: sxx > 0 ? (sxy / sxx) * 60 : 0,
     minMiB: Math.min(...ys),
     maxMiB: Math.max(...ys),
+    floorStartMiB,
+    floorEndMiB,
+    floorGrowthMiB: floorEndMiB - floorStartMiB,
+    floorGrowthPct: floorStartMiB > 0 ? ((floorEndMiB - floorStartMiB) / floorStartMiB) * 100 : 0,
     samples: n,
   };
 }
@@ -101,6 +117,15 @@ export function judge(samples: MemorySample[], fromS: number, toS: number, maxGr
     window.flatMap((s): Array<[number, number]> => (s[key] === null ? [] : [[s.t, s[key]]]));
   const rss = growth(series('rssMiB'));
   const heap = growth(series('heapMiB'));
-  const allowance = rss ? Math.max((rss.startMiB * maxGrowthPct) / 100, maxGrowthMiB) : 0;
-  return { rss, heap, flat: rss ? rss.growthMiB <= allowance : null };
+  const allowance = rss ? Math.max((rss.floorStartMiB * maxGrowthPct) / 100, maxGrowthMiB) : 0;
+  const floors = (key: 'rssMiB' | 'heapMiB') => {
+    const out: number[] = [];
+    const last = Math.max(0, Math.floor((toS - fromS) / 60) - 1); // a part minute at the end joins the one before
+    for (const [t, y] of series(key)) {
+      const minute = Math.min(Math.floor((t - fromS) / 60), last);
+      out[minute] = Math.min(out[minute] ?? Infinity, y);
+    }
+    return Array.from(out, (y) => (y === undefined ? NaN : Math.round(y * 10) / 10));
+  };
+  return { rss, heap, floorsPerMinute: { rssMiB: floors('rssMiB'), heapMiB: floors('heapMiB') }, flat: rss ? rss.floorGrowthMiB <= allowance : null };
 }

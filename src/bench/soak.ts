@@ -250,8 +250,13 @@ const growthLine = (name: string, v: MemoryVerdict) => {
     g === null
       ? `${what} -`
       : `${what} ${mib(g.startMiB)} -> ${mib(g.endMiB)} MiB (${g.growthMiB >= 0 ? '+' : ''}${mib(g.growthMiB)} MiB, ` +
-        `${g.growthPct >= 0 ? '+' : ''}${g.growthPct.toFixed(1)}%; slope ${g.slopeMiBPerMin.toFixed(2)} MiB/min; range ${mib(g.minMiB)}..${mib(g.maxMiB)})`;
-  return `  ${name.padEnd(8)} ${line('RSS', v.rss)}${v.flat ? '  flat' : '  GROWING'}\n  ${''.padEnd(8)} ${line('heap', v.heap)}`;
+        `${g.growthPct >= 0 ? '+' : ''}${g.growthPct.toFixed(1)}%; slope ${g.slopeMiBPerMin.toFixed(2)} MiB/min; range ${mib(g.minMiB)}..${mib(g.maxMiB)}); ` +
+        `floor ${mib(g.floorStartMiB)} -> ${mib(g.floorEndMiB)} MiB (${g.floorGrowthMiB >= 0 ? '+' : ''}${mib(g.floorGrowthMiB)} MiB, ${g.floorGrowthPct >= 0 ? '+' : ''}${g.floorGrowthPct.toFixed(1)}%)`;
+  const pad = ''.padEnd(8);
+  return (
+    `  ${name.padEnd(8)} ${line('RSS ', v.rss)}${v.flat ? '  flat' : '  GROWING'}\n  ${pad} ${line('heap', v.heap)}\n` +
+    `  ${pad} floor per minute: RSS ${v.floorsPerMinute.rssMiB.join(', ')} MiB; heap ${v.floorsPerMinute.heapMiB.join(', ')} MiB`
+  );
 };
 const c = completeness;
 process.stdout.write(
@@ -269,7 +274,8 @@ process.stdout.write(
         : ` (gateway missing ${c.missingGateway}, duplicate ${c.duplicateGateway}; worker missing ${c.missingWorker}, duplicate ${c.duplicateWorker}; e.g. ${c.examples.join(' ')})`),
     `              records: caller ${c.callerRecords}, gateway ${c.gatewayRecords}, worker ${c.workerRecords}; ` +
       `for unanswered requests: gateway ${c.gatewayWithoutAnswer}, worker ${c.workerWithoutAnswer}; duplicate caller ids ${c.duplicateCallerIds}`,
-    `memory        from the end of warm-up (${(warmupMs / 1000).toFixed(0)} s) to the end of the load; start/end = median of 5 samples:`,
+    `memory        from the end of warm-up (${(warmupMs / 1000).toFixed(0)} s) to the end of the load; start/end = median of 5 samples; ` +
+      `floor = lowest in the first / last fifth (flat: RSS floor grew <= ${maxGrowthPct}% or ${maxGrowthMiB} MiB):`,
     growthLine('gateway', memory.gateway),
     growthLine('worker', memory.worker),
     `roles         exit codes gateway ${exitCodes.gateway}, worker ${exitCodes.worker}; warn/error log lines gateway ` +
