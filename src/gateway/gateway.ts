@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
@@ -6,6 +7,7 @@ import { openRecordSink } from '../trace/record-writer.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { GatewayCore } from './core.js';
 import { errorBody } from './errors.js';
+import { normaliseTarget } from './normalise.js';
 import { traceServer } from './trace.js';
 
 export interface GatewayOptions {
@@ -40,6 +42,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sink = options.log ? openRecordSink(options.log) : null;
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
   const server = await ADAPTERS[options.framework](core);
+  // Before the frameworks, after t1 (traceServer prepends its own listener in front of this one).
+  server.prependListener('request', (req: IncomingMessage) => {
+    if (req.url !== undefined) req.url = normaliseTarget(req.url);
+  });
   traceServer(server, options.framework, sink);
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.

@@ -151,3 +151,23 @@ test('/image reads only its own asset, whatever file a parameter names', async (
     }
   }
 });
+
+test('dot segments and encoded letters in the path route alike in every framework', async () => {
+  const targets: Array<[string, number]> = [
+    ['/%65mpty', 200],
+    ['/image/../empty', 200],
+    ['/image/%2e%2e/empty', 200],
+    ['/./empty', 200],
+    ['/empty/.', 404],
+    ['/%45MPTY', 404],
+  ];
+  for (const [target, status] of targets) {
+    const bodies = new Set<string>();
+    for (const [fw, gw] of gateways) {
+      const r = await raw(gw.url, get(target));
+      assert.equal(r.status, status, `${fw}: ${target}: ${r.body}`);
+      bodies.add(r.body);
+    }
+    assert.equal(bodies.size, 1, `${target}: one answer across frameworks, got ${[...bodies].join(' | ')}`);
+  }
+});
