@@ -88,6 +88,9 @@ const cases: Array<[string, string, number, string]> = [
   ['declared oversized, nothing sent', post('/image', `Content-Type: image/jpeg\r\nContent-Length: ${MAX_BODY * 1000}\r\n`, ''), 413, 'payload_too_large'],
   ['bad chunk size', post('/image', 'Transfer-Encoding: chunked\r\n', 'zz\r\nabc\r\n0\r\n\r\n'), 400, 'bad_parameter'],
   ['both content-length and chunked', post('/image', 'Content-Length: 3\r\nTransfer-Encoding: chunked\r\n', '3\r\nabc\r\n0\r\n\r\n'), 400, 'bad_parameter'],
+  ['no Host header', 'GET /empty HTTP/1.1\r\nConnection: close\r\n\r\n', 400, 'bad_parameter'],
+  ['asterisk target', 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 404, 'not_found'],
+  ['backslash in the path', get('/empty\\..\\x'), 404, 'not_found'],
   ['two content-lengths', post('/image', 'Content-Length: 3\r\nContent-Length: 4\r\n', 'abcd'), 400, 'bad_parameter'],
 ];
 
@@ -116,11 +119,13 @@ test('HEAD is GET without a body, in every framework', async () => {
   }
 });
 
-test('an absolute-form target names the same path in every framework', async () => {
+test('an absolute-form target, and HTTP/1.0 without Host, are served by every framework', async () => {
   for (const [fw, gw] of gateways) {
-    const r = await raw(gw.url, get('http://x/empty'));
-    assert.equal(r.status, 200, `${fw}: ${r.body}`);
-    assert.equal(r.body, '{}', fw);
+    for (const request of [get('http://x/empty'), 'GET /empty HTTP/1.0\r\n\r\n']) {
+      const r = await raw(gw.url, request);
+      assert.equal(r.status, 200, `${fw}: ${JSON.stringify(request)}: ${r.body}`);
+      assert.equal(r.body, '{}', fw);
+    }
   }
 });
 
