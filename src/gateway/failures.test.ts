@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { startGatewayProcess, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
+import { startGatewayProcess, startRole, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
 
 const realFunctions = new URL('../../functions/', import.meta.url).href;
 let dir: string;
@@ -66,6 +67,37 @@ test('a stopped worker fails calls in flight at once with 502, and the gateway r
   const whileGone = await get('/sleep?ms=1');
   assert.equal(whileGone.status, 502);
   assert.equal(whileGone.code, 'worker_unavailable');
+  assert.match(whileGone.message ?? '', /no worker connected \(127\.0\.0\.1:\d+\)/);
   worker = await startWorkerProcess(['--functions', dir, '--timeout-ms', '300'], Number(port));
   await waitFor(async () => (await get('/sleep?ms=1')).status === 200, 10_000, 'the gateway to reconnect');
+});
+
+test('while a worker is unreachable the gateway retries with growing waits, and says so to callers', async () => {
+  // A "worker" that hangs up on every connection, noting when each came.
+  const accepted: number[] = [];
+  const sockets = new Set<Socket>();
+  const fake = createServer((s) => {
+    accepted.push(performance.now());
+    s.destroy();
+  });
+  fake.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+  const port = (fake.address() as AddressInfo).port;
+  const front = await startRole(['gateway', '--framework', 'node', '--port', '0', '--worker', `127.0.0.1:${port}`], 'gateway listening');
+  try {
+    await waitFor(() => accepted.length >= 6, 15_000, 'six connection attempts');
+    // Each wait is at least the one before doubled, from 50 ms: a timer never
+    // fires early, so these are lower bounds (1 ms for timer rounding).
+    const gaps = accepted.slice(1, 6).map((t, i) => t - accepted[i]!);
+    gaps.forEach((gap, i) => assert.ok(gap >= 50 * 2 ** i - 1, `wait ${i + 1} was ${gap.toFixed(1)} ms, expected >= ${50 * 2 ** i} ms: ${gaps.map((g) => g.toFixed(0)).join(', ')}`));
+    const res = await fetch(`${front.ready.url as string}/empty`);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(res.status, 502);
+    assert.equal(body.error.code, 'worker_unavailable');
+    assert.match(body.error.message, new RegExp(`no worker connected \\(127\\.0\\.0\\.1:${port}\\)`));
+  } finally {
+    await front.stop();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => fake.close(r));
+  }
 });

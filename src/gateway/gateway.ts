@@ -1,12 +1,14 @@
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { RpcClient } from '../rpc/client.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
-import { GatewayCore } from './core.js';
+import { GatewayCore, type Answer } from './core.js';
 import { errorBody } from './errors.js';
-import { traceServer } from './trace.js';
+import { normaliseTarget } from './normalise.js';
+import { traceOf, traceServer } from './trace.js';
 
 export interface GatewayOptions {
   framework: Framework;
@@ -40,7 +42,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sink = options.log ? openRecordSink(options.log) : null;
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
   const server = await ADAPTERS[options.framework](core);
-  traceServer(server, options.framework, sink);
+  gateFrameworks(server, core);
+  traceServer(server, options.framework, sink); // t1's listener goes in front of the gate
+
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
   server.keepAliveTimeout = 65_000;
@@ -91,4 +95,39 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await sink?.close();
     },
   };
+}
+
+/**
+ * One gate in front of the framework's own request listener, for what the
+ * frameworks read differently or cannot answer in JSON: the path is
+ * normalised (normalise.ts); an HTTP/1.1 request without Host, which node
+ * would refuse with a bare 400 before any framework saw it, gets the JSON
+ * 400; a target that is neither a path nor an absolute URL (`OPTIONS *`), or
+ * whose path holds a backslash, is no route (hono alone would answer a bare
+ * 400). Everything else goes to the framework untouched.
+ */
+function gateFrameworks(server: Server, core: GatewayCore): void {
+  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
+  const frameworks = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const target = req.url ?? '';
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      return reply(res, core.fail(traceOf(req), 'bad_parameter', 'an HTTP/1.1 request must have a Host header'));
+    }
+    if (target.charCodeAt(0) === 47 /* '/' */) {
+      const q = target.indexOf('?');
+      const backslash = target.indexOf('\\');
+      if (backslash !== -1 && (q === -1 || backslash < q)) return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
+      req.url = normaliseTarget(target);
+    } else if (!/^https?:\/\//i.test(target)) {
+      return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
+    }
+    for (const listener of frameworks) listener.call(server, req, res);
+  });
+}
+
+function reply(res: ServerResponse, a: Answer): void {
+  res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId });
+  res.end(a.body);
 }

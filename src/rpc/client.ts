@@ -131,7 +131,11 @@ class WorkerConnection {
         }
         if (message.t === 'reply') {
           const entry = this.pending.get(message.cid);
-          if (!entry) continue; // the gateway's time limit already answered this call
+          if (!entry) {
+            // The gateway's time limit already answered this call.
+            this.options.logger.debug({ worker: this.address, cid: message.cid }, 'late reply dropped');
+            continue;
+          }
           this.pending.delete(message.cid);
           entry.resolve({ ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
         } else if (message.t === 'welcome') {
@@ -151,7 +155,7 @@ class WorkerConnection {
       const wasReady = this.ready;
       this.ready = false;
       this.socket = null;
-      if (wasReady) this.options.logger.warn({ worker: this.address }, 'lost the worker; reconnecting');
+      if (wasReady && !this.closed) this.options.logger.warn({ worker: this.address }, 'lost the worker; reconnecting');
       this.failAll(`the connection to worker ${this.address} closed`);
       if (!this.closed) this.scheduleReconnect();
     });

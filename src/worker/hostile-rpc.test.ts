@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
-import { startWorkerProcess, type RoleProcess } from '../testing/processes.js';
+import { startGatewayProcess, startRole, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
 
 let worker: RoleProcess & { address: string };
 let port: number;
@@ -44,6 +44,39 @@ function sendAndWaitForClose(bytes: Buffer | null): Promise<Buffer> {
       resolve(Buffer.concat(got));
     });
   });
+}
+
+/** A well-behaved client that stays connected: hello, then calls on the same connection. */
+async function goodClient() {
+  const socket: Socket = connect({ port, host: '127.0.0.1' });
+  const decoder = new FrameDecoder();
+  const waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  let closed = false;
+  socket.on('error', () => {});
+  socket.on('close', () => (closed = true));
+  socket.on('data', (c: Buffer) => {
+    for (const body of decoder.push(c)) {
+      const m = decodeMessage(body) as unknown as Record<string, unknown>;
+      if (m.t === 'reply') waiting.get(m.cid as number)?.(m);
+    }
+  });
+  socket.write(encodeMessage({ t: 'hello', v: 1, secret: 'open-sesame' }));
+  let cid = 0;
+  return {
+    get closed() {
+      return closed;
+    },
+    call(fn: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+      const id = ++cid;
+      const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
+        waiting.set(id, resolve);
+        setTimeout(() => reject(new Error(`no reply to ${fn}`)), 5000).unref();
+      });
+      socket.write(encodeMessage({ t: 'call', cid: id, rid: `good-${id}`, fn, args }));
+      return reply;
+    },
+    close: () => socket.destroy(),
+  };
 }
 
 /** A well-behaved client: hello, then one call of `empty`. */
@@ -87,10 +120,32 @@ test('random bytes, truncated frames, junk messages and silence are each disconn
     ['wrong version', encodeMessage({ t: 'hello', v: 99, secret: 'open-sesame' })],
     ['silence', null],
   ];
+  // A client connected before the hostile ones must be served throughout.
+  const bystander = await goodClient();
+  assert.equal((await bystander.call('empty')).t, 'reply');
   for (const [name, bytes] of cases) {
     await sendAndWaitForClose(bytes);
     const reply = (await goodCall()) as { t: string };
     assert.equal(reply.t, 'reply', `the worker still serves after: ${name}`);
+    assert.equal((await bystander.call('empty')).t, 'reply', `the connected client is still served after: ${name}`);
+  }
+  assert.equal(bystander.closed, false);
+  bystander.close();
+});
+
+test('a function name or argument that names a file reads nothing', async () => {
+  const client = await goodClient();
+  try {
+    for (const fn of ['../../../../etc/passwd', '/etc/passwd', 'faults/fault', '..', 'image.js']) {
+      const reply = await client.call(fn);
+      assert.equal((reply.err as { code: string } | undefined)?.code, 'unknown_function', fn);
+    }
+    for (const image of ['../../../../etc/passwd', '/etc/passwd', 'file:///etc/passwd']) {
+      const reply = await client.call('image', { width: 16, image });
+      assert.equal((reply.err as { code: string } | undefined)?.code, 'bad_input', image);
+    }
+  } finally {
+    client.close();
   }
 });
 
@@ -104,8 +159,38 @@ test('a length prefix of gigabytes is refused without allocating it', async () =
 });
 
 test('without the shared secret a connection is refused, with a clear log line', async () => {
-  const said = await sendAndWaitForClose(encodeMessage({ t: 'hello', v: 1, secret: 'guess' }));
-  // The refusal frame comes after the welcome would have; find the error frame.
-  assert.equal(errorCode(said), 'bad_secret');
-  assert.ok(worker.logs.some((l) => l.includes('bad_secret')), 'a log line names the refusal');
+  for (const hello of [{ t: 'hello', v: 1, secret: 'guess' }, { t: 'hello', v: 1 }]) {
+    const logged = worker.logs.length;
+    const said = await sendAndWaitForClose(encodeMessage(hello as never));
+    // The refusal frame comes after the welcome would have; find the error frame.
+    assert.equal(errorCode(said), 'bad_secret', JSON.stringify(hello));
+    const line = worker.logs.slice(logged).find((l) => l.includes('bad_secret'));
+    assert.ok(line, 'a log line names the refusal');
+    assert.match(line, /hello without the shared secret/);
+  }
+});
+
+test('a gateway without the secret is refused, says so, and answers 502; with it, it is served', async () => {
+  const secret = process.env.FAASBENCH_SECRET;
+  delete process.env.FAASBENCH_SECRET; // the gateway's default
+  let front: RoleProcess & { ready: Record<string, unknown> };
+  try {
+    front = await startRole(['gateway', '--framework', 'node', '--port', '0', '--worker', worker.address], 'gateway listening');
+  } finally {
+    if (secret !== undefined) process.env.FAASBENCH_SECRET = secret;
+  }
+  try {
+    await waitFor(() => front.logs.some((l) => l.includes('worker refused: hello without the shared secret')), 10_000, 'the refusal');
+    const res = await fetch(`${front.ready.url as string}/empty`);
+    assert.equal(res.status, 502);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'worker_unavailable');
+  } finally {
+    await front.stop();
+  }
+  const good = await startGatewayProcess('node', worker.address, ['--secret', 'open-sesame']);
+  try {
+    assert.equal((await fetch(`${good.url}/empty`)).status, 200);
+  } finally {
+    await good.stop();
+  }
 });

@@ -10,7 +10,16 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  // Paths match exactly, as in every adapter: /EMPTY and /empty/ are not /empty.
+  app.enable('case sensitive routing');
+  app.enable('strict routing');
   const raw = express.raw({ type: () => true, limit: core.maxBodyBytes });
+  // body-parser answers a too large body only once it has read all of it;
+  // one declared too large is refused at once, as in every adapter.
+  const refuseDeclaredTooLarge = (req: Request, res: Response, next: NextFunction) => {
+    if (Number(req.headers['content-length']) > core.maxBodyBytes) return send(res, core.tooLarge(traceOf(req)));
+    next();
+  };
 
   for (const endpoint of ENDPOINT_LIST) {
     const route = app.route(endpoint.path);
@@ -21,7 +30,7 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
     };
     for (const method of endpoint.methods) {
       if (method === 'GET') route.get(handle);
-      else route.post(raw, handle);
+      else route.post(refuseDeclaredTooLarge, raw, handle);
     }
     route.all((req, res) => send(res, core.methodNotAllowed(traceOf(req), req.method, endpoint.name)));
   }

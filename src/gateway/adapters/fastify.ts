@@ -10,6 +10,9 @@ const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
 export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
   const app = Fastify({ logger: false, bodyLimit: core.maxBodyBytes });
   // Bodies are images: keep them as raw bytes, whatever the content type says.
+  // fastify's own JSON and text parsers go, or a body labelled application/json
+  // would be parsed (a 500 when malformed) instead of refused as an image.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   for (const endpoint of ENDPOINT_LIST) {

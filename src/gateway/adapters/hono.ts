@@ -30,7 +30,8 @@ export const createHonoServer: CreateServer = (core: GatewayCore) => {
   }
   app.notFound((c) => send(c, core.notFound(trace(c), c.req.method, c.env.incoming.url ?? '')));
   app.onError((err, c) => send(c, core.fail(trace(c), 'internal_error', err.message)));
-  return createAdaptorServer({ fetch: app.fetch }) as Server;
+  // An HTTP/1.0 request may come without Host; hono needs one to build its URL.
+  return createAdaptorServer({ fetch: app.fetch, hostname: 'localhost' }) as Server;
 };
 
 function send(c: Context, a: Answer): Response {

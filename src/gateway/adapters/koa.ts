@@ -10,13 +10,16 @@ import type { CreateServer } from './adapter.js';
 /** koa with @koa/router, ctx.query, and raw-body (what koa's body parsers use). */
 export const createKoaServer: CreateServer = (core: GatewayCore) => {
   const app = new Koa();
-  const router = new Router();
+  // Paths match exactly, as in every adapter: /EMPTY and /empty/ are not /empty.
+  const router = new Router({ strict: true, sensitive: true });
 
   for (const endpoint of ENDPOINT_LIST) {
     const handle = async (ctx: Koa.Context) => {
       const trace = traceOf(ctx.req);
       let body: Buffer | undefined;
       if (ctx.method === 'POST') {
+        // Refused from the declared length alone, as in every adapter.
+        if (Number(ctx.get('content-length')) > core.maxBodyBytes) return send(ctx, core.tooLarge(trace));
         try {
           body = await getRawBody(ctx.req, { limit: core.maxBodyBytes });
         } catch (err) {

@@ -8,13 +8,17 @@ import type { CreateServer } from './adapter.js';
 export const createNodeServer: CreateServer = (core) =>
   createServer((req, res) => {
     const trace = traceOf(req);
-    const url = req.url ?? '/';
+    const target = req.url ?? '/';
+    // An absolute-form target (GET http://host/empty) names the same path, as the frameworks read it.
+    const url = target.startsWith('/') ? target : pathOf(target);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const name = path.slice(1) as EndpointName;
     const endpoint = Object.hasOwn(ENDPOINTS, name) ? ENDPOINTS[name] : undefined;
-    if (!endpoint || path !== endpoint.path) return send(res, core.notFound(trace, req.method ?? '', url));
-    if (!(endpoint.methods as readonly string[]).includes(req.method ?? '')) {
+    if (!endpoint || path !== endpoint.path) return send(res, core.notFound(trace, req.method ?? '', target));
+    // HEAD is GET without the body, as every framework treats it.
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
+    if (!(endpoint.methods as readonly string[]).includes(method)) {
       return send(res, core.methodNotAllowed(trace, req.method ?? '', name));
     }
     const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
@@ -31,6 +35,15 @@ export const createNodeServer: CreateServer = (core) =>
       (err: Error) => send(res, core.fail(trace, 'internal_error', err.message)),
     );
   });
+
+function pathOf(target: string): string {
+  try {
+    const u = new URL(target);
+    return u.pathname + u.search;
+  } catch {
+    return target; // '*' and other forms no route matches
+  }
+}
 
 /** Resolves null when the body passes the limit (the rest is discarded). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
