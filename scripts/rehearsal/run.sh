@@ -20,10 +20,11 @@
 # Everything it created is torn down on exit, failure or not: processes in the
 # namespaces (by pid), sshds, namespaces, bridge, veths, the hosts' files.
 #
+# REHEARSAL_CONFIG=FILE runs another experiment config (keep it small).
 # Needs: Linux, root, `ip netns`, node >= 20 and the checkout's node_modules
 # (npm ci). Installs its Debian packages (ansible, ansible-lint, openssh-server,
 # netcat-openbsd) with apt-get when missing. Takes the shared benchmark lock
-# /tmp/faasbench-bench.lock while the experiment runs.
+# /tmp/faasbench-bench.lock (REHEARSAL_LOCK) while the playbooks run.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -85,12 +86,19 @@ for h in "${hosts[@]}"; do ns[$h]="fbr-$tag-$h"; done
 
 # --- Teardown, always -------------------------------------------------------------
 sshd_pids=()
+child=""
 created_run_sshd=0
 teardown() {
   local status=$?
   set +e
   trap - EXIT INT TERM
   say "tearing down (exit status $status)"
+  # A playbook or the lock wait still running (we were interrupted): stop it first.
+  if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
+    kill -TERM "$child" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$child" 2>/dev/null
+  fi
   # Every process left in our namespaces (sshd, faasbench services, sessions), by pid.
   local pids=()
   for h in "${hosts[@]}"; do
@@ -224,7 +232,7 @@ faasbench_node_install: system
 faasbench_node_bin: $(command -v node)
 faasbench_source_dir: $repo
 faasbench_archive_dir: $work/build
-faasbench_config_file: $here/experiment.json
+faasbench_config_file: ${REHEARSAL_CONFIG:-$here/experiment.json}
 faasbench_run_id: rehearsal
 faasbench_run_timeout: 300
 faasbench_run_poll: 2
@@ -236,7 +244,7 @@ EOF
   printf '"gateway":{"host":"rehearsal-gateway1","address":"%s"},"workers":[' "${addr[gateway1]}"
   sep=''
   for i in $(seq 1 "$workers"); do printf '%s{"host":"rehearsal-worker%s","address":"%s"}' "$sep" "$i" "${addr[worker$i]}"; sep=','; done
-  printf '],"workerPort":%s}\n' "$(node -p "require('$here/experiment.json').ports.worker")"
+  printf '],"workerPort":%s}\n' "$(node -p "require('${REHEARSAL_CONFIG:-$here/experiment.json}').ports.worker")"
 } >"$work/expected.json"
 
 export ANSIBLE_CONFIG="$repo/ansible/ansible.cfg"
@@ -250,7 +258,11 @@ playbook() {
   local name=$1 file=$2
   say "ansible-playbook $file ($name)"
   local rc=0
-  (cd "$repo/ansible" && timeout 900 ansible-playbook -i "$inv/hosts.yml" "$file") >"$work/logs/$name.log" 2>&1 || rc=$?
+  # In the background and waited for, so that a signal reaches the trap at once.
+  (cd "$repo/ansible" && exec timeout 900 ansible-playbook -i "$inv/hosts.yml" "$file") >"$work/logs/$name.log" 2>&1 &
+  child=$!
+  wait "$child" || rc=$?
+  child=""
   sed -n '/^PLAY RECAP/,$p' "$work/logs/$name.log" | sed '/^$/d' >&2
   if [ "$rc" != 0 ]; then
     tail -n 60 "$work/logs/$name.log" >&2
@@ -263,10 +275,15 @@ changed_total() {
 }
 
 # --- 2.-4. The playbooks, under the shared benchmark lock ---------------------------
-exec 9>/tmp/faasbench-bench.lock
-say "waiting for the benchmark lock /tmp/faasbench-bench.lock"
+lock="${REHEARSAL_LOCK:-/tmp/faasbench-bench.lock}"
+exec 9>"$lock"
+say "waiting for the benchmark lock $lock"
 lock_wait=$(date +%s)
-flock -w 1800 9 || die "could not take the benchmark lock in 30 minutes"
+# The lock belongs to fd 9's open file, which this shell keeps: flock may take it in the background.
+flock -w 1800 9 &
+child=$!
+wait "$child" || die "could not take the benchmark lock $lock in 30 minutes"
+child=""
 t_first=$(date +%s)
 say "took the lock after $((t_first - lock_wait)) s"
 playbook first site.yml
