@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# The deployment rehearsal: the ansible playbooks, for real, against three
+# "hosts" that are network namespaces on this machine.
+#
+#   bash scripts/rehearsal/run.sh [--workers N] [--keep]
+#   (npm run test:rehearsal)
+#
+# Creates one network namespace per host (caller, gateway, N workers) joined by
+# a bridge on the private subnet 10.213.0.0/24 (the only non-loopback addresses
+# anything here talks to), each with its own sshd and its own hostname (a UTS
+# namespace), and runs ansible over ssh against them:
+#   1. ansible-lint on ansible/
+#   2. site.yml: install faasbench, start worker and gateways, run the small
+#      experiment scripts/rehearsal/experiment.json from the caller, stop
+#      everything, fetch the records, analyse them on the controller
+#   3. site.yml again: must change nothing (changed=0 on every host)
+#   4. stop.yml: must change nothing either (everything is stopped)
+#   5. check-summary.mjs: records of caller, gateway and worker joined, none
+#      unjoined, each role from its own host and address
+# Everything it created is torn down on exit, failure or not: processes in the
+# namespaces (by pid), sshds, namespaces, bridge, veths, the hosts' files.
+#
+# REHEARSAL_CONFIG=FILE runs another experiment config (keep it small).
+# Needs: Linux, root, `ip netns`, node >= 20 and the checkout's node_modules
+# (npm ci). Installs its Debian packages (ansible, ansible-lint, openssh-server,
+# netcat-openbsd) with apt-get when missing. Takes the shared benchmark lock
+# /tmp/faasbench-bench.lock (REHEARSAL_LOCK) while the playbooks run.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+here="$repo/scripts/rehearsal"
+workers=1
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --workers) workers="$2"; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+    *) echo "rehearsal: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+case "$workers" in [1-9]) ;; *) echo "rehearsal: --workers must be 1 to 9" >&2; exit 2 ;; esac
+
+say() { printf '[rehearsal %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { say "FAILED: $*"; exit 1; }
+started_at=$(date +%s)
+
+# --- Prerequisites ----------------------------------------------------------------
+[ "$(uname -s)" = Linux ] || die "needs Linux network namespaces"
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, sshd); run as root or skip it"
+command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || die "needs 'ip netns' (iproute2) and the right to use it"
+command -v node >/dev/null || die "needs node >= 20"
+[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || die "needs node >= 20, found $(node --version)"
+[ -d "$repo/node_modules" ] || die "no node_modules in $repo: run npm ci first"
+
+packages=(ansible ansible-lint openssh-server netcat-openbsd iproute2 util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get to install them"
+  say "installing ${missing[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${missing[@]}" >&2
+fi
+for c in ansible-playbook ansible-lint sshd nc unshare ssh-keygen setsid; do
+  command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] || die "no $c after installing packages"
+done
+sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
+
+# --- Names ------------------------------------------------------------------------
+# A short tag keeps this rehearsal's names apart from anything else on the machine.
+tag=$(printf '%04x' $(( (RANDOM << 1 ^ $$) & 0xffff )))
+subnet=10.213.0
+bridge="fbr${tag}br"
+work=$(mktemp -d "${TMPDIR:-/tmp}/faasbench-rehearsal.XXXXXX")
+hosts=(caller1 gateway1)
+for i in $(seq 1 "$workers"); do hosts+=("worker$i"); done
+declare -A addr ns
+addr[caller1]=$subnet.11
+addr[gateway1]=$subnet.21
+for i in $(seq 1 "$workers"); do addr[worker$i]=$subnet.$((30 + i)); done
+for h in "${hosts[@]}"; do ns[$h]="fbr-$tag-$h"; done
+
+# --- Teardown, always -------------------------------------------------------------
+sshd_pids=()
+child=""
+created_run_sshd=0
+teardown() {
+  local status=$?
+  set +e
+  trap - EXIT INT TERM
+  say "tearing down (exit status $status)"
+  # A playbook or the lock wait still running (we were interrupted): stop it first.
+  if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
+    kill -TERM "$child" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$child" 2>/dev/null
+  fi
+  # Every process left in our namespaces (sshd, faasbench services, sessions), by pid.
+  local pids=()
+  for h in "${hosts[@]}"; do
+    [ -e "/run/netns/${ns[$h]}" ] || continue
+    mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "${ns[$h]}" 2>/dev/null)
+  done
+  pids+=("${sshd_pids[@]}")
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill -TERM "${pids[@]}" 2>/dev/null
+    for _ in $(seq 1 50); do
+      local alive=()
+      for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+      [ ${#alive[@]} -eq 0 ] && break
+      sleep 0.1
+    done
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && { say "killing pid $p"; kill -KILL "$p" 2>/dev/null; }; done
+  fi
+  for h in "${hosts[@]}"; do
+    ip link del "fbr${tag}v${h: -1}${h:0:1}" 2>/dev/null
+    [ -e "/run/netns/${ns[$h]}" ] && ip netns del "${ns[$h]}"
+  done
+  ip link del "$bridge" 2>/dev/null
+  [ "$created_run_sshd" = 1 ] && rmdir /run/sshd 2>/dev/null
+  local left
+  left=$(ip netns list 2>/dev/null | grep -c "fbr-$tag-")
+  [ "$left" = 0 ] || say "WARNING: $left namespaces of this rehearsal are left"
+  ip link show "$bridge" >/dev/null 2>&1 && say "WARNING: bridge $bridge is left"
+  if [ "$keep" = 1 ]; then
+    say "kept everything under $work"
+  else
+    # Keep the results and logs (small); drop the hosts' installations.
+    rm -rf "$work/hosts" "$work/build" "$work/ssh"
+    say "results and logs kept under $work"
+  fi
+  say "$( [ "$status" = 0 ] && echo PASSED || echo FAILED ) in $(( $(date +%s) - started_at )) s"
+  exit "$status"
+}
+trap teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "tag $tag, work directory $work, hosts: $(for h in "${hosts[@]}"; do printf '%s=%s ' "$h" "${addr[$h]}"; done)"
+
+# --- 1. ansible-lint ----------------------------------------------------------------
+say "ansible-lint"
+(cd "$repo/ansible" && ansible-lint --offline --nocolor) >"$work/ansible-lint.log" 2>&1 ||
+  { cat "$work/ansible-lint.log" >&2; die "ansible-lint failed"; }
+tail -n 2 "$work/ansible-lint.log" >&2
+
+# --- Network: a bridge, and one namespace per host --------------------------------
+ip link add "$bridge" type bridge
+ip link set "$bridge" up
+for h in "${hosts[@]}"; do
+  n=${ns[$h]}
+  # Interface names are at most 15 characters: fbr<tag>v<digit><c|g|w>.
+  veth="fbr${tag}v${h: -1}${h:0:1}"
+  ip netns add "$n"
+  ip link add "$veth" type veth peer name eth0 netns "$n"
+  ip link set "$veth" master "$bridge" up
+  ip -n "$n" link set lo up
+  ip -n "$n" addr add "${addr[$h]}/24" dev eth0
+  ip -n "$n" link set eth0 up
+done
+
+# --- sshd in each namespace, with the host's own hostname --------------------------
+mkdir -p "$work/ssh" "$work/hosts" "$work/logs"
+ssh-keygen -q -t ed25519 -N '' -C rehearsal -f "$work/ssh/id"
+ssh-keygen -q -t ed25519 -N '' -C rehearsal-host -f "$work/ssh/host_ed25519"
+cp "$work/ssh/id.pub" "$work/ssh/authorized_keys"
+if [ ! -d /run/sshd ]; then mkdir -p /run/sshd && chmod 0755 /run/sshd && created_run_sshd=1; fi
+for h in "${hosts[@]}"; do
+  cat >"$work/ssh/sshd-$h.conf" <<EOF
+ListenAddress ${addr[$h]}:22
+HostKey $work/ssh/host_ed25519
+PidFile $work/ssh/sshd-$h.pid
+AuthorizedKeysFile $work/ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+# The keys sit outside ~/.ssh, in a directory sshd would find too open.
+StrictModes no
+Subsystem sftp internal-sftp
+EOF
+  # ip netns exec, unshare and sh each exec the next: $! is sshd's pid.
+  ip netns exec "${ns[$h]}" unshare --uts sh -c 'hostname "$1" && exec "$2" -D -e -f "$3"' \
+    sh "rehearsal-$h" "$sshd_bin" "$work/ssh/sshd-$h.conf" >>"$work/logs/sshd-$h.log" 2>&1 &
+  sshd_pids+=($!)
+done
+for h in "${hosts[@]}"; do
+  for _ in $(seq 1 50); do
+    ip netns exec "${ns[$h]}" nc -z -w 1 "${addr[$h]}" 22 2>/dev/null && break
+    sleep 0.1
+  done
+  ip netns exec "${ns[$h]}" nc -z -w 1 "${addr[$h]}" 22 || { cat "$work/logs/sshd-$h.log" >&2; die "sshd of $h does not listen"; }
+done
+
+# --- Inventory: the same playbooks, pointed at the namespaces ----------------------
+inv="$work/inventory"
+mkdir -p "$inv/group_vars"
+{
+  echo "# Generated by scripts/rehearsal/run.sh: hosts are network namespaces of one machine."
+  echo "all:"
+  echo "  children:"
+  for group in callers gateways workers; do
+    echo "    $group:"
+    echo "      hosts:"
+    for h in "${hosts[@]}"; do
+      case "$group:$h" in callers:caller* | gateways:gateway* | workers:worker*) ;; *) continue ;; esac
+      echo "        $h:"
+      echo "          ansible_host: ${addr[$h]}"
+      # No route from here into the namespaces: ssh goes through nc inside the host's own.
+      echo "          ansible_ssh_common_args: >-"
+      echo "            -o ProxyCommand=\"ip netns exec ${ns[$h]} nc %h %p\""
+      echo "            -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR"
+    done
+  done
+} >"$inv/hosts.yml"
+cat >"$inv/group_vars/all.yml" <<EOF
+# The hosts share this machine's filesystem, users and node: each gets its own
+# root directory, the services run as root as plain daemons (the hosts would
+# share one systemd), and node is the one already installed.
+ansible_user: root
+ansible_ssh_private_key_file: $work/ssh/id
+faasbench_become: false
+faasbench_create_user: false
+faasbench_user: root
+faasbench_root: "$work/hosts/{{ inventory_hostname }}/opt/faasbench"
+faasbench_service_manager: daemon
+faasbench_node_install: system
+faasbench_node_bin: $(command -v node)
+faasbench_source_dir: $repo
+faasbench_archive_dir: $work/build
+faasbench_config_file: ${REHEARSAL_CONFIG:-$here/experiment.json}
+faasbench_run_id: rehearsal
+faasbench_run_timeout: 300
+faasbench_run_poll: 2
+faasbench_results_dir: $work/results
+faasbench_controller_node: $(command -v node)
+EOF
+{
+  printf '{"caller":{"host":"rehearsal-caller1","address":"%s"},' "${addr[caller1]}"
+  printf '"gateway":{"host":"rehearsal-gateway1","address":"%s"},"workers":[' "${addr[gateway1]}"
+  sep=''
+  for i in $(seq 1 "$workers"); do printf '%s{"host":"rehearsal-worker%s","address":"%s"}' "$sep" "$i" "${addr[worker$i]}"; sep=','; done
+  printf '],"workerPort":%s}\n' "$(node -p "require('${REHEARSAL_CONFIG:-$here/experiment.json}').ports.worker")"
+} >"$work/expected.json"
+
+export ANSIBLE_CONFIG="$repo/ansible/ansible.cfg"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
+# No ssh multiplexing: no master connections outliving the rehearsal.
+export ANSIBLE_SSH_ARGS='-o ControlMaster=no'
+export ANSIBLE_LOCAL_TEMP="$work/ansible-local"
+
+# Runs a playbook (bounded in time); its output goes to logs/NAME.log; prints the recap.
+playbook() {
+  local name=$1 file=$2
+  say "ansible-playbook $file ($name)"
+  local rc=0
+  # In the background and waited for, so that a signal reaches the trap at once.
+  (cd "$repo/ansible" && exec timeout 900 ansible-playbook -i "$inv/hosts.yml" "$file") >"$work/logs/$name.log" 2>&1 &
+  child=$!
+  wait "$child" || rc=$?
+  child=""
+  sed -n '/^PLAY RECAP/,$p' "$work/logs/$name.log" | sed '/^$/d' >&2
+  if [ "$rc" != 0 ]; then
+    tail -n 60 "$work/logs/$name.log" >&2
+    die "$file ($name) exited with $rc; the whole log is $work/logs/$name.log"
+  fi
+}
+# The recap's changed= total.
+changed_total() {
+  sed -n '/^PLAY RECAP/,$p' "$work/logs/$1.log" | grep -o 'changed=[0-9]*' | awk -F= '{ s += $2 } END { print s + 0 }'
+}
+
+# --- 2.-4. The playbooks, under the shared benchmark lock ---------------------------
+lock="${REHEARSAL_LOCK:-/tmp/faasbench-bench.lock}"
+exec 9>"$lock"
+say "waiting for the benchmark lock $lock"
+lock_wait=$(date +%s)
+# The lock belongs to fd 9's open file, which this shell keeps: flock may take it in the background.
+flock -w 1800 9 &
+child=$!
+wait "$child" || die "could not take the benchmark lock $lock in 30 minutes"
+child=""
+t_first=$(date +%s)
+say "took the lock after $((t_first - lock_wait)) s"
+playbook first site.yml
+t_second=$(date +%s)
+playbook second site.yml
+[ "$(changed_total second)" = 0 ] || die "the second run of site.yml changed something: not idempotent"
+say "second run of site.yml: changed=0 on every host"
+t_stop=$(date +%s)
+playbook stop stop.yml
+[ "$(changed_total stop)" = 0 ] || die "stop.yml after the run changed something: a service was still running"
+t_done=$(date +%s)
+flock -u 9
+
+# --- 5. What came back -----------------------------------------------------------
+run_dir="$work/results/rehearsal"
+say "records fetched: $(cd "$run_dir/records" && find . -type f | sort | tr '\n' ' ')"
+node "$here/check-summary.mjs" "$run_dir" "$work/expected.json" | tee "$work/check.json"
+say "site.yml: first run $((t_second - t_first)) s, second run $((t_stop - t_second)) s; stop.yml $((t_done - t_stop)) s; report: $run_dir/report/report.html"
