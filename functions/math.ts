@@ -3,7 +3,7 @@ import { InputError } from '../src/worker/contract.js';
 
 /**
  * Estimates π by Monte Carlo from `n` random points in the unit square: the
- * seed report's CPU-bound function. Runs in the worker-thread pool so that a
+ * original report's CPU-bound function. Runs in the worker-thread pool so that a
  * large n does not stall the calls around it.
  */
 const math: FaasFunction = {

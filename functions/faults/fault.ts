@@ -3,7 +3,7 @@ import { InputError } from '../../src/worker/contract.js';
 
 /**
  * Functions that misbehave on purpose, to measure how the testbed contains
- * them (after seed 001's Lambda stress tests). Loaded only when the worker
+ * them (after published stress tests of Go functions on AWS Lambda). Loaded only when the worker
  * runs with --allow-fault-functions. They run in the pool: a thread can be
  * stopped or lost without the worker process.
  */

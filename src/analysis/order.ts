@@ -1,4 +1,4 @@
-/** Presentation order: the baseline framework first, then the seed's endpoint order; unknown names after, sorted. */
+/** Presentation order: the baseline framework first, then the original report's endpoint order; unknown names after, sorted. */
 export const FRAMEWORK_ORDER = ['node', 'fastify', 'express', 'koa', 'hono'];
 export const ENDPOINT_ORDER = ['empty', 'sleep', 'math', 'image'];
 

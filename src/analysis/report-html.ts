@@ -1,6 +1,6 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no scripts, no
- * network) that answers the seed report's question first and shows its
+ * network) that answers the original report's question first and shows its
  * Figures 3–9 after, each with the numbers beneath it.
  */
 import { answerSpec, boxPlotSpec, renderSvg, sharesSpec, sweepSpec } from './charts.js';
@@ -20,10 +20,10 @@ interface FigureDef {
 
 const BOX_FIGURES: FigureDef[] = [
   { n: 4, stage: 'roundtrip', title: 'HTTP roundtrip', text: 'Caller sends (t0) to caller has the whole response (t6): what a user of the function waits.' },
-  { n: 5, stage: 'function', title: 'Function duration on the worker', text: 'The user function alone, t3_start to t3_end on the worker: the seed\'s step 3.' },
+  { n: 5, stage: 'function', title: 'Function duration on the worker', text: 'The user function alone, t3_start to t3_end on the worker: the original report\'s step 3.' },
   { n: 6, stage: 'rpc_link', title: 'RPC link', text: 'The gateway\'s wait for the worker minus the worker\'s own time: frames on the wire and their encoding, both directions (steps 2 and 4).' },
   { n: 7, stage: 'gateway_in', title: 'Gateway in: parse and dispatch', text: 'Request arrives at the HTTP framework (t1) to the RPC call on the socket (t2): the framework\'s routing and parsing plus our dispatch.' },
-  { n: 8, stage: 'respond', title: 'Respond: result in, response out', text: 'Worker reply decoded (t4) to HTTP response handed to the socket (t5): the seed\'s suspected bottleneck, its "response delta".' },
+  { n: 8, stage: 'respond', title: 'Respond: result in, response out', text: 'Worker reply decoded (t4) to HTTP response handed to the socket (t5): the original report\'s suspected bottleneck, its "response delta".' },
 ];
 
 export async function renderReport(s: Summary): Promise<string> {

@@ -1,7 +1,7 @@
 /**
  * Applies the stage formulas of stages.ts to requests in the table. Stages
  * are computed on demand per group rather than stored: nine more columns of
- * doubles would cost ~100 MB for the seed's 1.5 M requests.
+ * doubles would cost ~100 MB for the original report's 1.5 M requests.
  */
 import * as S from './stages.js';
 import type { RequestTable } from './table.js';

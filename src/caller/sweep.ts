@@ -1,8 +1,8 @@
 /**
  * A sweep over connection counts: one closed- or open-loop run per count, in
  * turn, all writing to the same records file (each record carries its
- * `connections`). Throughput and latency against connections is the seed
- * report's Figure 3, which is how it chose 150 connections.
+ * `connections`). Throughput and latency against connections is the original report's
+ * Figure 3, which is how it chose 150 connections.
  */
 import { runCaller, type CallerResult } from './run-caller.js';
 import { CallerOptionsError, type CallerOptions } from './options.js';

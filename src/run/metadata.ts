@@ -1,7 +1,8 @@
 /** run.json: everything about a run needed to reproduce it, beside its records. */
 import { writeFile } from 'node:fs/promises';
-import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
+import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { HOST } from '../trace/records.js';
 import { version } from '../version.js';
 import type { ExperimentConfig } from './config.js';
 import type { PinningPlan } from './pinning.js';
@@ -35,7 +36,7 @@ export function newMetadata(config: ExperimentConfig, mode: 'local' | 'remote', 
     finishedAt: null,
     status: 'running',
     host: {
-      hostname: hostname(),
+      hostname: HOST,
       platform: platform(),
       release: release(),
       arch: arch(),
