@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { subscribe } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import { now } from '../trace/clock.js';
@@ -61,11 +61,12 @@ subscribe('http.server.request.start', (message) => {
 });
 
 subscribe('http.server.response.finish', (message) => {
-  const t5 = now();
+  const finished = now();
   const { request, response, server } = message as HttpServerMessage;
   const sink = tracedServers.get(server)?.sink;
   const trace = request[TRACE];
   if (!sink || !trace) return;
+  const t5 = (response as Stamped)[HANDED_OVER] ?? finished;
   sink.write(
     formatGatewayRecord({
       id: trace.id,
@@ -83,8 +84,35 @@ subscribe('http.server.response.finish', (message) => {
   );
 });
 
+const HANDED_OVER = Symbol('faasbench.t5');
+type Stamped = ServerResponse & { [HANDED_OVER]?: bigint };
+let endWrapped = false;
+
+/**
+ * t5 is the moment the response was fully handed to the socket. Every
+ * framework's reply path ends in ServerResponse.prototype.end(), and a
+ * response that fits the socket's buffer is in the kernel when end() returns
+ * (node uncorks and writes synchronously): stamp that moment. The 'finish'
+ * event, which node emits from a later callback, lags it: on a busy machine
+ * by hundreds of µs at the median (a caller on the other core had the whole
+ * response before 'finish' ran), which would inflate `respond` and shrink
+ * `caller link`. A response that did not all go out at once (a large image
+ * on a full socket buffer) is stamped at 'finish', when its last byte did.
+ */
+function stampHandOver(): void {
+  if (endWrapped) return;
+  endWrapped = true;
+  const end = ServerResponse.prototype.end;
+  ServerResponse.prototype.end = function (this: Stamped, ...args: unknown[]) {
+    const result = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    if (this.writableFinished && this[HANDED_OVER] === undefined) this[HANDED_OVER] = now();
+    return result;
+  } as typeof end;
+}
+
 /** Stamps t1 and t5 of every request of `server`, and writes its records to `sink`. */
 export function traceServer(server: Server, framework: string, sink: RecordSink | null): void {
+  stampHandOver();
   tracedServers.set(server, { framework, sink });
   server.once('close', () => tracedServers.delete(server));
 }
