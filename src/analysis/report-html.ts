@@ -97,7 +97,7 @@ ${table(rows, [
 </section>`;
 }
 
-/** respond ends at t5 ('finish'); when t5 was stamped after the caller already had the response, say so beside the answer. */
+/** respond ends at t5 (response handed to the socket); when t5 was stamped after the caller already had the response, say so beside the answer. */
 function respondCaveat(s: Summary): string {
   const late = s.clock_offsets
     .filter((o) => o.clocks === 'gateway − caller')

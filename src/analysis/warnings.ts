@@ -68,15 +68,15 @@ const PAIR_WORDS: Record<ClockOffset['clocks'], { near: string; far: string; sen
     far: 'gateway',
     send: "t0 (request handed to the caller's socket)",
     arrival: 't1',
-    reply: "t5 (its response's 'finish' event)",
+    reply: 't5 (response handed to the socket)',
     receipt: 't6 (whole response received)',
     link: 'caller link ((t6 − t0) − (t5 − t1))',
     farSpan: 't5 − t1',
     nearSpan: 't6 − t0',
     why:
-      "'finish' fires in a callback after the response's bytes are already in the kernel, so a caller on the same machine can read the whole response " +
-      'first, and under CPU contention the gateway process runs that callback much later. ' +
-      't5 stays as MEASUREMENT.md defines it, so respond (t5 − t4) includes this lag and',
+      't5 is taken just after the last byte went to the kernel, so a caller on the same machine can read the whole response ' +
+      'before it, when the gateway process is preempted between the write and the stamp on a busy machine. ' +
+      'respond (t5 − t4) includes this lag and',
     early: 't0 is stamped when the write call returns, and the gateway can read the request before the caller gets that far.',
   },
   'worker − gateway': {
