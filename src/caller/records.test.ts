@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { RecordBatcher } from './record-batch.js';
 import { callerRecordFormatter, formatCallerRecord, type CallerRecord } from './records.js';
 
 const big = 2n ** 60n + 7n; // beyond 2^53: must survive exactly
@@ -51,17 +50,4 @@ test('open loop adds t0_intended; a label is copied; failures keep their class a
 test('the hot-path formatter and formatCallerRecord agree', () => {
   const format = callerRecordFormatter(base);
   assert.equal(format(base), formatCallerRecord(base));
-});
-
-test('records reach the sink in batches, all of them and in order, the last batch at close', async () => {
-  const writes: string[] = [];
-  let closed = false;
-  const batcher = new RecordBatcher({ write: (chunk) => writes.push(chunk), close: async () => void (closed = true) });
-  const format = callerRecordFormatter(base);
-  const lines = Array.from({ length: 1000 }, (_, i) => format({ ...base, id: `cabc-${i}` }));
-  for (const line of lines) batcher.write(line);
-  assert.ok(writes.length >= 1 && writes.length < 10, `${writes.length} sink writes for 1000 records`);
-  await batcher.close();
-  assert.equal(closed, true);
-  assert.equal(writes.join(''), lines.join(''));
 });

@@ -8,7 +8,6 @@ import { openRecordSink } from '../trace/record-writer.js';
 import { LoadLoop } from './load-loop.js';
 import type { LatencySummary } from './latency.js';
 import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
-import { RecordBatcher } from './record-batch.js';
 import { callerRecordFormatter } from './records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { Tally } from './tally.js';
@@ -55,7 +54,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const o = resolveOptions(options);
   const tally = new Tally();
   const selfCheck = new SelfCheck();
-  const sink = o.out ? new RecordBatcher(openRecordSink(o.out)) : null;
+  const sink = o.out ? openRecordSink(o.out) : null;
   const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label });
   let records = 0;
   const loop = new LoadLoop(o, (outcome) => {
