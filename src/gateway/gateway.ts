@@ -43,7 +43,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
   const server = await ADAPTERS[options.framework](core);
   gateFrameworks(server, core);
-  traceServer(server, options.framework, sink); // t1's listener goes in front of the gate
+  traceServer(server, options.framework, sink); // t1 comes from node:http's channel, before the gate and every framework
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.

@@ -49,10 +49,10 @@ interface HttpServerMessage {
  * t1: node:http publishes 'http.server.request.start' just before it emits
  * 'request', before any framework code runs, so the frameworks' routing and
  * parsing land inside the measured stages and the stamp favours none of them.
- * t5: 'http.server.response.finish' is published from node's own 'finish'
- * handler of the response. Diagnostics channels cost one function call per
- * event: no listener or closure per request, which a per-response
- * res.once('finish') would cost.
+ * 'http.server.response.finish' is published from node's own 'finish'
+ * handler of the response: the record is written there, with t5 as
+ * stampHandOver() below took it. Diagnostics channels cost one function call
+ * per event: no listener or closure per request.
  */
 subscribe('http.server.request.start', (message) => {
   const t1 = now();
@@ -63,14 +63,14 @@ subscribe('http.server.request.start', (message) => {
 subscribe('http.server.response.finish', (message) => {
   const finished = now();
   const { request, response, server } = message as HttpServerMessage;
-  const sink = tracedServers.get(server)?.sink;
+  const traced = tracedServers.get(server);
   const trace = request[TRACE];
-  if (!sink || !trace) return;
+  if (!traced?.sink || !trace) return;
   const t5 = (response as Stamped)[HANDED_OVER] ?? finished;
-  sink.write(
+  traced.sink.write(
     formatGatewayRecord({
       id: trace.id,
-      framework: tracedServers.get(server)!.framework,
+      framework: traced.framework,
       fn: trace.fn,
       status: response.statusCode,
       error: trace.error,
