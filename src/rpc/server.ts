@@ -89,7 +89,67 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
     setTimeout(() => socket.destroy(), 1000).unref();
   }
 
+  /** One frame; false when the connection is refused and nothing more may be read. */
+  function receive(body: Buffer, t3Recv: bigint): boolean {
+    let message;
+    try {
+      message = decodeMessage(body);
+    } catch (err) {
+      socket.removeAllListeners('data');
+      refuse('bad_message', (err as ProtocolError).message);
+      return false;
+    }
+    if (!greeted) {
+      if (message.t !== 'hello') return refuse('no_hello', 'the first frame must be a hello'), false;
+      if (message.v !== PROTOCOL_VERSION) {
+        return refuse('bad_version', `protocol version ${message.v} is not ${PROTOCOL_VERSION}`), false;
+      }
+      if (options.secret !== undefined && message.secret !== options.secret) {
+        return refuse('bad_secret', 'hello without the shared secret'), false;
+      }
+      greeted = true;
+      clearTimeout(helloTimer);
+      socket.write(encodeMessage({ t: 'welcome', v: PROTOCOL_VERSION }));
+      return true;
+    }
+    if (message.t !== 'call') return refuse('bad_message', `unexpected ${message.t} frame`), false;
+    const call = message;
+    running++;
+    handle(call)
+      .catch((err: Error): CallOutcome => failure('function_error', err.message))
+      .then((outcome) => {
+        running--;
+        if (socket.destroyed) return;
+        let frame: Buffer;
+        try {
+          frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
+        } catch (err) {
+          // A function returned something msgpack cannot carry.
+          outcome = failure('function_error', `result not serialisable: ${(err as Error).message}`, outcome);
+          frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
+        }
+        writer.enqueue(frame, { call, outcome, t3Recv });
+      });
+    return true;
+  }
+
+  /**
+   * Several frames from one read: each call is dispatched after the one
+   * before has had its microtask turn, so a function whose promise settled at
+   * once is stamped (t3_end) before its neighbours are dispatched, not after.
+   */
+  async function receiveAll(bodies: Buffer[], t3Recv: bigint): Promise<void> {
+    for (let k = 0; k < bodies.length; k++) {
+      if (k > 0) await null;
+      if (!receive(bodies[k]!, t3Recv)) return;
+    }
+  }
+
   socket.on('data', (chunk: Buffer) => {
+    // t3_recv: the bytes reached this process's JavaScript. Taken once per
+    // read, before any decoding, and shared by every call the read completes:
+    // decoding and dispatching the calls ahead of one is its worker queue.
+    const t3Recv = now();
     let bodies: Buffer[];
     try {
       bodies = decoder.push(chunk);
@@ -97,47 +157,8 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
       socket.removeAllListeners('data');
       return refuse('bad_frame', (err as FrameError).message);
     }
-    for (const body of bodies) {
-      const t3Recv = now();
-      let message;
-      try {
-        message = decodeMessage(body);
-      } catch (err) {
-        socket.removeAllListeners('data');
-        return refuse('bad_message', (err as ProtocolError).message);
-      }
-      if (!greeted) {
-        if (message.t !== 'hello') return refuse('no_hello', 'the first frame must be a hello');
-        if (message.v !== PROTOCOL_VERSION) {
-          return refuse('bad_version', `protocol version ${message.v} is not ${PROTOCOL_VERSION}`);
-        }
-        if (options.secret !== undefined && message.secret !== options.secret) {
-          return refuse('bad_secret', 'hello without the shared secret');
-        }
-        greeted = true;
-        clearTimeout(helloTimer);
-        socket.write(encodeMessage({ t: 'welcome', v: PROTOCOL_VERSION }));
-        continue;
-      }
-      if (message.t !== 'call') return refuse('bad_message', `unexpected ${message.t} frame`);
-      const call = message;
-      running++;
-      handle(call)
-        .catch((err: Error): CallOutcome => failure('function_error', err.message))
-        .then((outcome) => {
-          running--;
-          if (socket.destroyed) return;
-          let frame: Buffer;
-          try {
-            frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
-          } catch (err) {
-            // A function returned something msgpack cannot carry.
-            outcome = failure('function_error', `result not serialisable: ${(err as Error).message}`, outcome);
-            frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
-          }
-          writer.enqueue(frame, { call, outcome, t3Recv });
-        });
-    }
+    if (bodies.length === 1) receive(bodies[0]!, t3Recv);
+    else if (bodies.length > 1) void receiveAll(bodies, t3Recv);
   });
   socket.on('error', (err) => logger.debug({ peer, err }, 'rpc connection error'));
   socket.on('close', () => clearTimeout(helloTimer));

@@ -5,11 +5,25 @@
  */
 import { Piscina } from 'piscina';
 import type { FaasFunction } from './contract.js';
+import { callStamped, type Ran } from './stamped-call.js';
 
 export interface PoolTask {
   url: string;
   args: Record<string, unknown>;
   assetsDir: string;
+}
+
+/**
+ * What a task answers. A thrown error crosses the thread boundary as its
+ * name and message (a structured clone keeps neither the class nor the name),
+ * with the stamps, which only this thread can take.
+ */
+export interface PoolResult {
+  ok: boolean;
+  value: unknown;
+  error: { name: string; message: string } | null;
+  t3_start: bigint;
+  t3_end: bigint;
 }
 
 const modules = new Map<string, Promise<FaasFunction>>();
@@ -23,11 +37,31 @@ function load(url: string): Promise<FaasFunction> {
   return fn;
 }
 
+/**
+ * The pool enforces the time limit by terminating the thread, so no call's
+ * signal is ever aborted: one serves them all (making one costs µs).
+ */
+const signal = new AbortController().signal;
+
 export default async function runTask(task: PoolTask): Promise<unknown> {
   const fn = await load(task.url);
-  // The pool enforces the time limit by terminating the thread; the signal is
-  // here for functions that cooperate.
-  const result = await fn.run(task.args, { signal: new AbortController().signal, assetsDir: task.assetsDir });
-  // Hand binary results over without a copy.
-  return result instanceof Uint8Array ? Piscina.move(result) : result;
+  const context = { signal, assetsDir: task.assetsDir };
+  return answer(await callStamped(() => fn.run(task.args, context)));
+}
+
+function answer(ran: Ran): unknown {
+  const { ok, value, t3_start, t3_end } = ran;
+  if (!ok) {
+    const e = ran.error instanceof Error ? ran.error : new Error(String(ran.error));
+    const result: PoolResult = { ok, value: null, error: { name: e.name, message: e.message }, t3_start, t3_end };
+    return result;
+  }
+  const result: PoolResult = { ok, value, error: null, t3_start, t3_end };
+  // Hand binary results over without a copy, unless the bytes share their
+  // buffer with others (node's Buffer pool): transferring would detach those.
+  if (value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) {
+    const movable = { [Piscina.transferableSymbol]: value.buffer, [Piscina.valueSymbol]: result };
+    return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]);
+  }
+  return result;
 }

@@ -1,0 +1,56 @@
+/**
+ * A bare RPC client for tests that must control what one socket write holds:
+ * `burst()` sends many call frames in a single write, so the worker reads
+ * them together, and resolves with every reply.
+ */
+import { connect, type Socket } from 'node:net';
+import { decodeMessage, encodeMessage } from '../rpc/codec.js';
+import { FrameDecoder } from '../rpc/framing.js';
+import { PROTOCOL_VERSION, type ReplyMessage } from '../rpc/protocol.js';
+
+export interface RawRpc {
+  burst(calls: { fn: string; args?: Record<string, unknown> }[], timeoutMs?: number): Promise<ReplyMessage[]>;
+  close(): void;
+}
+
+export async function rawRpc(address: string, secret?: string): Promise<RawRpc> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const socket: Socket = connect({ host, port });
+  const decoder = new FrameDecoder();
+  const replies = new Map<number, (r: ReplyMessage) => void>();
+  let welcomed: () => void = () => {};
+  const welcome = new Promise<void>((resolve) => (welcomed = resolve));
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    for (const body of decoder.push(chunk)) {
+      const m = decodeMessage(body);
+      if (m.t === 'welcome') welcomed();
+      else if (m.t === 'reply') replies.get(m.cid)?.(m);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, ...(secret ? { secret } : {}) }));
+  await welcome;
+  let nextCid = 1;
+  return {
+    burst(calls, timeoutMs = 30_000) {
+      const frames: Buffer[] = [];
+      const pending: Promise<ReplyMessage>[] = [];
+      for (const [k, c] of calls.entries()) {
+        const cid = nextCid++;
+        pending.push(new Promise((resolve) => replies.set(cid, resolve)));
+        frames.push(encodeMessage({ t: 'call', cid, rid: `burst-${cid}-${k}`, fn: c.fn, args: c.args ?? {} }));
+      }
+      socket.write(Buffer.concat(frames));
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no reply to every call of the burst within ${timeoutMs} ms`)), timeoutMs);
+      });
+      return Promise.race([Promise.all(pending), limit]).finally(() => clearTimeout(timer));
+    },
+    close: () => socket.destroy(),
+  };
+}
