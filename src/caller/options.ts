@@ -44,6 +44,8 @@ export interface CallerOptions {
   signal?: AbortSignal;
   onProgress?: (progress: CallerProgress) => void;
   progressIntervalMs?: number;
+  /** The caller's own saturation samples (self-check, and into the records): this often. Default 1 s. */
+  sampleIntervalMs?: number;
 }
 
 export const DEFAULTS = {
@@ -53,6 +55,7 @@ export const DEFAULTS = {
   timeoutMs: 10_000,
   lateThresholdMs: 2,
   progressIntervalMs: 1_000,
+  sampleIntervalMs: 1_000,
 } as const;
 
 export class CallerOptionsError extends Error {

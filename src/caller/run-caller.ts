@@ -5,6 +5,8 @@
  */
 import { now } from '../trace/clock.js';
 import { openRecordSink } from '../trace/record-writer.js';
+import { sampleRecordFormatter } from '../trace/records.js';
+import { Sampler } from '../trace/sampler.js';
 import { LoadLoop } from './load-loop.js';
 import type { LatencySummary } from './latency.js';
 import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
@@ -64,9 +66,17 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     }
     tally.add(outcome);
   });
+  const formatSample = sampleRecordFormatter('caller', { label: o.label });
+  const sampler = new Sampler({
+    intervalMs: options.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs,
+    gauges: () => ({ inflight: loop.inFlight }),
+    onSample: (sample) => {
+      selfCheck.add(sample);
+      sink?.write(formatSample(sample));
+    },
+  });
 
   let progressTimer: NodeJS.Timeout | undefined;
-  let selfCheckTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     const t = now();
     if (tally.windowEndLimit === null || t < tally.windowEndLimit) tally.windowEndLimit = t;
@@ -76,7 +86,8 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     tally.windowStart = loop.warmupEndNs;
     tally.windowEndLimit = loop.plannedStopNs;
     // The self-check covers the measured window only, like the figures.
-    selfCheckTimer = setTimeout(() => selfCheck.start(), o.warmupMs);
+    selfCheck.start(loop.warmupEndNs);
+    sampler.start();
     const onProgress = options.onProgress;
     if (onProgress) {
       const plannedMs = o.durationMs === null ? null : o.warmupMs + o.durationMs;
@@ -99,7 +110,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     times = await loop.run(options.signal, onStart);
   } finally {
     clearInterval(progressTimer);
-    clearTimeout(selfCheckTimer);
+    sampler.stop();
     options.signal?.removeEventListener('abort', onAbort);
     await sink?.close();
   }

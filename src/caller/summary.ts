@@ -1,4 +1,5 @@
 /** Renders results as text tables. Printing is kept apart from producing: runCaller() never prints. */
+import { MIN_JUDGED_MS } from './self-check.js';
 import type { CallerResult } from './run-caller.js';
 import type { SweepRow } from './sweep.js';
 
@@ -40,8 +41,12 @@ export function formatSummary(r: CallerResult): string {
     );
   }
   const b = r.bottleneck;
-  const check = `event-loop delay p99 ${b.eventLoopDelayP99Ms} ms, CPU ${b.cpuPercent}% of one core`;
-  lines.push(b.flagged ? `WARNING     ${b.reason} (${check})` : `self-check  ${check}: ok`);
+  const check =
+    b.samples === 0
+      ? 'no full sample in the window'
+      : `event loop busy ${b.eventLoopUtilizationPercent}%, delay p99 ${b.eventLoopDelayP99Ms} ms, CPU ${b.cpuPercent}% of one core over ${b.sampledSeconds} s`;
+  const verdict = b.sampledSeconds * 1000 < MIN_JUDGED_MS ? 'too short to judge' : 'ok';
+  lines.push(b.flagged ? `WARNING     ${b.reason} (${check})` : `self-check  ${check}: ${verdict}`);
   if (r.out !== null) lines.push(`records     ${r.records} lines appended to ${r.out}`);
   return lines.join('\n') + '\n';
 }

@@ -15,6 +15,7 @@ interface GatewayArgs {
   'max-body-bytes': number;
   'worker-connections': number;
   secret?: string;
+  'sample-interval-ms': number;
 }
 
 export const gatewayCommand: CommandModule<object, GatewayArgs> = {
@@ -31,6 +32,11 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         describe: 'Worker address HOST:PORT; several separated by commas',
       })
       .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file' })
+      .option('sample-interval-ms', {
+        type: 'number',
+        default: 1000,
+        describe: 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none',
+      })
       .option('timeout-ms', { type: 'number', default: 35_000, describe: "The gateway's own limit for one call" })
       .option('max-body-bytes', { type: 'number', default: 8 * 1024 * 1024, describe: 'Largest POST /image body' })
       .option('worker-connections', { type: 'number', default: 1, describe: 'Persistent connections to each worker' })
@@ -44,6 +50,9 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error('--port must be 0..65535');
         for (const w of a.worker.split(',')) splitAddress(w.trim());
         if (!(a['timeout-ms'] > 0)) throw new Error('--timeout-ms must be positive');
+        if (!(a['sample-interval-ms'] === 0 || (a['sample-interval-ms'] >= 10 && a['sample-interval-ms'] <= 3_600_000))) {
+          throw new Error('--sample-interval-ms must be 0 or 10..3600000');
+        }
         if (!(a['max-body-bytes'] > 0)) throw new Error('--max-body-bytes must be positive');
         if (!Number.isInteger(a['worker-connections']) || a['worker-connections'] < 1) {
           throw new Error('--worker-connections must be a positive integer');
@@ -62,6 +71,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       maxBodyBytes: a['max-body-bytes'],
       connectionsPerWorker: a['worker-connections'],
       secret: a.secret,
+      sampleIntervalMs: a['sample-interval-ms'],
       logger,
     });
     closeOnSignal(() => gateway.close(), logger);

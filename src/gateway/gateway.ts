@@ -4,6 +4,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { RpcClient } from '../rpc/client.js';
 import { openRecordSink } from '../trace/record-writer.js';
+import { sampleRecordFormatter } from '../trace/records.js';
+import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { GatewayCore, type Answer } from './core.js';
 import { errorBody } from './errors.js';
@@ -20,6 +22,8 @@ export interface GatewayOptions {
   maxBodyBytes: number;
   secret?: string;
   connectionsPerWorker?: number;
+  /** Saturation samples into the records this often; 0: none. Only with `log`. */
+  sampleIntervalMs?: number;
   logger: Logger;
 }
 
@@ -76,6 +80,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       resolve();
     });
   });
+  const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
+  const format = sampleRecordFormatter('gateway', { framework: options.framework });
+  const sampler =
+    sink && interval > 0
+      ? new Sampler({
+          intervalMs: interval,
+          gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size }),
+          onSample: (s) => sink.write(format(s)),
+        }).start()
+      : null;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.info(
@@ -87,6 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${host}:${address.port}`,
     rpc,
     async close() {
+      sampler?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

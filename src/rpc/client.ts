@@ -204,6 +204,13 @@ export class RpcClient {
     return Promise.race(this.connections.map((c) => c.whenReady()));
   }
 
+  /** Calls sent and not yet answered, over every connection. */
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.inFlight;
+    return n;
+  }
+
   get readyCount(): number {
     return this.connections.filter((c) => c.isReady).length;
   }

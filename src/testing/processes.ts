@@ -37,11 +37,12 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   }
 }
 
-/** Reads an NDJSON file into objects. */
-export async function readRecords(file: string): Promise<Record<string, unknown>[]> {
+/** Reads an NDJSON file into objects: its request records, or with `samples`, its saturation samples. */
+export async function readRecords(file: string, kind: 'requests' | 'samples' = 'requests'): Promise<Record<string, unknown>[]> {
   const text = await readFile(file, 'utf8');
   return text
     .split('\n')
     .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => (r.type === 'sample') === (kind === 'samples'));
 }

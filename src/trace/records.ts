@@ -6,6 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { stampText } from './clock.js';
+import type { Sample } from './sampler.js';
 
 /**
  * The `host` of every record: the machine's name, or $FAASBENCH_HOST where
@@ -65,3 +66,27 @@ export function formatWorkerRecord(r: WorkerRecord): string {
     `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}}\n`
   );
 }
+
+export type SampledRole = 'caller' | 'gateway' | 'worker';
+
+/**
+ * A saturation sample (sampler.ts): one line per role process about once a
+ * second, in the same file as its requests. `type` tells it from a request
+ * record; `fixed` names the process's part in the run (the gateway's
+ * framework, the caller's label), rendered once.
+ */
+export function sampleRecordFormatter(role: SampledRole, fixed: Record<string, string | undefined> = {}): (s: Sample) => string {
+  let head = `{"role":"${role}","type":"sample","host":${hostJson},"pid":${process.pid}`;
+  for (const [key, value] of Object.entries(fixed)) if (value !== undefined) head += `,"${key}":${JSON.stringify(value)}`;
+  const num = (v: number | null) => (v === null ? 'null' : String(v));
+  return (s) => {
+    let line =
+      `${head},"t":${stampText(s.t)},"interval_ms":${round3(s.intervalMs)},"elu":${round3(s.elu)}` +
+      `,"delay_p50_us":${num(s.delayP50Us)},"delay_p99_us":${num(s.delayP99Us)},"delay_max_us":${num(s.delayMaxUs)}` +
+      `,"cpu_user_us":${s.cpuUserUs},"cpu_system_us":${s.cpuSystemUs},"rss_bytes":${s.rssBytes}`;
+    for (const [key, value] of Object.entries(s.gauges)) line += `,"${key}":${value}`;
+    return `${line}}\n`;
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -13,6 +13,7 @@ interface WorkerArgs {
   secret?: string;
   'allow-fault-functions': boolean;
   'hello-timeout-ms': number;
+  'sample-interval-ms': number;
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -24,6 +25,11 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
       .option('port', { type: 'number', default: 7070, describe: 'TCP port to listen on (0: any free port)' })
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file' })
+      .option('sample-interval-ms', {
+        type: 'number',
+        default: 1000,
+        describe: 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none',
+      })
       .option('functions', { type: 'string', describe: 'Directory of function modules (default: the bundled functions)' })
       .option('timeout-ms', { type: 'number', default: 30_000, describe: 'Time limit of one function call' })
       .option('function-memory-mb', {
@@ -50,6 +56,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .check((a) => {
         if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error('--port must be 0..65535');
         if (!(a['timeout-ms'] > 0)) throw new Error('--timeout-ms must be positive');
+        if (!(a['sample-interval-ms'] === 0 || (a['sample-interval-ms'] >= 10 && a['sample-interval-ms'] <= 3_600_000))) {
+          throw new Error('--sample-interval-ms must be 0 or 10..3600000');
+        }
         if (!(a['function-memory-mb'] >= 16)) throw new Error('--function-memory-mb must be at least 16');
         return true;
       }),
@@ -65,6 +74,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       secret: a.secret,
       allowFaultFunctions: a['allow-fault-functions'],
       helloTimeoutMs: a['hello-timeout-ms'],
+      sampleIntervalMs: a['sample-interval-ms'],
       logger,
     });
     closeOnSignal(() => worker.close(), logger);

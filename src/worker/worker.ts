@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { startRpcServer } from '../rpc/server.js';
-import { formatWorkerRecord } from '../trace/records.js';
+import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
+import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import { Executor } from './executor.js';
 import { defaultFunctionsDir, faultFunctionsDir, loadFunctions } from './registry.js';
 
@@ -17,6 +18,8 @@ export interface WorkerOptions {
   /** Also load the misbehaving functions (functions/faults). */
   allowFaultFunctions?: boolean;
   helloTimeoutMs?: number;
+  /** Saturation samples into the records this often; 0: none. Only with `log`. */
+  sampleIntervalMs?: number;
   logger: Logger;
 }
 
@@ -59,6 +62,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         }),
       ),
   });
+  const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
+  const format = sampleRecordFormatter('worker');
+  const sampler =
+    options.log && interval > 0
+      ? new Sampler({ intervalMs: interval, gauges: () => ({ ...executor.load }), onSample: (s) => sink.write(format(s)) }).start()
+      : null;
   options.logger.info(
     { address: `${server.address.address}:${server.address.port}`, functions: [...functions.keys()], records: options.log ?? null },
     'worker listening',
@@ -67,6 +76,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     address: { host: server.address.address, port: server.address.port },
     functions: [...functions.keys()],
     async close() {
+      sampler?.stop();
       await server.close();
       await executor.close();
       await sink.close();

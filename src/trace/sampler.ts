@@ -1,0 +1,96 @@
+/**
+ * Saturation, measured rather than guessed: every role samples its own
+ * process about once a second while it records. A stage says where a
+ * request's time went; these samples say why (a loop busy all the time, a
+ * pool with a queue, a caller short of CPU).
+ */
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { now } from './clock.js';
+
+export interface Sample {
+  /** End of the sampled interval: monotonic ns of this host. */
+  t: bigint;
+  /** Length of the interval, ms. */
+  intervalMs: number;
+  /** Event-loop utilisation over the interval: the share of time the loop was not idle (0..1). */
+  elu: number;
+  /** Event-loop delay over the interval (how late a timer ran), µs; null when no timer ran. */
+  delayP50Us: number | null;
+  delayP99Us: number | null;
+  delayMaxUs: number | null;
+  /** CPU time of the process over the interval, µs (all threads). */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rssBytes: number;
+  /** The role's own gauges at the end of the interval (calls in flight, pool queue). */
+  gauges: Record<string, number>;
+}
+
+export interface SamplerOptions {
+  intervalMs: number;
+  onSample: (sample: Sample) => void;
+  gauges?: () => Record<string, number>;
+}
+
+export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
+
+/** The delay histogram's timer period: the delay is what it measures beyond that. */
+const RESOLUTION_MS = 10;
+
+export class Sampler {
+  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  private timer: NodeJS.Timeout | null = null;
+  private elu: EventLoopUtilization = performance.eventLoopUtilization();
+  private cpu: NodeJS.CpuUsage = process.cpuUsage();
+  private last = now();
+
+  constructor(private readonly options: SamplerOptions) {}
+
+  start(): this {
+    this.delay.enable();
+    this.reset();
+    this.timer = setInterval(() => this.options.onSample(this.take()), this.options.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /** Stops sampling; the last, partial interval is sampled too, so a short run still has one. */
+  stop(): void {
+    if (this.timer === null) return;
+    clearInterval(this.timer);
+    this.timer = null;
+    const sample = this.take();
+    this.delay.disable();
+    if (sample.intervalMs > 0) this.options.onSample(sample);
+  }
+
+  private reset(): void {
+    this.delay.reset();
+    this.elu = performance.eventLoopUtilization();
+    this.cpu = process.cpuUsage();
+    this.last = now();
+  }
+
+  private take(): Sample {
+    const t = now();
+    const elu = performance.eventLoopUtilization(this.elu);
+    const cpu = process.cpuUsage(this.cpu);
+    const h = this.delay;
+    const beyond = (ns: number) => Math.max(0, Math.round(ns / 1e3 - RESOLUTION_MS * 1e3));
+    const timed = h.count > 0;
+    const sample: Sample = {
+      t,
+      intervalMs: Number(t - this.last) / 1e6,
+      elu: elu.utilization,
+      delayP50Us: timed ? beyond(h.percentile(50)) : null,
+      delayP99Us: timed ? beyond(h.percentile(99)) : null,
+      delayMaxUs: timed ? beyond(h.max) : null,
+      cpuUserUs: cpu.user,
+      cpuSystemUs: cpu.system,
+      rssBytes: process.memoryUsage.rss(),
+      gauges: this.options.gauges?.() ?? {},
+    };
+    this.reset();
+    return sample;
+  }
+}
