@@ -92,7 +92,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const offsets = estimateOffsets(table);
   progress('figures');
   const baseline = options.baseline ?? 'node';
-  const figures = summarize(table, joined, {
+  const figures = summarize(table, joined, ingest.samples, {
     baseline,
     compareStages: options.compareStages ?? ['roundtrip', 'gateway_in', 'respond'],
     resamples: options.resamples ?? 2000,
@@ -116,12 +116,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       rejected_examples: c.examples,
       worker_copy_mismatch: c.workerCopyMismatch,
       stamps_as_inexact_json_numbers: table.clocks.inexactNumbers,
+      samples: c.samples,
     },
     joins: joined.counts,
     answer: figures.answer,
     groups: figures.groups,
     comparisons: figures.comparisons,
     sweep: figures.sweep,
+    cells: figures.cells,
     clock_offsets: offsets,
     warnings: [],
   };

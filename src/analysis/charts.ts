@@ -7,6 +7,7 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
+import type { CellSummary } from './cells.js';
 import { byEndpoint, byFramework } from './order.js';
 import { PARTS, STAGE_NAMES, type Part, type Stage } from './stages.js';
 import type { Answer } from './summary-types.js';
@@ -200,5 +201,53 @@ export function answerSpec(rows: Answer['by_endpoint']): TopLevelSpec | null {
         },
       },
     ],
+  } as TopLevelSpec;
+}
+
+/**
+ * Figure 3b: where the time goes as load grows. One bar per connection count,
+ * cut into the seven stages' shares of the mean roundtrip (means, because
+ * they add up; the table beside it gives the absolute values), a panel per
+ * framework, a row per swept endpoint.
+ */
+export function loadStagesSpec(cells: readonly CellSummary[]): TopLevelSpec | null {
+  const rows = cells.flatMap((c) =>
+    PARTS.map((part, order) => ({
+      framework: c.framework,
+      endpoint: c.endpoint,
+      connections: c.connections,
+      stage: STAGE_NAMES[part],
+      order,
+      share: Math.max(0, c.stage_mean_us[part]) / c.stage_mean_us.roundtrip,
+    })),
+  );
+  if (rows.length === 0) return null;
+  const frameworks = sorted(rows.map((r) => r.framework), byFramework);
+  const endpoints = sorted(rows.map((r) => r.endpoint), byEndpoint);
+  const names = PARTS.map((p) => STAGE_NAMES[p]);
+  return {
+    config: CONFIG,
+    data: { values: rows },
+    facet: {
+      column: { field: 'framework', type: 'nominal', sort: frameworks },
+      ...(endpoints.length > 1 ? { row: { field: 'endpoint', type: 'nominal', sort: endpoints } } : {}),
+    },
+    spec: {
+      width: facetWidth(frameworks.length),
+      height: 200,
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'connections', type: 'ordinal', title: 'connections', axis: { labelAngle: 0 } },
+        y: { field: 'share', type: 'quantitative', stack: 'zero', axis: { format: '%' }, title: 'share of the mean roundtrip', scale: { domain: [0, 1] } },
+        color: {
+          field: 'stage',
+          type: 'nominal',
+          sort: names,
+          scale: { domain: names, range: PARTS.map((p) => PART_COLORS[p]) },
+          legend: { orient: 'bottom', title: null, columns: 7 },
+        },
+        order: { field: 'order', type: 'quantitative', sort: 'ascending' },
+      },
+    },
   } as TopLevelSpec;
 }

@@ -93,7 +93,7 @@ test('faasbench run + analyze: report.html, summary.json and requests.csv come o
 
     // Figure 3 (the sweep on /empty) and Figures 4–9, each an inline SVG; nothing loaded from elsewhere.
     assert.ok(summary.sweep && summary.sweep.some((p) => p.connections === 2) && summary.sweep.some((p) => p.connections === 4));
-    assert.ok(summary.warnings.includes('On empty the caller ran 2 connection counts (2, 4); Figures 4–9 pool them, Figure 3 separates them.'));
+    assert.ok(summary.warnings.includes('On empty the caller ran 2 connection counts (2, 4); Figures 4–11 pool them, Figures 3 and 3b separate them.'));
     for (const n of [3, 4, 5, 6, 7, 8, 9]) assert.match(html, new RegExp(`<h2>Figure ${n}\\.`), `Figure ${n}`);
     assert.ok((html.match(/<svg/g) ?? []).length >= 7, 'seven charts');
     assert.doesNotMatch(html, /<script|<link|src="http|url\(http/i);

@@ -44,6 +44,8 @@ export interface Column<R> {
   cell: (row: R) => string;
   /** Right-aligned numbers. */
   num?: boolean;
+  /** Prose that wraps instead of widening the table. */
+  wrap?: boolean;
   title?: string;
 }
 
@@ -53,7 +55,7 @@ export function table<R>(rows: readonly R[], columns: readonly Column<R>[], capt
     .map((c) => `<th${c.num ? ' class="num"' : ''}${c.title ? ` title="${esc(c.title)}"` : ''}>${c.head}</th>`)
     .join('');
   const body = rows
-    .map((r) => `<tr>${columns.map((c) => `<td${c.num ? ' class="num"' : ''}>${c.cell(r)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${columns.map((c) => `<td${c.num ? ' class="num"' : c.wrap ? ' class="wrap"' : ''}>${c.cell(r)}</td>`).join('')}</tr>`)
     .join('\n');
   return `<table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }

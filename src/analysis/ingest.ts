@@ -34,7 +34,38 @@ export interface IngestCounts {
   examples: RejectedExample[];
   /** The gateway's copy of a worker's stamps differs from the worker's own record. */
   workerCopyMismatch: number;
+  /** Saturation samples read, by role. */
+  samples: Record<Role, number>;
 }
+
+/**
+ * One saturation sample (src/trace/sampler.ts). `t` is the host's monotonic
+ * clock as a double: exact to well under a µs for any uptime below years, and
+ * samples are placed in windows of seconds.
+ */
+export interface SampleRow {
+  role: Role;
+  host: string;
+  pid: number;
+  /** The gateway's framework, the caller's label; null when none. */
+  part: string | null;
+  t: number;
+  interval_ms: number;
+  elu: number;
+  delay_p50_us: number | null;
+  delay_p99_us: number | null;
+  delay_max_us: number | null;
+  cpu_user_us: number;
+  cpu_system_us: number;
+  rss_bytes: number;
+  /** inflight, connections, pool_running, pool_queued: whichever the role has. */
+  gauges: Record<string, number>;
+}
+
+const SAMPLE_FIELDS = new Set([
+  'role', 'type', 'host', 'pid', 'framework', 'label', 't', 'interval_ms', 'elu', 'delay_p50_us', 'delay_p99_us',
+  'delay_max_us', 'cpu_user_us', 'cpu_system_us', 'rss_bytes',
+]);
 
 const MAX_EXAMPLES = 5;
 
@@ -48,7 +79,9 @@ export class Ingest {
     rejected: {},
     examples: [],
     workerCopyMismatch: 0,
+    samples: { caller: 0, gateway: 0, worker: 0 },
   };
+  readonly samples: SampleRow[] = [];
   private readonly baseDiffs = new Map<number, number>();
 
   /** Clock index by key prefix, then name: building the key string per line cost ~0.7 s over 4.5 M lines. */
@@ -86,6 +119,7 @@ export class Ingest {
       return this.reject('not a JSON object', file, lineNumber, text);
     }
     const r = rec as Json;
+    if (r.type === 'sample') return this.sample(r, file, lineNumber, text);
     const id = typeof r.id === 'string' ? r.id : typeof r.id === 'number' ? String(r.id) : null;
     if (id === null || id === '') return this.reject('no id', file, lineNumber, text);
     try {
@@ -103,6 +137,35 @@ export class Ingest {
       if (err instanceof StampError) return this.reject('bad stamp', file, lineNumber, text);
       throw err;
     }
+  }
+
+  private sample(r: Json, file: string, lineNumber: number, text: string): void {
+    const role = r.role;
+    const t = typeof r.t === 'string' && /^\d{1,21}$/.test(r.t) ? Number(r.t) : NaN;
+    const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+    const maybe = (v: unknown) => (v === null ? null : n(v));
+    if ((role !== 'caller' && role !== 'gateway' && role !== 'worker') || !(t >= 0) || !(n(r.interval_ms) > 0) || !(n(r.elu) >= 0)) {
+      return this.reject('bad sample', file, lineNumber, text);
+    }
+    const gauges: Record<string, number> = {};
+    for (const [k, v] of Object.entries(r)) if (!SAMPLE_FIELDS.has(k) && typeof v === 'number') gauges[k] = v;
+    this.counts.samples[role]++;
+    this.samples.push({
+      role,
+      host: str(r.host) ?? '?',
+      pid: n(r.pid),
+      part: str(role === 'gateway' ? r.framework : r.label),
+      t,
+      interval_ms: n(r.interval_ms),
+      elu: n(r.elu),
+      delay_p50_us: maybe(r.delay_p50_us),
+      delay_p99_us: maybe(r.delay_p99_us),
+      delay_max_us: maybe(r.delay_max_us),
+      cpu_user_us: n(r.cpu_user_us),
+      cpu_system_us: n(r.cpu_system_us),
+      rss_bytes: n(r.rss_bytes),
+      gauges,
+    });
   }
 
   private reject(reason: string, file: string, line: number, text: string): void {

@@ -7,6 +7,7 @@ import { answerSpec, boxPlotSpec, renderSvg, sharesSpec, sweepSpec } from './cha
 import { esc, fmtInt, fmtNs, fmtPct, fmtUs, table, type Column } from './html.js';
 import { REPORT_CSS } from './report-css.js';
 import { sweptEndpoints } from './warnings.js';
+import { loadSentences, loadStagesFigure, saturationSection } from './report-load.js';
 import { dataSection, offsetsTable, runFacts } from './report-sections.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from './stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from './summary-types.js';
@@ -20,19 +21,28 @@ interface FigureDef {
 
 const BOX_FIGURES: FigureDef[] = [
   { n: 4, stage: 'roundtrip', title: 'HTTP roundtrip', text: 'Caller sends (t0) to caller has the whole response (t6): what a user of the function waits.' },
-  { n: 5, stage: 'function', title: 'Function duration on the worker', text: 'The user function alone, t3_start to t3_end on the worker: the original report\'s step 3.' },
-  { n: 6, stage: 'rpc_link', title: 'RPC link', text: 'The gateway\'s wait for the worker minus the worker\'s own time: frames on the wire and their encoding, both directions (steps 2 and 4).' },
-  { n: 7, stage: 'gateway_in', title: 'Gateway in: parse and dispatch', text: 'Request arrives at the HTTP framework (t1) to the RPC call on the socket (t2): the framework\'s routing and parsing plus our dispatch.' },
-  { n: 8, stage: 'respond', title: 'Respond: result in, response out', text: 'Worker reply decoded (t4) to HTTP response handed to the socket (t5): the original report\'s suspected bottleneck, its "response delta".' },
+  { n: 5, stage: 'function', title: 'Function duration on the worker', text: 'The user function alone, t3_start to t3_end, stamped in the thread that runs it: the original report\'s step 3.' },
+  { n: 6, stage: 'rpc_link', title: 'RPC link', text: 'The gateway\'s wait for the worker minus the worker\'s own time: frames on the wire and their encoding, both directions (steps 2 and 4), and any wait for a busy loop to read them.' },
+  { n: 7, stage: 'handler', title: 'Endpoint handler (the original report\'s Figure 7)', text: 'As the original report defines it: from receiving step 1 to sending step 5, t1 to t5 on the gateway. It holds every stage from gateway in to respond.' },
+  { n: 8, stage: 'delta', title: 'Delta: roundtrip minus handler (the original report\'s Figure 8)', text: 'As the original report defines it: the roundtrip minus the handler. Numerically the caller link: all the time outside the gateway\'s handler (network, the caller\'s parsing, the wait for a busy gateway to read the request), not the time between step 4 and step 5, which is respond (Figure 11).' },
+];
+
+const DETAIL_FIGURES: FigureDef[] = [
+  { n: 10, stage: 'gateway_in', title: 'Gateway in: parse and dispatch', text: 'Request arrives at the HTTP framework (t1) to the RPC call on the socket (t2): the framework\'s routing and parsing plus our dispatch.' },
+  { n: 11, stage: 'respond', title: 'Respond: result in, response out', text: 'Worker reply decoded (t4) to HTTP response handed to the socket (t5): the time between step 4 and step 5, where the original report suspected its bottleneck.' },
 ];
 
 export async function renderReport(s: Summary): Promise<string> {
   const figures: string[] = [];
   // Figure 3 only when a sweep ran: some endpoint at more than one connection count.
   const swept = sweptEndpoints(s);
-  if (s.sweep && swept.length > 0) figures.push(await sweepFigure(s.sweep.filter((p) => swept.includes(p.endpoint))));
+  if (s.sweep && swept.length > 0) {
+    figures.push(await sweepFigure(s.sweep.filter((p) => swept.includes(p.endpoint))));
+    figures.push(await loadStagesFigure(s.cells, swept));
+  }
   for (const def of BOX_FIGURES) figures.push(await boxFigure(s, def));
   figures.push(await sharesFigure(s.groups));
+  for (const def of DETAIL_FIGURES) figures.push(await boxFigure(s, def));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -47,6 +57,7 @@ ${runFacts(s)}
 </header>
 ${await answerSection(s)}
 ${warnings(s)}
+${saturationSection(s.cells)}
 ${comparisonSection(s)}
 ${figures.join('\n')}
 ${dataSection(s)}
@@ -80,8 +91,11 @@ async function answerSection(s: Summary): Promise<string> {
     return `<li><strong>${esc(r.endpoint)}</strong>: <strong>${fmtPct(r.outside_function_share)}</strong> of the ${fmtDuration(r.mean_roundtrip_us)} mean roundtrip ` +
       `is spent outside the function: <em>respond</em> ${fmtPct(r.respond_share)}, ${top}.</li>`;
   });
+  const seed = s.answer.seed ? `<p class="verdict"><strong>${esc(s.answer.seed.sentence.split(': ')[0]!)}:</strong> ${esc(s.answer.seed.sentence.split(': ').slice(1).join(': '))}</p>` : '';
   return `<section class="answer"><h2>Where did the time go?</h2>
 <ul class="lead">${lines.join('')}</ul>
+${seed}
+${loadSentences(s.cells, sweptEndpoints(s))}
 ${respondCaveat(s)}
 <div class="chart">${spec ? await renderSvg(spec) : ''}</div>
 ${table(rows, [

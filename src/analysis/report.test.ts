@@ -27,11 +27,11 @@ test('several connection counts but one per endpoint: no sweep, no Figure 3, no 
   assert.ok(!summary.warnings.some((w) => /connection counts/.test(w)), summary.warnings.join('\n'));
 });
 
-test('one endpoint at two connection counts: Figure 3 and a warning that Figures 4–9 pool them', async () => {
+test('one endpoint at two connection counts: Figures 3 and 3b and a warning that Figures 4–11 pool them', async () => {
   const specs = Array.from({ length: 40 }, (_, k) => ({ id: `s${k}`, at: BigInt(k) * 2_000_000n, fn: 'empty', connections: k < 20 ? 1 : 10 }));
   const { summary, html } = await reportOf(specs);
   assert.match(html, /Figure 3\./);
-  assert.ok(summary.warnings.includes('On empty the caller ran 2 connection counts (1, 10); Figures 4–9 pool them, Figure 3 separates them.'));
+  assert.ok(summary.warnings.includes('On empty the caller ran 2 connection counts (1, 10); Figures 4–11 pool them, Figures 3 and 3b separate them.'));
 });
 
 test('names from the records are escaped in the report', async () => {

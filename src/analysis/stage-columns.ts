@@ -28,6 +28,10 @@ export function stageAt(t: RequestTable, stage: S.Stage, i: number): number {
       return S.roundtrip(f.t0[i]!, f.t6[i]!);
     case 'roundtrip_intended':
       return S.roundtripIntended(f.t0_intended[i]!, f.t6[i]!);
+    case 'handler':
+      return S.handler(f.t1[i]!, f.t5[i]!);
+    case 'delta':
+      return S.delta(f.t0[i]!, f.t1[i]!, f.t5[i]!, f.t6[i]!);
   }
 }
 

@@ -29,6 +29,8 @@ function expected(d: Durations): Record<Exclude<Stage, 'roundtrip_intended'>, nu
     respond: n(d.respond),
     caller_link: n(d.net_in + d.net_out),
     roundtrip: n(roundtrip),
+    handler: n(roundtrip - d.net_in - d.net_out),
+    delta: n(d.net_in + d.net_out),
   };
 }
 
@@ -42,9 +44,10 @@ test('every stage formula gives the duration laid out, across hosts hours apart 
   }
   // No t0_intended in a closed-loop record: that stage is missing, not zero.
   assert.ok(Number.isNaN(stageAt(t, 'roundtrip_intended', 0)));
-  // The seven parts add up to the roundtrip exactly.
+  // The seven parts add up to the roundtrip exactly, and so do handler and delta.
   const sum = PARTS.reduce((acc, p) => acc + stageAt(t, p, 0), 0);
   assert.equal(sum, want.roundtrip);
+  assert.equal(stageAt(t, 'handler', 0) + stageAt(t, 'delta', 0), want.roundtrip);
 });
 
 test('each stage moves with its own duration only', () => {
@@ -57,7 +60,9 @@ test('each stage moves with its own duration only', () => {
       net_in: 'caller_link', gateway_in: 'gateway_in', rpc_out: 'rpc_link', rpc_back: 'rpc_link', worker_queue: 'worker_queue',
       function: 'function', worker_out: 'worker_out', respond: 'respond', net_out: 'caller_link',
     };
-    assert.deepEqual(changed.sort(), [owner[key], 'roundtrip'].sort(), key);
+    // The original report's two: the handler holds every gateway-side stage, the delta the rest.
+    const seed: Stage = owner[key] === 'caller_link' ? 'delta' : 'handler';
+    assert.deepEqual(changed.sort(), [owner[key], seed, 'roundtrip'].sort(), key);
     assert.equal(stageAt(bumped, owner[key], 0) - stageAt(base, owner[key], 0), 1_000, key);
   }
 });

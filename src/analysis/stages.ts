@@ -9,24 +9,6 @@
  * + (t3s−t3e) + (t5−t4) + [(t6−t0) − (t5−t1)] = t6 − t0.
  */
 
-/** One request's stamps in ns; each host's stamps may have their own origin. */
-export interface RequestStamps {
-  /** caller clock */
-  t0: number;
-  t0_intended: number;
-  t6: number;
-  /** gateway clock */
-  t1: number;
-  t2: number;
-  t4: number;
-  t5: number;
-  /** worker clock */
-  t3_recv: number;
-  t3_start: number;
-  t3_end: number;
-  t3_send: number;
-}
-
 export const gatewayIn = (t1: number, t2: number): number => t2 - t1;
 export const rpcLink = (t2: number, t3Recv: number, t3Send: number, t4: number): number =>
   t4 - t2 - (t3Send - t3Recv);
@@ -38,13 +20,18 @@ export const callerLink = (t0: number, t1: number, t5: number, t6: number): numb
 export const roundtrip = (t0: number, t6: number): number => t6 - t0;
 /** Open loop: latency from when the request was due, so a stalled sender cannot hide stalls. */
 export const roundtripIntended = (t0Intended: number, t6: number): number => t6 - t0Intended;
+/** The original report's Figure 7: the endpoint handler, step 1 received to step 5 sent. */
+export const handler = (t1: number, t5: number): number => t5 - t1;
+/** Its Figure 8: roundtrip minus handler, all the time outside the gateway's handler (numerically the caller link). */
+export const delta = (t0: number, t1: number, t5: number, t6: number): number => t6 - t0 - (t5 - t1);
 
 /**
  * The stages that partition the roundtrip, in the order the request meets them.
- * `roundtrip` and `roundtrip_intended` are totals, listed after.
+ * `roundtrip` and `roundtrip_intended` are totals, listed after, then the
+ * original report's own two: `handler` (its Figure 7) and `delta` (Figure 8).
  */
 export const PARTS = ['gateway_in', 'rpc_link', 'worker_queue', 'function', 'worker_out', 'respond', 'caller_link'] as const;
-export const TOTALS = ['roundtrip', 'roundtrip_intended'] as const;
+export const TOTALS = ['roundtrip', 'roundtrip_intended', 'handler', 'delta'] as const;
 export const STAGES = [...PARTS, ...TOTALS] as const;
 export type Part = (typeof PARTS)[number];
 export type Stage = (typeof STAGES)[number];
@@ -60,6 +47,8 @@ export const STAGE_NAMES: Record<Stage, string> = {
   caller_link: 'caller link',
   roundtrip: 'roundtrip',
   roundtrip_intended: 'roundtrip from due time',
+  handler: 'handler',
+  delta: 'delta',
 };
 
 /** Human names with their formulas. */
@@ -73,36 +62,9 @@ export const STAGE_LABELS: Record<Stage, string> = {
   caller_link: 'caller link ((t6−t0)−(t5−t1))',
   roundtrip: 'roundtrip (t6−t0)',
   roundtrip_intended: 'roundtrip from due time (t6−t0_intended)',
+  handler: 'handler (t5−t1)',
+  delta: 'delta ((t6−t0)−(t5−t1))',
 };
-
-export function stageValue(stage: Stage, s: RequestStamps): number {
-  switch (stage) {
-    case 'gateway_in':
-      return gatewayIn(s.t1, s.t2);
-    case 'rpc_link':
-      return rpcLink(s.t2, s.t3_recv, s.t3_send, s.t4);
-    case 'worker_queue':
-      return workerQueue(s.t3_recv, s.t3_start);
-    case 'function':
-      return functionTime(s.t3_start, s.t3_end);
-    case 'worker_out':
-      return workerOut(s.t3_end, s.t3_send);
-    case 'respond':
-      return respond(s.t4, s.t5);
-    case 'caller_link':
-      return callerLink(s.t0, s.t1, s.t5, s.t6);
-    case 'roundtrip':
-      return roundtrip(s.t0, s.t6);
-    case 'roundtrip_intended':
-      return roundtripIntended(s.t0_intended, s.t6);
-  }
-}
-
-export function allStages(s: RequestStamps): Record<Stage, number> {
-  const out = {} as Record<Stage, number>;
-  for (const stage of STAGES) out[stage] = stageValue(stage, s);
-  return out;
-}
 
 /**
  * NTP-style offset of the worker's clock relative to the gateway's, in ns:

@@ -102,6 +102,11 @@ export class ClockRegistry {
     return hi > 0 ? `${hi}${String(lo).padStart(9, '0')}` : String(lo);
   }
 
+  /** A stamp stored as `relative`, back on its host's clock as a double (exact to ~1 µs; for placing it in time, not for stages). */
+  absolute(clock: number, relative: number): number {
+    return Number(this.base(clock).exact) + relative;
+  }
+
   /** base(a) − base(b) in ns, as a double (exact below 2^53 ns ≈ 104 days). */
   baseDifference(a: number, b: number): number {
     return Number(this.base(a).exact - this.base(b).exact);

@@ -4,9 +4,12 @@
  * baseline framework, and the connection sweep.
  */
 import { compareMedians } from './bootstrap.js';
+import { summarizeCells, type CellSummary } from './cells.js';
+import type { SampleRow } from './ingest.js';
 import type { Group, Join } from './join.js';
 import { byEndpoint, byFramework } from './order.js';
 import { seededRandom } from './random.js';
+import { seedVerdict } from './seed-verdict.js';
 import { stageAt, stageValues } from './stage-columns.js';
 import { PARTS, STAGES, type Part, type Stage } from './stages.js';
 import { boxOfSorted, percentileOfSorted, statsOfSorted } from './stats.js';
@@ -30,6 +33,7 @@ export interface Figures {
   answer: Answer;
   comparisons: Comparison[];
   sweep: SweepPoint[] | null;
+  cells: CellSummary[];
 }
 
 interface Worked {
@@ -42,14 +46,16 @@ interface Worked {
   shareSamples: { outside: Float64Array; respond: Float64Array };
 }
 
-export function summarize(t: RequestTable, join: Join, o: SummarizeOptions): Figures {
+export function summarize(t: RequestTable, join: Join, samples: readonly SampleRow[], o: SummarizeOptions): Figures {
   const ordered = [...join.groups].sort((a, b) => byEndpoint(a.endpoint, b.endpoint) || byFramework(a.framework, b.framework));
   const worked = ordered.map((g) => workGroup(t, g, o.compareStages));
+  const cells = summarizeCells(t, ordered, samples);
   return {
     groups: worked.map((w) => w.summary),
-    answer: answer(worked),
+    answer: { ...answer(worked), seed: seedVerdict(cells) },
     comparisons: compare(worked, o),
     sweep: sweep(t, ordered),
+    cells,
   };
 }
 
@@ -107,7 +113,7 @@ function perRequestShares(t: RequestTable, slots: Uint32Array) {
   return { outside: outside.sort(), respond: respond.sort() };
 }
 
-function answer(worked: Worked[]): Answer {
+function answer(worked: Worked[]): Omit<Answer, 'seed'> {
   const endpoints = [...new Set(worked.map((w) => w.group.endpoint))];
   return {
     by_endpoint: endpoints.map((endpoint) => {

@@ -4,10 +4,12 @@
  * be mistaken), offsets in nanoseconds, throughput in requests per second.
  */
 import type { MedianDifference } from './bootstrap.js';
+import type { CellSummary } from './cells.js';
 import type { RejectedExample } from './ingest.js';
 import type { RunMeta } from './inputs.js';
 import type { JoinCounts } from './join.js';
 import type { ClockOffset } from './offsets.js';
+import type { SeedVerdict } from './seed-verdict.js';
 import type { Part, Stage } from './stages.js';
 import type { BoxStats, Stats } from './stats.js';
 import type { Throughput } from './throughput.js';
@@ -32,6 +34,8 @@ export interface Summary {
     rejected_examples: RejectedExample[];
     worker_copy_mismatch: number;
     stamps_as_inexact_json_numbers: number;
+    /** Saturation samples read, by role. */
+    samples: Record<'caller' | 'gateway' | 'worker', number>;
   };
   joins: JoinCounts;
   answer: Answer;
@@ -39,6 +43,8 @@ export interface Summary {
   comparisons: Comparison[];
   /** Figure 3: only when the caller records carry more than one connection count. */
   sweep: SweepPoint[] | null;
+  /** Per framework × endpoint × connection count: stage means and medians, and each role's load while it ran. */
+  cells: CellSummary[];
   clock_offsets: ClockOffset[];
   warnings: string[];
 }
@@ -59,6 +65,8 @@ export interface Answer {
     median_outside_function_share: number;
     median_respond_share: number;
   }[];
+  /** The original report's conclusion, decided from the data; null when nothing was measured. */
+  seed: SeedVerdict | null;
 }
 
 export interface GroupSummary {

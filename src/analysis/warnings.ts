@@ -41,7 +41,7 @@ export function collectWarnings(s: Summary, baseline: string): string[] {
   const swept = sweptEndpoints(s);
   if (swept.length > 0) {
     const counts = [...new Set((s.sweep ?? []).filter((p) => swept.includes(p.endpoint)).map((p) => p.connections))].sort((a, b) => a - b);
-    w.push(`On ${swept.join(', ')} the caller ran ${counts.length} connection counts (${counts.join(', ')}); Figures 4–9 pool them, Figure 3 separates them.`);
+    w.push(`On ${swept.join(', ')} the caller ran ${counts.length} connection counts (${counts.join(', ')}); Figures 4–11 pool them, Figures 3 and 3b separate them.`);
   }
   if (s.groups.length > 0 && !s.groups.some((g) => g.framework === baseline)) {
     w.push(`No records of the baseline framework "${baseline}": no comparison between frameworks.`);

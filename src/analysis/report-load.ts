@@ -1,0 +1,90 @@
+/** The report's load sections: how busy each process was per cell, and where the time went as load grew (Figure 3b). */
+import type { CellSummary } from './cells.js';
+import { loadStagesSpec, renderSvg } from './charts.js';
+import { esc, fmtInt, fmtPct, fmtUs, table, type Column } from './html.js';
+import type { RoleLoad } from './saturation.js';
+import { PARTS, STAGE_NAMES } from './stages.js';
+
+const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);
+const busy = (l: RoleLoad | undefined) => (l === undefined ? '–' : l.elu >= 0.9 ? `<strong>${pct(l.elu)}</strong>` : pct(l.elu));
+const cpu = (l: RoleLoad | undefined) => (l === undefined ? '–' : `${Math.round(l.cpu_percent)}%`);
+const gauge = (l: RoleLoad | undefined, name: string) => {
+  const g = l?.gauges[name];
+  return g === undefined ? '–' : `${g.mean.toFixed(1)} <span class="note">(≤ ${fmtInt(g.max)})</span>`;
+};
+const delay = (l: RoleLoad | undefined) => (l?.delay_p99_us == null ? '–' : fmtUs(l.delay_p99_us));
+
+export function saturationSection(cells: readonly CellSummary[]): string {
+  const sampled = cells.filter((c) => Object.keys(c.load).length > 0);
+  if (sampled.length === 0) {
+    return `<section><h2>How busy was each process?</h2><p>No saturation samples in these records (the roles write them with their records, about once a second;
+a run shorter than a second may have none). Without them, a stage that grew under load cannot be told from a process that was simply busy.</p></section>`;
+  }
+  const count = (role: 'caller' | 'gateway' | 'worker') => sampled.filter((c) => c.saturated.includes(role)).length;
+  const any = sampled.filter((c) => c.saturated.length > 0).length;
+  const lead =
+    any === 0
+      ? `<p>No process's event loop was busy 90% of the time or more in any of the ${sampled.length} sampled cells: the stages are not inflated by waiting for a saturated process.</p>`
+      : `<p><strong>In ${any} of ${sampled.length} cells a process was saturated</strong> (its event loop busy ≥ 90% of the time): ` +
+        `the gateway in ${count('gateway')}, the worker in ${count('worker')}, the caller in ${count('caller')}. ` +
+        'Work waiting for a saturated process lands in the stage that waits for it; the last column says which.</p>';
+  const cols: Column<CellSummary>[] = [
+    { head: 'endpoint', cell: (c) => esc(c.endpoint) },
+    { head: 'framework', cell: (c) => esc(c.framework) },
+    { head: 'conns', cell: (c) => fmtInt(c.connections), num: true },
+    { head: 'req/s', cell: (c) => fmtInt(c.requests_per_s), num: true },
+    { head: 'caller loop', cell: (c) => busy(c.load.caller), num: true, title: 'share of the time the event loop was busy' },
+    { head: 'caller CPU', cell: (c) => cpu(c.load.caller), num: true, title: '% of one core' },
+    { head: 'gateway loop', cell: (c) => busy(c.load.gateway), num: true },
+    { head: 'gateway CPU', cell: (c) => cpu(c.load.gateway), num: true },
+    { head: 'gateway loop delay p99 µs', cell: (c) => delay(c.load.gateway), num: true },
+    { head: 'RPC calls in flight', cell: (c) => gauge(c.load.gateway, 'inflight'), num: true, title: 'mean (max) at the samples' },
+    { head: 'worker loop', cell: (c) => busy(c.load.worker), num: true },
+    { head: 'worker CPU', cell: (c) => cpu(c.load.worker), num: true, title: '% of one core, pool threads included' },
+    { head: 'pool queue', cell: (c) => gauge(c.load.worker, 'pool_queued'), num: true, title: 'calls waiting for a pool thread: mean (max)' },
+    { head: 'what it means for the stages', cell: (c) => (c.notes.length ? esc(c.notes.join('; ')) : ''), wrap: true },
+  ];
+  return `<section><h2>How busy was each process?</h2>
+${lead}
+<details${any > 0 ? ' open' : ''}><summary>Load per cell</summary>
+${table(sampled, cols, 'Each role samples itself about once a second; a sample counts for a cell when the middle of its interval lies in the time that cell\'s requests were on that host. Loop: event-loop utilisation. CPU: % of one core (user + system, all threads).')}
+</details></section>`;
+}
+
+/** Figure 3b, for the endpoints run at several connection counts. */
+export async function loadStagesFigure(cells: readonly CellSummary[], swept: readonly string[]): Promise<string> {
+  const mine = cells.filter((c) => swept.includes(c.endpoint) && c.measured > 0);
+  const spec = loadStagesSpec(mine);
+  const cols: Column<CellSummary>[] = [
+    { head: 'endpoint', cell: (c) => esc(c.endpoint) },
+    { head: 'framework', cell: (c) => esc(c.framework) },
+    { head: 'conns', cell: (c) => fmtInt(c.connections), num: true },
+    ...PARTS.map((p) => ({ head: esc(STAGE_NAMES[p]), cell: (c: CellSummary) => fmtUs(c.stage_mean_us[p]), num: true })),
+    { head: 'roundtrip', cell: (c) => `<strong>${fmtUs(c.stage_mean_us.roundtrip)}</strong>`, num: true },
+    { head: 'saturated', cell: (c) => esc(c.saturated.join(', ')) },
+  ];
+  return `<section class="figure"><h2>Figure 3b. Where the time goes as load grows</h2>
+<p>Each stage's share of the mean roundtrip per connection count. A stage that grows with load either does more work or holds a queue;
+the load table above says which process was busy. Shares below; mean µs per stage in the table (${fmtPct(1)} = the mean roundtrip).</p>
+<div class="chart">${spec ? await renderSvg(spec) : '<p class="empty">No data for this figure.</p>'}</div>
+${table(mine, cols, 'Mean µs per stage; the seven add up to the mean roundtrip.')}</section>`;
+}
+
+/** A sentence per swept endpoint: outside the function and respond at the fewest and the most connections. */
+export function loadSentences(cells: readonly CellSummary[], swept: readonly string[]): string {
+  const items = swept.flatMap((endpoint) => {
+    const mine = cells.filter((c) => c.endpoint === endpoint && c.measured > 0);
+    const counts = [...new Set(mine.map((c) => c.connections))].sort((a, b) => a - b);
+    if (counts.length < 2) return [];
+    const at = (n: number) => {
+      const cs = mine.filter((c) => c.connections === n);
+      const sum = (f: (c: CellSummary) => number) => cs.reduce((a, c) => a + f(c) * c.measured, 0);
+      const rt = sum((c) => c.stage_mean_us.roundtrip);
+      const n2 = cs.reduce((a, c) => a + c.measured, 0);
+      const top = PARTS.filter((p) => p !== 'function').sort((a, b) => sum((c) => c.stage_mean_us[b]) - sum((c) => c.stage_mean_us[a]))[0]!;
+      return `at ${n} connection${n === 1 ? '' : 's'} the mean roundtrip is ${fmtUs(rt / n2)} µs, ${fmtPct(1 - sum((c) => c.stage_mean_us.function) / rt)} outside the function, respond ${fmtPct(sum((c) => c.stage_mean_us.respond) / rt)}, the largest part ${STAGE_NAMES[top]} (${fmtPct(sum((c) => c.stage_mean_us[top]) / rt)})`;
+    };
+    return [`<li><strong>${esc(endpoint)}</strong>: ${at(counts[0]!)}; ${at(counts.at(-1)!)}.</li>`];
+  });
+  return items.length ? `<p>Under load and at few connections (Figure 3b):</p><ul>${items.join('')}</ul>` : '';
+}

@@ -1,0 +1,199 @@
+/**
+ * How busy each process was while a cell ran, from the roles' own samples
+ * (src/trace/sampler.ts), and what that means for the stages.
+ *
+ * A cell's time on each host is read off its own requests' stamps on that
+ * host's clock (caller: t0…t6, gateway: t1…t5, worker: t3_recv…t3_send), so
+ * no clock offset is needed. A cell that ran in several rounds has several
+ * such windows: its requests are split wherever no request of it was in
+ * flight for SEGMENT_GAP_NS. A sample counts for a cell with the part of its
+ * interval that lies in the cell's windows on that host (for a gateway: that
+ * framework's gateway).
+ */
+import type { Role, SampleRow } from './ingest.js';
+import { HAS_WORKER, type RequestTable } from './table.js';
+
+export const ROLES: readonly Role[] = ['caller', 'gateway', 'worker'];
+/** A gap longer than this with nothing in flight starts a new window (rounds are many seconds apart). */
+export const SEGMENT_GAP_NS = 3e9;
+/** A loop busy this share of the time or more is saturated: work waits for it. */
+export const SATURATED_ELU = 0.9;
+
+export interface RoleLoad {
+  /** Processes sampled (by pid) and samples taken in the cell's windows, and the time they cover. */
+  processes: number;
+  samples: number;
+  seconds: number;
+  /** Event-loop utilisation, time-weighted over the samples (0..1). */
+  elu: number;
+  /** CPU of the process(es), % of one core: user + system, and each. */
+  cpu_percent: number;
+  cpu_user_percent: number;
+  cpu_system_percent: number;
+  /** Event-loop delay: median of the samples' p50, worst p99, worst max; µs. */
+  delay_p50_us: number | null;
+  delay_p99_us: number | null;
+  delay_max_us: number | null;
+  rss_max_bytes: number;
+  /** The role's gauges (inflight, connections, pool_running, pool_queued): time-weighted mean and max. */
+  gauges: Record<string, { mean: number; max: number }>;
+}
+
+export type Load = Partial<Record<Role, RoleLoad>>;
+
+/** Windows of one cell per sampled process group: "role host part" → [start, end] pairs on that host's clock. */
+type Windows = Map<string, number[]>;
+
+const keyOf = (role: Role, host: string, part: string | null) => `${role}\u0000${host}\u0000${role === 'gateway' ? (part ?? '') : ''}`;
+
+/** The windows in which these requests (one cell) ran, per role and host. */
+export function windowsOf(t: RequestTable, slots: ArrayLike<number>): Windows {
+  const order = Array.from(slots).sort((a, b) => t.u16.callerClock[a]! - t.u16.callerClock[b]! || t.f64.t0[a]! - t.f64.t0[b]!);
+  const windows: Windows = new Map();
+  const add = (key: string, start: number, end: number, open: Map<string, number[]>) => {
+    if (!(start === start && end === end)) return;
+    const w = open.get(key);
+    if (!w) open.set(key, [start, end]);
+    else {
+      w[0] = Math.min(w[0]!, start);
+      w[1] = Math.max(w[1]!, end);
+    }
+  };
+  let open = new Map<string, number[]>();
+  const close = () => {
+    for (const [key, w] of open) {
+      let list = windows.get(key);
+      if (!list) windows.set(key, (list = []));
+      list.push(w[0]!, w[1]!);
+    }
+    open = new Map();
+  };
+  const f = t.f64;
+  const abs = (clock: number, v: number) => t.clocks.absolute(clock, v);
+  let clock = -1;
+  let reach = -Infinity;
+  for (const i of order) {
+    const c = t.u16.callerClock[i]!;
+    if (c !== clock || f.t0[i]! > reach + SEGMENT_GAP_NS) {
+      close();
+      reach = -Infinity;
+    }
+    clock = c;
+    reach = Math.max(reach, f.t6[i]!);
+    add(keyOf('caller', t.clockHost[c] ?? '?', null), abs(c, f.t0[i]!), abs(c, f.t6[i]!), open);
+    const g = t.u16.gatewayClock[i]!;
+    add(keyOf('gateway', t.clockHost[g] ?? '?', t.frameworks.value(t.u8.framework[i]!) ?? null), abs(g, f.t1[i]!), abs(g, f.t5[i]!), open);
+    if (t.u8.flags[i]! & HAS_WORKER) {
+      const w = t.u16.t3Clock[i]!;
+      // The worker's own host name, whichever copy of its stamps the table kept: both are raw readings of its clock.
+      add(keyOf('worker', t.hosts.value(t.u16.workerHost[i]!) ?? '?', null), abs(w, f.t3_recv[i]!), abs(w, f.t3_send[i]!), open);
+    }
+  }
+  close();
+  return windows;
+}
+
+/** Each role's load in these windows. */
+export function loadIn(windows: Windows, samples: readonly SampleRow[]): Load {
+  const picked: Record<Role, Weighted[]> = { caller: [], gateway: [], worker: [] };
+  for (const s of samples) {
+    const w = windows.get(keyOf(s.role, s.host, s.part));
+    if (!w) continue;
+    const end = s.t;
+    const start = end - s.interval_ms * 1e6;
+    let inside = 0;
+    for (let k = 0; k < w.length; k += 2) inside += Math.max(0, Math.min(end, w[k + 1]!) - Math.max(start, w[k]!));
+    if (inside > 0) picked[s.role].push({ s, share: Math.min(1, inside / (end - start)) });
+  }
+  const load: Load = {};
+  for (const role of ROLES) if (picked[role].length > 0) load[role] = aggregate(picked[role]);
+  return load;
+}
+
+/** A sample and the share of its interval that lies in the cell's windows. */
+interface Weighted {
+  s: SampleRow;
+  share: number;
+}
+
+/**
+ * A sample is an average over its interval, so each one counts with the part
+ * of its interval that lies in the cell: a cell shorter than an interval still
+ * gets a reading. Delays are worst cases and cannot be split, so they come
+ * from the samples mostly inside the cell.
+ */
+function aggregate(picked: Weighted[]): RoleLoad {
+  let ms = 0;
+  let busy = 0;
+  let user = 0;
+  let system = 0;
+  let rss = 0;
+  let p99: number | null = null;
+  let max: number | null = null;
+  const p50s: number[] = [];
+  const gauges: Record<string, { sum: number; max: number }> = {};
+  for (const { s, share } of picked) {
+    const inMs = s.interval_ms * share;
+    ms += inMs;
+    busy += s.elu * inMs;
+    user += s.cpu_user_us * share;
+    system += s.cpu_system_us * share;
+    rss = Math.max(rss, s.rss_bytes);
+    if (share >= 0.5) {
+      if (s.delay_p50_us !== null) p50s.push(s.delay_p50_us);
+      if (s.delay_p99_us !== null) p99 = Math.max(p99 ?? 0, s.delay_p99_us);
+      if (s.delay_max_us !== null) max = Math.max(max ?? 0, s.delay_max_us);
+    }
+    for (const [k, v] of Object.entries(s.gauges)) {
+      const g = (gauges[k] ??= { sum: 0, max: -Infinity });
+      g.sum += v * inMs;
+      g.max = Math.max(g.max, v);
+    }
+  }
+  p50s.sort((a, b) => a - b);
+  const pct = (us: number) => round1((us / 1e3 / ms) * 100);
+  return {
+    processes: new Set(picked.map(({ s }) => `${s.host} ${s.pid}`)).size,
+    samples: picked.length,
+    seconds: round3(ms / 1e3),
+    elu: round3(busy / ms),
+    cpu_percent: pct(user + system),
+    cpu_user_percent: pct(user),
+    cpu_system_percent: pct(system),
+    delay_p50_us: p50s.length ? p50s[Math.floor((p50s.length - 1) / 2)]! : null,
+    delay_p99_us: p99,
+    delay_max_us: max,
+    rss_max_bytes: rss,
+    gauges: Object.fromEntries(Object.entries(gauges).map(([k, g]) => [k, { mean: round3(g.sum / ms), max: g.max }])),
+  };
+}
+
+/** The roles whose loop was saturated, and what each saturation puts into which stage. */
+export function readLoad(load: Load): { saturated: Role[]; notes: string[] } {
+  const saturated = ROLES.filter((r) => (load[r]?.elu ?? 0) >= SATURATED_ELU);
+  const notes: string[] = [];
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  const g = load.gateway;
+  if (g && g.elu >= SATURATED_ELU) {
+    notes.push(
+      `the gateway's loop was busy ${pct(g.elu)} of the time, so requests waited to be read: caller link includes that wait, ` +
+        'and replies waited to be read and answered (RPC link, respond)',
+    );
+  }
+  const w = load.worker;
+  if (w && w.elu >= SATURATED_ELU) {
+    notes.push(`the worker's loop was busy ${pct(w.elu)} of the time: calls waited to be read (RPC link) and dispatched (worker queue)`);
+  }
+  const queued = w?.gauges.pool_queued;
+  if (queued && queued.mean >= 1) {
+    notes.push(`on average ${queued.mean.toFixed(1)} calls (at most ${queued.max}) waited for a pool thread: worker queue holds that wait, function does not`);
+  }
+  const c = load.caller;
+  if (c && c.elu >= SATURATED_ELU) {
+    notes.push(`the caller's loop was busy ${pct(c.elu)} of the time: responses waited to be read, so caller link includes the caller's own wait`);
+  }
+  return { saturated, notes };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
