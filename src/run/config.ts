@@ -46,7 +46,8 @@ export interface ExperimentConfig {
 export const DEFAULT_CONFIG: ExperimentConfig = {
   frameworks: [...FRAMEWORKS],
   endpoints: [
-    { path: '/empty' },
+    // A short sweep, so that every default report shows how the stages move with load (Figures 3 and 3b).
+    { path: '/empty', connections: [1, 10, 50, 150], duration: '2s' },
     { path: '/sleep?ms=1000' },
     { path: '/math?n=100000' },
     { path: '/image?width=320', connections: 20 },
@@ -67,7 +68,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
 export const QUICK_CONFIG: ExperimentConfig = {
   ...DEFAULT_CONFIG,
   endpoints: [
-    { path: '/empty', requests: 400 },
+    { path: '/empty', connections: [1, 8], requests: 400 },
     { path: '/sleep?ms=20', requests: 100 },
     { path: '/math?n=20000', requests: 200 },
     { path: '/image?width=64', requests: 60 },

@@ -62,7 +62,8 @@ test('run --quick drives every framework × endpoint and writes a report of join
   const meta = readJson<RunMetadata>(join(out, 'run.json'));
   assert.equal(meta.status, 'complete');
   assert.equal(meta.cells.done, meta.cells.planned);
-  assert.equal(meta.cells.planned, FRAMEWORKS.length * ENDPOINT_LIST.filter((e) => e.path !== '/fault').length);
+  // Every endpoint once per framework, /empty at two connection counts (a short sweep).
+  assert.equal(meta.cells.planned, FRAMEWORKS.length * (ENDPOINT_LIST.filter((e) => e.path !== '/fault').length + 1));
   assert.equal(meta.node, process.version);
   assert.ok(meta.host.cores >= 1 && meta.pinning !== null && meta.pinning.note.length > 0);
   // Every server it started is gone.
@@ -78,6 +79,18 @@ test('run --quick drives every framework × endpoint and writes a report of join
       assert.ok(g.stages.roundtrip!.p50 > 0);
     }
   }
+  // Every cell has each role's load beside its stages, and the sweep reads at both counts.
+  assert.equal(summary.cells.length, meta.cells.planned);
+  for (const c of summary.cells) {
+    for (const role of ['caller', 'gateway', 'worker'] as const) assert.ok(c.load[role], `${c.framework} ${c.endpoint} c=${c.connections}: no ${role} load`);
+  }
+  assert.deepEqual([...new Set(summary.cells.filter((c) => c.endpoint === 'empty').map((c) => c.connections))].sort((a, b) => a - b), [1, 8]);
+  assert.equal(summary.answer.seed?.endpoint, 'empty');
+  const html = readFileSync(join(out, 'report', 'report.html'), 'utf8');
+  for (const heading of ['Figure 3b. Where the time goes as load grows', 'Figure 7. Endpoint handler', 'Figure 8. Delta', 'How busy was each process?']) {
+    assert.ok(html.includes(heading), heading);
+  }
+  assert.match(html, /The original report&#39;s conclusion, a bottleneck between receiving a function result and sending it back, (holds|does not hold) here/);
   assert.equal(summary.joins.caller_without_gateway, 0);
   assert.equal(summary.joins.gateway_without_caller, 0);
   assert.equal(summary.joins.gateway_without_worker, 0);
@@ -87,7 +100,7 @@ test('run --quick drives every framework × endpoint and writes a report of join
   // The summary table names every framework, and the report path is printed.
   for (const framework of FRAMEWORKS) assert.match(r.stdout, new RegExp(`^${framework}\\s+empty\\s+\\d+`, 'm'));
   assert.match(r.stdout, /report:\s+\S+report\.html/);
-  assert.match(r.stderr, /\[ ?1\/20\] round 1\/1/);
+  assert.match(r.stderr, /\[ ?1\/25\] round 1\/1/);
 });
 
 test('Ctrl-C stops every process and leaves analysable records', { timeout: 120_000 }, async () => {
