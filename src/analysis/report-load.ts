@@ -42,12 +42,13 @@ a run shorter than a second may have none). Without them, a stage that grew unde
     { head: 'worker loop', cell: (c) => busy(c.load.worker), num: true },
     { head: 'worker CPU', cell: (c) => cpu(c.load.worker), num: true, title: '% of one core, pool threads included' },
     { head: 'pool queue', cell: (c) => gauge(c.load.worker, 'pool_queued'), num: true, title: 'calls waiting for a pool thread: mean (max)' },
+    { head: 'host load', cell: (c) => gauge(c.load.gateway ?? c.load.worker ?? c.load.caller, 'host_load1'), num: true, title: "the host's 1-minute load average: mean (max)" },
     { head: 'what it means for the stages', cell: (c) => (c.notes.length ? esc(c.notes.join('; ')) : ''), wrap: true },
   ];
   return `<section><h2>How busy was each process?</h2>
 ${lead}
 <details${any > 0 ? ' open' : ''}><summary>Load per cell</summary>
-${table(sampled, cols, 'Each role samples itself about once a second; a sample counts for a cell when the middle of its interval lies in the time that cell\'s requests were on that host. Loop: event-loop utilisation. CPU: % of one core (user + system, all threads).')}
+${table(sampled, cols, 'Each role samples itself about once a second; a sample counts for a cell with the part of its interval in which that cell\'s requests were on that host. Loop: event-loop utilisation. CPU: % of one core (user + system, all threads).')}
 </details></section>`;
 }
 
@@ -65,7 +66,7 @@ export async function loadStagesFigure(cells: readonly CellSummary[], swept: rea
   ];
   return `<section class="figure"><h2>Figure 3b. Where the time goes as load grows</h2>
 <p>Each stage's share of the mean roundtrip per connection count. A stage that grows with load either does more work or holds a queue;
-the load table above says which process was busy. Shares below; mean µs per stage in the table (${fmtPct(1)} = the mean roundtrip).</p>
+the load table above says which process was busy. Shares in the chart; mean µs per stage in the table.</p>
 <div class="chart">${spec ? await renderSvg(spec) : '<p class="empty">No data for this figure.</p>'}</div>
 ${table(mine, cols, 'Mean µs per stage; the seven add up to the mean roundtrip.')}</section>`;
 }

@@ -18,6 +18,8 @@ export const ROLES: readonly Role[] = ['caller', 'gateway', 'worker'];
 export const SEGMENT_GAP_NS = 3e9;
 /** A loop busy this share of the time or more is saturated: work waits for it. */
 export const SATURATED_ELU = 0.9;
+/** Event-loop delay p99 beyond which a loop that was not busy must have waited for a CPU. */
+export const STARVED_DELAY_US = 10_000;
 
 export interface RoleLoad {
   /** Processes sampled (by pid) and samples taken in the cell's windows, and the time they cover. */
@@ -191,6 +193,20 @@ export function readLoad(load: Load): { saturated: Role[]; notes: string[] } {
   const c = load.caller;
   if (c && c.elu >= SATURATED_ELU) {
     notes.push(`the caller's loop was busy ${pct(c.elu)} of the time: responses waited to be read, so caller link includes the caller's own wait`);
+  }
+  // A loop that was late without being busy waited for a CPU, not for work.
+  for (const role of ROLES) {
+    const l = load[role];
+    if (l && l.elu < SATURATED_ELU && (l.delay_p99_us ?? 0) >= STARVED_DELAY_US) {
+      notes.push(
+        `the ${role}'s event loop ran up to ${Math.round(l.delay_p99_us! / 1000)} ms late (p99) while busy only ${pct(l.elu)} of the time: ` +
+          'it waited for a CPU, which stretches every stage it stamps',
+      );
+    }
+  }
+  const host = ROLES.map((r) => load[r]?.gauges).find((g) => g?.host_load1 && g.host_cores);
+  if (host && host.host_load1!.mean > host.host_cores!.max) {
+    notes.push(`the host's load average was ${host.host_load1!.mean.toFixed(1)} on ${host.host_cores!.max} cores: processes queued for a CPU`);
   }
   return { saturated, notes };
 }

@@ -4,6 +4,7 @@
  * request's time went; these samples say why (a loop busy all the time, a
  * pool with a queue, a caller short of CPU).
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { now } from './clock.js';
 
@@ -22,7 +23,11 @@ export interface Sample {
   cpuUserUs: number;
   cpuSystemUs: number;
   rssBytes: number;
-  /** The role's own gauges at the end of the interval (calls in flight, pool queue). */
+  /**
+   * The role's own gauges at the end of the interval (calls in flight, pool
+   * queue), and the host's: its 1-minute load average and its cores, which
+   * say when every process on it waited for a CPU.
+   */
   gauges: Record<string, number>;
 }
 
@@ -36,6 +41,7 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
 
 /** The delay histogram's timer period: the delay is what it measures beyond that. */
 const RESOLUTION_MS = 10;
+const CORES = availableParallelism();
 
 export class Sampler {
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
@@ -88,7 +94,7 @@ export class Sampler {
       cpuUserUs: cpu.user,
       cpuSystemUs: cpu.system,
       rssBytes: process.memoryUsage.rss(),
-      gauges: this.options.gauges?.() ?? {},
+      gauges: { ...this.options.gauges?.(), host_load1: Math.round(loadavg()[0]! * 100) / 100, host_cores: CORES },
     };
     this.reset();
     return sample;
