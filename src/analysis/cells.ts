@@ -6,7 +6,7 @@
  */
 import type { SampleRow } from './ingest.js';
 import type { Group } from './join.js';
-import { loadIn, readLoad, windowsOf, type Load } from './saturation.js';
+import { loadIn, readLoad, windowsOf, type Finding, type Load } from './saturation.js';
 import { stageValues } from './stage-columns.js';
 import { PARTS, type Part } from './stages.js';
 import { percentileOfSorted } from './stats.js';
@@ -32,7 +32,8 @@ export interface CellSummary {
   load: Load;
   /** Roles whose event loop was busy ≥ 90% of the time. */
   saturated: string[];
-  /** What the load means for the stages, one sentence each. */
+  /** What the load shows (short tags) and what it means for the stages, one sentence each. */
+  findings: Finding[];
   notes: string[];
 }
 
@@ -59,7 +60,7 @@ export function summarizeCells(t: RequestTable, groups: readonly Group[], sample
         p50[stage] = percentileOfSorted(values, 50) * US;
       }
       const load = loadIn(windowsOf(t, slots), samples);
-      const { saturated, notes } = readLoad(load);
+      const { saturated, findings, notes } = readLoad(load);
       cells.push({
         framework: g.framework,
         endpoint: g.endpoint,
@@ -70,6 +71,7 @@ export function summarizeCells(t: RequestTable, groups: readonly Group[], sample
         stage_p50_us: p50,
         load,
         saturated,
+        findings,
         notes,
       });
     }

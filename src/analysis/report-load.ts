@@ -2,7 +2,7 @@
 import type { CellSummary } from './cells.js';
 import { loadStagesSpec, renderSvg } from './charts.js';
 import { esc, fmtInt, fmtPct, fmtUs, table, type Column } from './html.js';
-import type { RoleLoad } from './saturation.js';
+import { FINDING_MEANING, type Finding, type RoleLoad } from './saturation.js';
 import { PARTS, STAGE_NAMES } from './stages.js';
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);
@@ -10,47 +10,54 @@ const busy = (l: RoleLoad | undefined) => (l === undefined ? '–' : l.elu >= 0.
 const cpu = (l: RoleLoad | undefined) => (l === undefined ? '–' : `${Math.round(l.cpu_percent)}%`);
 const gauge = (l: RoleLoad | undefined, name: string) => {
   const g = l?.gauges[name];
-  return g === undefined ? '–' : `${g.mean.toFixed(1)} <span class="note">(≤ ${fmtInt(g.max)})</span>`;
+  return g === undefined ? '–' : `${g.mean.toFixed(1)} <span class="note">(≤${fmtInt(g.max)})</span>`;
 };
-const delay = (l: RoleLoad | undefined) => (l?.delay_p99_us == null ? '–' : fmtUs(l.delay_p99_us));
+const delayMs = (l: RoleLoad | undefined) => (l?.delay_p99_us == null ? '–' : (l.delay_p99_us / 1000).toFixed(1));
 
 export function saturationSection(cells: readonly CellSummary[]): string {
   const sampled = cells.filter((c) => Object.keys(c.load).length > 0);
   if (sampled.length === 0) {
-    return `<section><h2>How busy was each process?</h2><p>No saturation samples in these records (the roles write them with their records, about once a second;
-a run shorter than a second may have none). Without them, a stage that grew under load cannot be told from a process that was simply busy.</p></section>`;
+    return `<section><h2>How busy was each process?</h2><p>No saturation samples in these records (the roles write them with their records, about once a second).
+Without them, a stage that grew under load cannot be told from a process that was simply busy.</p></section>`;
   }
-  const count = (role: 'caller' | 'gateway' | 'worker') => sampled.filter((c) => c.saturated.includes(role)).length;
-  const any = sampled.filter((c) => c.saturated.length > 0).length;
+  const kinds = Object.keys(FINDING_MEANING) as Finding['kind'][];
+  const found = kinds
+    .map((kind) => ({ kind, n: sampled.filter((c) => c.findings.some((f) => f.kind === kind)).length }))
+    .filter((k) => k.n > 0);
   const lead =
-    any === 0
-      ? `<p>No process's event loop was busy 90% of the time or more in any of the ${sampled.length} sampled cells: the stages are not inflated by waiting for a saturated process.</p>`
-      : `<p><strong>In ${any} of ${sampled.length} cells a process was saturated</strong> (its event loop busy ≥ 90% of the time): ` +
-        `the gateway in ${count('gateway')}, the worker in ${count('worker')}, the caller in ${count('caller')}. ` +
-        'Work waiting for a saturated process lands in the stage that waits for it; the last column says which.</p>';
+    found.length === 0
+      ? `<p>No process was saturated, starved of CPU or queued for a pool thread in any of the ${sampled.length} sampled cells: the stages hold no wait for a busy process.</p>`
+      : `<p>Of ${sampled.length} sampled cells, ${found.map((k) => `<strong>${k.n}</strong> show ${esc(LABEL[k.kind])}`).join(', ')}. ` +
+        'Work that waits for a busy process lands in the stage that waits for it:</p>' +
+        `<dl class="findings">${found.map((k) => `<dt>${esc(LABEL[k.kind])}</dt><dd>${esc(FINDING_MEANING[k.kind])}</dd>`).join('')}</dl>`;
+  const both = (l: RoleLoad | undefined) => `${busy(l)} · ${cpu(l)}`;
   const cols: Column<CellSummary>[] = [
     { head: 'endpoint', cell: (c) => esc(c.endpoint) },
     { head: 'framework', cell: (c) => esc(c.framework) },
     { head: 'conns', cell: (c) => fmtInt(c.connections), num: true },
     { head: 'req/s', cell: (c) => fmtInt(c.requests_per_s), num: true },
-    { head: 'caller loop', cell: (c) => busy(c.load.caller), num: true, title: 'share of the time the event loop was busy' },
-    { head: 'caller CPU', cell: (c) => cpu(c.load.caller), num: true, title: '% of one core' },
-    { head: 'gateway loop', cell: (c) => busy(c.load.gateway), num: true },
-    { head: 'gateway CPU', cell: (c) => cpu(c.load.gateway), num: true },
-    { head: 'gateway loop delay p99 µs', cell: (c) => delay(c.load.gateway), num: true },
+    { head: 'caller loop · CPU', cell: (c) => both(c.load.caller), num: true, title: 'event loop busy, % of the time · CPU, % of one core' },
+    { head: 'gateway loop · CPU', cell: (c) => both(c.load.gateway), num: true },
+    { head: 'gateway loop late p99 ms', cell: (c) => delayMs(c.load.gateway), num: true },
     { head: 'RPC calls in flight', cell: (c) => gauge(c.load.gateway, 'inflight'), num: true, title: 'mean (max) at the samples' },
-    { head: 'worker loop', cell: (c) => busy(c.load.worker), num: true },
-    { head: 'worker CPU', cell: (c) => cpu(c.load.worker), num: true, title: '% of one core, pool threads included' },
+    { head: 'worker loop · CPU', cell: (c) => both(c.load.worker), num: true, title: 'CPU includes the pool threads' },
     { head: 'pool queue', cell: (c) => gauge(c.load.worker, 'pool_queued'), num: true, title: 'calls waiting for a pool thread: mean (max)' },
     { head: 'host load', cell: (c) => gauge(c.load.gateway ?? c.load.worker ?? c.load.caller, 'host_load1'), num: true, title: "the host's 1-minute load average: mean (max)" },
-    { head: 'what it means for the stages', cell: (c) => (c.notes.length ? esc(c.notes.join('; ')) : ''), wrap: true },
+    { head: 'findings', cell: (c) => esc(c.findings.map((f) => f.tag).join('; ')), wrap: true },
   ];
   return `<section><h2>How busy was each process?</h2>
 ${lead}
-<details${any > 0 ? ' open' : ''}><summary>Load per cell</summary>
-${table(sampled, cols, 'Each role samples itself about once a second; a sample counts for a cell with the part of its interval in which that cell\'s requests were on that host. Loop: event-loop utilisation. CPU: % of one core (user + system, all threads).')}
+<details${found.length > 0 ? ' open' : ''}><summary>Load per cell</summary>
+${table(sampled, cols, 'Each role samples itself about once a second; a sample counts for a cell with the part of its interval in which that cell\'s requests were on that host. Loop: event-loop utilisation (bold: saturated). CPU: % of one core, user + system, all threads.')}
 </details></section>`;
 }
+
+const LABEL: Record<Finding['kind'], string> = {
+  saturated: 'a saturated loop',
+  pool_queue: 'a pool queue',
+  late_loop: 'a late loop (waiting for a CPU)',
+  host_busy: 'an oversubscribed host',
+};
 
 /** Figure 3b, for the endpoints run at several connection counts. */
 export async function loadStagesFigure(cells: readonly CellSummary[], swept: readonly string[]): Promise<string> {

@@ -61,7 +61,8 @@ test('each cell gets the load its processes sampled while it ran, rounds pooled,
   assert.equal(many.load.gateway!.gauges.inflight!.max, 140);
   assert.deepEqual(many.saturated, ['gateway']);
   assert.deepEqual(one.saturated, []);
-  assert.ok(many.notes.some((n) => /gateway's loop was busy 97%.*caller link includes that wait/.test(n)), many.notes.join(' | '));
+  assert.ok(many.notes.some((n) => /gateway's loop was busy 97% of the time.*Gateway: requests wait to be read \(caller link\)/.test(n)), many.notes.join(' | '));
+  assert.deepEqual(many.findings.map((f) => f.tag), ['gateway saturated', 'pool queue 30']);
   assert.ok(many.notes.some((n) => /30\.0 calls .* waited for a pool thread: worker queue holds that wait/.test(n)), many.notes.join(' | '));
   assert.equal(one.load.caller, undefined, 'no caller samples were written');
 });

@@ -170,45 +170,53 @@ function aggregate(picked: Weighted[]): RoleLoad {
   };
 }
 
-/** The roles whose loop was saturated, and what each saturation puts into which stage. */
-export function readLoad(load: Load): { saturated: Role[]; notes: string[] } {
+/** What a cell's load says, as a short tag for tables; FINDING_MEANING says what each kind does to the stages. */
+export interface Finding {
+  kind: 'saturated' | 'pool_queue' | 'late_loop' | 'host_busy';
+  role: Role | 'host';
+  tag: string;
+}
+
+export const FINDING_MEANING: Record<Finding['kind'], string> = {
+  saturated:
+    'a loop busy ≥ 90% of the time. Gateway: requests wait to be read (caller link) and replies to be read and answered (RPC link, respond). ' +
+    'Worker: calls wait to be read (RPC link) and dispatched (worker queue). Caller: responses wait to be read (caller link).',
+  pool_queue: 'calls waited for a pool thread (mean queue length shown): that wait is worker queue; function does not hold it.',
+  late_loop: 'a loop that ran ≥ 10 ms late (event-loop delay p99) without being busy: its process waited for a CPU, which stretches every stage it stamps.',
+  host_busy: "the host's 1-minute load average above its cores: processes queued for a CPU; on one machine every stage may hold some of that wait.",
+};
+
+/** The roles whose loop was saturated, what else the load shows, and what that means for the stages. */
+export function readLoad(load: Load): { saturated: Role[]; findings: Finding[]; notes: string[] } {
   const saturated = ROLES.filter((r) => (load[r]?.elu ?? 0) >= SATURATED_ELU);
+  const findings: Finding[] = [];
   const notes: string[] = [];
   const pct = (x: number) => `${Math.round(x * 100)}%`;
-  const g = load.gateway;
-  if (g && g.elu >= SATURATED_ELU) {
-    notes.push(
-      `the gateway's loop was busy ${pct(g.elu)} of the time, so requests waited to be read: caller link includes that wait, ` +
-        'and replies waited to be read and answered (RPC link, respond)',
-    );
+  for (const role of saturated) {
+    findings.push({ kind: 'saturated', role, tag: `${role} saturated` });
+    notes.push(`the ${role}'s loop was busy ${pct(load[role]!.elu)} of the time: ${FINDING_MEANING.saturated}`);
   }
-  const w = load.worker;
-  if (w && w.elu >= SATURATED_ELU) {
-    notes.push(`the worker's loop was busy ${pct(w.elu)} of the time: calls waited to be read (RPC link) and dispatched (worker queue)`);
-  }
-  const queued = w?.gauges.pool_queued;
+  const queued = load.worker?.gauges.pool_queued;
   if (queued && queued.mean >= 1) {
+    findings.push({ kind: 'pool_queue', role: 'worker', tag: `pool queue ${queued.mean.toFixed(0)}` });
     notes.push(`on average ${queued.mean.toFixed(1)} calls (at most ${queued.max}) waited for a pool thread: worker queue holds that wait, function does not`);
   }
-  const c = load.caller;
-  if (c && c.elu >= SATURATED_ELU) {
-    notes.push(`the caller's loop was busy ${pct(c.elu)} of the time: responses waited to be read, so caller link includes the caller's own wait`);
-  }
-  // A loop that was late without being busy waited for a CPU, not for work.
-  for (const role of ROLES) {
-    const l = load[role];
-    if (l && l.elu < SATURATED_ELU && (l.delay_p99_us ?? 0) >= STARVED_DELAY_US) {
-      notes.push(
-        `the ${role}'s event loop ran up to ${Math.round(l.delay_p99_us! / 1000)} ms late (p99) while busy only ${pct(l.elu)} of the time: ` +
-          'it waited for a CPU, which stretches every stage it stamps',
-      );
+  const late = ROLES.filter((r) => {
+    const l = load[r];
+    return l !== undefined && l.elu < SATURATED_ELU && (l.delay_p99_us ?? 0) >= STARVED_DELAY_US;
+  });
+  if (late.length > 0) {
+    findings.push({ kind: 'late_loop', role: late[0]!, tag: `late loop: ${late.join(', ')}` });
+    for (const r of late) {
+      notes.push(`the ${r}'s event loop ran up to ${Math.round(load[r]!.delay_p99_us! / 1000)} ms late (p99) while busy only ${pct(load[r]!.elu)} of the time: it waited for a CPU`);
     }
   }
   const host = ROLES.map((r) => load[r]?.gauges).find((g) => g?.host_load1 && g.host_cores);
   if (host && host.host_load1!.mean > host.host_cores!.max) {
+    findings.push({ kind: 'host_busy', role: 'host', tag: `host load ${host.host_load1!.mean.toFixed(1)} on ${host.host_cores!.max} cores` });
     notes.push(`the host's load average was ${host.host_load1!.mean.toFixed(1)} on ${host.host_cores!.max} cores: processes queued for a CPU`);
   }
-  return { saturated, notes };
+  return { saturated, findings, notes };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
