@@ -119,6 +119,8 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       }
     } catch (err) {
       if (err instanceof CallerOptionsError) throw new UsageError(err.message);
+      // The record file cannot be opened: the user's path, not a bug.
+      if (typeof (err as NodeJS.ErrnoException).syscall === 'string') throw new UsageError((err as Error).message);
       throw err;
     } finally {
       progress?.done();

@@ -137,6 +137,11 @@ class FileSink implements RecordSink {
 
 export function openRecordSink(file: string | undefined): RecordSink {
   if (!file) return noop;
-  mkdirSync(dirname(file), { recursive: true });
-  return new FileSink(file, openSync(file, 'a'));
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    return new FileSink(file, openSync(file, 'a'));
+  } catch (err) {
+    (err as Error).message = `cannot open the record file ${file}: ${(err as Error).message}`;
+    throw err;
+  }
 }
