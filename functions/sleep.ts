@@ -6,8 +6,8 @@ import { InputError } from '../src/worker/contract.js';
 const sleep: FaasFunction = {
   async run(args, { signal }) {
     const ms = args.ms ?? 1000;
-    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 60_000) {
-      throw new InputError('ms must be an integer from 0 to 60000');
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 25_000) {
+      throw new InputError('ms must be an integer from 0 to 25000, below the default time limit of 30 s');
     }
     await delay(ms, undefined, { signal });
     return { slept_ms: ms };

@@ -38,3 +38,18 @@ export function closeOnSignal(close: () => Promise<void>, logger: Logger): void 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/**
+ * Starts a role; a failure the user's flags caused (address in use, unknown
+ * host, a record file that cannot be opened) becomes a UsageError: one line
+ * and exit 2. Node's system errors carry `syscall`, which tells them from bugs.
+ */
+export async function startOrExplain<T>(role: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.syscall === 'string') throw new UsageError(`cannot start the ${role}: ${e.message}`);
+    throw err;
+  }
+}

@@ -68,12 +68,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     options.onProgress?.({ phase, bytes, totalBytes, lines: ingest.counts.lines });
 
   const fileLines: { path: string; bytes: number; lines: number }[] = [];
+  const torn: string[] = [];
   let done = 0;
   for (const file of inputs.files) {
     const before = ingest.counts.lines;
     await readLines(file.path, {
       line: (text, n) => ingest.line(text, file.path, n),
       progress: (bytes) => progress('read', done + bytes),
+      unterminated: (n) => torn.push(`${file.path} (line ${n})`),
     });
     done += file.bytes;
     fileLines.push({ path: file.path, bytes: file.bytes, lines: ingest.counts.lines - before });
@@ -128,6 +130,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     warnings: [],
   };
   summary.warnings = collectWarnings(summary, baseline);
+  if (torn.length > 0) {
+    summary.warnings.unshift(
+      `${torn.length} file(s) end in the middle of a line, so their writer stopped mid-record (killed, or out of disk): ${torn.join(', ')}.`,
+    );
+  }
 
   await mkdir(out, { recursive: true });
   const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, 'requests.csv') };

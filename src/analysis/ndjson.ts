@@ -12,6 +12,8 @@ export interface LineSink {
   line(text: string, lineNumber: number): void;
   /** Bytes consumed so far of this file, for progress. */
   progress?(bytes: number): void;
+  /** The file ends without a newline: its writer stopped in the middle of a line. */
+  unterminated?(lineNumber: number): void;
 }
 
 const NEWLINE = 0x0a;
@@ -47,6 +49,9 @@ export async function readLines(file: string, sink: LineSink): Promise<number> {
     sink.progress?.(bytes);
   }
   // A last line without a trailing newline (a writer killed mid-run) still counts.
-  if (carry && carry.length > 0) emit(carry.toString('utf8') + '\n');
+  if (carry && carry.length > 0) {
+    emit(carry.toString('utf8') + '\n');
+    sink.unterminated?.(lineNumber);
+  }
   return lineNumber;
 }

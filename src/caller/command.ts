@@ -4,13 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
 import { UsageError } from '../lifecycle.js';
 import { CallerOptionsError, DEFAULTS, type CallerOptions } from './options.js';
 import { progressLine } from './progress.js';
 import { runCaller } from './run-caller.js';
 import { formatSummary, formatSweep } from './summary.js';
 import { runSweep } from './sweep.js';
-import { parseConnections, parseDuration, parseHeader } from './units.js';
+import { parseConnections, parseHeader } from './units.js';
 
 interface CallerArgs {
   url: string;
@@ -28,6 +29,11 @@ interface CallerArgs {
   'body-file'?: string;
   progress: boolean;
 }
+
+/** A duration a timer can honour; a fraction of a millisecond is allowed ("0.5ms") but not zero. */
+const MEASURED = { min: 0.001, max: MAX_TIMER_MS };
+/** One request every microsecond: beyond what one caller process can send. */
+const MAX_RATE = 1_000_000;
 
 const EXAMPLES: [string, string][] = [
   ['$0 caller --url http://127.0.0.1:8080/empty', '150 connections, closed loop, 2 s warm-up + 10 s'],
@@ -47,7 +53,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
         describe: 'Keep-alive connections; a comma-separated list (1,10,50) runs a sweep, one run per count',
       })
       .option('duration', { type: 'string', defaultDescription: '10s', describe: 'Measured time after the warm-up (10s, 500ms, 2m)' })
-      .option('requests', { type: 'number', describe: 'Instead of --duration: this many measured requests' })
+      .option('requests', integerOption('requests', { min: 1, max: 1_000_000_000 }, 'Instead of --duration: this many measured requests'))
       .option('rate', {
         type: 'number',
         describe: 'Open loop: requests due evenly at R per second, latency from the due time. Default: closed loop',
@@ -64,11 +70,12 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .conflicts('duration', 'requests')
       .check((a) => {
         parseConnections(a.connections);
-        if (a.duration !== undefined) parseDuration(a.duration, '--duration');
-        parseDuration(a.warmup, '--warmup');
-        if (!(parseDuration(a.timeout, '--timeout') > 0)) throw new Error('--timeout must be positive');
-        if (a.requests !== undefined && !(Number.isInteger(a.requests) && a.requests > 0)) throw new Error('--requests must be a positive integer');
-        if (a.rate !== undefined && !(Number.isFinite(a.rate) && a.rate > 0)) throw new Error('--rate must be a positive number of requests per second');
+        if (a.duration !== undefined) parseDurationFlag('duration', a.duration, MEASURED);
+        parseDurationFlag('warmup', a.warmup, { min: 0, max: MAX_TIMER_MS });
+        parseDurationFlag('timeout', a.timeout, MEASURED);
+        if (a.rate !== undefined && !(Number.isFinite(a.rate) && a.rate > 0 && a.rate <= MAX_RATE)) {
+          throw new Error(`--rate must be a number of requests per second above 0 and at most ${MAX_RATE}`);
+        }
         for (const h of a.header ?? []) parseHeader(h);
         return true;
       });
@@ -112,6 +119,8 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       }
     } catch (err) {
       if (err instanceof CallerOptionsError) throw new UsageError(err.message);
+      // The record file cannot be opened: the user's path, not a bug.
+      if (typeof (err as NodeJS.ErrnoException).syscall === 'string') throw new UsageError((err as Error).message);
       throw err;
     } finally {
       progress?.done();
@@ -132,11 +141,11 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
   }
   return {
     url: a.url,
-    durationMs: a.duration === undefined ? undefined : parseDuration(a.duration, '--duration'),
+    durationMs: a.duration === undefined ? undefined : parseDurationFlag('duration', a.duration, MEASURED),
     requests: a.requests,
     rate: a.rate,
-    warmupMs: parseDuration(a.warmup, '--warmup'),
-    timeoutMs: parseDuration(a.timeout, '--timeout'),
+    warmupMs: parseDurationFlag('warmup', a.warmup, { min: 0, max: MAX_TIMER_MS }),
+    timeoutMs: parseDurationFlag('timeout', a.timeout, MEASURED),
     out: a.out,
     label: a.label,
     method: a.method,

@@ -12,14 +12,16 @@ test('defaults follow the original report', () => {
 
 test('integers are accepted up to their bounds', () => {
   assert.deepEqual(ENDPOINTS.sleep.args(reader({ ms: '0' })), { ms: 0 });
-  assert.deepEqual(ENDPOINTS.sleep.args(reader({ ms: '60000' })), { ms: 60_000 });
+  assert.deepEqual(ENDPOINTS.sleep.args(reader({ ms: '25000' })), { ms: 25_000 });
   assert.deepEqual(ENDPOINTS.math.args(reader({ n: '9007199254740991' })), { n: Number.MAX_SAFE_INTEGER });
 });
 
 test('anything but a plain in-range integer given once is a ParameterError', () => {
   const bad: Array<[keyof typeof ENDPOINTS, Record<string, string | string[]>]> = [
     ['sleep', { ms: '-1' }],
-    ['sleep', { ms: '60001' }],
+    ['sleep', { ms: '25001' }],
+    ['sleep', { ms: '' }],
+    ['math', { n: '' }],
     ['sleep', { ms: '1.5' }],
     ['sleep', { ms: '1e3' }],
     ['sleep', { ms: 'abc' }],

@@ -1,6 +1,7 @@
 /**
  * The endpoints every adapter serves, and how their parameters are read.
- * Parameters are strict: a plain decimal integer in range, given at most once.
+ * Parameters are strict: a plain decimal integer in range, given at most once
+ * (absent means the default; present but empty is an error).
  */
 export type EndpointName = 'empty' | 'sleep' | 'math' | 'image' | 'fault';
 
@@ -21,7 +22,7 @@ export class ParameterError extends Error {
 
 function integer(param: ParamReader, name: string, fallback: number, min: number, max: number): number {
   const raw = param(name);
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined) return fallback;
   const range = `an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '2^53-1' : max}`;
   if (Array.isArray(raw)) throw new ParameterError(`${name} is given more than once; it must be ${range}`);
   // Digits only: no sign, exponent, decimals or hex, and short enough to be exact.
@@ -30,6 +31,8 @@ function integer(param: ParamReader, name: string, fallback: number, min: number
   if (value < min || value > max) throw new ParameterError(`${name} must be ${range}, got ${raw}`);
   return value;
 }
+
+export const MAX_SLEEP_MS = 25_000;
 
 const FAULT_KINDS = ['loop', 'alloc', 'throw', 'exit'];
 
@@ -47,7 +50,8 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
     name: 'sleep',
     path: '/sleep',
     methods: ['GET'],
-    args: (p) => ({ ms: integer(p, 'ms', 1000, 0, 60_000) }),
+    // Below the worker's default time limit (30 s) and the gateway's (35 s), so every legal sleep can succeed.
+    args: (p) => ({ ms: integer(p, 'ms', 1000, 0, MAX_SLEEP_MS) }),
   },
   math: {
     name: 'math',

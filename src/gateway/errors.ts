@@ -8,6 +8,7 @@ export const ERRORS = {
   bad_input: 400,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   payload_too_large: 413,
   header_too_large: 431,
   internal_error: 500,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
@@ -8,7 +8,7 @@ import { sampleRecordFormatter } from '../trace/records.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { GatewayCore, type Answer } from './core.js';
-import { errorBody } from './errors.js';
+import { errorBody, ERRORS, type ErrorCode } from './errors.js';
 import { normaliseTarget } from './normalise.js';
 import { traceOf, traceServer } from './trace.js';
 
@@ -59,14 +59,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   server.removeAllListeners('clientError');
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
-    const overflow = err.code === 'HPE_HEADER_OVERFLOW';
-    const body = overflow
-      ? errorBody('header_too_large', 'the request line or headers are too large')
-      : errorBody('bad_parameter', `malformed HTTP request (${err.code ?? 'parse error'})`);
-    const status = overflow ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(
-      `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    const [code, message] = clientErrorOf(err);
+    const body = errorBody(code, message);
+    const answer = () =>
+      socket.end(
+        `HTTP/1.1 ${ERRORS[code]} ${STATUS_CODES[ERRORS[code]]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    // A whole valid request before the bad one on this connection (pipelining)
+    // is still being answered: its answer goes first, or the client would
+    // take the error for it. (If that request is itself the bad one, its body
+    // will never complete: answer now.)
+    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inProgress && !inProgress.writableFinished && inProgress.req.complete) {
+      let answered = false;
+      const once = () => !answered && (answered = true) && answer();
+      inProgress.once('finish', once);
+      inProgress.once('close', once);
+    } else answer();
   });
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
@@ -119,27 +128,61 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
  * would refuse with a bare 400 before any framework saw it, gets the JSON
  * 400; a target that is neither a path nor an absolute URL (`OPTIONS *`), or
  * whose path holds a backslash, is no route (hono alone would answer a bare
- * 400). Everything else goes to the framework untouched.
+ * 400). A malformed Host is a 400 (RFC 9112 3.2; hono alone refused it, with a
+ * bare 400); an absolute-form target (`GET http://h/empty`) is read as its
+ * path, its authority replacing Host (RFC 9112 3.2.2); a fragment, which no
+ * client sends, is dropped as most frameworks did. Everything else goes to
+ * the framework untouched.
  */
 function gateFrameworks(server: Server, core: GatewayCore): void {
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   const frameworks = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const target = req.url ?? '';
-    if (req.headers.host === undefined && req.httpVersion === '1.1') {
-      return reply(res, core.fail(traceOf(req), 'bad_parameter', 'an HTTP/1.1 request must have a Host header'));
+    let target = req.url ?? '';
+    const host = req.headers.host;
+    if (host === undefined ? req.httpVersion === '1.1' : !validAuthority(host)) {
+      const why = host === undefined ? 'an HTTP/1.1 request must have a Host header' : `malformed Host header ${JSON.stringify(host.slice(0, 100))}`;
+      return reply(res, core.fail(traceOf(req), 'bad_parameter', why));
     }
+    const absolute = /^https?:\/\//i.exec(target);
+    if (absolute) {
+      const start = absolute[0].length;
+      const end = target.slice(start).search(/[/?#]/);
+      const authority = end === -1 ? target.slice(start) : target.slice(start, start + end);
+      if (!validAuthority(authority)) {
+        return reply(res, core.fail(traceOf(req), 'bad_parameter', `malformed authority in the request target ${JSON.stringify(target.slice(0, 100))}`));
+      }
+      req.headers.host = authority;
+      const rest = end === -1 ? '' : target.slice(start + end);
+      target = rest.startsWith('/') ? rest : `/${rest}`;
+    }
+    const hash = target.indexOf('#');
+    if (hash !== -1) target = target.slice(0, hash);
+    req.url = target;
     if (target.charCodeAt(0) === 47 /* '/' */) {
       const q = target.indexOf('?');
       const backslash = target.indexOf('\\');
       if (backslash !== -1 && (q === -1 || backslash < q)) return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
       req.url = normaliseTarget(target);
-    } else if (!/^https?:\/\//i.test(target)) {
+    } else {
       return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
     for (const listener of frameworks) listener.call(server, req, res);
   });
+}
+
+/** host[:port] as RFC 3986 allows it (a name, IPv4 or a bracketed IPv6 literal), port at most 65535. */
+function validAuthority(authority: string): boolean {
+  const m = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::(\d{0,5}))?$/.exec(authority);
+  return m !== null && !(Number(m[1] ?? 0) > 65535);
+}
+
+/** The answer to a request node's parser refused before any framework saw it. */
+function clientErrorOf(err: NodeJS.ErrnoException): [ErrorCode, string] {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return ['header_too_large', 'the request line or headers are too large'];
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request_timeout', 'the request headers did not arrive in time'];
+  return ['bad_parameter', `malformed HTTP request (${err.code ?? 'parse error'})`];
 }
 
 function reply(res: ServerResponse, a: Answer): void {

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import type { Logger } from '../log.js';
+import { SummaryLog, type Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
 import { decodeMessage, encodeMessage } from './codec.js';
@@ -45,6 +45,7 @@ class WorkerConnection {
   constructor(
     readonly address: string,
     private readonly options: RpcClientOptions,
+    private readonly connectionErrors: SummaryLog,
   ) {
     this.open();
   }
@@ -149,7 +150,8 @@ class WorkerConnection {
       }
     });
     socket.on('error', (err) => {
-      this.options.logger.debug({ worker: this.address, err }, 'worker connection error');
+      // At warn, or a gateway aimed at a wrong address fails silently; summarised, as it repeats on every retry.
+      this.connectionErrors.note((err as NodeJS.ErrnoException).code ?? 'error', this.address, { err: err.message });
     });
     socket.once('close', () => {
       const wasReady = this.ready;
@@ -183,13 +185,15 @@ export class RpcClient {
   private readonly connections: WorkerConnection[] = [];
   private turn = 0;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly connectionErrors: SummaryLog;
 
   constructor(private readonly options: RpcClientOptions) {
     if (options.workers.length === 0) throw new Error('at least one worker address is needed');
+    this.connectionErrors = new SummaryLog(options.logger, 'worker connection error');
     const perWorker = options.connectionsPerWorker ?? 1;
     for (const address of options.workers) {
       splitAddress(address); // validate early
-      for (let i = 0; i < perWorker; i++) this.connections.push(new WorkerConnection(address, options));
+      for (let i = 0; i < perWorker; i++) this.connections.push(new WorkerConnection(address, options, this.connectionErrors));
     }
     const sweepMs = Math.max(5, Math.min(100, options.timeoutMs / 4));
     this.sweeper = setInterval(() => {
@@ -237,15 +241,18 @@ export class RpcClient {
   close(): void {
     clearInterval(this.sweeper);
     for (const c of this.connections) c.close();
+    this.connectionErrors.close();
   }
 }
 
 export function splitAddress(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
   const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new Error(`worker address must be HOST:PORT, got ${JSON.stringify(address)}`);
+  const digits = address.slice(i + 1);
+  const port = /^\d{1,5}$/.test(digits) ? Number(digits) : NaN;
+  // A host name or an IP address: no scheme (http://), path or user.
+  if (i <= 0 || !/^[\w.:%-]+$/.test(host) || !(port >= 1 && port <= 65535)) {
+    throw new Error(`worker address must be HOST:PORT (no scheme such as tcp:// or http://), got ${JSON.stringify(address)}`);
   }
   return { host, port };
 }

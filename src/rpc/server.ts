@@ -4,6 +4,7 @@ import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
 import { decodeMessage, encodeMessage, encodeReply, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameDecoder, FrameError } from './framing.js';
+import { HelloGuard } from './hello-guard.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
@@ -37,10 +38,11 @@ export interface RpcServer {
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
   const { logger } = options;
   const sockets = new Set<Socket>();
+  const guard = new HelloGuard(options.secret, logger);
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, options);
+    serveConnection(socket, options, guard);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -54,13 +56,14 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     address: server.address() as AddressInfo,
     close: () =>
       new Promise<void>((resolve) => {
+        guard.refusals.close();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
 }
 
-function serveConnection(socket: Socket, options: RpcServerOptions): void {
+function serveConnection(socket: Socket, options: RpcServerOptions, guard: HelloGuard): void {
   const { logger, handle, onReplySent } = options;
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   const decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
@@ -80,13 +83,16 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
     options.helloTimeoutMs ?? 5000,
   );
 
-  function refuse(code: string, message: string): void {
+  function refuse(code: string, message: string, delayMs = 0): void {
     clearTimeout(helloTimer);
-    logger.warn({ peer, code }, `closing rpc connection: ${message}`);
-    if (!socket.destroyed) socket.end(encodeMessage({ t: 'error', code, message }));
-    socket.destroySoon();
-    // A peer that never reads must not keep the socket open.
-    setTimeout(() => socket.destroy(), 1000).unref();
+    socket.removeAllListeners('data');
+    guard.refusals.note(code, socket.remoteAddress ?? peer, { message });
+    guard.later(socket.remoteAddress ?? '', delayMs, () => {
+      if (!socket.destroyed) socket.end(encodeMessage({ t: 'error', code, message }));
+      socket.destroySoon();
+      // A peer that never reads must not keep the socket open.
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
   }
 
   /** One frame; false when the connection is refused and nothing more may be read. */
@@ -104,9 +110,8 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
       if (message.v !== PROTOCOL_VERSION) {
         return refuse('bad_version', `protocol version ${message.v} is not ${PROTOCOL_VERSION}`), false;
       }
-      if (options.secret !== undefined && message.secret !== options.secret) {
-        return refuse('bad_secret', 'hello without the shared secret'), false;
-      }
+      const refused = guard.check(socket.remoteAddress ?? '', message.secret);
+      if (refused) return refuse(refused.code, refused.message, refused.delayMs), false;
       greeted = true;
       clearTimeout(helloTimer);
       socket.write(encodeMessage({ t: 'welcome', v: PROTOCOL_VERSION }));

@@ -2,8 +2,9 @@
  * End-to-end test helpers: the real `faasbench` binary on port 0, killed by
  * PID when a test stops it (or at exit at the latest).
  */
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { connectedToWorker, startRole, type RoleProcess } from '../run/role-process.js';
+import { CLI, connectedToWorker, startRole, type RoleProcess } from '../run/role-process.js';
 
 export { CLI, startRole, type RoleProcess } from '../run/role-process.js';
 
@@ -45,4 +46,39 @@ export async function readRecords(file: string, kind: 'requests' | 'samples' = '
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((r) => (r.type === 'sample') === (kind === 'samples'));
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `faasbench ...args` to its end (a command that should exit at once, or
+ * one stopped by `signalWhen`: sent SIGTERM once stderr matches it). Killed
+ * by PID after `timeoutMs`, so a hang fails the test rather than the run.
+ */
+export function runCli(args: string[], options: { timeoutMs?: number; signalWhen?: RegExp; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (options.signalWhen && !signalled && options.signalWhen.test(stderr)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const kill = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(kill);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }

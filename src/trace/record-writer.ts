@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -15,6 +15,12 @@ import { dirname } from 'node:path';
  * string of up to maxWrite bytes each time: measured here at ~150 µs per
  * record with a 1 MiB maxWrite, and still several µs at 64 KiB, more than the
  * stages we measure. Counting characters ourselves costs nothing.
+ *
+ * When a write fails (a full disk), the file is cut back to its last whole
+ * line and every later record is counted as lost: the loss is reported every
+ * 10 s and at exit, and the process then exits with status 1. A process
+ * killed with SIGKILL loses what was still pending: at most 64 KiB or the
+ * last 200 ms of records.
  */
 export interface RecordSink {
   write(line: string): void;
@@ -30,27 +36,47 @@ const noop: RecordSink = {
 /** Pending characters that trigger a write. */
 const CHUNK_CHARS = 64 * 1024;
 const FLUSH_EVERY_MS = 200;
+const REPORT_LOSS_EVERY_MS = 10_000;
+
+/** Records lost by every sink of this process. */
+let lostInProcess = 0;
 
 /** Sinks still open: flushed synchronously if the process exits without closing them. */
 const open = new Set<FileSink>();
-process.once('exit', () => {
+process.once('exit', (code) => {
   for (const sink of open) sink.flushSync();
+  for (const sink of open) sink.reportLoss('in total');
+  // Incomplete records must not look like a successful run to a script.
+  if (lostInProcess > 0 && !code) {
+    process.stderr.write(`faasbench: exit status 1: ${lostInProcess} records were lost\n`);
+    process.exitCode = 1;
+  }
 });
+
+/** Records this process could not write (all files). */
+export function recordsLost(): number {
+  return lostInProcess;
+}
 
 class FileSink implements RecordSink {
   private pending: string[] = [];
   private pendingChars = 0;
   private writing = false;
   private closed = false;
-  private failed = false;
+  private failed: Error | null = null;
   private dropped = 0;
+  private reported = 0;
+  /** Bytes of the file that end in a whole line: where a failed write is cut back to. */
+  private size: number;
   private onWritten: (() => void) | null = null;
   private readonly timer: NodeJS.Timeout;
+  private lossTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly file: string,
     private readonly fd: number,
   ) {
+    this.size = fstatSync(fd).size;
     this.timer = setInterval(() => {
       if (!this.writing && this.pendingChars > 0) this.flush();
     }, FLUSH_EVERY_MS);
@@ -62,6 +88,7 @@ class FileSink implements RecordSink {
     if (this.closed) return;
     if (this.failed) {
       this.dropped++;
+      lostInProcess++;
       return;
     }
     this.pending.push(line);
@@ -76,6 +103,8 @@ class FileSink implements RecordSink {
     return new Promise((resolve) => {
       const finish = () => {
         this.flushSync();
+        if (this.lossTimer) clearInterval(this.lossTimer);
+        this.reportLoss('in total');
         closeSync(this.fd);
         open.delete(this);
         resolve();
@@ -89,11 +118,20 @@ class FileSink implements RecordSink {
   flushSync(): void {
     if (this.writing || this.failed || this.pendingChars === 0) return;
     const data = Buffer.from(this.take());
+    let off = 0;
     try {
-      for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off);
+      while (off < data.length) off += writeSync(this.fd, data, off);
+      this.size += data.length;
     } catch (err) {
-      this.fail(err as Error, data);
+      this.fail(err as Error, data, off);
     }
+  }
+
+  /** Says how many records are lost, if more than last said. */
+  reportLoss(when: string): void {
+    if (this.dropped === this.reported) return;
+    this.reported = this.dropped;
+    process.stderr.write(`faasbench: ${this.dropped} records lost ${when}: cannot write to ${this.file} (${this.failed?.message})\n`);
   }
 
   private take(): string {
@@ -112,10 +150,12 @@ class FileSink implements RecordSink {
     write(this.fd, data, offset, data.length - offset, null, (err, written) => {
       if (err) {
         this.writing = false;
-        this.fail(err, data.subarray(offset));
+        this.fail(err, data, offset);
       } else if (offset + written < data.length) {
         this.writeFrom(data, offset + written);
         return;
+      } else {
+        this.size += data.length;
       }
       this.writing = false;
       if (this.onWritten) this.onWritten();
@@ -123,20 +163,41 @@ class FileSink implements RecordSink {
     });
   }
 
-  /** A full disk or a removed file: say so once, and count what is lost rather than pretend. */
-  private fail(err: Error, lost: Buffer): void {
-    this.failed = true;
+  /**
+   * A full disk or a removed file: `data` was written up to `written`. Cut the
+   * file back to its last whole line, count what is lost rather than pretend,
+   * and keep saying so.
+   */
+  private fail(err: Error, data: Buffer, written: number): void {
+    this.failed = err;
+    const whole = written === 0 ? 0 : data.lastIndexOf(0x0a, written - 1) + 1;
+    if (whole < written) {
+      try {
+        ftruncateSync(this.fd, this.size + whole);
+      } catch {
+        // Nothing more can be done; the analysis names a file that ends mid-line.
+      }
+    }
     let lines = 0;
-    for (const byte of lost) if (byte === 0x0a) lines++;
-    this.dropped += lines + this.pending.length;
+    for (let i = whole; i < data.length; i++) if (data[i] === 0x0a) lines++;
+    lines += this.pending.length;
+    this.dropped += lines;
+    lostInProcess += lines;
     this.pending = [];
     this.pendingChars = 0;
-    process.stderr.write(`faasbench: cannot write records to ${this.file} (${err.message}); ${this.dropped} records lost so far, later ones are dropped\n`);
+    this.reportLoss('so far, later ones are dropped');
+    this.lossTimer = setInterval(() => this.reportLoss('so far'), REPORT_LOSS_EVERY_MS);
+    this.lossTimer.unref();
   }
 }
 
 export function openRecordSink(file: string | undefined): RecordSink {
   if (!file) return noop;
-  mkdirSync(dirname(file), { recursive: true });
-  return new FileSink(file, openSync(file, 'a'));
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    return new FileSink(file, openSync(file, 'a'));
+  } catch (err) {
+    (err as Error).message = `cannot open the record file ${file}: ${(err as Error).message}`;
+    throw err;
+  }
 }

@@ -1,5 +1,8 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
-import { closeOnSignal } from '../lifecycle.js';
+import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
+import { closeOnSignal, startOrExplain, UsageError } from '../lifecycle.js';
 import { createLogger } from '../log.js';
 import { startWorker } from './worker.js';
 
@@ -14,6 +17,7 @@ interface WorkerArgs {
   'allow-fault-functions': boolean;
   'hello-timeout-ms': number;
   'sample-interval-ms': number;
+  'insecure-no-secret': boolean;
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -23,20 +27,18 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   builder: (y) =>
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('port', { type: 'number', default: 7070, describe: 'TCP port to listen on (0: any free port)' })
+      .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', 7070))
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file' })
-      .option('sample-interval-ms', {
-        type: 'number',
-        default: 1000,
-        describe: 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none',
-      })
+      .option(
+        'sample-interval-ms',
+        integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
+      )
       .option('functions', { type: 'string', describe: 'Directory of function modules (default: the bundled functions)' })
-      .option('timeout-ms', { type: 'number', default: 30_000, describe: 'Time limit of one function call' })
-      .option('function-memory-mb', {
-        type: 'number',
-        default: 512,
-        describe: 'Heap limit of each pool thread (CPU-bound functions run there)',
-      })
+      .option('timeout-ms', integerOption('timeout-ms', TIMER_MS, 'Time limit of one function call', 30_000))
+      .option(
+        'function-memory-mb',
+        integerOption('function-memory-mb', { min: 16, max: 65_536 }, 'Heap limit of each pool thread (CPU-bound functions run there)', 512),
+      )
       .option('secret', {
         type: 'string',
         default: process.env.FAASBENCH_SECRET,
@@ -48,35 +50,45 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         default: false,
         describe: 'Also serve the misbehaving test functions (fault: loop, alloc, throw, exit)',
       })
-      .option('hello-timeout-ms', {
-        type: 'number',
-        default: 5000,
-        describe: 'Disconnect a client that has not said hello within this time',
-      })
-      .check((a) => {
-        if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error('--port must be 0..65535');
-        if (!(a['timeout-ms'] > 0)) throw new Error('--timeout-ms must be positive');
-        if (!(a['sample-interval-ms'] === 0 || (a['sample-interval-ms'] >= 10 && a['sample-interval-ms'] <= 3_600_000))) {
-          throw new Error('--sample-interval-ms must be 0 or 10..3600000');
-        }
-        if (!(a['function-memory-mb'] >= 16)) throw new Error('--function-memory-mb must be at least 16');
-        return true;
+      .option('hello-timeout-ms', integerOption('hello-timeout-ms', TIMER_MS, 'Disconnect a client that has not said hello within this time', 5000))
+      .option('insecure-no-secret', {
+        type: 'boolean',
+        default: false,
+        describe: 'Listen beyond loopback without a secret: anyone who can reach the port may run the functions',
       }),
   handler: async (a) => {
+    const secret = a.secret === '' ? undefined : a.secret;
+    if (secret === undefined && !a['insecure-no-secret'] && !(await isLoopback(a.host))) {
+      throw new UsageError(
+        `refusing to listen on ${a.host} without a secret: anyone who can reach it could run the functions; ` +
+          'set --secret or $FAASBENCH_SECRET (and the same on the gateways), or pass --insecure-no-secret',
+      );
+    }
     const logger = createLogger('worker');
-    const worker = await startWorker({
+    const worker = await startOrExplain('worker', () => startWorker({
       host: a.host,
       port: a.port,
       log: a.log,
       functionsDir: a.functions,
       timeoutMs: a['timeout-ms'],
       poolMemoryMb: a['function-memory-mb'],
-      secret: a.secret,
+      secret,
       allowFaultFunctions: a['allow-fault-functions'],
       helloTimeoutMs: a['hello-timeout-ms'],
       sampleIntervalMs: a['sample-interval-ms'],
       logger,
-    });
+    }));
     closeOnSignal(() => worker.close(), logger);
   },
 };
+
+/** Every address `host` stands for is a loopback address. */
+async function isLoopback(host: string): Promise<boolean> {
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  } catch (err) {
+    throw new UsageError(`cannot resolve --host ${host}: ${(err as Error).message}`);
+  }
+  return addresses.every((a) => /^(127\.|::ffff:127\.)/.test(a) || a === '::1');
+}

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { UsageError } from '../lifecycle.js';
 import type { FaasFunction } from './contract.js';
 
 export interface LoadedFunction {
@@ -28,7 +29,7 @@ export async function loadFunctions(dir: string, exclude: ReadonlySet<string> = 
   try {
     entries = await readdir(dir);
   } catch (err) {
-    throw new Error(`cannot read the functions directory ${dir}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read the functions directory ${dir}: ${(err as Error).message}`);
   }
   const loaded = new Map<string, LoadedFunction>();
   for (const entry of entries.sort()) {

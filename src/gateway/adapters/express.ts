@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST } from '../endpoints.js';
@@ -13,6 +14,10 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
   // Paths match exactly, as in every adapter: /EMPTY and /empty/ are not /empty.
   app.enable('case sensitive routing');
   app.enable('strict routing');
+  // express's "simple" parser is node's querystring, which silently drops
+  // every key after the 1000th: the same parser without that limit (the
+  // request line itself is bounded by the header size limit).
+  app.set('query parser', (text: string) => parseQuery(text, '&', '=', { maxKeys: 0 }));
   const raw = express.raw({ type: () => true, limit: core.maxBodyBytes });
   // body-parser answers a too large body only once it has read all of it;
   // one declared too large is refused at once, as in every adapter.

@@ -1,10 +1,9 @@
+import { METHODS } from 'node:http';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST } from '../endpoints.js';
 import { traceOf } from '../trace.js';
 import type { CreateServer } from './adapter.js';
-
-const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
 
 /** fastify with its own router, querystring parser, body limit and reply. */
 export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
@@ -14,6 +13,12 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
   // would be parsed (a 500 when malformed) instead of refused as an image.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // fastify routes only the methods it knows, and wants a content type on a
+  // QUERY: every method node parses becomes a bodyless one, so that any
+  // unlisted method on a known path is a 405, as in the other frameworks.
+  for (const m of METHODS) {
+    if (m === 'QUERY' || !app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: false, overrideExisting: true });
+  }
 
   for (const endpoint of ENDPOINT_LIST) {
     app.route({
@@ -25,7 +30,7 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
         return send(reply, await core.invoke(endpoint.name, traceOf(request.raw), (k) => query[k], body));
       },
     });
-    const others = ALL_METHODS.filter((m) => !(endpoint.methods as readonly string[]).includes(m) && !(m === 'HEAD' && endpoint.methods.includes('GET')));
+    const others = app.supportedMethods.filter((m) => !(endpoint.methods as readonly string[]).includes(m) && !(m === 'HEAD' && endpoint.methods.includes('GET')));
     app.route({
       method: others,
       url: endpoint.path,

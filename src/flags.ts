@@ -1,0 +1,59 @@
+/**
+ * The one validator of every numeric command-line flag: yargs `coerce`
+ * functions that read a plain decimal integer (no hex, exponent, sign or empty
+ * string, which yargs' own number parsing would accept) and check it against
+ * the range the program can really honour. A bad value becomes one line and
+ * exit 2 through cli.ts.
+ */
+import { parseDuration } from './caller/units.js';
+
+/** The longest delay a node timer keeps: beyond it setTimeout fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface IntegerRange {
+  min: number;
+  max: number;
+}
+
+/** Parses `raw` (a string, or a default given as a number) as an integer in range; throws with the flag's name. */
+export function parseIntegerFlag(flag: string, raw: unknown, { min, max }: IntegerRange): number {
+  if (Array.isArray(raw)) throw new Error(`--${flag} is given more than once`);
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  const value = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) {
+    throw new Error(`--${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(String(raw)).slice(0, 60)}`);
+  }
+  return value;
+}
+
+interface IntegerOption {
+  type: 'string';
+  describe: string;
+  coerce: (raw: unknown) => number;
+}
+
+/** A yargs option: an integer flag read strictly, with its range in the help text. */
+export function integerOption(flag: string, range: IntegerRange, describe: string): IntegerOption;
+export function integerOption(flag: string, range: IntegerRange, describe: string, defaultValue: number): IntegerOption & { default: number };
+export function integerOption(flag: string, range: IntegerRange, describe: string, defaultValue?: number): IntegerOption {
+  return {
+    type: 'string',
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+    describe: `${describe} [${range.min}..${range.max}]`,
+    coerce: (raw: unknown): number => parseIntegerFlag(flag, raw, range),
+  };
+}
+
+/** A TCP port to listen on; 0 picks a free one. */
+export const LISTEN_PORT: IntegerRange = { min: 0, max: 65535 };
+/** A time limit in milliseconds that a node timer can honour. */
+export const TIMER_MS: IntegerRange = { min: 1, max: MAX_TIMER_MS };
+
+/** A duration flag ("10s", "500ms", "2m"; a bare number is seconds) in milliseconds, within `range`. */
+export function parseDurationFlag(flag: string, text: string, { min, max }: IntegerRange): number {
+  const ms = parseDuration(text, `--${flag}`);
+  if (!(ms >= min && ms <= max)) {
+    throw new Error(`--${flag} must be from ${min} ms to ${max} ms (${Math.floor(max / 86_400_000)} days), got ${JSON.stringify(text)}`);
+  }
+  return ms;
+}
