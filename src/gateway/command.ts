@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { closeOnSignal } from '../lifecycle.js';
 import { createLogger } from '../log.js';
 import { splitAddress } from '../rpc/client.js';
+import { MAX_BINARY_ARG_BYTES } from '../rpc/protocol.js';
 import { FRAMEWORKS, type Framework } from './adapters/index.js';
 import { startGateway } from './gateway.js';
 
@@ -44,7 +45,10 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error('--port must be 0..65535');
         for (const w of a.worker.split(',')) splitAddress(w.trim());
         if (!(a['timeout-ms'] > 0)) throw new Error('--timeout-ms must be positive');
-        if (!(a['max-body-bytes'] > 0)) throw new Error('--max-body-bytes must be positive');
+        if (!Number.isInteger(a['max-body-bytes']) || a['max-body-bytes'] < 1 || a['max-body-bytes'] > MAX_BINARY_ARG_BYTES) {
+          // A larger upload could not travel to the worker in one RPC frame.
+          throw new Error(`--max-body-bytes must be an integer from 1 to ${MAX_BINARY_ARG_BYTES} (what fits in one RPC frame)`);
+        }
         if (!Number.isInteger(a['worker-connections']) || a['worker-connections'] < 1) {
           throw new Error('--worker-connections must be a positive integer');
         }

@@ -16,6 +16,7 @@ export const ERRORS = {
   function_crashed: 502,
   out_of_memory: 502,
   unknown_function: 502,
+  result_too_large: 502,
   function_timeout: 504,
   gateway_timeout: 504,
 } as const;
