@@ -79,9 +79,9 @@ export class Executor {
   private invoke(loaded: LoadedFunction, args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
     if (loaded.fn.mode === 'pool' && this.pool) {
       // Aborting a pool task terminates its thread: the only way to stop a loop.
-      return this.pool.run({ url: loaded.url, args, assetsDir: this.options.assetsDir }, { signal });
+      return this.pool.run({ url: loaded.url, args, assetsDir: this.options.assetsDir, timeoutMs: this.options.timeoutMs }, { signal });
     }
-    return Promise.resolve().then(() => loaded.fn.run(args, { signal, assetsDir: this.options.assetsDir }));
+    return Promise.resolve().then(() => loaded.fn.run(args, { signal, assetsDir: this.options.assetsDir, timeoutMs: this.options.timeoutMs }));
   }
 
   private classify(err: unknown, name: string): { code: string; message: string } {

@@ -10,6 +10,7 @@ export interface PoolTask {
   url: string;
   args: Record<string, unknown>;
   assetsDir: string;
+  timeoutMs: number;
 }
 
 const modules = new Map<string, Promise<FaasFunction>>();
@@ -27,7 +28,7 @@ export default async function runTask(task: PoolTask): Promise<unknown> {
   const fn = await load(task.url);
   // The pool enforces the time limit by terminating the thread; the signal is
   // here for functions that cooperate.
-  const result = await fn.run(task.args, { signal: new AbortController().signal, assetsDir: task.assetsDir });
+  const result = await fn.run(task.args, { signal: new AbortController().signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs });
   // Hand binary results over without a copy.
   return result instanceof Uint8Array ? Piscina.move(result) : result;
 }
