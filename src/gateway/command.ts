@@ -15,6 +15,9 @@ interface GatewayArgs {
   'timeout-ms': number;
   'max-body-bytes': number;
   'worker-connections': number;
+  'max-uploads-bytes': number;
+  'request-timeout-ms': number;
+  'headers-timeout-ms': number;
   secret?: string;
 }
 
@@ -34,6 +37,13 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file' })
       .option('timeout-ms', { type: 'number', default: 35_000, describe: "The gateway's own limit for one call" })
       .option('max-body-bytes', { type: 'number', default: 8 * 1024 * 1024, describe: 'Largest POST /image body' })
+      .option('max-uploads-bytes', {
+        type: 'number',
+        default: 64 * 1024 * 1024,
+        describe: 'Bytes of request bodies in progress across the gateway (503 uploads_full beyond)',
+      })
+      .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Time to receive a whole request (then 408)' })
+      .option('headers-timeout-ms', { type: 'number', default: 10_000, describe: "Time to receive a request's headers (then 408)" })
       .option('worker-connections', { type: 'number', default: 1, describe: 'Persistent connections to each worker' })
       .option('secret', {
         type: 'string',
@@ -49,6 +59,14 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
           // A larger upload could not travel to the worker in one RPC frame.
           throw new Error(`--max-body-bytes must be an integer from 1 to ${MAX_BINARY_ARG_BYTES} (what fits in one RPC frame)`);
         }
+        if (!Number.isInteger(a['max-uploads-bytes']) || a['max-uploads-bytes'] < a['max-body-bytes']) {
+          throw new Error('--max-uploads-bytes must be an integer no smaller than --max-body-bytes');
+        }
+        for (const flag of ['request-timeout-ms', 'headers-timeout-ms'] as const) {
+          // Beyond 2^31 - 1 ms node's timers fire at once.
+          if (!Number.isInteger(a[flag]) || a[flag] < 1 || a[flag] > 2 ** 31 - 1) throw new Error(`--${flag} must be an integer from 1 to 2147483647`);
+        }
+        if (a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
         if (!Number.isInteger(a['worker-connections']) || a['worker-connections'] < 1) {
           throw new Error('--worker-connections must be a positive integer');
         }
@@ -64,6 +82,9 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       log: a.log,
       timeoutMs: a['timeout-ms'],
       maxBodyBytes: a['max-body-bytes'],
+      maxUploadsBytes: a['max-uploads-bytes'],
+      requestTimeoutMs: a['request-timeout-ms'],
+      headersTimeoutMs: a['headers-timeout-ms'],
       connectionsPerWorker: a['worker-connections'],
       secret: a.secret,
       logger,

@@ -18,6 +18,7 @@ export const ERRORS = {
   unknown_function: 502,
   result_too_large: 502,
   function_timeout: 504,
+  uploads_full: 503,
   gateway_timeout: 504,
 } as const;
 
