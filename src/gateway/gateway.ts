@@ -135,9 +135,9 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
       return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
     if (!uploads.admit(req, res)) {
-      // The connection stays open: node discards the body as it comes (closing
-      // with it unread would reset the socket and could lose the 503), and the
-      // request timeout ends a sender that never finishes.
+      // Closed after the answer: keeping the connection would make node read
+      // and discard the whole body, CPU spent at the sender's pace.
+      res.setHeader('connection', 'close');
       const message = `uploads in progress already hold the gateway's limit of ${uploads.limitBytes} bytes; try again later`;
       return reply(res, core.fail(traceOf(req), 'uploads_full', message));
     }
