@@ -20,7 +20,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { runCaller, type CallerResult } from '../caller/run-caller.js';
 import { parseDuration } from '../caller/units.js';
@@ -29,16 +28,12 @@ import { MAX_FRAME_BYTES } from '../rpc/protocol.js';
 import { connectedToWorker, startRole } from '../run/role-process.js';
 import type { AttackTally } from './attacks.js';
 import { rssMiB } from './soak-memory.js';
+import { scriptArgs, usageError } from './script-args.js';
 
 const USAGE = 'usage: npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--out DIR]';
-function fail(message: string): never {
-  process.stderr.write(`soak:attack: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-let values;
-try {
-  ({ values } = parseArgs({
+const fail: (message: string) => never = usageError('soak:attack', USAGE);
+const values = scriptArgs(
+  {
     options: {
       phase: { type: 'string', default: '20s' },
       rate: { type: 'string', default: '300' },
@@ -47,14 +42,10 @@ try {
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
-  }));
-} catch (err) {
-  fail((err as Error).message);
-}
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+  },
+  USAGE,
+  fail,
+);
 let phaseMs: number;
 try {
   phaseMs = parseDuration(values.phase, '--phase');
