@@ -16,25 +16,20 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runCaller, type CallerResult } from '../caller/run-caller.js';
 import { parseDuration } from '../caller/units.js';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
 import { connectedToWorker, startRole, type RoleProcess } from '../run/role-process.js';
 import { checkRecords } from './soak-records.js';
 import { judge, sample, type MemorySample, type MemoryVerdict } from './soak-memory.js';
+import { scriptArgs, usageError } from './script-args.js';
 
 const USAGE = `usage: npm run soak -- [--duration 5m] [--connections 150] [--framework node] [--endpoint /empty]
        [--warmup D] [--out DIR] [--progress-every 10s] [--max-growth-pct 10] [--max-growth-mib 16] [--fail-on-growth]`;
 
-function fail(message: string): never {
-  process.stderr.write(`soak: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-let values;
-try {
-  ({ values } = parseArgs({
+const fail: (message: string) => never = usageError('soak', USAGE);
+const values = scriptArgs(
+  {
     options: {
       duration: { type: 'string', default: '5m' },
       connections: { type: 'string', default: '150' },
@@ -48,14 +43,10 @@ try {
       'fail-on-growth': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
-  }));
-} catch (err) {
-  fail((err as Error).message);
-}
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+  },
+  USAGE,
+  fail,
+);
 
 let durationMs: number, warmupMs: number, progressMs: number;
 try {

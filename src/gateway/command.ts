@@ -3,6 +3,7 @@ import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { closeOnSignal, startOrExplain } from '../lifecycle.js';
 import { createLogger } from '../log.js';
 import { splitAddress } from '../rpc/client.js';
+import { MAX_BINARY_ARG_BYTES } from '../rpc/protocol.js';
 import { FRAMEWORKS, type Framework } from './adapters/index.js';
 import { startGateway } from './gateway.js';
 
@@ -15,6 +16,9 @@ interface GatewayArgs {
   'timeout-ms': number;
   'max-body-bytes': number;
   'worker-connections': number;
+  'max-uploads-bytes': number;
+  'request-timeout-ms': number;
+  'headers-timeout-ms': number;
   secret?: string;
   'sample-interval-ms': number;
 }
@@ -39,6 +43,9 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       )
       .option('timeout-ms', integerOption('timeout-ms', TIMER_MS, "The gateway's own limit for one call", 35_000))
       .option('max-body-bytes', { type: 'number', default: 8 * 1024 * 1024, describe: 'Largest POST /image body' })
+      .option('max-uploads-bytes', integerOption('max-uploads-bytes', { min: 1, max: 2 ** 40 }, 'Bytes of request bodies in progress across the gateway (503 uploads_full beyond)', 64 * 1024 * 1024))
+      .option('request-timeout-ms', integerOption('request-timeout-ms', TIMER_MS, 'Time to receive a whole request (then 408)', 30_000))
+      .option('headers-timeout-ms', integerOption('headers-timeout-ms', TIMER_MS, "Time to receive a request's headers (then 408)", 10_000))
       // Each is a socket and a file descriptor: far more than the CPUs serve no purpose and end in EMFILE.
       .option('worker-connections', integerOption('worker-connections', { min: 1, max: 64 }, 'Persistent connections to each worker', 1))
       .option('secret', {
@@ -49,7 +56,12 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       })
       .check((a) => {
         for (const w of a.worker.split(',')) splitAddress(w.trim());
-        if (!(a['max-body-bytes'] > 0)) throw new Error('--max-body-bytes must be positive');
+        if (!Number.isInteger(a['max-body-bytes']) || a['max-body-bytes'] < 1 || a['max-body-bytes'] > MAX_BINARY_ARG_BYTES) {
+          // A larger upload could not travel to the worker in one RPC frame.
+          throw new Error(`--max-body-bytes must be an integer from 1 to ${MAX_BINARY_ARG_BYTES} (what fits in one RPC frame)`);
+        }
+        if (a['max-uploads-bytes'] < a['max-body-bytes']) throw new Error('--max-uploads-bytes must be no smaller than --max-body-bytes');
+        if (a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
         return true;
       }),
   handler: async (a) => {
@@ -62,6 +74,9 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       log: a.log,
       timeoutMs: a['timeout-ms'],
       maxBodyBytes: a['max-body-bytes'],
+      maxUploadsBytes: a['max-uploads-bytes'],
+      requestTimeoutMs: a['request-timeout-ms'],
+      headersTimeoutMs: a['headers-timeout-ms'],
       connectionsPerWorker: a['worker-connections'],
       secret: a.secret === '' ? undefined : a.secret,
       sampleIntervalMs: a['sample-interval-ms'],

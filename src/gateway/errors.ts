@@ -17,7 +17,9 @@ export const ERRORS = {
   function_crashed: 502,
   out_of_memory: 502,
   unknown_function: 502,
+  result_too_large: 502,
   function_timeout: 504,
+  uploads_full: 503,
   gateway_timeout: 504,
 } as const;
 

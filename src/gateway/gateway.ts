@@ -11,6 +11,7 @@ import { GatewayCore, type Answer } from './core.js';
 import { errorBody, ERRORS, type ErrorCode } from './errors.js';
 import { normaliseTarget } from './normalise.js';
 import { traceOf, traceServer } from './trace.js';
+import { UploadBudget } from './upload-budget.js';
 
 export interface GatewayOptions {
   framework: Framework;
@@ -20,6 +21,11 @@ export interface GatewayOptions {
   log?: string;
   timeoutMs: number;
   maxBodyBytes: number;
+  /** Bytes of request bodies in progress across the gateway (503 uploads_full beyond). */
+  maxUploadsBytes: number;
+  /** node's requestTimeout and headersTimeout: the whole request, and its headers, must arrive within these. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
   secret?: string;
   connectionsPerWorker?: number;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
@@ -46,13 +52,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sink = options.log ? openRecordSink(options.log) : null;
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
   const server = await ADAPTERS[options.framework](core);
-  gateFrameworks(server, core);
+  gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
   traceServer(server, options.framework, sink); // t1 comes from node:http's channel, before the gate and every framework
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  // A slow or stalled sender is cut off (408 from node) long before node's
+  // 300 s default; the check runs every second instead of every 30 s.
+  server.requestTimeout = options.requestTimeoutMs;
+  server.headersTimeout = options.headersTimeoutMs;
+  // Read when the server starts listening (node's typings omit the property).
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, options.headersTimeoutMs);
   // Requests node's parser rejects before any framework sees them (header
   // overflow, malformed request line) get one JSON error for all frameworks:
   // fastify's own handler is replaced so that it answers like the rest.
@@ -134,7 +145,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
  * client sends, is dropped as most frameworks did. Everything else goes to
  * the framework untouched.
  */
-function gateFrameworks(server: Server, core: GatewayCore): void {
+function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget): void {
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   const frameworks = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
@@ -167,6 +178,13 @@ function gateFrameworks(server: Server, core: GatewayCore): void {
       req.url = normaliseTarget(target);
     } else {
       return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
+    }
+    if (!uploads.admit(req, res)) {
+      // Closed after the answer: keeping the connection would make node read
+      // and discard the whole body, CPU spent at the sender's pace.
+      res.setHeader('connection', 'close');
+      const message = `uploads in progress already hold the gateway's limit of ${uploads.limitBytes} bytes; try again later`;
+      return reply(res, core.fail(traceOf(req), 'uploads_full', message));
     }
     for (const listener of frameworks) listener.call(server, req, res);
   });

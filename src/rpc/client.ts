@@ -4,13 +4,19 @@ import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { FrameDecoder } from './framing.js';
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from './protocol.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from './protocol.js';
 
 /** The outcome of one call at the link level. A reply that carries a function
  *  error is still `ok`: the link worked. */
 export type CallResult =
   | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string }
-  | { ok: false; code: 'worker_unavailable' | 'gateway_timeout'; message: string; t2: bigint | null; worker: string | null };
+  | {
+      ok: false;
+      code: 'worker_unavailable' | 'gateway_timeout' | 'payload_too_large';
+      message: string;
+      t2: bigint | null;
+      worker: string | null;
+    };
 
 interface Pending {
   resolve: (r: CallResult) => void;
@@ -65,10 +71,17 @@ class WorkerConnection {
   call(rid: string, fn: string, args: Record<string, unknown>): Promise<CallResult> {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
+    const frame = encodeMessage({ t: 'call', cid, rid, fn, args });
+    const max = this.options.maxFrameBytes ?? MAX_FRAME_BYTES;
+    if (frame.length - FRAME_HEADER_BYTES > max) {
+      // The worker would drop the whole connection for it: this call alone fails.
+      const message = `the call needs a frame of ${frame.length - FRAME_HEADER_BYTES} bytes; the RPC frame limit is ${max}`;
+      return Promise.resolve({ ok: false, code: 'payload_too_large', message, t2: null, worker: this.address });
+    }
     return new Promise<CallResult>((resolve) => {
       const entry: Pending = { resolve, t2: null, deadline: performance.now() + this.options.timeoutMs };
       this.pending.set(cid, entry);
-      this.writer!.enqueue(encodeMessage({ t: 'call', cid, rid, fn, args }), entry);
+      this.writer!.enqueue(frame, entry);
     });
   }
 

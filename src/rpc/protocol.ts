@@ -8,6 +8,10 @@
 export const PROTOCOL_VERSION = 1;
 /** Largest body a peer accepts: POST /image bodies plus headroom. */
 export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+/** Room a call frame needs besides one binary argument (ids, names, keys): a
+ *  binary argument of up to MAX_FRAME_BYTES - this always fits in a frame. */
+export const CALL_ENVELOPE_BYTES = 64 * 1024;
+export const MAX_BINARY_ARG_BYTES = MAX_FRAME_BYTES - CALL_ENVELOPE_BYTES;
 export const FRAME_HEADER_BYTES = 4;
 
 /** Client → worker, first frame on every connection. */
@@ -68,5 +72,7 @@ export const ReplyErrorCode = {
   functionTimeout: 'function_timeout',
   functionCrashed: 'function_crashed',
   outOfMemory: 'out_of_memory',
+  /** The result does not fit in one frame: this call fails, the link stays up. */
+  resultTooLarge: 'result_too_large',
 } as const;
 export type ReplyErrorCode = (typeof ReplyErrorCode)[keyof typeof ReplyErrorCode];

@@ -2,7 +2,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
-import { decodeMessage, encodeMessage, encodeReply, ProtocolError, writeSendStamp } from './codec.js';
+import { encodeBoundedReply } from './bounded-reply.js';
+import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
@@ -66,7 +67,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
 function serveConnection(socket: Socket, options: RpcServerOptions, guard: HelloGuard): void {
   const { logger, handle, onReplySent } = options;
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-  const decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
+  const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+  const decoder = new FrameDecoder(maxFrameBytes);
   let greeted = false;
   /** Calls of this connection still running: while there are, replies may wait to share a write. */
   let running = 0;
@@ -125,15 +127,8 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
       .then((outcome) => {
         running--;
         if (socket.destroyed) return;
-        let frame: Buffer;
-        try {
-          frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
-        } catch (err) {
-          // A function returned something msgpack cannot carry.
-          outcome = failure('function_error', `result not serialisable: ${(err as Error).message}`, outcome);
-          frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
-        }
-        writer.enqueue(frame, { call, outcome, t3Recv });
+        const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes);
+        writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv });
       });
     return true;
   }

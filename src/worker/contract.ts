@@ -9,6 +9,9 @@ export interface FunctionContext {
   signal: AbortSignal;
   /** The functions directory's `assets/` folder: the only files a function reads. */
   assetsDir: string;
+  /** The call's time limit in ms (the worker's --timeout-ms): for native work
+   *  that cannot watch the signal but can be given a deadline of its own. */
+  timeoutMs: number;
 }
 
 export interface FaasFunction {

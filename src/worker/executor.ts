@@ -34,7 +34,10 @@ export interface ExecutorLoad {
  */
 class CallContext implements FunctionContext {
   private controller: AbortController | null = null;
-  constructor(readonly assetsDir: string) {}
+  constructor(
+    readonly assetsDir: string,
+    readonly timeoutMs: number,
+  ) {}
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
   }
@@ -97,7 +100,7 @@ export class Executor {
   }
 
   private runInline(loaded: LoadedFunction, args: Record<string, unknown>): Promise<CallOutcome> {
-    const context = new CallContext(this.options.assetsDir);
+    const context = new CallContext(this.options.assetsDir, this.options.timeoutMs);
     const t3_start = now();
     const ran = callStamped(() => loaded.fn.run(args, context), t3_start);
     if (!(ran instanceof Promise)) return Promise.resolve(this.outcome(loaded, ran));
@@ -127,7 +130,8 @@ export class Executor {
       controller.abort();
     }, this.options.timeoutMs);
     this.pooled++;
-    return pool.run({ url: loaded.url, args, assetsDir: this.options.assetsDir }, { signal: controller.signal }).then(
+    const task: PoolTask = { url: loaded.url, args, assetsDir: this.options.assetsDir, timeoutMs: this.options.timeoutMs };
+    return pool.run(task, { signal: controller.signal }).then(
       (result) => {
         this.pooled--;
         clearTimeout(timer);

@@ -11,6 +11,7 @@ export interface PoolTask {
   url: string;
   args: Record<string, unknown>;
   assetsDir: string;
+  timeoutMs: number;
 }
 
 /**
@@ -45,7 +46,7 @@ const signal = new AbortController().signal;
 
 export default async function runTask(task: PoolTask): Promise<unknown> {
   const fn = await load(task.url);
-  const context = { signal, assetsDir: task.assetsDir };
+  const context = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs };
   return answer(await callStamped(() => fn.run(task.args, context)));
 }
 
