@@ -31,6 +31,13 @@ export interface StartRoleOptions {
   onLog?: (line: string) => void;
 }
 
+/**
+ * A role that has not said it is ready by then is given up. Generous: a role
+ * that fails exits at once (and is reported then); one that is merely slow,
+ * five gateways loading their frameworks at once on a busy machine, took 35 s.
+ */
+const READY_TIMEOUT_MS = 120_000;
+
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
@@ -52,7 +59,7 @@ export async function startRole(args: string[], readyMsg: string, options: Start
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`no "${readyMsg}" from faasbench ${args.join(' ')}:\n${logs.join('\n')}`));
-    }, options.timeoutMs ?? 15_000);
+    }, options.timeoutMs ?? READY_TIMEOUT_MS);
     proc.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -100,7 +107,7 @@ function childLogLevel(): string {
 }
 
 /** Waits until a gateway's log says it is connected to a worker. */
-export async function connectedToWorker(role: RoleProcess, count = 1, timeoutMs = 10_000): Promise<void> {
+export async function connectedToWorker(role: RoleProcess, count = 1, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (role.logs.filter((l) => l.includes('"connected to worker"')).length < count) {
     if (Date.now() > deadline) throw new Error(`the gateway did not connect to its worker:\n${role.logs.join('\n')}`);
