@@ -41,8 +41,9 @@ cp -a package.json package-lock.json dist functions "$stage/faasbench/"
 mkdir "$stage/faasbench/node_modules"
 cp -a node_modules/. "$stage/faasbench/node_modules/"
 [ ! -L "$stage/faasbench/node_modules" ] || { echo "build-archive: node_modules copied as a link" >&2; exit 1; }
-# Tests and source maps are not needed on the hosts.
+# Tests, test support and benchmarks are not needed on the hosts (as in the npm package).
 find "$stage/faasbench/dist" \( -name '*.test.js' -o -name '*.test.js.map' \) -delete
+rm -rf "$stage/faasbench/dist/src/testing" "$stage/faasbench/dist/src/bench"
 (cd "$stage/faasbench" && npm prune --omit=dev --offline --no-audit --no-fund --ignore-scripts --loglevel=error >&2)
 rm -rf "$stage/faasbench/node_modules/.bin" "$stage/faasbench/node_modules/.package-lock.json"
 

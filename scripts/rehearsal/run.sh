@@ -17,10 +17,17 @@
 #   4. stop.yml: must change nothing either (everything is stopped)
 #   5. check-summary.mjs: records of caller, gateway and worker joined, none
 #      unjoined, each role from its own host and address
+#   6. the secret: generated once, 0600, given to every service, in no log
+#   7. check-permissions.sh on every host: the service user (a system user
+#      made for the rehearsal) may write the run's records and nothing root
+#      runs; it executes the service definitions, as a systemd unit's User=
+#      would; systemd-analyze verify on the rendered systemd unit
 # Everything it created is torn down on exit, failure or not: processes in the
-# namespaces (by pid), sshds, namespaces, bridge, veths, the hosts' files.
+# namespaces (by pid), sshds, namespaces, bridge, veths, the service user, the
+# hosts' files.
 #
-# REHEARSAL_CONFIG=FILE runs another experiment config (keep it small).
+# REHEARSAL_CONFIG=FILE runs another experiment config (keep it small);
+# REHEARSAL_PLAYBOOK_TIMEOUT (seconds, default 1800) bounds each playbook run.
 # Needs: Linux, root, `ip netns`, node >= 20 and the checkout's node_modules
 # (npm ci). Installs its Debian packages (ansible, ansible-lint, openssh-server,
 # netcat-openbsd) with apt-get when missing. Takes the shared benchmark lock
@@ -65,7 +72,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >&2
   apt-get install -y -qq "${missing[@]}" >&2
 fi
-for c in ansible-playbook ansible-lint sshd nc unshare ssh-keygen setsid; do
+for c in ansible-playbook ansible-lint sshd nc unshare ssh-keygen setsid setpriv useradd userdel; do
   command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] || die "no $c after installing packages"
 done
 sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
@@ -83,11 +90,14 @@ addr[caller1]=$subnet.11
 addr[gateway1]=$subnet.21
 for i in $(seq 1 "$workers"); do addr[worker$i]=$subnet.$((30 + i)); done
 for h in "${hosts[@]}"; do ns[$h]="fbr-$tag-$h"; done
+# The services' user: the hosts share /etc/passwd, so one for all of them.
+svc_user="fbsvc$tag"
 
 # --- Teardown, always -------------------------------------------------------------
 sshd_pids=()
 child=""
 created_run_sshd=0
+created_user=0
 teardown() {
   local status=$?
   set +e
@@ -122,6 +132,8 @@ teardown() {
   done
   ip link del "$bridge" 2>/dev/null
   [ "$created_run_sshd" = 1 ] && rmdir /run/sshd 2>/dev/null
+  # After its processes are gone (userdel refuses a user with processes).
+  [ "$created_user" = 1 ] && { userdel "$svc_user" 2>/dev/null || say "WARNING: could not remove user $svc_user"; }
   local left
   left=$(ip netns list 2>/dev/null | grep -c "fbr-$tag-")
   [ "$left" = 0 ] || say "WARNING: $left namespaces of this rehearsal are left"
@@ -147,6 +159,15 @@ say "ansible-lint"
 (cd "$repo/ansible" && ansible-lint --offline --nocolor) >"$work/ansible-lint.log" 2>&1 ||
   { cat "$work/ansible-lint.log" >&2; die "ansible-lint failed"; }
 tail -n 2 "$work/ansible-lint.log" >&2
+
+# --- The service user ----------------------------------------------------------------
+# A real unprivileged user, so that the services drop to it (faasbench-service's
+# setpriv, the daemon counterpart of a unit's User=) and the permissions matter.
+id "$svc_user" >/dev/null 2>&1 && die "user $svc_user exists already"
+useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$svc_user"
+created_user=1
+# mktemp made it 0700: the service user must reach the hosts' roots inside.
+chmod 0755 "$work"
 
 # --- Network: a bridge, and one namespace per host --------------------------------
 ip link add "$bridge" type bridge
@@ -219,13 +240,14 @@ mkdir -p "$inv/group_vars"
 } >"$inv/hosts.yml"
 cat >"$inv/group_vars/all.yml" <<EOF
 # The hosts share this machine's filesystem, users and node: each gets its own
-# root directory, the services run as root as plain daemons (the hosts would
-# share one systemd), and node is the one already installed.
+# root directory, the services run as plain daemons (the hosts would share one
+# systemd) dropping to a user the rehearsal made (the hosts would race to
+# create it), and node is the one already installed. ssh logs in as root.
 ansible_user: root
 ansible_ssh_private_key_file: $work/ssh/id
 faasbench_become: false
 faasbench_create_user: false
-faasbench_user: root
+faasbench_user: $svc_user
 faasbench_root: "$work/hosts/{{ inventory_hostname }}/opt/faasbench"
 faasbench_service_manager: daemon
 faasbench_node_install: system
@@ -259,7 +281,8 @@ playbook() {
   say "ansible-playbook $file ($name)"
   local rc=0
   # In the background and waited for, so that a signal reaches the trap at once.
-  (cd "$repo/ansible" && exec timeout 900 ansible-playbook -i "$inv/hosts.yml" "$file") >"$work/logs/$name.log" 2>&1 &
+  # The bound is generous: a shared, loaded machine stretches a 1-minute playbook many times.
+  (cd "$repo/ansible" && exec timeout "${REHEARSAL_PLAYBOOK_TIMEOUT:-1800}" ansible-playbook -i "$inv/hosts.yml" "$file") >"$work/logs/$name.log" 2>&1 &
   child=$!
   wait "$child" || rc=$?
   child=""
@@ -302,3 +325,46 @@ run_dir="$work/results/rehearsal"
 say "records fetched: $(cd "$run_dir/records" && find . -type f | sort | tr '\n' ' ')"
 node "$here/check-summary.mjs" "$run_dir" "$work/expected.json" | tee "$work/check.json"
 say "site.yml: first run $((t_second - t_first)) s, second run $((t_stop - t_second)) s; stop.yml $((t_done - t_stop)) s; report: $run_dir/report/report.html"
+
+# --- 6. The shared secret ------------------------------------------------------------
+# Generated once on the controller beside the inventory; every service got it;
+# it is in no log of ansible's or the services'.
+secret_file="$inv/faasbench.secret"
+[ -f "$secret_file" ] || die "no secret was generated at $secret_file"
+[ "$(stat -c %a "$secret_file")" = 600 ] || die "$secret_file is mode $(stat -c %a "$secret_file"), not 600"
+secret=$(cat "$secret_file")
+[ ${#secret} -ge 32 ] || die "the generated secret has ${#secret} characters"
+definitions=0
+for h in "${hosts[@]}"; do
+  for def in "$work/hosts/$h/opt/faasbench/services"/*.sh; do
+    [ -e "$def" ] || continue
+    grep -qxF "export FAASBENCH_SECRET=$secret" "$def" || die "service $def does not get the secret"
+    definitions=$((definitions + 1))
+  done
+done
+[ "$definitions" -ge $((workers + 2)) ] || die "only $definitions service definitions have the secret"
+leaks=$(grep -rlF -- "$secret" "$work/logs" "$work/results" "$work"/hosts/*/opt/faasbench/log 2>/dev/null || true)
+[ -z "$leaks" ] || die "the secret appears in: $leaks"
+say "secret: generated once (mode 600), in all $definitions service definitions, in no log"
+
+# --- 7. Who may change what ----------------------------------------------------------
+for h in "${hosts[@]}"; do
+  bash "$here/check-permissions.sh" "$work/hosts/$h/opt/faasbench" "$svc_user" rehearsal >"$work/logs/permissions-$h.log" 2>&1 ||
+    { cat "$work/logs/permissions-$h.log" >&2; die "permissions on $h"; }
+  say "permissions on $h: $(grep -c '^ok' "$work/logs/permissions-$h.log") checks passed as $svc_user"
+done
+# The unit systemd would run on a worker (systemd itself does not run here).
+if command -v systemd-analyze >/dev/null; then
+  unit="$work/unit/faasbench-worker.service"
+  mkdir -p "$work/unit"
+  vars=$(printf '{"item":{"name":"worker"},"faasbench_root":"%s","faasbench_user":"%s","faasbench_group":"%s","faasbench_stop_timeout":20}' \
+    "$work/hosts/worker1/opt/faasbench" "$svc_user" "$svc_user")
+  (cd "$repo/ansible" && ANSIBLE_LOCALHOST_WARNING=0 ansible localhost -o -m ansible.builtin.template \
+    -a "src=roles/faasbench/templates/faasbench.service.j2 dest=$unit" -e "$vars") >"$work/logs/unit.log" 2>&1 ||
+    { cat "$work/logs/unit.log" >&2; die "could not render the systemd unit"; }
+  verify=$(systemd-analyze verify "$unit" 2>&1) && [ -z "$verify" ] || die "systemd-analyze verify $unit: $verify"
+  say "systemd-analyze verify: the worker's unit is clean"
+else
+  say "no systemd-analyze: the systemd unit was not verified"
+fi
+say "PASSED all checks"
