@@ -173,8 +173,9 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
 function thresholdsOf(a: CallerArgs): string[] {
   const out: string[] = [];
   const flag = (name: 'max-error-rate' | 'max-p50' | 'max-p99' | 'max-p999', parse: (v: string) => number, metric: string) => {
-    const value = a[name];
+    const value: unknown = a[name];
     if (value === undefined) return;
+    if (typeof value !== 'string') throw new UsageError(`--${name} is given more than once`);
     try {
       parse(value);
     } catch (err) {

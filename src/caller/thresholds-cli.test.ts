@@ -118,6 +118,7 @@ test('bad threshold values: exit 2 with the flag named', { timeout: 30_000 }, as
     [['--max-p99', '20'], /--max-p99: a latency limit needs a unit/],
     [['--max-error-rate', '2'], /--max-error-rate: an error rate is a fraction/],
     [['--threshold', 'p99>3ms'], /not a threshold: "p99>3ms"/],
+    [['--max-p99', '1ms', '--max-p99', '2ms'], /--max-p99 is given more than once/],
   ] as const) {
     const r = await caller('http://127.0.0.1:1/', ...args);
     assert.equal(r.code, 2, r.stderr);
