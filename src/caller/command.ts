@@ -11,6 +11,7 @@ import { progressLine } from './progress.js';
 import { runCaller } from './run-caller.js';
 import { formatSummary, formatSweep } from './summary.js';
 import { runSweep } from './sweep.js';
+import { describeVerdict, EXIT_THRESHOLDS_FAILED, parseErrorRate, parseLatencyLimit, type ThresholdVerdict } from './thresholds.js';
 import { parseConnections, parseHeader } from './units.js';
 
 interface CallerArgs {
@@ -27,6 +28,11 @@ interface CallerArgs {
   method: string;
   header?: string[];
   'body-file'?: string;
+  'max-error-rate'?: string;
+  'max-p50'?: string;
+  'max-p99'?: string;
+  'max-p999'?: string;
+  threshold?: string[];
   progress: boolean;
 }
 
@@ -66,7 +72,16 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
       .option('header', { type: 'string', array: true, alias: 'H', describe: 'Extra request header "name: value" (repeatable)' })
       .option('body-file', { type: 'string', describe: 'Send this file as the request body (e.g. an image for POST /image)' })
-      .option('progress', { type: 'boolean', default: process.stderr.isTTY === true, defaultDescription: 'on a terminal', describe: 'Progress line on stderr' })
+      .option('max-error-rate', { type: 'string', describe: `Threshold: fail (exit ${EXIT_THRESHOLDS_FAILED}) if more than this fraction of measured requests failed (0.01 or 1%)` })
+      .option('max-p50', { type: 'string', describe: 'Threshold: fail if the measured p50 latency is above this (e.g. 5ms)' })
+      .option('max-p99', { type: 'string', describe: 'Threshold: fail if the measured p99 latency is above this (e.g. 20ms)' })
+      .option('max-p999', { type: 'string', describe: 'Threshold: fail if the measured p99.9 latency is above this' })
+      .option('threshold', {
+        type: 'string',
+        array: true,
+        describe: 'Threshold expression, k6-like (repeatable): METRIC<VALUE or <=, METRIC one of error_rate, p50, p90, p99, p999, max, mean; e.g. "p99<20ms"',
+      })
+      .option('progress', { type: 'boolean', default: process.stderr.isTTY === true, defaultDescription: 'on a terminal', describe: 'A line a second on stderr: req/s, p50 and p99, errors and in flight of that second' })
       .conflicts('duration', 'requests')
       .check((a) => {
         parseConnections(a.connections);
@@ -97,13 +112,13 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
     try {
       if (counts.length === 1) {
         const result = await runCaller({ ...options, connections: counts[0], signal: abort.signal, onProgress: progress?.update });
-        progress?.done();
         process.stdout.write(a.json ? JSON.stringify(result, null, 2) + '\n' : formatSummary(result));
         if (a.json && result.bottleneck.flagged) process.stderr.write(`faasbench caller: WARNING ${result.bottleneck.reason}\n`);
         if (result.requests > 0 && result.responses === 0) {
           process.stderr.write(`faasbench caller: no request was answered (${Object.keys(result.errors).join(', ')})\n`);
           process.exitCode = 1;
         }
+        reportThresholds(result.thresholds);
       } else {
         const rows = await runSweep({
           ...options,
@@ -111,11 +126,11 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
           signal: abort.signal,
           onProgress: progress?.update,
           onRow: (row) => {
-            progress?.done();
             if (!a.json) process.stderr.write(`done: ${row.connections} connections, ${row.throughput.toFixed(1)} req/s\n`);
           },
         });
         process.stdout.write(a.json ? JSON.stringify(rows, null, 2) + '\n' : formatSweep(rows));
+        for (const row of rows) reportThresholds(row.result.thresholds, `${row.connections} connections: `);
       }
     } catch (err) {
       if (err instanceof CallerOptionsError) throw new UsageError(err.message);
@@ -123,7 +138,6 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       if (typeof (err as NodeJS.ErrnoException).syscall === 'string') throw new UsageError((err as Error).message);
       throw err;
     } finally {
-      progress?.done();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
@@ -151,5 +165,34 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     method: a.method,
     headers: Object.fromEntries((a.header ?? []).map(parseHeader)),
     body,
+    thresholds: thresholdsOf(a),
   };
+}
+
+/** The --max-* shorthands as threshold expressions (value at most the limit passes), then the --threshold expressions. */
+function thresholdsOf(a: CallerArgs): string[] {
+  const out: string[] = [];
+  const flag = (name: 'max-error-rate' | 'max-p50' | 'max-p99' | 'max-p999', parse: (v: string) => number, metric: string) => {
+    const value: unknown = a[name];
+    if (value === undefined) return;
+    if (typeof value !== 'string') throw new UsageError(`--${name} is given more than once`);
+    try {
+      parse(value);
+    } catch (err) {
+      throw new UsageError(`--${name}: ${(err as Error).message}`);
+    }
+    out.push(`${metric}<=${value.trim()}`);
+  };
+  flag('max-error-rate', parseErrorRate, 'error_rate');
+  flag('max-p50', parseLatencyLimit, 'p50');
+  flag('max-p99', parseLatencyLimit, 'p99');
+  flag('max-p999', parseLatencyLimit, 'p999');
+  return [...out, ...(a.threshold ?? [])];
+}
+
+/** One line per failed threshold on stderr, and exit code 99. */
+function reportThresholds(verdicts: readonly ThresholdVerdict[], prefix = ''): void {
+  const failed = verdicts.filter((v) => !v.ok);
+  for (const v of failed) process.stderr.write(`faasbench caller: ${prefix}threshold failed: ${describeVerdict(v)}\n`);
+  if (failed.length > 0) process.exitCode = EXIT_THRESHOLDS_FAILED;
 }

@@ -69,15 +69,21 @@ test('a malformed response: parse_error', { timeout: 30_000 }, async () => {
   }
 });
 
-test('non-2xx answers are responses, counted by status, not errors', { timeout: 30_000 }, async () => {
-  const server = await startHttpServer((_req, res) => {
-    res.statusCode = 503;
+test('non-2xx answers are answered, and failed by status class; they keep their status and latency', { timeout: 30_000 }, async () => {
+  const server = await startHttpServer((_req, res, i) => {
+    res.statusCode = i % 2 === 0 ? 503 : 404;
     res.end('busy');
   });
+  const out = tmp();
   try {
-    const result = await runCaller({ url: server.url, connections: 1, requests: 5, warmupMs: 0 });
-    assert.deepEqual(result.statusCounts, { 503: 5 });
-    assert.equal(result.errorCount, 0);
+    const result = await runCaller({ url: server.url, connections: 1, requests: 6, warmupMs: 0, out });
+    assert.deepEqual(result.statusCounts, { 503: 3, 404: 3 });
+    assert.equal(result.responses, 6);
+    assert.deepEqual(result.errors, { status_5xx: 3, status_4xx: 3 });
+    assert.equal(result.errorCount, 6);
+    assert.equal(result.errorRate, 1);
+    assert.equal(result.latencyUs.count, 6, 'an error answer has a latency like any answer');
+    assert.deepEqual(readRecords(out).map((r) => [r.status, r.error]).sort(), [...Array(3).fill([404, null]), ...Array(3).fill([503, null])]);
   } finally {
     await server.close();
   }

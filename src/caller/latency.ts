@@ -62,6 +62,15 @@ export class LatencyRecorder {
     };
   }
 
+  /** Empties it for reuse (the per-interval progress figures), without allocating. */
+  reset(): void {
+    this.histogram.reset();
+    this.count = 0;
+    this.sum = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = 0;
+  }
+
   destroy(): void {
     this.histogram.destroy();
   }

@@ -3,6 +3,7 @@
  * runCaller() share these, so `faasbench caller` and the API behave alike.
  */
 import { randomBytes } from 'node:crypto';
+import { parseThreshold, type Threshold } from './thresholds.js';
 
 export interface CallerProgress {
   phase: 'warmup' | 'measure' | 'drain';
@@ -10,10 +11,20 @@ export interface CallerProgress {
   elapsedMs: number;
   /** Planned length of warm-up plus measurement; null in --requests mode. */
   plannedMs: number | null;
-  /** Requests finished so far, warm-up included; failures included. */
+  /** Requests finished so far, warm-up included; failures (socket errors and non-2xx answers) included. */
   completed: number;
   errors: number;
   inFlight: number;
+  /** Since the previous report (the first: since the start), warm-up included. */
+  interval: {
+    seconds: number;
+    completed: number;
+    /** Socket errors and non-2xx answers. */
+    errors: number;
+    /** Of the answers in the interval (microseconds, from t0 or the due time); null when none came. */
+    p50Us: number | null;
+    p99Us: number | null;
+  };
 }
 
 export interface CallerOptions {
@@ -40,6 +51,8 @@ export interface CallerOptions {
   body?: string | Buffer;
   /** Open loop: a send later than this after its due time counts as late. Default 2 ms (timer granularity is ~1 ms). */
   lateThresholdMs?: number;
+  /** Pass/fail expressions judged on the measured window, e.g. "p99<20ms", "error_rate<=0.01" (see thresholds.ts). */
+  thresholds?: readonly string[];
   /** Stops early; records are still flushed and a result returned. */
   signal?: AbortSignal;
   onProgress?: (progress: CallerProgress) => void;
@@ -79,6 +92,7 @@ export interface ResolvedOptions {
   out: string | undefined;
   label: string | undefined;
   body: Buffer | null;
+  thresholds: Threshold[];
   /** The request head up to the id, and from after it: an id costs one concatenation. */
   headBeforeId: string;
   headAfterId: string;
@@ -120,6 +134,14 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
   const method = (o.method ?? 'GET').toUpperCase();
   if (!TOKEN.test(method)) throw new CallerOptionsError(`not an HTTP method: ${JSON.stringify(o.method)}`);
 
+  const thresholds = (o.thresholds ?? []).map((t) => {
+    try {
+      return parseThreshold(t);
+    } catch (err) {
+      throw new CallerOptionsError((err as Error).message);
+    }
+  });
+
   const body = o.body === undefined ? null : Buffer.isBuffer(o.body) ? o.body : Buffer.from(o.body);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(o.headers ?? {})) {
@@ -158,6 +180,7 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     out: o.out,
     label: o.label,
     body,
+    thresholds,
     headBeforeId: head + 'x-request-id: ',
     headAfterId: '\r\n\r\n',
     idPrefix: `c${randomBytes(6).toString('hex')}-`,

@@ -1,33 +1,38 @@
-/** A one-line progress display on a terminal (stderr), redrawn in place. */
+/**
+ * Progress on stderr: one line per interval (about a second), as k6 and
+ * autocannon show a run as it goes. Lines scroll rather than redraw, so they
+ * stay readable in a log and give a time axis of the run:
+ *
+ *      3/12 s  measure   11834 req/s  p50 1.214 ms  p99 4.502 ms  errors 0  in flight 150
+ *
+ * req/s counts every request finished in the interval (failures too); p50 and
+ * p99 are of the interval's answers; errors are socket errors and non-2xx
+ * answers of the interval. Warm-up intervals are shown and marked as such.
+ */
 import type { CallerProgress } from './options.js';
 
 export interface ProgressLine {
   update(p: CallerProgress): void;
-  /** Clears the line, so the summary starts on a clean one. */
-  done(): void;
 }
 
-export function progressLine(stream: NodeJS.WriteStream, prefix = ''): ProgressLine {
-  let last = { at: 0, completed: 0 };
-  let drawn = false;
+const ms = (us: number | null) => (us === null ? '-' : `${(us / 1000).toFixed(3)} ms`);
+
+/** The interval line of one report (without a newline). */
+export function formatInterval(p: CallerProgress): string {
+  const i = p.interval;
+  const rate = i.seconds > 0 ? i.completed / i.seconds : 0;
+  const secs = (p.elapsedMs / 1000).toFixed(0);
+  const of = p.plannedMs === null ? '' : `/${(p.plannedMs / 1000).toFixed(0)}`;
+  return (
+    `${`${secs}${of} s`.padStart(9)}  ${p.phase.padEnd(7)}  ${rate.toFixed(0).padStart(7)} req/s` +
+    `  p50 ${ms(i.p50Us)}  p99 ${ms(i.p99Us)}  errors ${i.errors}  in flight ${p.inFlight}`
+  );
+}
+
+export function progressLine(stream: NodeJS.WritableStream, prefix = ''): ProgressLine {
   return {
     update(p) {
-      const rate = p.elapsedMs > last.at ? ((p.completed - last.completed) * 1000) / (p.elapsedMs - last.at) : 0;
-      last = { at: p.elapsedMs, completed: p.completed };
-      const secs = (p.elapsedMs / 1000).toFixed(0);
-      const of = p.plannedMs === null ? '' : `/${(p.plannedMs / 1000).toFixed(0)}`;
-      let bar = '';
-      if (p.plannedMs !== null) {
-        const filled = Math.min(20, Math.round((p.elapsedMs / p.plannedMs) * 20));
-        bar = `[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] `;
-      }
-      const text = `${prefix}${p.phase.padEnd(7)} ${bar}${secs}${of} s  ${p.completed} done  ${p.errors} failed  ${p.inFlight} in flight  ${rate.toFixed(0)} req/s`;
-      stream.write(`\r\x1b[2K${text.slice(0, (stream.columns ?? 100) - 1)}`);
-      drawn = true;
-    },
-    done() {
-      if (drawn) stream.write('\r\x1b[2K');
-      drawn = false;
+      stream.write(`${prefix}${formatInterval(p)}\n`);
     },
   };
 }

@@ -12,7 +12,8 @@ import type { LatencySummary } from './latency.js';
 import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
 import { callerRecordFormatter } from './records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
-import { Tally } from './tally.js';
+import { IntervalTally, Tally } from './tally.js';
+import { judgeThresholds, type ThresholdVerdict } from './thresholds.js';
 
 export interface CallerResult {
   url: string;
@@ -24,18 +25,26 @@ export interface CallerResult {
   rate: number | null;
   /** Measured requests (sent after the warm-up), failures included. */
   requests: number;
-  /** Of those, the ones answered with a status. */
+  /** Of those, the ones answered with a status (any status). */
   responses: number;
   statusCounts: Record<string, number>;
-  /** Failed measured requests by class ("timeout", "econnrefused", ...). */
+  /**
+   * Failed measured requests by class: socket errors ("timeout",
+   * "econnrefused", "econnreset", ...) and answers outside 2xx by status
+   * class ("status_4xx", "status_5xx", ...).
+   */
   errors: Record<string, number>;
   errorCount: number;
+  /** errorCount / requests; 0 when nothing was measured. */
+  errorRate: number;
+  /** One verdict per threshold given, in order; all ok means the run passed. */
+  thresholds: ThresholdVerdict[];
   warmupRequests: number;
   /** The measured window: from the end of the warm-up to the end of sending (duration) or the last answer (request count). */
   window: { startNs: string; endNs: string; seconds: number; warmupSeconds: number };
   /** Responses completed inside the window, per second. */
   throughput: number;
-  /** Of answered measured requests, from t0 (closed loop) or t0_intended (open loop). */
+  /** Of answered measured requests (any status), from t0 (closed loop) or t0_intended (open loop). */
   latencyUs: LatencySummary;
   latencyFrom: 't0' | 't0_intended';
   /** Open loop only: sends later than lateThresholdMs after their due time. */
@@ -91,16 +100,30 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     const onProgress = options.onProgress;
     if (onProgress) {
       const plannedMs = o.durationMs === null ? null : o.warmupMs + o.durationMs;
+      const interval = (tally.interval = new IntervalTally());
+      let intervalStart = loop.startNs;
       const tick = () => {
         const t = now();
+        const latency = interval.latency.summary();
+        const answered = latency.count > 0;
         onProgress({
-          phase: !loop.sending ? 'drain' : t < loop.warmupEndNs ? 'warmup' : 'measure',
+          // The phase the interval began in: the first second of a 1 s warm-up is warm-up.
+          phase: !loop.sending ? 'drain' : intervalStart < loop.warmupEndNs ? 'warmup' : 'measure',
           elapsedMs: Number(t - loop.startNs) / 1e6,
           plannedMs,
           completed: tally.completed,
           errors: tally.failed,
           inFlight: loop.inFlight,
+          interval: {
+            seconds: Number(t - intervalStart) / 1e9,
+            completed: interval.completed,
+            errors: interval.errors,
+            p50Us: answered ? latency.p50 : null,
+            p99Us: answered ? latency.p99 : null,
+          },
         });
+        interval.reset();
+        intervalStart = t;
       };
       progressTimer = setInterval(tick, options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
     }
@@ -125,6 +148,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const open = o.rate !== null;
   const lag = loop.sendLag.summary();
   const errorCount = Object.values(tally.errors).reduce((a, b) => a + b, 0);
+  const latencyUs = tally.latency.summary();
   const result: CallerResult = {
     url: o.url.href,
     method: o.method,
@@ -137,6 +161,8 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     statusCounts: tally.statusCounts,
     errors: tally.errors,
     errorCount,
+    errorRate: tally.measuredRequests > 0 ? errorCount / tally.measuredRequests : 0,
+    thresholds: judgeThresholds(o.thresholds, { requests: tally.measuredRequests, errorCount, latencyUs }),
     warmupRequests: tally.warmupRequests,
     window: {
       startNs: windowStart.toString(),
@@ -145,7 +171,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
       warmupSeconds: Number(times.warmupEndNs - times.startNs) / 1e9,
     },
     throughput: seconds > 0 ? tally.windowResponses / seconds : 0,
-    latencyUs: tally.latency.summary(),
+    latencyUs,
     latencyFrom: open ? 't0_intended' : 't0',
     lateSends: open ? loop.lateSends : null,
     lateThresholdMs: open ? o.lateThresholdMs : null,
@@ -157,6 +183,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     records,
   };
   tally.latency.destroy();
+  tally.interval?.latency.destroy();
   loop.sendLag.destroy();
   return result;
 }

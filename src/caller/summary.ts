@@ -2,6 +2,7 @@
 import { MIN_JUDGED_MS } from './self-check.js';
 import type { CallerResult } from './run-caller.js';
 import type { SweepRow } from './sweep.js';
+import { describeVerdict } from './thresholds.js';
 
 function table(rows: string[][], indent = ''): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -11,6 +12,7 @@ function table(rows: string[][], indent = ''): string {
 }
 
 const us = (x: number) => x.toFixed(1);
+const percent = (x: number) => `${+(x * 100).toFixed(2)}%`;
 const counts = (c: Record<string, number>) =>
   Object.entries(c)
     .map(([k, v]) => `${k}: ${v}`)
@@ -25,7 +27,8 @@ export function formatSummary(r: CallerResult): string {
       `(monotonic ns ${r.window.startNs}..${r.window.endNs})`,
   );
   lines.push(
-    `requests    ${r.requests} measured (+${r.warmupRequests} warm-up), ${r.responses} answered, ${r.errorCount} failed`,
+    `requests    ${r.requests} measured (+${r.warmupRequests} warm-up), ${r.responses} answered, ` +
+      `${r.errorCount} failed (${percent(r.errorRate)})`,
   );
   lines.push(`throughput  ${r.throughput.toFixed(1)} req/s`);
   const l = r.latencyUs;
@@ -34,6 +37,9 @@ export function formatSummary(r: CallerResult): string {
   lines.push(table([head, values]));
   if (Object.keys(r.statusCounts).length > 0) lines.push(`status      ${counts(r.statusCounts)}`);
   if (r.errorCount > 0) lines.push(`errors      ${counts(r.errors)}`);
+  for (const [i, v] of r.thresholds.entries()) {
+    lines.push(`${i === 0 ? 'thresholds' : ''}`.padEnd(12) + `${v.ok ? 'ok    ' : 'FAILED'}  ${describeVerdict(v)}`);
+  }
   if (r.mode === 'open' && r.sendLagUs !== null) {
     lines.push(
       `schedule    ${r.lateSends} late sends (> ${r.lateThresholdMs} ms after due), ${r.unsent} unsent; ` +
@@ -52,7 +58,8 @@ export function formatSummary(r: CallerResult): string {
 }
 
 export function formatSweep(rows: readonly SweepRow[]): string {
-  const head = ['connections', 'throughput (req/s)', 'p50 (µs)', 'p99 (µs)', 'requests', 'errors', 'caller-bound'];
+  const judged = rows.some((r) => r.result.thresholds.length > 0);
+  const head = ['connections', 'throughput (req/s)', 'p50 (µs)', 'p99 (µs)', 'requests', 'errors', 'caller-bound', ...(judged ? ['thresholds'] : [])];
   const body = rows.map((r) => [
     String(r.connections),
     r.throughput.toFixed(1),
@@ -61,6 +68,7 @@ export function formatSweep(rows: readonly SweepRow[]): string {
     String(r.requests),
     String(r.errors),
     r.bottleneck ? 'YES' : 'no',
+    ...(judged ? [r.result.thresholds.every((v) => v.ok) ? 'ok' : 'FAILED'] : []),
   ]);
   return table([head, ...body]) + '\n';
 }
