@@ -37,7 +37,7 @@ export interface RoleLoad {
   delay_p99_us: number | null;
   delay_max_us: number | null;
   rss_max_bytes: number;
-  /** The role's gauges (inflight, connections, pool_running, pool_queued): time-weighted mean and max. */
+  /** The role's gauges (inflight, connections, pool_running, pool_queued, host_load1): mean and max of the readings taken while the cell ran. */
   gauges: Record<string, { mean: number; max: number }>;
 }
 
@@ -104,8 +104,12 @@ export function loadIn(windows: Windows, samples: readonly SampleRow[]): Load {
     const end = s.t;
     const start = end - s.interval_ms * 1e6;
     let inside = 0;
-    for (let k = 0; k < w.length; k += 2) inside += Math.max(0, Math.min(end, w[k + 1]!) - Math.max(start, w[k]!));
-    if (inside > 0) picked[s.role].push({ s, share: Math.min(1, inside / (end - start)) });
+    let readInside = false;
+    for (let k = 0; k < w.length; k += 2) {
+      inside += Math.max(0, Math.min(end, w[k + 1]!) - Math.max(start, w[k]!));
+      readInside ||= end >= w[k]! && end <= w[k + 1]!;
+    }
+    if (inside > 0) picked[s.role].push({ s, share: Math.min(1, inside / (end - start)), readInside });
   }
   const load: Load = {};
   for (const role of ROLES) if (picked[role].length > 0) load[role] = aggregate(picked[role]);
@@ -116,13 +120,16 @@ export function loadIn(windows: Windows, samples: readonly SampleRow[]): Load {
 interface Weighted {
   s: SampleRow;
   share: number;
+  /** The gauges were read (at the interval's end) while the cell ran. */
+  readInside: boolean;
 }
 
 /**
  * A sample is an average over its interval, so each one counts with the part
  * of its interval that lies in the cell: a cell shorter than an interval still
  * gets a reading. Delays are worst cases and cannot be split, so they come
- * from the samples mostly inside the cell.
+ * from the samples mostly inside the cell; gauges are read at an interval's
+ * end, so they come from the samples that ended inside it.
  */
 function aggregate(picked: Weighted[]): RoleLoad {
   let ms = 0;
@@ -134,7 +141,8 @@ function aggregate(picked: Weighted[]): RoleLoad {
   let max: number | null = null;
   const p50s: number[] = [];
   const gauges: Record<string, { sum: number; max: number }> = {};
-  for (const { s, share } of picked) {
+  let gaugeMs = 0;
+  for (const { s, share, readInside } of picked) {
     const inMs = s.interval_ms * share;
     ms += inMs;
     busy += s.elu * inMs;
@@ -146,10 +154,13 @@ function aggregate(picked: Weighted[]): RoleLoad {
       if (s.delay_p99_us !== null) p99 = Math.max(p99 ?? 0, s.delay_p99_us);
       if (s.delay_max_us !== null) max = Math.max(max ?? 0, s.delay_max_us);
     }
-    for (const [k, v] of Object.entries(s.gauges)) {
-      const g = (gauges[k] ??= { sum: 0, max: -Infinity });
-      g.sum += v * inMs;
-      g.max = Math.max(g.max, v);
+    if (readInside) {
+      gaugeMs += inMs;
+      for (const [k, v] of Object.entries(s.gauges)) {
+        const g = (gauges[k] ??= { sum: 0, max: -Infinity });
+        g.sum += v * inMs;
+        g.max = Math.max(g.max, v);
+      }
     }
   }
   p50s.sort((a, b) => a - b);
@@ -166,7 +177,7 @@ function aggregate(picked: Weighted[]): RoleLoad {
     delay_p99_us: p99,
     delay_max_us: max,
     rss_max_bytes: rss,
-    gauges: Object.fromEntries(Object.entries(gauges).map(([k, g]) => [k, { mean: round3(g.sum / ms), max: g.max }])),
+    gauges: Object.fromEntries(Object.entries(gauges).map(([k, g]) => [k, { mean: round3(g.sum / gaugeMs), max: g.max }])),
   };
 }
 
