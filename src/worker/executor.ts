@@ -4,7 +4,7 @@ import { ReplyErrorCode } from '../rpc/protocol.js';
 import type { CallOutcome } from '../rpc/server.js';
 import { now } from '../trace/clock.js';
 import type { LoadedFunction } from './registry.js';
-import type { PoolTask } from './pool-task.js';
+import { thrownName, type PoolTask } from './pool-task.js';
 
 export interface ExecutorOptions {
   functions: Map<string, LoadedFunction>;
@@ -90,7 +90,7 @@ export class Executor {
     }
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as NodeJS.ErrnoException).code;
-    if (e.name === 'InputError') return { code: ReplyErrorCode.badInput, message: e.message };
+    if (thrownName(e) === 'InputError') return { code: ReplyErrorCode.badInput, message: e.message };
     if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
       return { code: ReplyErrorCode.outOfMemory, message: `function ${name} exceeded its memory limit of ${this.options.poolMemoryMb} MB` };
     }
