@@ -22,6 +22,9 @@ export interface HelloMessage {
 export interface WelcomeMessage {
   t: 'welcome';
   v: number;
+  /** The names of the functions the worker serves. Added within version 1:
+   *  a client that does not know it ignores it; a worker may leave it out. */
+  fns?: string[];
 }
 
 export interface CallMessage {

@@ -21,6 +21,8 @@ export interface RpcServerOptions {
   maxFrameBytes?: number;
   /** A client must say hello within this time, or it is disconnected. */
   helloTimeoutMs?: number;
+  /** Function names announced in the welcome. */
+  functions?: string[];
 }
 
 interface Sent {
@@ -116,7 +118,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
         }
         greeted = true;
         clearTimeout(helloTimer);
-        socket.write(encodeMessage({ t: 'welcome', v: PROTOCOL_VERSION }));
+        socket.write(encodeMessage({ t: 'welcome', v: PROTOCOL_VERSION, fns: options.functions }));
         continue;
       }
       if (message.t !== 'call') return refuse('bad_message', `unexpected ${message.t} frame`);
