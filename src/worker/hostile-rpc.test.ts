@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
-import { startGatewayProcess, startRole, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
+import { PATIENT, startGatewayProcess, startRole, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
 
 let worker: RoleProcess & { address: string };
 let port: number;
@@ -175,7 +175,7 @@ test('a gateway without the secret is refused, says so, and answers 502; with it
   delete process.env.FAASBENCH_SECRET; // the gateway's default
   let front: RoleProcess & { ready: Record<string, unknown> };
   try {
-    front = await startRole(['gateway', '--framework', 'node', '--port', '0', '--worker', worker.address], 'gateway listening');
+    front = await startRole(['gateway', '--framework', 'node', '--port', '0', '--worker', worker.address], 'gateway listening', PATIENT);
   } finally {
     if (secret !== undefined) process.env.FAASBENCH_SECRET = secret;
   }
