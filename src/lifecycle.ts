@@ -33,8 +33,3 @@ export function closeOnSignal(close: () => Promise<void>, logger: Logger): void 
     process.stdin.resume();
   }
 }
-
-/** For command handlers: a user error becomes a message and exit code 2, not a stack trace. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}

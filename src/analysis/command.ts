@@ -3,7 +3,7 @@
  * line on a terminal, and where the outputs went.
  */
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../lifecycle.js';
+import { UsageError } from '../commands.js';
 import { analyze, type Progress } from './analyze.js';
 import { AnalysisInputError } from './inputs.js';
 import { formatAnalysisDigest } from './digest.js';

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { LOCAL_HOST, WORKER_PORT } from '../commands.js';
 import { closeOnSignal } from '../lifecycle.js';
 import { createLogger } from '../log.js';
 import { startWorker } from './worker.js';
@@ -21,8 +22,8 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   describe: 'Run the functions: a TCP RPC server that the gateways call',
   builder: (y) =>
     y
-      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('port', { type: 'number', default: 7070, describe: 'TCP port to listen on (0: any free port)' })
+      .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
+      .option('port', { type: 'number', default: WORKER_PORT, describe: 'TCP port to listen on (0: any free port)' })
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file' })
       .option('functions', { type: 'string', describe: 'Directory of function modules (default: the bundled functions)' })
       .option('timeout-ms', { type: 'number', default: 30_000, describe: 'Time limit of one function call' })
