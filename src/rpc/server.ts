@@ -4,7 +4,7 @@ import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
 import { decodeMessage, encodeMessage, encodeReply, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameDecoder, FrameError } from './framing.js';
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
+import { DUPLICATE_CID, MAX_FRAME_BYTES, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
 export type CallOutcome = Pick<ReplyMessage, 'result' | 'ctype' | 'err' | 't3_start' | 't3_end'>;
@@ -67,15 +67,15 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   const decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
   let greeted = false;
-  /** Calls of this connection still running: while there are, replies may wait to share a write. */
-  let running = 0;
+  /** Call ids of this connection still running: while there are, replies may wait to share a write. */
+  const running = new Set<number>();
   const writer = new BatchWriter<Sent>(
     socket,
     (frame, sent, stamp) => {
       writeSendStamp(frame, stamp);
       onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp);
     },
-    () => running > 0,
+    () => running.size > 0,
   );
   const helloTimer = setTimeout(
     () => refuse('hello_timeout', 'no hello within the time limit'),
@@ -123,24 +123,33 @@ function serveConnection(socket: Socket, options: RpcServerOptions): void {
       }
       if (message.t !== 'call') return refuse('bad_message', `unexpected ${message.t} frame`);
       const call = message;
-      running++;
+      if (running.has(call.cid)) {
+        // The call already running under this id is left alone and answers in its time.
+        sendReply(call, failure(DUPLICATE_CID, `call id ${call.cid} is already in flight on this connection`), t3Recv);
+        continue;
+      }
+      running.add(call.cid);
       handle(call)
         .catch((err: Error): CallOutcome => failure('function_error', err.message))
         .then((outcome) => {
-          running--;
-          if (socket.destroyed) return;
-          let frame: Buffer;
-          try {
-            frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
-          } catch (err) {
-            // A function returned something msgpack cannot carry.
-            outcome = failure('function_error', `result not serialisable: ${(err as Error).message}`, outcome);
-            frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
-          }
-          writer.enqueue(frame, { call, outcome, t3Recv });
+          running.delete(call.cid);
+          sendReply(call, outcome, t3Recv);
         });
     }
   });
+  function sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {
+    if (socket.destroyed) return;
+    let frame: Buffer;
+    try {
+      frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
+    } catch (err) {
+      // A function returned something msgpack cannot carry.
+      outcome = failure('function_error', `result not serialisable: ${(err as Error).message}`, outcome);
+      frame = encodeReply({ t: 'reply', cid: call.cid, ...outcome, t3_recv: t3Recv });
+    }
+    writer.enqueue(frame, { call, outcome, t3Recv });
+  }
+
   socket.on('error', (err) => logger.debug({ peer, err }, 'rpc connection error'));
   socket.on('close', () => clearTimeout(helloTimer));
 }

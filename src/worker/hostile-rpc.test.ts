@@ -194,3 +194,37 @@ test('a gateway without the secret is refused, says so, and answers 502; with it
     await good.stop();
   }
 });
+
+test('a call id already in flight: the duplicate is refused at once, the first call runs and answers', async () => {
+  const socket = connect({ port, host: '127.0.0.1' });
+  const decoder = new FrameDecoder();
+  const replies: Record<string, unknown>[] = [];
+  const both = new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('data', (c: Buffer) => {
+      for (const body of decoder.push(c)) {
+        const m = decodeMessage(body) as unknown as Record<string, unknown>;
+        if (m.t === 'reply' && replies.push(m) === 2) resolve();
+      }
+    });
+  });
+  // One write: the duplicate certainly arrives while the first call runs.
+  socket.write(
+    Buffer.concat([
+      encodeMessage({ t: 'hello', v: 1, secret: 'open-sesame' }),
+      encodeMessage({ t: 'call', cid: 7, rid: 'dup-first', fn: 'sleep', args: { ms: 300 } }),
+      encodeMessage({ t: 'call', cid: 7, rid: 'dup-second', fn: 'empty', args: {} }),
+    ]),
+  );
+  try {
+    await both;
+  } finally {
+    socket.destroy();
+  }
+  const refused = replies.find((r) => r.err !== undefined);
+  const answered = replies.find((r) => r.err === undefined);
+  assert.equal(refused?.cid, 7);
+  assert.equal((refused?.err as { code: string }).code, 'duplicate_cid');
+  assert.equal(answered?.cid, 7);
+  assert.deepEqual(answered?.result, { slept_ms: 300 });
+});
