@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readRecords, startHttpServer } from './fixture-servers.js';
+import { readRecords, startHttpServer } from '../testing/http-servers.js';
 
 // The real binary, as a user runs it.
 const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
