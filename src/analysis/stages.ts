@@ -1,5 +1,5 @@
 /**
- * The stage arithmetic of MEASUREMENT.md, as pure functions of one request's
+ * The stage arithmetic of docs/measurement.md, as pure functions of one request's
  * stamps. Every formula subtracts stamps of ONE host only (caller, gateway or
  * worker), so the figures hold whatever the offset between the hosts' clocks.
  * Missing stamps are NaN and give NaN.
@@ -8,24 +8,6 @@
  * roundtrip: (t2−t1) + [(t4−t2) − (t3s−t3r)] + (t3st−t3r) + (t3e−t3st)
  * + (t3s−t3e) + (t5−t4) + [(t6−t0) − (t5−t1)] = t6 − t0.
  */
-
-/** One request's stamps in ns; each host's stamps may have their own origin. */
-export interface RequestStamps {
-  /** caller clock */
-  t0: number;
-  t0_intended: number;
-  t6: number;
-  /** gateway clock */
-  t1: number;
-  t2: number;
-  t4: number;
-  t5: number;
-  /** worker clock */
-  t3_recv: number;
-  t3_start: number;
-  t3_end: number;
-  t3_send: number;
-}
 
 export const gatewayIn = (t1: number, t2: number): number => t2 - t1;
 export const rpcLink = (t2: number, t3Recv: number, t3Send: number, t4: number): number =>
@@ -74,35 +56,6 @@ export const STAGE_LABELS: Record<Stage, string> = {
   roundtrip: 'roundtrip (t6−t0)',
   roundtrip_intended: 'roundtrip from due time (t6−t0_intended)',
 };
-
-export function stageValue(stage: Stage, s: RequestStamps): number {
-  switch (stage) {
-    case 'gateway_in':
-      return gatewayIn(s.t1, s.t2);
-    case 'rpc_link':
-      return rpcLink(s.t2, s.t3_recv, s.t3_send, s.t4);
-    case 'worker_queue':
-      return workerQueue(s.t3_recv, s.t3_start);
-    case 'function':
-      return functionTime(s.t3_start, s.t3_end);
-    case 'worker_out':
-      return workerOut(s.t3_end, s.t3_send);
-    case 'respond':
-      return respond(s.t4, s.t5);
-    case 'caller_link':
-      return callerLink(s.t0, s.t1, s.t5, s.t6);
-    case 'roundtrip':
-      return roundtrip(s.t0, s.t6);
-    case 'roundtrip_intended':
-      return roundtripIntended(s.t0_intended, s.t6);
-  }
-}
-
-export function allStages(s: RequestStamps): Record<Stage, number> {
-  const out = {} as Record<Stage, number>;
-  for (const stage of STAGES) out[stage] = stageValue(stage, s);
-  return out;
-}
 
 /**
  * NTP-style offset of the worker's clock relative to the gateway's, in ns:
