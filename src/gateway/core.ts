@@ -1,7 +1,7 @@
 import type { RpcClient } from '../rpc/client.js';
 import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
-import { errorBody, isErrorCode, type ErrorCode, ERRORS } from './errors.js';
-import type { RequestTrace } from './trace.js';
+import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from './errors.js';
+import type { RequestTrace } from './request-log.js';
 
 /** What an adapter sends back, through its own framework's reply path. */
 export interface Answer {
@@ -11,8 +11,6 @@ export interface Answer {
   /** Echoed as the x-request-id response header. */
   requestId: string;
 }
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 export interface GatewayCoreOptions {
   rpc: RpcClient;

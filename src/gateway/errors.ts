@@ -22,6 +22,9 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** Every error answer is JSON, as are the results that are not bytes. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERRORS, code);
 }

@@ -5,10 +5,10 @@ import type { Logger } from '../log.js';
 import { RpcClient } from '../rpc/client.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
-import { GatewayCore, type Answer } from './core.js';
-import { errorBody } from './errors.js';
+import { GatewayCore } from './core.js';
 import { normaliseTarget } from './normalise.js';
-import { traceOf, traceServer } from './trace.js';
+import { rawErrorResponse, writeAnswer } from './reply.js';
+import { traceOf, traceServer } from './request-log.js';
 
 export interface GatewayOptions {
   framework: Framework;
@@ -55,13 +55,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   server.removeAllListeners('clientError');
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
-    const overflow = err.code === 'HPE_HEADER_OVERFLOW';
-    const body = overflow
-      ? errorBody('header_too_large', 'the request line or headers are too large')
-      : errorBody('bad_parameter', `malformed HTTP request (${err.code ?? 'parse error'})`);
-    const status = overflow ? '431 Request Header Fields Too Large' : '400 Bad Request';
     socket.end(
-      `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? rawErrorResponse('header_too_large', 'the request line or headers are too large')
+        : rawErrorResponse('bad_parameter', `malformed HTTP request (${err.code ?? 'parse error'})`),
     );
   });
   const sockets = new Set<Socket>();
@@ -113,21 +110,16 @@ function gateFrameworks(server: Server, core: GatewayCore): void {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '';
     if (req.headers.host === undefined && req.httpVersion === '1.1') {
-      return reply(res, core.fail(traceOf(req), 'bad_parameter', 'an HTTP/1.1 request must have a Host header'));
+      return writeAnswer(res, core.fail(traceOf(req), 'bad_parameter', 'an HTTP/1.1 request must have a Host header'));
     }
     if (target.charCodeAt(0) === 47 /* '/' */) {
       const q = target.indexOf('?');
       const backslash = target.indexOf('\\');
-      if (backslash !== -1 && (q === -1 || backslash < q)) return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
+      if (backslash !== -1 && (q === -1 || backslash < q)) return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
       req.url = normaliseTarget(target);
     } else if (!/^https?:\/\//i.test(target)) {
-      return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
+      return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
     for (const listener of frameworks) listener.call(server, req, res);
   });
-}
-
-function reply(res: ServerResponse, a: Answer): void {
-  res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId });
-  res.end(a.body);
 }

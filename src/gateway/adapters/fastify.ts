@@ -1,7 +1,7 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST, FUNCTION_METHODS } from '../endpoints.js';
-import { traceOf } from '../trace.js';
+import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;

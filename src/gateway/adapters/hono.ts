@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST } from '../endpoints.js';
-import { traceOf } from '../trace.js';
+import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 type Env = { Bindings: HttpBindings };

@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST, isEndpointName } from '../endpoints.js';
-import { traceOf } from '../trace.js';
+import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 /** Thrown by the router's allowedMethods for a known path with another method. */

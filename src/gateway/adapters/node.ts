@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Answer, GatewayCore } from '../core.js';
+import { createServer, type IncomingMessage } from 'node:http';
 import { ENDPOINTS, FUNCTION_METHODS, isEndpointName } from '../endpoints.js';
-import { traceOf } from '../trace.js';
+import { writeAnswer as send } from '../reply.js';
+import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 /** Plain node:http, the baseline: a switch on the path and URLSearchParams. */
@@ -69,9 +69,4 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
-}
-
-function send(res: ServerResponse, a: Answer): void {
-  res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId });
-  res.end(a.body);
 }
