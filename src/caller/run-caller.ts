@@ -8,7 +8,7 @@ import { openRecordSink } from '../trace/record-writer.js';
 import { LoadLoop } from './load-loop.js';
 import type { LatencySummary } from './latency.js';
 import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
-import { callerRecordFormatter } from './records.js';
+import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { Tally } from './tally.js';
 

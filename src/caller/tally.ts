@@ -4,7 +4,7 @@
  * the responses completed inside the measured window (for throughput).
  */
 import { LatencyRecorder } from './latency.js';
-import type { CallerOutcome } from './records.js';
+import type { CallerOutcome } from '../trace/records.js';
 
 export class Tally {
   readonly latency = new LatencyRecorder();
