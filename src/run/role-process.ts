@@ -54,7 +54,7 @@ export async function startRole(args: string[], readyMsg: string, options: Start
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`no "${readyMsg}" from faasbench ${args.join(' ')}:\n${logs.join('\n')}`));
-    }, options.timeoutMs ?? 15_000);
+    }, options.timeoutMs ?? 60_000);
     proc.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
