@@ -1,4 +1,5 @@
 import type { Logger } from './log.js';
+import { UsageError } from './commands.js';
 
 /** Set by a parent (faasbench run, the tests) that holds our stdin open: when it closes, the parent is gone. */
 export const EXIT_WITH_PARENT_ENV = 'FAASBENCH_EXIT_WITH_PARENT';
@@ -32,11 +33,6 @@ export function closeOnSignal(close: () => Promise<void>, logger: Logger): void 
     process.stdin.once('close', () => stop('SIGHUP'));
     process.stdin.resume();
   }
-}
-
-/** For command handlers: a user error becomes a message and exit code 2, not a stack trace. */
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { integerOption } from '../flags.js';
-import { UsageError } from '../lifecycle.js';
+import { UsageError } from '../commands.js';
 import { analyze, type Progress } from './analyze.js';
 import { AnalysisInputError } from './inputs.js';
 import { formatAnalysisDigest } from './digest.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { analyze } from './analyze.js';
-import { requestLines, writeRecordDir, type RecordLines } from './fixture.js';
+import { requestLines, writeRecordDir, type RecordLines } from '../testing/analysis-records.js';
 import { describeUnjoined } from './join.js';
 
 type Json = Record<string, unknown>;

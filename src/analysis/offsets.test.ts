@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_DURATIONS, DEFAULT_HOSTS, HOURS, requestLines, type Hosts, type RecordLines, type RequestSpec } from './fixture.js';
+import { DEFAULT_DURATIONS, DEFAULT_HOSTS, HOURS, requestLines, type Hosts, type RecordLines, type RequestSpec } from '../testing/analysis-records.js';
 import { Ingest } from './ingest.js';
 import { fmtNs } from './html.js';
 import { estimateOffsets, type ClockOffset } from './offsets.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyze } from './analyze.js';
-import { DEFAULT_DURATIONS, DEFAULT_HOSTS, requestLines, writeRecordDir, type Hosts } from './fixture.js';
+import { DEFAULT_DURATIONS, DEFAULT_HOSTS, requestLines, writeRecordDir, type Hosts } from '../testing/analysis-records.js';
 
 async function reportOf(specs: Parameters<typeof requestLines>[0][], runJson?: unknown, hosts: Hosts = DEFAULT_HOSTS) {
   const recs = specs.map((s) => requestLines(s, hosts));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import { analyze } from './analyze.js';
-import { DEFAULT_HOSTS, requestLines, writeRecordDir, type Durations, type RecordLines } from './fixture.js';
+import { DEFAULT_HOSTS, requestLines, writeRecordDir, type Durations, type RecordLines } from '../testing/analysis-records.js';
 
 const S = 1_000_000_000n;
 

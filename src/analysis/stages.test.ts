@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { analyze } from './analyze.js';
-import { DEFAULT_DURATIONS, DEFAULT_HOSTS, HOURS, requestLines, writeRecordDir, type Durations, type Hosts, type RecordLines } from './fixture.js';
+import { DEFAULT_DURATIONS, DEFAULT_HOSTS, HOURS, requestLines, writeRecordDir, type Durations, type Hosts, type RecordLines } from '../testing/analysis-records.js';
 import { Ingest } from './ingest.js';
 import { joinRequests } from './join.js';
 import { stageAt } from './stage-columns.js';

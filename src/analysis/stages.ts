@@ -1,5 +1,5 @@
 /**
- * The stage arithmetic of MEASUREMENT.md, as pure functions of one request's
+ * The stage arithmetic of docs/measurement.md, as pure functions of one request's
  * stamps. Every formula subtracts stamps of ONE host only (caller, gateway or
  * worker), so the figures hold whatever the offset between the hosts' clocks.
  * Missing stamps are NaN and give NaN.

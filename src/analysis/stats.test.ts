@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { analyze } from './analyze.js';
 import { compareMedians } from './bootstrap.js';
-import { requestLines, writeRecordDir } from './fixture.js';
+import { requestLines, writeRecordDir } from '../testing/analysis-records.js';
 import { seededRandom } from './random.js';
 import { percentileOfSorted } from './stats.js';
 import { busyTime } from './throughput.js';

@@ -39,11 +39,6 @@ export function percentileOfSorted(sorted: ArrayLike<number>, p: number): number
   return n === 0 ? NaN : sorted[rankIndex(n, p)]!;
 }
 
-/** Sorts in place (ascending) and returns it: callers pass a scratch copy. */
-export function sortValues(values: Float64Array): Float64Array {
-  return values.sort();
-}
-
 export function meanOf(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i]!;

@@ -47,7 +47,7 @@ export function collectWarnings(s: Summary, baseline: string): string[] {
     w.push(`No records of the baseline framework "${baseline}": no comparison between frameworks.`);
   }
   for (const run of s.runs) {
-    // MEASUREMENT.md: the caller must say when it was itself the bottleneck; run.json carries its verdict per cell.
+    // docs/measurement.md: the caller must say when it was itself the bottleneck; run.json carries its verdict per cell.
     const bound = (run.meta as { callerBound?: unknown } | null)?.callerBound;
     if (Array.isArray(bound) && bound.length > 0) {
       const shown = bound.slice(0, 3).map(String).join('; ');

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readRecords, startHttpServer } from './fixture-servers.js';
+import { readRecords, startHttpServer } from '../testing/http-servers.js';
 
 // The real binary, as a user runs it.
 const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -61,13 +61,13 @@ test('--json prints the result as JSON; a connection list prints a sweep', { tim
   }
 });
 
-test('bad input: exit code 2 and a message, not a stack trace', { timeout: 30_000 }, async () => {
+test('bad input: exit code 2 and a message, not a stack trace', { timeout: 60_000 }, async () => {
   for (const args of [
     ['--url', 'https://127.0.0.1:1/'],
     ['--url', 'http://127.0.0.1:1/', '--connections', '0'],
     ['--url', 'http://127.0.0.1:1/', '--duration', 'soon'],
     ['--url', 'http://127.0.0.1:1/', '--duration', '1s', '--requests', '3'],
-    ['--connections', '3'],
+    ['--url', 'http://127.0.0.1:1/', '--rate', '-1'],
   ]) {
     const r = await cli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
-import { UsageError } from '../lifecycle.js';
+import { DEFAULT_CALLER_URL, UsageError } from '../commands.js';
 import { CallerOptionsError, DEFAULTS, type CallerOptions } from './options.js';
 import { progressLine } from './progress.js';
 import { runCaller } from './run-caller.js';
@@ -42,7 +42,7 @@ const MEASURED = { min: 0.001, max: MAX_TIMER_MS };
 const MAX_RATE = 1_000_000;
 
 const EXAMPLES: [string, string][] = [
-  ['$0 caller --url http://127.0.0.1:8080/empty', '150 connections, closed loop, 2 s warm-up + 10 s'],
+  ['$0 caller', `${DEFAULT_CALLER_URL}, 150 connections, closed loop, 2 s warm-up + 10 s`],
   ['$0 caller --url http://gw:8080/sleep?ms=20 --rate 500 --duration 30s --out caller.ndjson', 'open loop, 500 req/s, with records'],
   ['$0 caller --url http://gw:8080/empty --connections 1,10,50,100,150,200,300', 'sweep: throughput and latency per count'],
 ];
@@ -52,7 +52,11 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
   describe: 'Generate HTTP load and keep a record of every request (closed or open loop)',
   builder: (y) => {
     let b = y
-      .option('url', { type: 'string', demandOption: true, describe: 'http:// URL to call; path and query are sent as given' })
+      .option('url', {
+        type: 'string',
+        default: DEFAULT_CALLER_URL,
+        describe: 'http:// URL to call; path and query are sent as given (default: a gateway started with its defaults)',
+      })
       .option('connections', {
         type: 'string',
         default: String(DEFAULTS.connections),

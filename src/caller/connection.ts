@@ -1,37 +1,11 @@
 /**
  * One keep-alive HTTP/1.1 connection of the caller, one request at a time.
  *
- * Why our own client and not autocannon's. Read in node_modules/autocannon/lib
- * (autocannon 9.0.0); what we need and it cannot give:
- * - Per-request stamps and records. httpClient.js:98 emits 'response' with
- *   (status, bytes, duration, rate) only: a float-ms duration from
- *   process.hrtime() taken at insertRequest (pipelinedRequestsQueue.js:24),
- *   no absolute t0/t6 and nothing naming the request.
- * - Failures tied to the request they killed. A connection error emits
- *   'connError' (httpClient.js:138-141) and a timeout emits 'timeout' from a
- *   per-client timer (httpClient.js:55-64), neither with a request. Worse,
- *   after a connection error _connect() sends a new request without clearing
- *   the queue or the parser, so the failed request stays at the head of
- *   pipelinedRequests and the NEXT response is timed from the failed
- *   request's start (terminateRequest shifts the oldest entry).
- * - Sub-millisecond latency. run.js:244-246 records those float ms into the
- *   WebAssembly histogram of histUtil.js:7-14 (lowestDiscernibleValue 1),
- *   which truncates to whole ms: 0.3 ms is recorded as 0, 1.7 ms as 1,
- *   20.9 ms as 20 (so its p50 at 20 ms sleep reads 20, never 20.9).
- * - An even open loop. --overallRate is split per connection (run.js:201-203)
- *   into a quota that a setInterval refills once a second
- *   (httpClient.js:67-73, checked at :158): R requests go out as fast as the
- *   server answers at the top of each second, then nothing.
- * - Coordinated omission corrected from the schedule. run.js:244 calls
- *   recordValueWithExpectedInterval(ms, Math.ceil(1 / rate)) with rate in
- *   requests per second per connection, so the expected interval is always
- *   1 ms (not 1000/rate ms) and the back-filled samples are invented, not
- *   measured.
- * So this client stamps t0 immediately before the request bytes are handed to
- * the socket and t6 immediately after the parser has consumed the last byte
- * of the response, and ends every request exactly once: with its status, or
- * with an error class and the moment it failed. autocannon stays in the
- * caller benchmark (src/bench/caller-bench.ts) as a reference point.
+ * Our own client, not autocannon's: we need a t0/t6 stamp and a record for
+ * every request, failures tied to the request they killed, sub-ms latency and
+ * an even open loop (README.md, "faasbench caller", says why autocannon has none).
+ * t0 is stamped just before the request bytes go to the socket, t6 just after
+ * the parser consumed the response's last byte; every request ends exactly once.
  */
 import { connect, type Socket } from 'node:net';
 import { now } from '../trace/clock.js';

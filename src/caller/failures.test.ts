@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRecords, startHttpServer, startRawServer, unusedPort } from './fixture-servers.js';
+import { readRecords, startHttpServer, startRawServer, unusedPort } from '../testing/http-servers.js';
 import { runCaller } from './run-caller.js';
 import { CallerOptionsError } from './options.js';
 

@@ -16,7 +16,7 @@
  */
 import { now } from '../trace/clock.js';
 import { Connection } from './connection.js';
-import type { CallerOutcome } from './records.js';
+import type { CallerOutcome } from '../trace/records.js';
 import type { ResolvedOptions } from './options.js';
 import { LatencyRecorder } from './latency.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRecords, startHttpServer, startRawServer } from './fixture-servers.js';
+import { readRecords, startHttpServer, startRawServer } from '../testing/http-servers.js';
 import { runCaller } from './run-caller.js';
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'faasbench-caller-')), 'caller.ndjson');

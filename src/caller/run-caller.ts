@@ -10,7 +10,7 @@ import { Sampler } from '../trace/sampler.js';
 import { LoadLoop } from './load-loop.js';
 import type { LatencySummary } from './latency.js';
 import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
-import { callerRecordFormatter } from './records.js';
+import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { IntervalTally, Tally } from './tally.js';
 import { judgeThresholds, type ThresholdVerdict } from './thresholds.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRecords, startHttpServer } from './fixture-servers.js';
+import { readRecords, startHttpServer } from '../testing/http-servers.js';
 import { runSweep } from './sweep.js';
 import { formatSweep } from './summary.js';
 

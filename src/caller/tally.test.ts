@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failureClass, IntervalTally, Tally } from './tally.js';
-import type { CallerOutcome } from './records.js';
+import type { CallerOutcome } from '../trace/records.js';
 
 const outcome = (warmup: boolean, status: number, error: string | null = null): CallerOutcome => ({
   id: 'x',

@@ -10,7 +10,7 @@
  * 500 is measured like the time to a 200, and shown beside the error rate.
  */
 import { LatencyRecorder } from './latency.js';
-import type { CallerOutcome } from './records.js';
+import type { CallerOutcome } from '../trace/records.js';
 
 /** Index status/100; precomputed so a failure costs no string building. */
 const STATUS_CLASS = Array.from({ length: 10 }, (_, i) => `status_${i}xx`);

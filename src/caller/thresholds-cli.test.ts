@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../testing/processes.js';
-import { readRecords, startHttpServer } from './fixture-servers.js';
+import { readRecords, startHttpServer } from '../testing/http-servers.js';
 
 const caller = (url: string, ...args: string[]) => runCli(['caller', '--url', url, '--warmup', '0s', ...args]);
 const INTERVAL_LINE = /^\s+\d+\/\d+ s {2}(warmup|measure|drain)\s+(\d+) req\/s {2}p50 ([\d.]+) ms {2}p99 ([\d.]+) ms {2}errors (\d+) {2}in flight (\d+)$/gm;

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../commands.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { closeOnSignal, startOrExplain } from '../lifecycle.js';
 import { createLogger } from '../log.js';
@@ -29,11 +30,11 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
   builder: (y) =>
     y
       .option('framework', { choices: FRAMEWORKS, demandOption: true, describe: 'HTTP framework of the front' })
-      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('port', integerOption('port', LISTEN_PORT, 'HTTP port (0: any free port)', 8080))
+      .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
+      .option('port', integerOption('port', LISTEN_PORT, 'HTTP port (0: any free port)', GATEWAY_PORT))
       .option('worker', {
         type: 'string',
-        default: '127.0.0.1:7070',
+        default: DEFAULT_WORKER,
         describe: 'Worker address HOST:PORT; several separated by commas',
       })
       .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file' })

@@ -1,7 +1,7 @@
 import type { RpcClient } from '../rpc/client.js';
-import { ENDPOINTS, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
-import { errorBody, isErrorCode, type ErrorCode, ERRORS } from './errors.js';
-import type { RequestTrace } from './trace.js';
+import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
+import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from './errors.js';
+import type { RequestTrace } from './request-log.js';
 
 /** What an adapter sends back, through its own framework's reply path. */
 export interface Answer {
@@ -11,8 +11,6 @@ export interface Answer {
   /** Echoed as the x-request-id response header. */
   requestId: string;
 }
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 export interface GatewayCoreOptions {
   rpc: RpcClient;
@@ -45,6 +43,27 @@ export class GatewayCore {
       if (body.length === 0) return this.fail(trace, 'bad_parameter', 'the request body must be an image');
       args.image = body;
     }
+    return this.call(name, trace, args);
+  }
+
+  /** Whether `/name` is a function a connected worker announced, beyond the fixed endpoints. */
+  servesFunction(name: string): boolean {
+    return !isEndpointName(name) && this.options.rpc.serves(name);
+  }
+
+  /**
+   * Calls a function a worker announced: the query parameters as string
+   * arguments, a POST body as `body`. Validation is the function's own
+   * (an InputError answers 400 bad_input).
+   */
+  invokeFunction(name: string, trace: RequestTrace, rawUrl: string, body?: Uint8Array): Promise<Answer> {
+    trace.fn = name;
+    const args = functionArgs(rawUrl);
+    if (body !== undefined) args.body = body;
+    return this.call(name, trace, args);
+  }
+
+  private async call(name: string, trace: RequestTrace, args: Record<string, unknown>): Promise<Answer> {
     const result = await this.options.rpc.call(trace.id, name, args);
     trace.t2 = result.t2;
     trace.workerAddress = result.worker;
@@ -77,13 +96,17 @@ export class GatewayCore {
     return this.fail(trace, 'not_found', `no route for ${method} ${path.slice(0, 200)}`);
   }
 
-  methodNotAllowed(trace: RequestTrace, method: string, name: EndpointName): Answer {
+  /** For a fixed endpoint or a function of servesFunction(). */
+  methodNotAllowed(trace: RequestTrace, method: string, name: string): Answer {
     trace.fn = name;
-    return this.fail(trace, 'method_not_allowed', `${method} is not allowed on /${name}; use ${ENDPOINTS[name].methods.join(' or ')}`);
+    const methods = isEndpointName(name) ? ENDPOINTS[name].methods : FUNCTION_METHODS;
+    return this.fail(trace, 'method_not_allowed', `${method} is not allowed on /${name}; use ${methods.join(' or ')}`);
   }
 
-  tooLarge(trace: RequestTrace): Answer {
-    trace.fn = 'image';
+  /** `rawUrl` as for notFound(): the function is the path's last segment. */
+  tooLarge(trace: RequestTrace, rawUrl: string): Answer {
+    const path = rawUrl.split('?', 1)[0]!;
+    trace.fn = path.slice(path.lastIndexOf('/') + 1);
     return this.fail(trace, 'payload_too_large', `the request body exceeds ${this.options.maxBodyBytes} bytes`);
   }
 }

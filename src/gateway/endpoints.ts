@@ -70,3 +70,28 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
 };
 
 export const ENDPOINT_LIST: readonly Endpoint[] = Object.values(ENDPOINTS);
+
+export function isEndpointName(name: string): name is EndpointName {
+  return Object.hasOwn(ENDPOINTS, name);
+}
+
+/** Methods of a function a worker announced beyond the fixed endpoints (core.invokeFunction). */
+export const FUNCTION_METHODS: readonly ('GET' | 'POST')[] = ['GET', 'POST'];
+
+/**
+ * The arguments of such a function: every query parameter as a string, or a
+ * list of strings when given more than once. Parsed here, not by each
+ * framework, so that all five pass the same arguments.
+ */
+export function functionArgs(rawUrl: string): Record<string, unknown> {
+  const q = rawUrl.indexOf('?');
+  const args: Record<string, unknown> = {};
+  if (q === -1) return args;
+  for (const [key, value] of new URLSearchParams(rawUrl.slice(q + 1))) {
+    const seen = args[key];
+    if (seen === undefined) args[key] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else args[key] = [seen, value];
+  }
+  return args;
+}

@@ -3,6 +3,8 @@
  * identically because they all answer from here. Codes are part of the
  * public contract (README.md, "Errors").
  */
+import { ReplyErrorCode } from '../rpc/protocol.js';
+
 export const ERRORS = {
   bad_parameter: 400,
   bad_input: 400,
@@ -24,6 +26,13 @@ export const ERRORS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+// Every code a function's reply can carry is one the gateway answers with its
+// own status: a compile error otherwise.
+ReplyErrorCode satisfies Record<string, ErrorCode>;
+
+/** Every error answer is JSON, as are the results that are not bytes. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERRORS, code);

@@ -3,7 +3,7 @@
  * contained, answered with its documented error, and nothing else is lost.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,12 @@ let gateway: Gateway;
 
 let dir: string;
 
+const bundled = new URL('../../functions/', import.meta.url).href;
+
+async function fetchJson(base: string, path: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(base + path)).json()) as Record<string, unknown>;
+}
+
 async function get(base: string, path: string, id?: string) {
   const res = await fetch(base + path, id ? { headers: { 'x-request-id': id } } : {});
   const body = (await res.json()) as { error?: { code: string; message: string } };
@@ -35,7 +41,7 @@ async function get(base: string, path: string, id?: string) {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'faasbench-faults-'));
-  worker = await startWorkerProcess(['--allow-fault-functions', '--timeout-ms', '700', '--function-memory-mb', '64']);
+  worker = await startWorkerProcess(['--allow-fault-functions', '--function-memory-mb', '64']);
   gateway = await startGatewayProcess('fastify', worker.address);
   started.push(worker, gateway);
 });
@@ -54,56 +60,84 @@ test('fault functions are off unless the worker allows them', async () => {
   assert.match(r.message, /--allow-fault-functions/);
 });
 
+/** Waits until released: a call that stays in flight for exactly as long as a test needs it. */
+const HOLD = `
+const waiting = [];
+export default {
+  async run(args) {
+    if (args.release !== undefined) return { released: waiting.splice(0).map((go) => go()).length };
+    if (args.count !== undefined) return { waiting: waiting.length };
+    await new Promise((go) => waiting.push(go));
+    return { held: true };
+  },
+};
+`;
+
 test('each fault is contained with a clear error, and calls in flight beside it are answered', async () => {
-  // A worker of its own, with records: they show that the calls beside each
-  // fault were really in flight while it ran.
-  const log = join(dir, 'worker.ndjson');
-  const own = await startWorkerProcess(['--allow-fault-functions', '--timeout-ms', '700', '--function-memory-mb', '64', '--log', log]);
-  const front = await startGatewayProcess('node', own.address);
-  started.push(own, front);
-  const expected: Record<string, [number, string, RegExp]> = {
-    loop: [504, 'function_timeout', /fault ran past its limit of 700 ms/],
-    alloc: [502, 'out_of_memory', /fault exceeded its memory limit of 64 MB/],
-    throw: [502, 'function_error', /fault function threw on purpose/],
-    exit: [502, 'function_crashed', /fault ended its thread/],
+  const fns = join(dir, 'functions');
+  await mkdir(fns);
+  await writeFile(join(fns, 'hold.mjs'), HOLD);
+  for (const name of ['sleep', 'math', 'empty']) await writeFile(join(fns, `${name}.mjs`), `export { default } from '${bundled}${name}.js';\n`);
+  // Workers of their own, with records. Only the loop may meet a time limit;
+  // the others run under the default 30 s, so that however slow the machine
+  // is at the moment, alloc meets its heap limit first.
+  const logs = { quick: join(dir, 'worker-quick.ndjson'), patient: join(dir, 'worker-patient.ndjson') };
+  const common = ['--functions', fns, '--allow-fault-functions', '--function-memory-mb', '64'];
+  const quick = await startWorkerProcess([...common, '--timeout-ms', '1500', '--log', logs.quick]);
+  const patient = await startWorkerProcess([...common, '--log', logs.patient]);
+  const fronts = { quick: await startGatewayProcess('node', quick.address), patient: await startGatewayProcess('node', patient.address) };
+  started.push(quick, patient, fronts.quick, fronts.patient);
+  const expected: Record<string, [keyof typeof logs, number, string, RegExp]> = {
+    loop: ['quick', 504, 'function_timeout', /fault ran past its limit of 1500 ms/],
+    alloc: ['patient', 502, 'out_of_memory', /fault exceeded its memory limit of 64 MB/],
+    throw: ['patient', 502, 'function_error', /fault function threw on purpose/],
+    exit: ['patient', 502, 'function_crashed', /fault ended its thread/],
   };
-  for (const [kind, [status, code, message]] of Object.entries(expected)) {
-    // While the fault runs, inline (sleep) and pool (math) calls keep coming:
-    // two sleep chains offset by 100 ms, so one is in flight at any moment.
+  for (const [kind, [which, status, code, message]] of Object.entries(expected)) {
+    const front = fronts[which];
+    // A call held in flight until the fault has answered, so it certainly
+    // spans the moment the fault was stopped. Not beside the loop: the loop's
+    // time limit is every call's, and would stop the held call first.
+    const held = which === 'patient' ? get(front.url, '/hold', `${kind}-held`) : null;
+    if (held) await waitFor(async () => (await fetchJson(front.url, '/hold?count=1')).waiting === 1, 60_000, 'the held call');
+    // While the fault runs, inline (sleep) and pool (math) calls keep coming.
     let faultDone = false;
     const chain = async (path: string, prefix: string) => {
       const out = [];
       for (let i = 0; i < 40 && !faultDone; i++) out.push(await get(front.url, path, `${kind}-${prefix}-${i}`));
       return out;
     };
-    const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const beside = [chain('/sleep?ms=200', 'sleep-a'), delay(100).then(() => chain('/sleep?ms=200', 'sleep-b')), chain('/math?n=3000000', 'math')];
-    await delay(30);
+    const beside = [chain('/sleep?ms=200', 'sleep'), chain('/math?n=300000', 'math')];
     const r = await get(front.url, `/fault?kind=${kind}`, `${kind}-fault`);
     faultDone = true;
     assert.equal(r.status, status, `${kind}: ${r.message}`);
     assert.equal(r.code, code, kind);
     assert.match(r.message, message, kind);
+    if (held) {
+      assert.deepEqual(await fetchJson(front.url, '/hold?release=1'), { released: 1 });
+      assert.equal((await held).status, 200, `${kind}: the held call is answered`);
+    }
     for (const b of (await Promise.all(beside)).flat()) assert.equal(b.status, 200, `${kind}: a call beside it: ${b.message}`);
     // The next calls, inline and in the pool, are served normally.
     assert.equal((await get(front.url, '/math?n=1000')).status, 200, `${kind}: the pool serves again`);
     assert.equal((await get(front.url, '/empty')).status, 200, `${kind}: inline calls too`);
   }
-  assert.equal(own.proc.exitCode, null, 'the worker is still running');
-  assert.equal(await own.stop(), 0, 'and stops cleanly');
-  const records = await readRecords(log);
-  for (const kind of Object.keys(expected)) {
+  for (const own of [quick, patient]) {
+    assert.equal(own.proc.exitCode, null, 'the worker is still running');
+    assert.equal(await own.stop(), 0, 'and stops cleanly');
+  }
+  const records = [...(await readRecords(logs.quick)), ...(await readRecords(logs.patient))];
+  for (const [kind, [which, , code]] of Object.entries(expected)) {
     const fault = records.find((r) => r.id === `${kind}-fault`);
     assert.ok(fault, `${kind}: a record of the fault`);
-    assert.equal(fault.error, expected[kind]![1]);
-    // The moment the fault was stopped (its thread terminated or lost), a call was in flight beside it.
+    assert.equal(fault.error, code);
+    assert.ok(records.filter((r) => String(r.id).startsWith(`${kind}-sleep-`)).every((r) => r.error === null));
+    if (which !== 'patient') continue;
+    // The held call was in flight when the fault was stopped (its thread terminated or lost).
     const end = BigInt(fault.t3_end as string);
-    const beside = records.filter((r) => String(r.id).startsWith(`${kind}-sleep-`));
-    assert.ok(beside.every((r) => r.error === null));
-    assert.ok(
-      beside.some((r) => BigInt(r.t3_recv as string) < end && BigInt(r.t3_send as string) > end),
-      `${kind}: a call was in flight when the fault ended`,
-    );
+    const held = records.find((r) => r.id === `${kind}-held`);
+    assert.equal(held?.error, null, `${kind}: the held call succeeded`);
+    assert.ok(BigInt(held.t3_recv as string) < end && BigInt(held.t3_send as string) > end, `${kind}: the held call spans the fault's end`);
   }
 });
 
@@ -114,16 +148,16 @@ test('a slow worker meets the gateway time limit, and its late reply is dropped'
   process.env.FAASBENCH_LOG_LEVEL = 'debug';
   let front: Gateway;
   try {
-    front = await startGatewayProcess('express', worker.address, ['--timeout-ms', '150', '--log', log]);
+    front = await startGatewayProcess('express', worker.address, ['--timeout-ms', '1000', '--log', log]);
   } finally {
     if (level === undefined) delete process.env.FAASBENCH_LOG_LEVEL;
     else process.env.FAASBENCH_LOG_LEVEL = level;
   }
   started.push(front);
-  const r = await get(front.url, '/sleep?ms=500', 'slow-1');
+  const r = await get(front.url, '/sleep?ms=2500', 'slow-1');
   assert.equal(r.status, 504);
   assert.equal(r.code, 'gateway_timeout');
-  assert.match(r.message, /within 150 ms/);
+  assert.match(r.message, /within 1000 ms/);
   await waitFor(() => front.logs.some((l) => l.includes('late reply dropped')), 10_000, 'the late reply');
   assert.equal((await get(front.url, '/sleep?ms=1', 'after-1')).status, 200);
   assert.equal(await front.stop(), 0);

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
@@ -7,10 +7,11 @@ import { openRecordSink } from '../trace/record-writer.js';
 import { sampleRecordFormatter } from '../trace/records.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
-import { GatewayCore, type Answer } from './core.js';
-import { errorBody, ERRORS, type ErrorCode } from './errors.js';
+import { GatewayCore } from './core.js';
+import type { ErrorCode } from './errors.js';
 import { normaliseTarget } from './normalise.js';
-import { traceOf, traceServer } from './trace.js';
+import { rawErrorResponse, writeAnswer } from './reply.js';
+import { traceOf, traceServer } from './request-log.js';
 import { UploadBudget } from './upload-budget.js';
 
 export interface GatewayOptions {
@@ -71,11 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const [code, message] = clientErrorOf(err);
-    const body = errorBody(code, message);
-    const answer = () =>
-      socket.end(
-        `HTTP/1.1 ${ERRORS[code]} ${STATUS_CODES[ERRORS[code]]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
+    const answer = () => socket.end(rawErrorResponse(code, message));
     // A whole valid request before the bad one on this connection (pipelining)
     // is still being answered: its answer goes first, or the client would
     // take the error for it. (If that request is itself the bad one, its body
@@ -154,7 +151,7 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
     const host = req.headers.host;
     if (host === undefined ? req.httpVersion === '1.1' : !validAuthority(host)) {
       const why = host === undefined ? 'an HTTP/1.1 request must have a Host header' : `malformed Host header ${JSON.stringify(host.slice(0, 100))}`;
-      return reply(res, core.fail(traceOf(req), 'bad_parameter', why));
+      return writeAnswer(res, core.fail(traceOf(req), 'bad_parameter', why));
     }
     const absolute = /^https?:\/\//i.exec(target);
     if (absolute) {
@@ -162,7 +159,7 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
       const end = target.slice(start).search(/[/?#]/);
       const authority = end === -1 ? target.slice(start) : target.slice(start, start + end);
       if (!validAuthority(authority)) {
-        return reply(res, core.fail(traceOf(req), 'bad_parameter', `malformed authority in the request target ${JSON.stringify(target.slice(0, 100))}`));
+        return writeAnswer(res, core.fail(traceOf(req), 'bad_parameter', `malformed authority in the request target ${JSON.stringify(target.slice(0, 100))}`));
       }
       req.headers.host = authority;
       const rest = end === -1 ? '' : target.slice(start + end);
@@ -174,17 +171,17 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
     if (target.charCodeAt(0) === 47 /* '/' */) {
       const q = target.indexOf('?');
       const backslash = target.indexOf('\\');
-      if (backslash !== -1 && (q === -1 || backslash < q)) return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
+      if (backslash !== -1 && (q === -1 || backslash < q)) return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
       req.url = normaliseTarget(target);
     } else {
-      return reply(res, core.notFound(traceOf(req), req.method ?? '', target));
+      return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
     if (!uploads.admit(req, res)) {
       // Closed after the answer: keeping the connection would make node read
       // and discard the whole body, CPU spent at the sender's pace.
       res.setHeader('connection', 'close');
       const message = `uploads in progress already hold the gateway's limit of ${uploads.limitBytes} bytes; try again later`;
-      return reply(res, core.fail(traceOf(req), 'uploads_full', message));
+      return writeAnswer(res, core.fail(traceOf(req), 'uploads_full', message));
     }
     for (const listener of frameworks) listener.call(server, req, res);
   });
@@ -201,9 +198,4 @@ function clientErrorOf(err: NodeJS.ErrnoException): [ErrorCode, string] {
   if (err.code === 'HPE_HEADER_OVERFLOW') return ['header_too_large', 'the request line or headers are too large'];
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request_timeout', 'the request headers did not arrive in time'];
   return ['bad_parameter', `malformed HTTP request (${err.code ?? 'parse error'})`];
-}
-
-function reply(res: ServerResponse, a: Answer): void {
-  res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId });
-  res.end(a.body);
 }

@@ -47,6 +47,8 @@ class WorkerConnection {
   private backoffMs = 50;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private readyWaiters: Array<() => void> = [];
+  /** What the worker announced in its welcome. */
+  private functions: ReadonlySet<string> = new Set();
 
   constructor(
     readonly address: string,
@@ -58,6 +60,10 @@ class WorkerConnection {
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  serves(fn: string): boolean {
+    return this.ready && this.functions.has(fn);
   }
 
   get inFlight(): number {
@@ -153,6 +159,7 @@ class WorkerConnection {
           this.pending.delete(message.cid);
           entry.resolve({ ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
         } else if (message.t === 'welcome') {
+          this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
           this.ready = true;
           this.backoffMs = 50;
           this.options.logger.info({ worker: this.address }, 'connected to worker');
@@ -226,6 +233,11 @@ export class RpcClient {
     let n = 0;
     for (const c of this.connections) n += c.inFlight;
     return n;
+  }
+
+  /** Whether a connected worker announced a function of this name. */
+  serves(fn: string): boolean {
+    return this.connections.some((c) => c.serves(fn));
   }
 
   get readyCount(): number {

@@ -26,6 +26,9 @@ export interface HelloMessage {
 export interface WelcomeMessage {
   t: 'welcome';
   v: number;
+  /** The names of the functions the worker serves. Added within version 1:
+   *  a client that does not know it ignores it; a worker may leave it out. */
+  fns?: string[];
 }
 
 export interface CallMessage {
@@ -64,7 +67,11 @@ export interface ErrorMessage {
 
 export type Message = HelloMessage | WelcomeMessage | CallMessage | ReplyMessage | ErrorMessage;
 
-/** Error codes a reply can carry (`err.code`). */
+/** A reply's `err.code` for a call whose cid is already in flight on its
+ *  connection: a client's mistake, answered at once without running it. */
+export const DUPLICATE_CID = 'duplicate_cid';
+
+/** Error codes a function's outcome can carry in a reply (`err.code`). */
 export const ReplyErrorCode = {
   unknownFunction: 'unknown_function',
   badInput: 'bad_input',

@@ -6,7 +6,7 @@ import { encodeBoundedReply } from './bounded-reply.js';
 import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
+import { DUPLICATE_CID, MAX_FRAME_BYTES, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
 export type CallOutcome = Pick<ReplyMessage, 'result' | 'ctype' | 'err' | 't3_start' | 't3_end'>;
@@ -23,6 +23,8 @@ export interface RpcServerOptions {
   maxFrameBytes?: number;
   /** A client must say hello within this time, or it is disconnected. */
   helloTimeoutMs?: number;
+  /** Function names announced in the welcome. */
+  functions?: string[];
 }
 
 interface Sent {
@@ -70,15 +72,15 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
   const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
   const decoder = new FrameDecoder(maxFrameBytes);
   let greeted = false;
-  /** Calls of this connection still running: while there are, replies may wait to share a write. */
-  let running = 0;
+  /** Call ids of this connection still running: while there are, replies may wait to share a write. */
+  const running = new Set<number>();
   const writer = new BatchWriter<Sent>(
     socket,
     (frame, sent, stamp) => {
       writeSendStamp(frame, stamp);
       onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp);
     },
-    () => running > 0,
+    () => running.size > 0,
   );
   const helloTimer = setTimeout(
     () => refuse('hello_timeout', 'no hello within the time limit'),
@@ -116,19 +118,22 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
       if (refused) return refuse(refused.code, refused.message, refused.delayMs), false;
       greeted = true;
       clearTimeout(helloTimer);
-      socket.write(encodeMessage({ t: 'welcome', v: PROTOCOL_VERSION }));
+      socket.write(encodeMessage({ t: 'welcome', v: PROTOCOL_VERSION, fns: options.functions }));
       return true;
     }
     if (message.t !== 'call') return refuse('bad_message', `unexpected ${message.t} frame`), false;
     const call = message;
-    running++;
+    if (running.has(call.cid)) {
+      // The call already running under this id is left alone and answers in its time.
+      sendReply(call, failure(DUPLICATE_CID, `call id ${call.cid} is already in flight on this connection`), t3Recv);
+      return true;
+    }
+    running.add(call.cid);
     handle(call)
       .catch((err: Error): CallOutcome => failure('function_error', err.message))
       .then((outcome) => {
-        running--;
-        if (socket.destroyed) return;
-        const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes);
-        writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv });
+        running.delete(call.cid);
+        sendReply(call, outcome, t3Recv);
       });
     return true;
   }
@@ -160,6 +165,13 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     if (bodies.length === 1) receive(bodies[0]!, t3Recv);
     else if (bodies.length > 1) void receiveAll(bodies, t3Recv);
   });
+
+  function sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {
+    if (socket.destroyed) return;
+    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes);
+    writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv });
+  }
+
   socket.on('error', (err) => logger.debug({ peer, err }, 'rpc connection error'));
   socket.on('close', () => clearTimeout(helloTimer));
 }

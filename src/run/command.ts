@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../lifecycle.js';
+import { UsageError } from '../commands.js';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, QUICK_CONFIG, type ExperimentConfig } from './config.js';
 import { runExperiment } from './run-experiment.js';
 import { analyzeRun } from './analyze-run.js';

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../caller/units.js';
+import { GATEWAY_PORT, WORKER_PORT } from '../commands.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';
 
@@ -59,7 +60,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   rate: null,
   rounds: 2,
   timeout: '10s',
-  ports: { worker: 7070, gateway: 8080 },
+  ports: { worker: WORKER_PORT, gateway: GATEWAY_PORT },
   pinning: 'auto',
 };
 

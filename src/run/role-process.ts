@@ -29,6 +29,8 @@ export interface StartRoleOptions {
   timeoutMs?: number;
   /** Also called with every stderr line. */
   onLog?: (line: string) => void;
+  /** How long stop() waits after its signal before SIGKILL (default 5000). */
+  killAfterMs?: number;
 }
 
 /**
@@ -92,7 +94,7 @@ export async function startRole(args: string[], readyMsg: string, options: Start
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       const exited = once(proc, 'exit') as Promise<[number | null]>;
       proc.kill(signal);
-      const kill = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      const kill = setTimeout(() => proc.kill('SIGKILL'), options.killAfterMs ?? 5000);
       const [code] = await exited;
       clearTimeout(kill);
       return code;

@@ -8,8 +8,14 @@ import { CLI, connectedToWorker, startRole, type RoleProcess } from '../run/role
 
 export { CLI, startRole, type RoleProcess } from '../run/role-process.js';
 
+/**
+ * Tests share a busy machine: a role may take many seconds to start or stop
+ * there. These limits only catch a role that never will.
+ */
+export const PATIENT = { timeoutMs: 120_000, killAfterMs: 30_000 };
+
 export async function startWorkerProcess(extra: string[] = [], port = 0): Promise<RoleProcess & { address: string }> {
-  const role = await startRole(['worker', '--port', String(port), ...extra], 'worker listening');
+  const role = await startRole(['worker', '--port', String(port), ...extra], 'worker listening', PATIENT);
   return Object.assign(role, { address: role.ready.address as string });
 }
 
@@ -19,8 +25,8 @@ export async function startGatewayProcess(
   worker: string,
   extra: string[] = [],
 ): Promise<RoleProcess & { url: string }> {
-  const role = await startRole(['gateway', '--framework', framework, '--port', '0', '--worker', worker, ...extra], 'gateway listening');
-  await connectedToWorker(role);
+  const role = await startRole(['gateway', '--framework', framework, '--port', '0', '--worker', worker, ...extra], 'gateway listening', PATIENT);
+  await connectedToWorker(role, 1, PATIENT.timeoutMs);
   return Object.assign(role, { url: role.ready.url as string });
 }
 

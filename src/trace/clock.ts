@@ -2,7 +2,7 @@
  * The one clock every role stamps with: integer nanoseconds of this host's
  * monotonic clock. Never wall time: wall clocks jump (NTP, leap smearing),
  * monotonic clocks do not. Stamps from different hosts are NOT comparable;
- * see MEASUREMENT.md and src/analysis for how cross-host stages are formed.
+ * see docs/measurement.md and src/analysis for how cross-host stages are formed.
  */
 export const now: () => bigint = process.hrtime.bigint;
 

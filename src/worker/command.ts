@@ -1,8 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
+import { LOCAL_HOST, UsageError, WORKER_PORT } from '../commands.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
-import { closeOnSignal, startOrExplain, UsageError } from '../lifecycle.js';
+import { closeOnSignal, startOrExplain } from '../lifecycle.js';
 import { createLogger } from '../log.js';
 import { startWorker } from './worker.js';
 
@@ -26,8 +27,8 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   describe: 'Run the functions: a TCP RPC server that the gateways call',
   builder: (y) =>
     y
-      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', 7070))
+      .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
+      .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file' })
       .option(
         'sample-interval-ms',

@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
-import { startGatewayProcess, startRole, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
+import { PATIENT, startGatewayProcess, startRole, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
 
 let worker: RoleProcess & { address: string };
 let port: number;
@@ -173,7 +173,7 @@ test('a gateway without the secret is refused, says so, and answers 502; with it
   delete process.env.FAASBENCH_SECRET; // the gateway's default
   let front: RoleProcess & { ready: Record<string, unknown> };
   try {
-    front = await startRole(['gateway', '--framework', 'node', '--port', '0', '--worker', worker.address], 'gateway listening');
+    front = await startRole(['gateway', '--framework', 'node', '--port', '0', '--worker', worker.address], 'gateway listening', PATIENT);
   } finally {
     if (secret !== undefined) process.env.FAASBENCH_SECRET = secret;
   }
@@ -191,4 +191,38 @@ test('a gateway without the secret is refused, says so, and answers 502; with it
   } finally {
     await good.stop();
   }
+});
+
+test('a call id already in flight: the duplicate is refused at once, the first call runs and answers', async () => {
+  const socket = connect({ port, host: '127.0.0.1' });
+  const decoder = new FrameDecoder();
+  const replies: Record<string, unknown>[] = [];
+  const both = new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('data', (c: Buffer) => {
+      for (const body of decoder.push(c)) {
+        const m = decodeMessage(body) as unknown as Record<string, unknown>;
+        if (m.t === 'reply' && replies.push(m) === 2) resolve();
+      }
+    });
+  });
+  // One write: the duplicate certainly arrives while the first call runs.
+  socket.write(
+    Buffer.concat([
+      encodeMessage({ t: 'hello', v: 1, secret: 'open-sesame' }),
+      encodeMessage({ t: 'call', cid: 7, rid: 'dup-first', fn: 'sleep', args: { ms: 300 } }),
+      encodeMessage({ t: 'call', cid: 7, rid: 'dup-second', fn: 'empty', args: {} }),
+    ]),
+  );
+  try {
+    await both;
+  } finally {
+    socket.destroy();
+  }
+  const refused = replies.find((r) => r.err !== undefined);
+  const answered = replies.find((r) => r.err === undefined);
+  assert.equal(refused?.cid, 7);
+  assert.equal((refused?.err as { code: string }).code, 'duplicate_cid');
+  assert.equal(answered?.cid, 7);
+  assert.deepEqual(answered?.result, { slept_ms: 300 });
 });

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UsageError } from '../lifecycle.js';
+import { UsageError } from '../commands.js';
 import type { FaasFunction } from './contract.js';
 
 export interface LoadedFunction {
@@ -24,7 +24,7 @@ export const faultFunctionsDir = join(defaultFunctionsDir, 'faults');
  * whose default export is not a function object, stops the worker at start
  * with a message naming the file: better than a 502 on every call later.
  */
-export async function loadFunctions(dir: string, exclude: ReadonlySet<string> = new Set()): Promise<Map<string, LoadedFunction>> {
+export async function loadFunctions(dir: string): Promise<Map<string, LoadedFunction>> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -36,7 +36,7 @@ export async function loadFunctions(dir: string, exclude: ReadonlySet<string> = 
     const ext = extname(entry);
     if (!MODULE_EXTENSIONS.has(ext) || entry.endsWith('.test.js')) continue;
     const name = basename(entry, ext);
-    if (!NAME.test(name) || exclude.has(name)) continue;
+    if (!NAME.test(name)) continue;
     const url = pathToFileURL(join(dir, entry)).href;
     let mod: { default?: unknown };
     try {

@@ -48,6 +48,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger: options.logger,
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs,
+    functions: [...functions.keys()],
     handle: (call) => executor.run(call.fn, call.args),
     onReplySent: (call, outcome, t3_recv, t3_send) =>
       sink.write(

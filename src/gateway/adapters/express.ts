@@ -3,7 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST } from '../endpoints.js';
-import { traceOf } from '../trace.js';
+import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 /** express with its router, req.query and express.raw for bodies. */
@@ -22,7 +22,7 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
   // body-parser answers a too large body only once it has read all of it;
   // one declared too large is refused at once, as in every adapter.
   const refuseDeclaredTooLarge = (req: Request, res: Response, next: NextFunction) => {
-    if (Number(req.headers['content-length']) > core.maxBodyBytes) return send(res, core.tooLarge(traceOf(req)));
+    if (Number(req.headers['content-length']) > core.maxBodyBytes) return send(res, core.tooLarge(traceOf(req), req.originalUrl));
     next();
   };
 
@@ -39,10 +39,20 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
     }
     route.all((req, res) => send(res, core.methodNotAllowed(traceOf(req), req.method, endpoint.name)));
   }
+  // Any other function a worker announced; a name none did falls through to the 404.
+  const fn = app.route('/:fn');
+  const served = (req: Request, _res: Response, next: NextFunction) => next(core.servesFunction(req.params.fn as string) ? undefined : 'route');
+  const handleFn = (req: Request, res: Response, next: NextFunction) => {
+    const body = req.method === 'POST' ? (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)) : undefined;
+    core.invokeFunction(req.params.fn as string, traceOf(req), req.originalUrl, body).then((a) => send(res, a), next);
+  };
+  fn.get(served, handleFn);
+  fn.post(served, refuseDeclaredTooLarge, raw, handleFn);
+  fn.all(served, (req, res) => send(res, core.methodNotAllowed(traceOf(req), req.method, req.params.fn as string)));
   app.use((req, res) => send(res, core.notFound(traceOf(req), req.method, req.originalUrl)));
   app.use((err: { status?: number; message: string }, req: Request, res: Response, _next: NextFunction) => {
     const trace = traceOf(req);
-    send(res, err.status === 413 ? core.tooLarge(trace) : core.fail(trace, 'internal_error', err.message));
+    send(res, err.status === 413 ? core.tooLarge(trace, req.originalUrl) : core.fail(trace, 'internal_error', err.message));
   });
   return createServer(app);
 };

@@ -1,8 +1,8 @@
 import { METHODS } from 'node:http';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Answer, GatewayCore } from '../core.js';
-import { ENDPOINT_LIST } from '../endpoints.js';
-import { traceOf } from '../trace.js';
+import { ENDPOINT_LIST, FUNCTION_METHODS } from '../endpoints.js';
+import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 /** fastify with its own router, querystring parser, body limit and reply. */
@@ -19,6 +19,9 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
   for (const m of METHODS) {
     if (m === 'QUERY' || !app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: false, overrideExisting: true });
   }
+  /** The methods that answer 405 on a route served with `methods` (HEAD goes with GET). */
+  const otherMethods = (methods: readonly string[]) =>
+    app.supportedMethods.filter((m) => !methods.includes(m) && !(m === 'HEAD' && methods.includes('GET')));
 
   for (const endpoint of ENDPOINT_LIST) {
     app.route({
@@ -30,17 +33,37 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
         return send(reply, await core.invoke(endpoint.name, traceOf(request.raw), (k) => query[k], body));
       },
     });
-    const others = app.supportedMethods.filter((m) => !(endpoint.methods as readonly string[]).includes(m) && !(m === 'HEAD' && endpoint.methods.includes('GET')));
     app.route({
-      method: others,
+      method: otherMethods(endpoint.methods),
       url: endpoint.path,
       handler: async (request, reply) => send(reply, core.methodNotAllowed(traceOf(request.raw), request.method, endpoint.name)),
     });
   }
+  // Any other function a worker announced; a name none did is no route.
+  const notServed = (request: FastifyRequest) => {
+    const { fn } = request.params as { fn: string };
+    return core.servesFunction(fn) ? null : core.notFound(traceOf(request.raw), request.method, request.raw.url ?? '');
+  };
+  app.route({
+    method: FUNCTION_METHODS.slice(),
+    url: '/:fn',
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const refused = notServed(request);
+      if (refused) return send(reply, refused);
+      const body = request.method === 'POST' ? ((request.body as Buffer | undefined) ?? Buffer.alloc(0)) : undefined;
+      return send(reply, await core.invokeFunction((request.params as { fn: string }).fn, traceOf(request.raw), request.raw.url ?? '', body));
+    },
+  });
+  app.route({
+    method: otherMethods(FUNCTION_METHODS),
+    url: '/:fn',
+    handler: async (request, reply) =>
+      send(reply, notServed(request) ?? core.methodNotAllowed(traceOf(request.raw), request.method, (request.params as { fn: string }).fn)),
+  });
   app.setNotFoundHandler(async (request, reply) => send(reply, core.notFound(traceOf(request.raw), request.method, request.raw.url ?? '')));
   app.setErrorHandler(async (error: { statusCode?: number; message: string }, request, reply) => {
     const trace = traceOf(request.raw);
-    if (error.statusCode === 413) return send(reply, core.tooLarge(trace));
+    if (error.statusCode === 413) return send(reply, core.tooLarge(trace, request.raw.url ?? ''));
     return send(reply, core.fail(trace, 'internal_error', error.message));
   });
   await app.ready();

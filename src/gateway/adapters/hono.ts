@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST } from '../endpoints.js';
-import { traceOf } from '../trace.js';
+import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 type Env = { Bindings: HttpBindings };
@@ -13,7 +13,10 @@ type Env = { Bindings: HttpBindings };
 export const createHonoServer: CreateServer = (core: GatewayCore) => {
   const app = new Hono<Env>();
   const trace = (c: Context<Env>) => traceOf(c.env.incoming as IncomingMessage);
-  const limit = bodyLimit({ maxSize: core.maxBodyBytes, onError: (c) => send(c, core.tooLarge(trace(c as Context<Env>))) });
+  const limit = bodyLimit({
+    maxSize: core.maxBodyBytes,
+    onError: (c) => send(c, core.tooLarge(trace(c as Context<Env>), (c as Context<Env>).env.incoming.url ?? '')),
+  });
 
   for (const endpoint of ENDPOINT_LIST) {
     const handle = async (c: Context<Env>) => {
@@ -28,6 +31,17 @@ export const createHonoServer: CreateServer = (core: GatewayCore) => {
     if (endpoint.methods.includes('POST')) app.post(endpoint.path, limit, handle);
     app.all(endpoint.path, (c) => send(c, core.methodNotAllowed(trace(c), c.req.method, endpoint.name)));
   }
+  // Any other function a worker announced; a name none did is no route.
+  const notServed = (c: Context<Env>) => (core.servesFunction(c.req.param('fn') ?? '') ? null : core.notFound(trace(c), c.req.method, c.env.incoming.url ?? ''));
+  const handleFn = async (c: Context<Env>) => {
+    const refused = notServed(c);
+    if (refused) return send(c, refused);
+    const body = c.req.method === 'POST' ? new Uint8Array(await c.req.arrayBuffer()) : undefined;
+    return send(c, await core.invokeFunction(c.req.param('fn') ?? '', trace(c), c.env.incoming.url ?? '', body));
+  };
+  app.get('/:fn', handleFn);
+  app.post('/:fn', limit, handleFn);
+  app.all('/:fn', (c) => send(c, notServed(c) ?? core.methodNotAllowed(trace(c), c.req.method, c.req.param('fn') ?? '')));
   app.notFound((c) => send(c, core.notFound(trace(c), c.req.method, c.env.incoming.url ?? '')));
   app.onError((err, c) => send(c, core.fail(trace(c), 'internal_error', err.message)));
   // An HTTP/1.0 request may come without Host; hono needs one to build its URL.

@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Answer, GatewayCore } from '../core.js';
-import { ENDPOINTS, type EndpointName } from '../endpoints.js';
-import { traceOf } from '../trace.js';
+import { createServer, type IncomingMessage } from 'node:http';
+import { ENDPOINTS, FUNCTION_METHODS, isEndpointName } from '../endpoints.js';
+import { writeAnswer as send } from '../reply.js';
+import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 /** Plain node:http, the baseline: a switch on the path and URLSearchParams. */
@@ -13,12 +13,13 @@ export const createNodeServer: CreateServer = (core) =>
     const url = target.startsWith('/') ? target : pathOf(target);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const name = path.slice(1) as EndpointName;
-    const endpoint = Object.hasOwn(ENDPOINTS, name) ? ENDPOINTS[name] : undefined;
-    if (!endpoint || path !== endpoint.path) return send(res, core.notFound(trace, req.method ?? '', target));
+    const name = path.slice(1);
+    // A fixed endpoint, or any other function a worker announced.
+    const fixed = isEndpointName(name);
+    if (!(fixed ? path === ENDPOINTS[name].path : core.servesFunction(name))) return send(res, core.notFound(trace, req.method ?? '', target));
     // HEAD is GET without the body, as every framework treats it.
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
-    if (!(endpoint.methods as readonly string[]).includes(method)) {
+    if (!((fixed ? ENDPOINTS[name].methods : FUNCTION_METHODS) as readonly string[]).includes(method)) {
       return send(res, core.methodNotAllowed(trace, req.method ?? '', name));
     }
     const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
@@ -26,10 +27,11 @@ export const createNodeServer: CreateServer = (core) =>
       const all = params.getAll(key);
       return all.length > 1 ? all : all[0];
     };
+    const call = (body?: Buffer) => (fixed ? core.invoke(name, trace, param, body) : core.invokeFunction(name, trace, url, body));
     const answer =
       req.method === 'POST'
-        ? readBody(req, core.maxBodyBytes).then((body) => (body ? core.invoke(name, trace, param, body) : core.tooLarge(trace)))
-        : core.invoke(name, trace, param);
+        ? readBody(req, core.maxBodyBytes).then((body) => (body ? call(body) : core.tooLarge(trace, url)))
+        : call();
     answer.then(
       (a) => send(res, a),
       (err: Error) => send(res, core.fail(trace, 'internal_error', err.message)),
@@ -67,9 +69,4 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
-}
-
-function send(res: ServerResponse, a: Answer): void {
-  res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId });
-  res.end(a.body);
 }
