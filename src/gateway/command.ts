@@ -26,7 +26,7 @@ interface GatewayArgs {
 
 export const gatewayCommand: CommandModule<object, GatewayArgs> = {
   command: 'gateway',
-  describe: 'Serve /empty, /sleep, /math and /image over HTTP, forwarding each call to a worker',
+  describe: 'Serve /empty, /sleep, /math, /image and every other function the workers announce (at /NAME) over HTTP, forwarding each call to a worker',
   builder: (y) =>
     y
       .option('framework', { choices: FRAMEWORKS, demandOption: true, describe: 'HTTP framework of the front' })
