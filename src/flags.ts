@@ -1,11 +1,19 @@
 /**
- * The one validator of every numeric command-line flag: yargs `coerce`
+ * The one validator of every numeric and duration command-line flag: yargs `coerce`
  * functions that read a plain decimal integer (no hex, exponent, sign or empty
  * string, which yargs' own number parsing would accept) and check it against
  * the range the program can really honour. A bad value becomes one line and
  * exit 2 through cli.ts.
  */
-import { parseDuration } from './caller/units.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "10s", "500ms", "1.5m", "2h"; a bare number is seconds (as in autocannon and wrk). */
+export function parseDuration(text: string, name: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) throw new Error(`${name} must be a duration such as 10s, 500ms or 2m, got ${JSON.stringify(text)}`);
+  return Number(m[1]) * (UNIT_MS[m[2] ?? 's'] as number);
+}
 
 /** The longest delay a node timer keeps: beyond it setTimeout fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -22,7 +22,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCaller, type CallerResult } from '../caller/run-caller.js';
-import { parseDuration } from '../caller/units.js';
+import { parseDuration } from '../flags.js';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
 import { MAX_FRAME_BYTES } from '../rpc/protocol.js';
 import { connectedToWorker, startRole } from '../run/role-process.js';

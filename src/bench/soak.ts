@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCaller, type CallerResult } from '../caller/run-caller.js';
-import { parseDuration } from '../caller/units.js';
+import { parseDuration } from '../flags.js';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
 import { connectedToWorker, startRole, type RoleProcess } from '../run/role-process.js';
 import { checkRecords } from './soak-records.js';

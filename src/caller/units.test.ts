@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConnections, parseDuration, parseHeader } from './units.js';
+import { parseDuration } from '../flags.js';
+import { parseConnections, parseHeader } from './units.js';
 
 test('durations take ms, s, m, h; a bare number is seconds', () => {
   assert.equal(parseDuration('10s', 'd'), 10_000);

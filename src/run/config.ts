@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from '../caller/units.js';
+import { parseDuration } from '../flags.js';
 import { GATEWAY_PORT, WORKER_PORT } from '../commands.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';

@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCaller, type CallerResult } from '../caller/index.js';
-import { parseDuration } from '../caller/units.js';
+import { parseDuration } from '../flags.js';
 import type { Framework } from '../gateway/adapters/adapter.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { planCells, type Cell, type ExperimentConfig } from './config.js';
