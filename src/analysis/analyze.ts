@@ -12,7 +12,7 @@ import { AnalysisInputError, findInputs } from './inputs.js';
 import { joinRequests } from './join.js';
 import { readLines } from './ndjson.js';
 import { estimateOffsets } from './offsets.js';
-import { renderReport } from './report-html.js';
+import { renderReport } from './report/render.js';
 import type { Stage } from './stages.js';
 import { summarize } from './summarize.js';
 import { SUMMARY_SCHEMA, type Summary } from './summary-types.js';

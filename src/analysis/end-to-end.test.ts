@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../testing/processes.js';
-import { fmtInt, fmtUs } from './html.js';
+import { fmtInt, fmtUs } from './format.js';
 import { STAGES } from './stages.js';
 import { percentileOfSorted } from './stats.js';
 import type { Summary } from './summary-types.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_DURATIONS, DEFAULT_HOSTS, HOURS, requestLines, type Hosts, type RecordLines, type RequestSpec } from '../testing/analysis-records.js';
 import { Ingest } from './ingest.js';
-import { fmtNs } from './html.js';
+import { fmtNs } from './format.js';
 import { estimateOffsets, type ClockOffset } from './offsets.js';
 import { RequestTable } from './table.js';
 import { stampOrderWarnings } from './warnings.js';

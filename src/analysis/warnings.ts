@@ -1,5 +1,5 @@
 /** What the reader must know before trusting the figures, and how they were made. */
-import { fmtInt, fmtNs, fmtPct } from './html.js';
+import { fmtInt, fmtNs, fmtPct } from './format.js';
 import type { ClockOffset, Lateness } from './offsets.js';
 import { describeUnjoined } from './join.js';
 import type { Summary } from './summary-types.js';

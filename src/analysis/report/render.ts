@@ -4,13 +4,14 @@
  * Figures 3–9 after, each with the numbers beneath it.
  */
 import { answerSpec, boxPlotSpec, renderSvg, sharesSpec, sweepSpec } from './charts.js';
-import { esc, fmtInt, fmtNs, fmtPct, fmtUs, table, type Column } from './html.js';
-import { REPORT_CSS } from './report-css.js';
-import { sweptEndpoints } from './warnings.js';
-import { loadSentences, loadStagesFigure, saturationSection } from './report-load.js';
-import { dataSection, offsetsTable, runFacts } from './report-sections.js';
-import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from './stages.js';
-import type { Comparison, GroupSummary, Summary, SweepPoint } from './summary-types.js';
+import { esc, table, type Column } from './html.js';
+import { fmtInt, fmtNs, fmtPct, fmtUs } from '../format.js';
+import { REPORT_CSS } from './css.js';
+import { sweptEndpoints } from '../warnings.js';
+import { loadSentences, loadStagesFigure, saturationSection } from './load.js';
+import { dataSection, offsetsTable, runFacts } from './sections.js';
+import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../stages.js';
+import type { Comparison, GroupSummary, Summary, SweepPoint } from '../summary-types.js';
 
 interface FigureDef {
   n: number;
@@ -237,4 +238,3 @@ function methodSection(s: Summary): string {
 Stage formulas: ${STAGES.map((st) => esc(STAGE_LABELS[st])).join('; ')}.</p></section>`;
 }
 
-export { fmtNs };

@@ -7,11 +7,11 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import type { CellSummary } from './cells.js';
-import { byEndpoint, byFramework } from './order.js';
-import { PARTS, STAGE_NAMES, type Part, type Stage } from './stages.js';
-import type { Answer } from './summary-types.js';
-import type { GroupSummary, SweepPoint } from './summary-types.js';
+import type { CellSummary } from '../cells.js';
+import { byEndpoint, byFramework } from '../order.js';
+import { PARTS, STAGE_NAMES, type Part, type Stage } from '../stages.js';
+import type { Answer } from '../summary-types.js';
+import type { GroupSummary, SweepPoint } from '../summary-types.js';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
 const CONFIG = {
@@ -62,12 +62,7 @@ export function boxPlotSpec(groups: GroupSummary[], stage: Stage): TopLevelSpec 
     title: log ? 'log scale' : null,
   } as const;
   return {
-    config: CONFIG,
-    data: { values: rows },
-    facet: { column: { field: 'endpoint', type: 'nominal', sort: endpoints } },
-    spec: {
-      width: facetWidth(endpoints.length),
-      height: 220,
+    ...endpointPanels(rows, endpoints, {
       encoding: {
         x: { field: 'framework', type: 'nominal', sort: frameworks, title: null, axis: { labelAngle: 0 } },
         color: { field: 'framework', type: 'nominal', sort: frameworks, legend: null, scale: { scheme: 'tableau10' } },
@@ -78,9 +73,19 @@ export function boxPlotSpec(groups: GroupSummary[], stage: Stage): TopLevelSpec 
         // The shared colour encoding would paint the median in its box's colour, unseen: override it.
         { mark: { type: 'tick', size: 22, thickness: 2 }, encoding: { y: { field: 'median', ...y }, color: { value: '#111' } } },
       ],
-    },
+    }),
     resolve: { scale: { y: 'independent' } },
   } as TopLevelSpec;
+}
+
+/** One panel per endpoint, side by side, each with `spec` inside. */
+function endpointPanels(rows: readonly object[], endpoints: readonly string[], spec: Record<string, unknown>) {
+  return {
+    config: CONFIG,
+    data: { values: rows },
+    facet: { column: { field: 'endpoint', type: 'nominal', sort: endpoints } },
+    spec: { width: facetWidth(endpoints.length), height: 220, ...spec },
+  };
 }
 
 export const PART_COLORS: Record<(typeof PARTS)[number], string> = {
@@ -101,28 +106,21 @@ export function sharesSpec(groups: GroupSummary[]): TopLevelSpec | null {
   if (rows.length === 0) return null;
   const frameworks = sorted(rows.map((r) => r.framework), byFramework);
   const endpoints = sorted(rows.map((r) => r.endpoint), byEndpoint);
-  return {
-    config: CONFIG,
-    data: { values: rows },
-    facet: { column: { field: 'endpoint', type: 'nominal', sort: endpoints } },
-    spec: {
-      width: facetWidth(endpoints.length),
-      height: 220,
-      mark: { type: 'bar', size: 26 },
-      encoding: {
-        x: { field: 'framework', type: 'nominal', sort: frameworks, title: null, axis: { labelAngle: 0 } },
-        y: { field: 'share', type: 'quantitative', stack: 'zero', axis: { format: '%' }, title: 'share of roundtrip time', scale: { domain: [0, 1] } },
-        color: {
-          field: 'stage',
-          type: 'nominal',
-          sort: PARTS.map((p) => STAGE_NAMES[p]),
-          scale: { domain: PARTS.map((p) => STAGE_NAMES[p]), range: PARTS.map((p) => PART_COLORS[p]) },
-          legend: { orient: 'bottom', title: null, columns: 7 },
-        },
-        order: { field: 'order', type: 'quantitative', sort: 'ascending' },
+  return endpointPanels(rows, endpoints, {
+    mark: { type: 'bar', size: 26 },
+    encoding: {
+      x: { field: 'framework', type: 'nominal', sort: frameworks, title: null, axis: { labelAngle: 0 } },
+      y: { field: 'share', type: 'quantitative', stack: 'zero', axis: { format: '%' }, title: 'share of roundtrip time', scale: { domain: [0, 1] } },
+      color: {
+        field: 'stage',
+        type: 'nominal',
+        sort: PARTS.map((p) => STAGE_NAMES[p]),
+        scale: { domain: PARTS.map((p) => STAGE_NAMES[p]), range: PARTS.map((p) => PART_COLORS[p]) },
+        legend: { orient: 'bottom', title: null, columns: 7 },
       },
+      order: { field: 'order', type: 'quantitative', sort: 'ascending' },
     },
-  } as TopLevelSpec;
+  }) as TopLevelSpec;
 }
 
 /** Figure 3: throughput against connections, one line per framework, a panel per endpoint swept. */

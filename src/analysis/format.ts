@@ -1,8 +1,4 @@
-/** Small HTML and number-formatting helpers for the report. */
-
-export function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** Numbers as the report and its warnings print them: shared by computation (warnings) and presentation (report/). */
 
 const us1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -37,25 +33,4 @@ export function fmtNs(ns: number, signed = true): string {
   if (a >= 1e6) return `${sign}${(a / 1e6).toFixed(3)} ms`;
   if (a >= 1e3) return `${sign}${(a / 1e3).toFixed(1)} µs`;
   return `${sign}${a.toFixed(0)} ns`;
-}
-
-export interface Column<R> {
-  head: string;
-  cell: (row: R) => string;
-  /** Right-aligned numbers. */
-  num?: boolean;
-  /** Prose that wraps instead of widening the table. */
-  wrap?: boolean;
-  title?: string;
-}
-
-/** A table; cells are already-escaped HTML. */
-export function table<R>(rows: readonly R[], columns: readonly Column<R>[], caption?: string): string {
-  const th = columns
-    .map((c) => `<th${c.num ? ' class="num"' : ''}${c.title ? ` title="${esc(c.title)}"` : ''}>${c.head}</th>`)
-    .join('');
-  const body = rows
-    .map((r) => `<tr>${columns.map((c) => `<td${c.num ? ' class="num"' : c.wrap ? ' class="wrap"' : ''}>${c.cell(r)}</td>`).join('')}</tr>`)
-    .join('\n');
-  return `<table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }

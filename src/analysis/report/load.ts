@@ -1,9 +1,10 @@
 /** The report's load sections: how busy each process was per cell, and where the time went as load grew (Figure 3b). */
-import type { CellSummary } from './cells.js';
+import type { CellSummary } from '../cells.js';
 import { loadStagesSpec, renderSvg } from './charts.js';
-import { esc, fmtInt, fmtPct, fmtUs, table, type Column } from './html.js';
-import { FINDING_MEANING, type Finding, type RoleLoad } from './saturation.js';
-import { PARTS, STAGE_NAMES } from './stages.js';
+import { esc, table, type Column } from './html.js';
+import { fmtInt, fmtPct, fmtUs } from '../format.js';
+import { FINDING_MEANING, type Finding, type RoleLoad } from '../saturation.js';
+import { PARTS, STAGE_NAMES } from '../stages.js';
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);
 const busy = (l: RoleLoad | undefined) => (l === undefined ? '–' : l.elu >= 0.9 ? `<strong>${pct(l.elu)}</strong>` : pct(l.elu));

@@ -1,7 +1,8 @@
 /** The report's bookkeeping sections: run facts, what joined and what did not, host clocks. */
-import { esc, fmtInt, fmtNs, table } from './html.js';
-import type { ClockOffset } from './offsets.js';
-import type { Summary } from './summary-types.js';
+import { esc, table } from './html.js';
+import { fmtInt, fmtNs } from '../format.js';
+import type { ClockOffset } from '../offsets.js';
+import type { Summary } from '../summary-types.js';
 
 const MAX_FACTS = 24;
 
