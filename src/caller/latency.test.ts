@@ -15,12 +15,12 @@ test('percentiles at µs resolution: sub-ms and 20 ms values are not rounded to 
   assert.ok(Math.abs(s.p50 - 300.999) < 0.05, `p50 ${s.p50} µs`);
   // p90 is the 1800th value: 20.4799 ms; buckets at 20 ms are 1.024 µs wide.
   assert.ok(Math.abs(s.p90 - 20_479.9) <= 1.1, `p90 ${s.p90} µs`);
-  assert.ok(s.p999 <= s.max);
+  assert.ok(s.p99_9 <= s.max);
   r.destroy();
 });
 
 test('an empty recorder summarises to zeros', () => {
   const r = new LatencyRecorder();
-  assert.deepEqual(r.summary(), { count: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 });
+  assert.deepEqual(r.summary(), { count: 0, min: 0, p50: 0, p90: 0, p99: 0, p99_9: 0, max: 0, mean: 0 });
   r.destroy();
 });

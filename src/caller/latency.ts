@@ -17,7 +17,7 @@ export interface LatencySummary {
   p50: number;
   p90: number;
   p99: number;
-  p999: number;
+  p99_9: number;
   max: number;
   mean: number;
 }
@@ -47,7 +47,7 @@ export class LatencyRecorder {
   }
 
   summary(): LatencySummary {
-    if (this.count === 0) return { count: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+    if (this.count === 0) return { count: 0, min: 0, p50: 0, p90: 0, p99: 0, p99_9: 0, max: 0, mean: 0 };
     // A percentile is reported as its bucket's upper edge, so clamp into [min, max].
     const at = (p: number) => Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(p))) / US;
     return {
@@ -56,7 +56,7 @@ export class LatencyRecorder {
       p50: at(50),
       p90: at(90),
       p99: at(99),
-      p999: at(99.9),
+      p99_9: at(99.9),
       max: this.max / US,
       mean: Math.round(this.sum / this.count) / US,
     };

@@ -46,7 +46,7 @@ test('closed loop: one record per request, ids unique and equal to the x-request
     assert.equal(result.latencyFrom, 't0');
     assert.equal(result.latencyUs.count, 200);
     const l = result.latencyUs;
-    assert.ok(l.min > 0 && l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max);
+    assert.ok(l.min > 0 && l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p99_9 && l.p99_9 <= l.max);
     assert.ok(result.throughput > 0);
     assert.equal(result.lateSends, null);
     assert.equal(typeof result.bottleneck.flagged, 'boolean');

@@ -33,7 +33,7 @@ export function formatSummary(r: CallerResult): string {
   lines.push(`throughput  ${r.throughput.toFixed(1)} req/s`);
   const l = r.latencyUs;
   const head = [`latency (µs, from ${r.latencyFrom})`, 'min', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'];
-  const values = l.count === 0 ? ['', ...Array(7).fill('-')] : ['', ...[l.min, l.p50, l.p90, l.p99, l.p999, l.max, l.mean].map(us)];
+  const values = l.count === 0 ? ['', ...Array(7).fill('-')] : ['', ...[l.min, l.p50, l.p90, l.p99, l.p99_9, l.max, l.mean].map(us)];
   lines.push(table([head, values]));
   if (Object.keys(r.statusCounts).length > 0) lines.push(`status      ${counts(r.statusCounts)}`);
   if (r.errorCount > 0) lines.push(`errors      ${counts(r.errors)}`);

@@ -15,7 +15,7 @@ test('threshold expressions: metric, operator and limit in µs or as a fraction'
   }
 });
 
-const latency = (p99: number, count = 100): LatencySummary => ({ count, min: 1, p50: 10, p90: 20, p99, p999: p99, max: p99, mean: 12 });
+const latency = (p99: number, count = 100): LatencySummary => ({ count, min: 1, p50: 10, p90: 20, p99, p99_9: p99, max: p99, mean: 12 });
 
 test('verdicts: < is strict, <= is not; nothing measured fails', () => {
   const ts = ['p99<5ms', 'p99<=5ms', 'error_rate<0.01'].map(parseThreshold);

@@ -75,7 +75,7 @@ export function judgeThresholds(thresholds: readonly Threshold[], m: MeasuredFig
   return thresholds.map((t) => {
     let value: number | null;
     if (t.metric === 'error_rate') value = m.requests > 0 ? m.errorCount / m.requests : null;
-    else value = m.latencyUs.count > 0 ? m.latencyUs[t.metric] : null;
+    else value = m.latencyUs.count > 0 ? m.latencyUs[t.metric === 'p999' ? 'p99_9' : t.metric] : null;
     const ok = value !== null && (t.op === '<' ? value < t.limit : value <= t.limit);
     return { ...t, value, unit: t.metric === 'error_rate' ? 'fraction' : 'us', ok };
   });
