@@ -5,7 +5,7 @@
 import type { CommandModule } from 'yargs';
 import { integerOption } from '../flags.js';
 import { UsageError } from '../commands.js';
-import { analyze, type Progress } from './analyze.js';
+import type { Progress } from './analyze.js';
 import { AnalysisInputError } from './inputs.js';
 import { formatAnalysisDigest } from './digest.js';
 
@@ -40,6 +40,8 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   handler: async (a) => {
     const progress = process.stderr.isTTY ? progressPrinter() : undefined;
     try {
+      // vega and the report load only when an analysis runs, not with every command.
+      const { analyze } = await import('./analyze.js');
       const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, onProgress: progress });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (a.json) process.stdout.write(JSON.stringify(result.summary, null, 2) + '\n');

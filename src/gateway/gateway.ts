@@ -52,7 +52,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const sink = options.log ? openRecordSink(options.log) : null;
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
-  const server = await ADAPTERS[options.framework](core);
+  const server = await (await ADAPTERS[options.framework]())(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
   traceServer(server, options.framework, sink); // t1 comes from node:http's channel, before the gate and every framework
 

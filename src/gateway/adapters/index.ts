@@ -1,15 +1,11 @@
 export { FRAMEWORKS, type Framework, type CreateServer } from './adapter.js';
 import type { CreateServer, Framework } from './adapter.js';
-import { createExpressServer } from './express.js';
-import { createFastifyServer } from './fastify.js';
-import { createHonoServer } from './hono.js';
-import { createKoaServer } from './koa.js';
-import { createNodeServer } from './node.js';
 
-export const ADAPTERS: Record<Framework, CreateServer> = {
-  node: createNodeServer,
-  fastify: createFastifyServer,
-  express: createExpressServer,
-  koa: createKoaServer,
-  hono: createHonoServer,
+/** Each framework is loaded only by the gateway that runs it: loading all five costs every command start-up time and memory. */
+export const ADAPTERS: Record<Framework, () => Promise<CreateServer>> = {
+  node: async () => (await import('./node.js')).createNodeServer,
+  fastify: async () => (await import('./fastify.js')).createFastifyServer,
+  express: async () => (await import('./express.js')).createExpressServer,
+  koa: async () => (await import('./koa.js')).createKoaServer,
+  hono: async () => (await import('./hono.js')).createHonoServer,
 };
