@@ -43,6 +43,9 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { logger } = options;
+  // The framework first: loading it takes a while, and a worker's connection
+  // error must not be logged before the gateway's own start-up failure.
+  const createServer = await ADAPTERS[options.framework]();
   const rpc = new RpcClient({
     workers: options.workers,
     logger,
@@ -52,7 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const sink = options.log ? openRecordSink(options.log) : null;
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
-  const server = await (await ADAPTERS[options.framework]())(core);
+  const server = await createServer(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
   traceServer(server, options.framework, sink); // t1 comes from node:http's channel, before the gate and every framework
 
