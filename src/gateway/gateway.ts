@@ -1,4 +1,5 @@
 import { type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
@@ -43,9 +44,11 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { logger } = options;
-  // The framework first: loading it takes a while, and a worker's connection
-  // error must not be logged before the gateway's own start-up failure.
+  // The framework and the listening address first: both take a while, and a
+  // worker's connection error must not be logged before the gateway's own
+  // start-up failure (an unknown host) that the user must see.
   const createServer = await ADAPTERS[options.framework]();
+  await lookup(options.host);
   const rpc = new RpcClient({
     workers: options.workers,
     logger,
