@@ -3,6 +3,7 @@ import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../commands.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { closeOnSignal, startOrExplain } from '../lifecycle.js';
 import { createLogger } from '../log.js';
+import { BALANCE_POLICIES, type BalancePolicy } from '../rpc/balance.js';
 import { splitAddress } from '../rpc/client.js';
 import { MAX_BINARY_ARG_BYTES } from '../rpc/protocol.js';
 import { FRAMEWORKS, type Framework } from './adapters/index.js';
@@ -17,6 +18,7 @@ interface GatewayArgs {
   'timeout-ms': number;
   'max-body-bytes': number;
   'worker-connections': number;
+  balance: BalancePolicy;
   'max-uploads-bytes': number;
   'request-timeout-ms': number;
   'headers-timeout-ms': number;
@@ -36,6 +38,11 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         type: 'string',
         default: DEFAULT_WORKER,
         describe: 'Worker address HOST:PORT; several separated by commas',
+      })
+      .option('balance', {
+        choices: BALANCE_POLICIES,
+        default: 'round-robin' as BalancePolicy,
+        describe: 'How calls are spread over the workers: in turn, to the fewest calls in flight, or the less busy of two drawn at random',
       })
       .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file' })
       .option(
@@ -79,6 +86,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       requestTimeoutMs: a['request-timeout-ms'],
       headersTimeoutMs: a['headers-timeout-ms'],
       connectionsPerWorker: a['worker-connections'],
+      balance: a.balance,
       secret: a.secret === '' ? undefined : a.secret,
       sampleIntervalMs: a['sample-interval-ms'],
       logger,

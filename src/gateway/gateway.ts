@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import type { BalancePolicy } from '../rpc/balance.js';
 import { RpcClient } from '../rpc/client.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { sampleRecordFormatter } from '../trace/records.js';
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   headersTimeoutMs: number;
   secret?: string;
   connectionsPerWorker?: number;
+  /** How calls are spread over the workers' connections; default round-robin. */
+  balance?: BalancePolicy;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
   sampleIntervalMs?: number;
   logger: Logger;
@@ -55,12 +58,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     timeoutMs: options.timeoutMs,
     secret: options.secret,
     connectionsPerWorker: options.connectionsPerWorker,
+    balance: options.balance,
   });
   const sink = options.log ? openRecordSink(options.log) : null;
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
   const server = await createServer(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
-  traceServer(server, options.framework, sink); // t1 comes from node:http's channel, before the gate and every framework
+  traceServer(server, options.framework, sink, options.balance); // t1 comes from node:http's channel, before the gate and every framework
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
@@ -116,7 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.info(
-    { framework: options.framework, url: `http://${host}:${address.port}`, workers: options.workers, records: options.log ?? null },
+    { framework: options.framework, url: `http://${host}:${address.port}`, workers: options.workers, balance: options.balance ?? 'round-robin', records: options.log ?? null },
     'gateway listening',
   );
   return {

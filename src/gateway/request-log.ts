@@ -35,6 +35,7 @@ function requestId(header: string | string[] | undefined): string {
 interface TracedServer {
   framework: string;
   sink: RecordSink | null;
+  balance: string;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
 const tracedServers = new Map<Server, TracedServer>();
@@ -80,6 +81,7 @@ subscribe('http.server.response.finish', (message) => {
       t5,
       worker: trace.worker,
       workerAddress: trace.workerAddress,
+      balance: traced.balance,
     }),
   );
 });
@@ -111,9 +113,9 @@ function stampHandOver(): void {
 }
 
 /** Stamps t1 and t5 of every request of `server`, and writes its records to `sink`. */
-export function traceServer(server: Server, framework: string, sink: RecordSink | null): void {
+export function traceServer(server: Server, framework: string, sink: RecordSink | null, balance = 'round-robin'): void {
   stampHandOver();
-  tracedServers.set(server, { framework, sink });
+  tracedServers.set(server, { framework, sink, balance });
   server.once('close', () => tracedServers.delete(server));
 }
 

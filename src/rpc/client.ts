@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { SummaryLog, type Logger } from '../log.js';
 import { now } from '../trace/clock.js';
+import { balancer, type BalancePolicy, type Pick } from './balance.js';
 import { BatchWriter } from './batch-writer.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { FrameDecoder } from './framing.js';
@@ -33,6 +34,8 @@ export interface RpcClientOptions {
   secret?: string;
   connectionsPerWorker?: number;
   maxFrameBytes?: number;
+  /** How a call picks its connection; default round-robin. */
+  balance?: BalancePolicy;
 }
 
 /** Keeps one persistent, self-healing connection to one worker. Many calls are
@@ -203,13 +206,14 @@ class WorkerConnection {
 /** Calls functions on one or several workers over persistent connections. */
 export class RpcClient {
   private readonly connections: WorkerConnection[] = [];
-  private turn = 0;
+  private readonly pick: Pick;
   private readonly sweeper: NodeJS.Timeout;
   private readonly connectionErrors: SummaryLog;
 
   constructor(private readonly options: RpcClientOptions) {
     if (options.workers.length === 0) throw new Error('at least one worker address is needed');
     this.connectionErrors = new SummaryLog(options.logger, 'worker connection error');
+    this.pick = balancer(options.balance ?? 'round-robin');
     const perWorker = options.connectionsPerWorker ?? 1;
     for (const address of options.workers) {
       splitAddress(address); // validate early
@@ -246,14 +250,8 @@ export class RpcClient {
 
   /** Never rejects: link failures come back as `{ ok: false }` at once. */
   call(rid: string, fn: string, args: Record<string, unknown>): Promise<CallResult> {
-    const n = this.connections.length;
-    for (let i = 0; i < n; i++) {
-      const c = this.connections[(this.turn + i) % n]!;
-      if (c.isReady) {
-        this.turn = (this.turn + i + 1) % n;
-        return c.call(rid, fn, args);
-      }
-    }
+    const i = this.pick(this.connections);
+    if (i !== -1) return this.connections[i]!.call(rid, fn, args);
     return Promise.resolve({
       ok: false,
       code: 'worker_unavailable',
