@@ -13,6 +13,7 @@ import { joinRequests } from './join.js';
 import { readLines } from './ndjson.js';
 import { estimateOffsets } from './offsets.js';
 import { renderReport } from './report/render.js';
+import { scaleWarnings, summarizeScale } from './scale.js';
 import type { Stage } from './stages.js';
 import { summarize } from './summarize.js';
 import { SUMMARY_SCHEMA, type Summary } from './summary-types.js';
@@ -32,6 +33,8 @@ export interface AnalyzeOptions {
   resamples?: number;
   confidence?: number;
   seed?: number;
+  /** Callers whose first measured requests went out further apart than this are warned about; default 100 ms. */
+  startToleranceMs?: number;
   /** Write requests.csv (default true). */
   csv?: boolean;
   /** Called now and then with what is going on, for a progress display. */
@@ -127,9 +130,10 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     sweep: figures.sweep,
     cells: figures.cells,
     clock_offsets: offsets,
+    scale: summarizeScale(table, joined.groups, offsets, options.startToleranceMs),
     warnings: [],
   };
-  summary.warnings = collectWarnings(summary, baseline);
+  summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale)];
   if (torn.length > 0) {
     summary.warnings.unshift(
       `${torn.length} file(s) end in the middle of a line, so their writer stopped mid-record (killed, or out of disk): ${torn.join(', ')}.`,

@@ -3,7 +3,7 @@
  * line on a terminal, and where the outputs went.
  */
 import type { CommandModule } from 'yargs';
-import { integerOption } from '../flags.js';
+import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
 import { UsageError } from '../commands.js';
 import type { Progress } from './analyze.js';
 import { AnalysisInputError } from './inputs.js';
@@ -16,6 +16,7 @@ interface AnalyzeArgs {
   resamples: number;
   csv: boolean;
   json: boolean;
+  'start-tolerance': string;
 }
 
 export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
@@ -33,6 +34,12 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .option('baseline', { type: 'string', default: 'node', describe: 'Framework the others are compared against' })
       // An array of this many doubles per comparison: 100 000 is 0.8 MB and plenty for a 95% interval.
       .option('resamples', integerOption('resamples', { min: 100, max: 100_000 }, 'Bootstrap resamples for the confidence intervals', 2000))
+      .option('start-tolerance', {
+        type: 'string',
+        default: '100ms',
+        describe: 'Several callers: warn when one sent its first measured request later than the first caller by more than this',
+      })
+      .check((a) => (parseDurationFlag('start-tolerance', a['start-tolerance'], { min: 0, max: MAX_TIMER_MS }), true))
       .option('csv', { type: 'boolean', default: true, describe: 'Write requests.csv (--no-csv to skip)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print summary.json on stdout instead of the digest' })
       .example('$0 analyze results/2026-11-22T20-00-00Z', 'report.html, summary.json, requests.csv in .../report')
@@ -42,7 +49,9 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     try {
       // vega and the report load only when an analysis runs, not with every command.
       const { analyze } = await import('./analyze.js');
-      const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, onProgress: progress });
+      const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, onProgress: progress,
+        startToleranceMs: parseDurationFlag('start-tolerance', a['start-tolerance'], { min: 0, max: MAX_TIMER_MS }),
+      });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (a.json) process.stdout.write(JSON.stringify(result.summary, null, 2) + '\n');
       else process.stdout.write(formatAnalysisDigest(result));

@@ -230,6 +230,8 @@ export class Ingest {
     t.i16.gatewayStatus[slot] = status(r.status);
     t.u16.gatewayError[slot] = t.errors.id(str(r.error));
     t.u16.workerAddress[slot] = t.hosts.id(address);
+    t.u8.balance[slot] = t.balances.id(str(r.balance));
+    t.u16.workerCount[slot] = typeof r.workers === 'number' && r.workers > 0 && r.workers < 65536 ? r.workers : 0;
     let next = flags | HAS_GATEWAY;
     if (w0 === w0 || w3 === w3) {
       if (flags & T3_FROM_WORKER) this.compareCopy(slot, copyClock, w0, w1, w2, w3);

@@ -9,6 +9,7 @@ import type { RejectedExample } from './ingest.js';
 import type { RunMeta } from './inputs.js';
 import type { JoinCounts } from './join.js';
 import type { ClockOffset } from './offsets.js';
+import type { ScaleSummary } from './scale.js';
 import type { SeedVerdict } from './seed-verdict.js';
 import type { Part, Stage } from './stages.js';
 import type { BoxStats, Stats } from './stats.js';
@@ -46,6 +47,8 @@ export interface Summary {
   /** Per framework × endpoint × connection count: stage means and medians, and each role's load while it ran. */
   cells: CellSummary[];
   clock_offsets: ClockOffset[];
+  /** Several callers, workers and gateways: each one's figures, and per worker count and policy. */
+  scale: ScaleSummary;
   warnings: string[];
 }
 

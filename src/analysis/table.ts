@@ -18,9 +18,10 @@ export const WARMUP = 32;
 
 const F64 = ['t0', 't0_intended', 't6', 't1', 't2', 't4', 't5', 't3_recv', 't3_start', 't3_end', 't3_send', 'bytes'] as const;
 const U32 = ['connections', 'request', 'label'] as const;
-const U16 = ['callerClock', 'gatewayClock', 't3Clock', 'callerError', 'gatewayError', 'workerError', 'workerHost', 'workerAddress'] as const;
+/** workerCount: how many workers the gateway was given (0: its record did not say). */
+const U16 = ['callerClock', 'gatewayClock', 't3Clock', 'callerError', 'gatewayError', 'workerError', 'workerHost', 'workerAddress', 'workerCount'] as const;
 const I16 = ['callerStatus', 'gatewayStatus'] as const;
-const U8 = ['flags', 'framework', 'fn', 'workerFn'] as const;
+const U8 = ['flags', 'framework', 'fn', 'workerFn', 'balance'] as const;
 
 type Columns<K extends string, A> = { [key in K]: A };
 
@@ -32,6 +33,8 @@ export class RequestTable {
   readonly hosts = new Interner();
   readonly requests = new Interner(1 << 24);
   readonly labels = new Interner();
+  /** The gateways' balancing policies. */
+  readonly balances = new Interner(255);
   /** clock index → host name, for labelling offsets. */
   readonly clockHost: string[] = [];
 

@@ -12,10 +12,11 @@ import { runCaller } from './run-caller.js';
 import { formatSummary, formatSweep } from './summary.js';
 import { runSweep } from './sweep.js';
 import { describeVerdict, EXIT_THRESHOLDS_FAILED, parseErrorRate, parseLatencyLimit, type ThresholdVerdict } from './thresholds.js';
-import { parseConnections, parseHeader } from './units.js';
+import { parseConnections, parseHeader, parseStartAt, splitUrls } from './units.js';
 
 interface CallerArgs {
-  url: string;
+  url: string[];
+  'start-at'?: string;
   connections: string;
   duration?: string;
   requests?: number;
@@ -54,8 +55,14 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
     let b = y
       .option('url', {
         type: 'string',
-        default: DEFAULT_CALLER_URL,
-        describe: 'http:// URL to call; path and query are sent as given (default: a gateway started with its defaults)',
+        array: true,
+        default: [DEFAULT_CALLER_URL],
+        defaultDescription: DEFAULT_CALLER_URL,
+        describe: 'http:// URL to call; path and query are sent as given (default: a gateway started with its defaults). Repeated, or a comma-separated list: the connections are spread over them round-robin (same path on each)',
+      })
+      .option('start-at', {
+        type: 'string',
+        describe: 'Start at this wall-clock time (ISO 8601 with a zone, e.g. 2026-11-26T17:00:00Z, or seconds since the epoch): connections open first, then the caller waits on its own clock. Give several callers the same time to run them in step',
       })
       .option('connections', {
         type: 'string',
@@ -96,6 +103,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
           throw new Error(`--rate must be a number of requests per second above 0 and at most ${MAX_RATE}`);
         }
         for (const h of a.header ?? []) parseHeader(h);
+        if (a['start-at'] !== undefined) parseStartAt(a['start-at']);
         return true;
       });
     for (const [cmd, what] of EXAMPLES) b = b.example(cmd, what);
@@ -158,7 +166,8 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     }
   }
   return {
-    url: a.url,
+    url: splitUrls(a.url),
+    startAt: a['start-at'] === undefined ? undefined : parseStartAt(a['start-at']),
     durationMs: a.duration === undefined ? undefined : parseDurationFlag('duration', a.duration, MEASURED),
     requests: a.requests,
     rate: a.rate,

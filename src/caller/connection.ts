@@ -28,6 +28,8 @@ export interface Target {
 export type DoneCallback = (conn: Connection, status: number, bytes: number, error: string | null, t6: bigint) => void;
 
 export class Connection {
+  /** The request head up to the id, for this connection's server: set by the load loop. */
+  head = '';
   /** The request in flight: set by the load loop, read back in the done callback. */
   id = '';
   t0 = 0n;

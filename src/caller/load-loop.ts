@@ -62,8 +62,13 @@ export class LoadLoop {
     private readonly onOutcome: (outcome: CallerOutcome) => void,
   ) {
     const expectBody = o.method !== 'HEAD';
-    const target = { host: o.host, port: o.port };
-    this.conns = Array.from({ length: o.connections }, () => new Connection(target, expectBody, this.done));
+    // Round-robin per connection over the targets: each keeps its server for the whole run.
+    this.conns = Array.from({ length: o.connections }, (_, k) => {
+      const target = o.targets[k % o.targets.length]!;
+      const conn = new Connection(target, expectBody, this.done);
+      conn.head = target.headBeforeId;
+      return conn;
+    });
     this.intervalNs = o.rate === null ? 0 : 1e9 / o.rate;
   }
 
@@ -75,6 +80,7 @@ export class LoadLoop {
   async run(signal?: AbortSignal, onStart?: () => void): Promise<LoopTimes> {
     await this.openAll();
     const o = this.o;
+    if (o.startAt !== null) await this.waitForStart(o.startAt, signal);
     this.startNs = now();
     this.warmupEndNs = this.startNs + BigInt(Math.round(o.warmupMs * MS));
     if (o.durationMs !== null) {
@@ -103,6 +109,25 @@ export class LoadLoop {
     for (const t of this.timers) clearTimeout(t);
     for (const conn of this.conns) conn.close();
     return { startNs: this.startNs, warmupEndNs: this.warmupEndNs, stopNs: this.stoppedAt ?? now(), aborted: this.aborted };
+  }
+
+  /**
+   * Waits for the wall-clock start time on this host's clock (timers cannot
+   * wait longer than ~24.8 days, and the wait is bounded to 24 h anyway). A
+   * start already past goes at once: the analysis shows the lag.
+   */
+  private async waitForStart(startAt: number, signal?: AbortSignal): Promise<void> {
+    const wait = startAt - Date.now();
+    if (wait <= 0 || signal?.aborted) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Connect every socket before the clock starts (bounded by the timeout), so no first request pays a handshake. */
@@ -139,7 +164,7 @@ export class LoadLoop {
     conn.id = this.o.idPrefix + (this.counter++).toString(36);
     conn.intended = intended;
     this.inFlight++;
-    const t0 = conn.send(this.o.headBeforeId + conn.id + this.o.headAfterId, this.o.body);
+    const t0 = conn.send(conn.head + conn.id + this.o.headAfterId, this.o.body);
     conn.warmup = (intended ?? t0) < this.warmupEndNs;
     if (!conn.warmup) this.measuredSent++;
     return t0;

@@ -28,8 +28,18 @@ export interface CallerProgress {
 }
 
 export interface CallerOptions {
-  /** http:// URL; path and query are sent as given. */
-  url: string;
+  /**
+   * http:// URL; path and query are sent as given. Several (gateways serving
+   * the same path): connection k goes to url k mod n, so the connections are
+   * spread round-robin over them.
+   */
+  url: string | readonly string[];
+  /**
+   * Wall-clock time (ms since the epoch) to start at: the connections are
+   * opened, then the caller waits for it on its own clock. Several callers
+   * given one time start together as far as their clocks agree.
+   */
+  startAt?: number;
   /** Closed loop: concurrent requests. Open loop: the socket pool size. Default 150. */
   connections?: number;
   /** Length of the measured window (after warm-up). Default 10 s unless `requests` is given. */
@@ -75,10 +85,22 @@ export class CallerOptionsError extends Error {
   override name = 'CallerOptionsError';
 }
 
-export interface ResolvedOptions {
+/** One server the connections go to, with its own request head (its Host header). */
+export interface CallTarget {
   url: URL;
   host: string;
   port: number;
+  /** The request head up to the id: an id costs one concatenation. */
+  headBeforeId: string;
+}
+
+export interface ResolvedOptions {
+  /** The first target's; `targets` has them all. */
+  url: URL;
+  host: string;
+  port: number;
+  targets: CallTarget[];
+  startAt: number | null;
   /** Path and query as on the request line. */
   path: string;
   method: string;
@@ -93,8 +115,7 @@ export interface ResolvedOptions {
   label: string | undefined;
   body: Buffer | null;
   thresholds: Threshold[];
-  /** The request head up to the id, and from after it: an id costs one concatenation. */
-  headBeforeId: string;
+  /** The request head from after the id (the part before it is each target's). */
   headAfterId: string;
   /** Random per run, so ids are unique across runs and hosts; the gateway accepts [\w.:-]{1,128}. */
   idPrefix: string;
@@ -110,14 +131,34 @@ function positive(name: string, value: number | undefined, integer: boolean): nu
   return value;
 }
 
-export function resolveOptions(o: CallerOptions): ResolvedOptions {
+function parseUrl(text: string): URL {
   let url: URL;
   try {
-    url = new URL(o.url);
+    url = new URL(text);
   } catch {
-    throw new CallerOptionsError(`not a valid URL: ${JSON.stringify(o.url)}`);
+    throw new CallerOptionsError(`not a valid URL: ${JSON.stringify(text)}`);
   }
   if (url.protocol !== 'http:') throw new CallerOptionsError(`only http:// URLs are supported, got ${url.protocol}//`);
+  return url;
+}
+
+/** How far ahead a start time may be: further is taken for a mistake rather than waited for. */
+export const MAX_START_AHEAD_MS = 24 * 3_600_000;
+
+export function resolveOptions(o: CallerOptions): ResolvedOptions {
+  const urls = (typeof o.url === 'string' ? [o.url] : o.url).map(parseUrl);
+  if (urls.length === 0) throw new CallerOptionsError('give at least one URL');
+  const url = urls[0]!;
+  // One path for the whole run: the records carry it once per run.
+  for (const u of urls) {
+    if (u.pathname + u.search !== url.pathname + url.search) {
+      throw new CallerOptionsError(`every URL must have the same path and query: ${u.href} differs from ${url.href}`);
+    }
+  }
+  const startAt = o.startAt ?? null;
+  if (startAt !== null && !(Number.isFinite(startAt) && startAt - Date.now() <= MAX_START_AHEAD_MS)) {
+    throw new CallerOptionsError(`the start time must be at most 24 h from now, got ${Number.isFinite(startAt) ? new Date(startAt).toISOString() : startAt}`);
+  }
   const connections = positive('connections', o.connections, true) ?? DEFAULTS.connections;
   if (connections > 10_000) throw new CallerOptionsError('connections must be at most 10000');
   const requests = positive('requests', o.requests, true) ?? null;
@@ -153,7 +194,7 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     }
     headers[lower] = value;
   }
-  headers.host ??= url.host;
+  const userHost = headers.host;
   if (body !== null) {
     headers['content-type'] ??= 'application/octet-stream';
     headers['content-length'] = String(body.length);
@@ -161,13 +202,18 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     headers['content-length'] = '0';
   }
   const path = url.pathname + url.search;
-  let head = `${method} ${path} HTTP/1.1\r\n`;
-  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  const targets = urls.map((u): CallTarget => {
+    let head = `${method} ${path} HTTP/1.1\r\n`;
+    for (const [name, value] of Object.entries({ ...headers, host: userHost ?? u.host })) head += `${name}: ${value}\r\n`;
+    return { url: u, host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port === '' ? 80 : Number(u.port), headBeforeId: head + 'x-request-id: ' };
+  });
 
   return {
     url,
-    host: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port === '' ? 80 : Number(url.port),
+    host: targets[0]!.host,
+    port: targets[0]!.port,
+    targets,
+    startAt,
     path,
     method,
     connections,
@@ -181,7 +227,6 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     label: o.label,
     body,
     thresholds,
-    headBeforeId: head + 'x-request-id: ',
     headAfterId: '\r\n\r\n',
     idPrefix: `c${randomBytes(6).toString('hex')}-`,
   };

@@ -16,3 +16,27 @@ export function parseHeader(text: string): [string, string] {
   if (colon <= 0) throw new Error(`--header must look like "name: value", got ${JSON.stringify(text)}`);
   return [text.slice(0, colon).trim(), text.slice(colon + 1).trim()];
 }
+
+/**
+ * --url values, each possibly a comma-separated list. A comma splits only
+ * before another http:// URL, so a query such as ?x=1,2 stays whole.
+ */
+export function splitUrls(values: readonly string[]): string[] {
+  return values.flatMap((v) => v.split(/,(?=\s*http:\/\/)/i)).map((v) => v.trim());
+}
+
+/**
+ * A wall-clock start time: ISO 8601 with a zone (Z or ±hh:mm), so that every
+ * host reads the same instant, or seconds since the epoch (decimals allowed).
+ * Milliseconds since the epoch.
+ */
+export function parseStartAt(text: string): number {
+  const t = text.trim();
+  if (/^\d{1,12}(\.\d{1,9})?$/.test(t)) return Math.round(Number(t) * 1000);
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+  const ms = iso.test(t) ? Date.parse(t) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new Error(`--start-at must be an ISO 8601 time with a zone (2026-11-26T17:00:00Z) or seconds since the epoch, got ${JSON.stringify(text)}`);
+  }
+  return ms;
+}

@@ -64,7 +64,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
   const server = await createServer(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
-  traceServer(server, options.framework, sink, options.balance); // t1 comes from node:http's channel, before the gate and every framework
+  traceServer(server, options.framework, sink, { balance: options.balance ?? 'round-robin', workers: options.workers.length }); // t1 comes from node:http's channel, before the gate and every framework
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.

@@ -35,7 +35,13 @@ function requestId(header: string | string[] | undefined): string {
 interface TracedServer {
   framework: string;
   sink: RecordSink | null;
+  fleet: Fleet;
+}
+
+/** How the gateway spreads its calls: its policy, over how many workers. */
+export interface Fleet {
   balance: string;
+  workers: number;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
 const tracedServers = new Map<Server, TracedServer>();
@@ -81,7 +87,8 @@ subscribe('http.server.response.finish', (message) => {
       t5,
       worker: trace.worker,
       workerAddress: trace.workerAddress,
-      balance: traced.balance,
+      balance: traced.fleet.balance,
+      workers: traced.fleet.workers,
     }),
   );
 });
@@ -113,9 +120,9 @@ function stampHandOver(): void {
 }
 
 /** Stamps t1 and t5 of every request of `server`, and writes its records to `sink`. */
-export function traceServer(server: Server, framework: string, sink: RecordSink | null, balance = 'round-robin'): void {
+export function traceServer(server: Server, framework: string, sink: RecordSink | null, fleet: Fleet = { balance: 'round-robin', workers: 1 }): void {
   stampHandOver();
-  tracedServers.set(server, { framework, sink, balance });
+  tracedServers.set(server, { framework, sink, fleet });
   server.once('close', () => tracedServers.delete(server));
 }
 

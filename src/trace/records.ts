@@ -36,8 +36,9 @@ export interface GatewayRecord {
   worker: WorkerStamps | null;
   /** host:port of the worker that ran the call. */
   workerAddress: string | null;
-  /** The gateway's balancing policy, which chose that worker. */
+  /** The gateway's balancing policy, which chose that worker, among how many workers it was given. */
   balance: string;
+  workers: number;
 }
 
 export function formatGatewayRecord(r: GatewayRecord): string {
@@ -50,7 +51,7 @@ export function formatGatewayRecord(r: GatewayRecord): string {
     `,"t3_recv":${stampText(w?.t3_recv)},"t3_start":${stampText(w?.t3_start)}` +
     `,"t3_end":${stampText(w?.t3_end)},"t3_send":${stampText(w?.t3_send)}` +
     `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
-    `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)},"balance":"${r.balance}"}\n`
+    `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)},"balance":"${r.balance}","workers":${r.workers}}\n`
   );
 }
 
