@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../commands.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
 import { runExperiment } from './run-experiment.js';
 import { analyzeRun } from './analyze-run.js';
 
@@ -38,6 +38,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     try {
       config = a.config ? await loadConfig(a.config) : a.quick ? QUICK_CONFIG : DEFAULT_CONFIG;
       if (a.config && a.quick) throw new ConfigError('--quick and --config do not go together: shorten the config instead');
+      if (a['gateway-host'] !== undefined && planSteps(config).length > 1) {
+        throw new ConfigError('workers and balance lists start gateways with each setting: they need a local run, not --gateway-host');
+      }
     } catch (err) {
       if (err instanceof ConfigError) throw new UsageError(err.message);
       throw err;

@@ -10,6 +10,7 @@ import { parseDuration } from '../flags.js';
 import { GATEWAY_PORT, WORKER_PORT } from '../commands.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';
+import { BALANCE_POLICIES, type BalancePolicy } from '../rpc/balance.js';
 
 export interface EndpointConfig {
   /** Path and query, e.g. "/sleep?ms=1000". */
@@ -42,7 +43,14 @@ export interface ExperimentConfig {
   ports: { worker: number; gateway: number };
   /** "auto": pin roles to separate cores where the machine has them; "none". */
   pinning: 'auto' | 'none';
+  /** Local runs: workers behind each gateway; a list steps through the counts (the replica experiment). */
+  workers: number | number[];
+  /** The gateways' --balance; a list steps through the policies. */
+  balance: BalancePolicy | BalancePolicy[];
 }
+
+/** Most local workers a run starts: each is a process with a pool thread per core. */
+export const MAX_LOCAL_WORKERS = 16;
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
   frameworks: [...FRAMEWORKS],
@@ -62,6 +70,8 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   timeout: '10s',
   ports: { worker: WORKER_PORT, gateway: GATEWAY_PORT },
   pinning: 'auto',
+  workers: 1,
+  balance: 'round-robin',
 };
 
 /** `--quick`: the same shape in well under a minute (what the tests run). */
@@ -132,6 +142,12 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
     if (!(Number.isInteger(p) && p >= 1 && p + (k === 'gateway' ? c.frameworks.length - 1 : 0) <= 65535)) throw fail(`ports.${k}`, 'must be a port number');
   }
   if (c.pinning !== 'auto' && c.pinning !== 'none') throw fail('pinning', 'must be "auto" or "none"');
+  const workers = [c.workers].flat();
+  if (workers.length === 0 || workers.some((n) => !(Number.isInteger(n) && n >= 1 && n <= MAX_LOCAL_WORKERS))) {
+    throw fail('workers', `must be a count from 1 to ${MAX_LOCAL_WORKERS} or a list of them`);
+  }
+  const balance = [c.balance].flat();
+  if (balance.length === 0 || balance.some((b) => !BALANCE_POLICIES.includes(b))) throw fail('balance', `must be one of ${BALANCE_POLICIES.join(', ')} or a list of them`);
   return c;
 }
 
@@ -163,6 +179,17 @@ function checkDuration(value: unknown, field: string, fail: Fail): void {
   } catch {
     throw fail(field, `must be a duration such as "10s" or "500ms", got ${JSON.stringify(value)}`);
   }
+}
+
+/** One setting of the fleet: the cells run once per step, with this many workers and this policy. */
+export interface FleetStep {
+  workers: number;
+  balance: BalancePolicy;
+}
+
+/** Worker counts outermost, then policies: a count's workers start once for all its policies. */
+export function planSteps(c: ExperimentConfig): FleetStep[] {
+  return [c.workers].flat().flatMap((workers) => [c.balance].flat().map((balance) => ({ workers, balance })));
 }
 
 /** One measured cell of the experiment. */

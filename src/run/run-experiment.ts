@@ -9,7 +9,7 @@ import { runCaller, type CallerResult } from '../caller/index.js';
 import { parseDuration } from '../flags.js';
 import type { Framework } from '../gateway/adapters/adapter.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
-import { planCells, type Cell, type ExperimentConfig } from './config.js';
+import { planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
 import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 
@@ -41,41 +41,49 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const say = options.onProgress ?? (() => {});
   await mkdir(out, { recursive: true });
   const cells = planCells(config);
+  const steps = planSteps(config);
   const remote = options.gatewayHost !== undefined;
   const pinning = remote ? null : planPinning(config.pinning);
-  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, cells.length);
+  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, cells.length * steps.length);
   await writeMetadata(out, meta);
   if (pinning) say(`pinning: ${pinning.note}`);
 
   const started: RoleProcess[] = [];
   const results: CellResult[] = [];
   try {
-    const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startLocal(config, out, pinning!, started, say);
-    Object.assign(meta.addresses, urls);
-    meta.processes = started.map((p) => ({ pid: p.proc.pid ?? -1, args: p.args.join(' ') }));
-    if (pinning) pinSelf(pinning.caller);
-    await writeMetadata(out, meta);
-
+    const workers = remote ? [] : await startWorkers(Math.max(...steps.map((s) => s.workers)), out, pinning!, started, say);
     const timeoutMs = parseDuration(config.timeout, 'timeout');
-    for (const [i, cell] of cells.entries()) {
+    for (const step of steps) {
       if (options.signal?.aborted) break;
-      const result = await runCaller({
-        url: urls[cell.framework] + cell.path,
-        connections: cell.connections,
-        durationMs: cell.durationMs ?? undefined,
-        requests: cell.requests ?? undefined,
-        warmupMs: cell.warmupMs,
-        rate: cell.rate ?? undefined,
-        timeoutMs,
-        label: cell.framework,
-        out: join(out, 'caller.ndjson'),
-        signal: options.signal,
-      });
-      results.push({ cell, result });
-      meta.cells.done = i + 1;
-      if (result.bottleneck.flagged) meta.callerBound.push(`${cell.framework} ${cell.path} c=${cell.connections} round ${cell.round}: ${result.bottleneck.reason}`);
-      say(describeCell(i, cells.length, config.rounds, cell, result));
-      if (result.aborted) break;
+      // A step's gateways run for its cells only: the next step starts its own with the next setting.
+      const before = started.length;
+      const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startGateways(config, out, pinning!, workers.slice(0, step.workers), step, started, say);
+      Object.assign(meta.addresses, urls);
+      meta.processes = started.map((p) => ({ pid: p.proc.pid ?? -1, args: p.args.join(' ') }));
+      if (pinning) pinSelf(pinning.caller);
+      await writeMetadata(out, meta);
+      if (steps.length > 1) say(`${step.workers} worker(s), --balance ${step.balance}`);
+      for (const cell of cells) {
+        if (options.signal?.aborted) break;
+        const result = await runCaller({
+          url: urls[cell.framework] + cell.path,
+          connections: cell.connections,
+          durationMs: cell.durationMs ?? undefined,
+          requests: cell.requests ?? undefined,
+          warmupMs: cell.warmupMs,
+          rate: cell.rate ?? undefined,
+          timeoutMs,
+          label: cell.framework,
+          out: join(out, 'caller.ndjson'),
+          signal: options.signal,
+        });
+        results.push({ cell, result });
+        const i = meta.cells.done++;
+        if (result.bottleneck.flagged) meta.callerBound.push(`${cell.framework} ${cell.path} c=${cell.connections} round ${cell.round}: ${result.bottleneck.reason}`);
+        say(describeCell(i, meta.cells.planned, config.rounds, cell, result));
+        if (result.aborted) break;
+      }
+      await Promise.all(started.splice(before).map((g) => g.stop()));
     }
   } catch (err) {
     meta.status = 'failed';
@@ -95,29 +103,45 @@ function remoteGateways(config: ExperimentConfig, host: string): Record<string, 
   return Object.fromEntries(config.frameworks.map((f, i) => [f, `http://${h}:${config.ports.gateway + i}`]));
 }
 
-/** One worker and one gateway per framework, all running for the whole run, on free ports. */
-async function startLocal(
-  config: ExperimentConfig,
+/** The workers of the run, on free ports, running for the whole run. */
+async function startWorkers(
+  count: number,
   out: string,
   pinning: ReturnType<typeof planPinning>,
   started: RoleProcess[],
   say: (line: string) => void,
+): Promise<string[]> {
+  const addresses: string[] = [];
+  for (let k = 0; k < count; k++) {
+    // The first keeps the name of a one-worker run.
+    const log = join(out, k === 0 ? 'worker.ndjson' : `worker-${k + 1}.ndjson`);
+    const worker = await startRole(['worker', '--port', '0', '--log', log], 'worker listening', { prefix: pinPrefix(pinning.worker) });
+    started.push(worker);
+    addresses.push(worker.ready.address as string);
+    say(`worker listening on ${addresses[k]}`);
+  }
+  return addresses;
+}
+
+/** One gateway per framework, on free ports, given these workers and this policy. */
+async function startGateways(
+  config: ExperimentConfig,
+  out: string,
+  pinning: ReturnType<typeof planPinning>,
+  workers: string[],
+  step: FleetStep,
+  started: RoleProcess[],
+  say: (line: string) => void,
 ): Promise<Record<string, string>> {
-  const worker = await startRole(['worker', '--port', '0', '--log', join(out, 'worker.ndjson')], 'worker listening', {
-    prefix: pinPrefix(pinning.worker),
-  });
-  started.push(worker);
-  const workerAddress = worker.ready.address as string;
-  say(`worker listening on ${workerAddress}`);
-  const urls: Record<string, string> = { worker: workerAddress };
+  const urls: Record<string, string> = { worker: workers.join(',') };
   for (const framework of config.frameworks) {
     const gateway = await startRole(
-      ['gateway', '--framework', framework, '--port', '0', '--worker', workerAddress, '--log', join(out, `gateway-${framework}.ndjson`)],
+      ['gateway', '--framework', framework, '--port', '0', '--worker', workers.join(','), '--balance', step.balance, '--log', join(out, `gateway-${framework}.ndjson`)],
       'gateway listening',
       { prefix: pinPrefix(pinning.gateway) },
     );
     started.push(gateway);
-    await connectedToWorker(gateway);
+    await connectedToWorker(gateway, workers.length);
     urls[framework] = gateway.ready.url as string;
     say(`gateway ${framework} listening on ${urls[framework]}`);
   }

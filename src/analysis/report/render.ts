@@ -9,6 +9,7 @@ import { fmtInt, fmtNs, fmtPct, fmtUs } from '../format.js';
 import { REPORT_CSS } from './css.js';
 import { sweptEndpoints } from '../warnings.js';
 import { loadSentences, loadStagesFigure, saturationSection } from './load.js';
+import { scaleSection } from './scale.js';
 import { dataSection, offsetsTable, runFacts } from './sections.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from '../summary-types.js';
@@ -61,6 +62,7 @@ ${warnings(s)}
 ${saturationSection(s.cells)}
 ${comparisonSection(s)}
 ${figures.join('\n')}
+${await scaleSection(s.scale)}
 ${dataSection(s)}
 <section><h2>Host clocks</h2>
 <p>No stage depends on these: every stage subtracts stamps of one host. The offsets are estimated NTP-style per exchange and shown for
