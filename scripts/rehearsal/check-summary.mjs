@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Checks what the rehearsal's deployment brought back: the analysis joined
-// caller, gateway and worker records (nothing left unjoined), and each role's
-// records came from its own host (hostname and address).
+// caller, gateway and worker records (nothing left unjoined), each role's
+// records came from its own hosts (hostname and address), and the analysis
+// merged every caller and saw every gateway and every worker serve.
 //
 //   node check-summary.mjs RESULTS_RUN_DIR EXPECTED.json
 //
-// EXPECTED: {"caller": {"host": H, "address": A}, "gateway": {...}, "workers": [{...}, ...]}
+// EXPECTED: {"callers": [{"host": H, "address": A}, ...], "gateways": [...], "workers": [...], "workerPort": P}
 // Prints one JSON summary line on stdout; exits 1 listing every failed check.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,24 +60,45 @@ const walk = (dir) => {
 };
 walk(recordsDir);
 const hosts = Object.fromEntries(Object.entries(seen).map(([role, m]) => [role, [...m.keys()].sort()]));
-const wantWorkers = expected.workers.map((w) => w.host).sort();
-check(JSON.stringify(hosts.caller) === JSON.stringify([expected.caller.host]), `caller records name hosts ${JSON.stringify(hosts.caller)}, expected ["${expected.caller.host}"]`);
-check(JSON.stringify(hosts.gateway) === JSON.stringify([expected.gateway.host]), `gateway records name hosts ${JSON.stringify(hosts.gateway)}, expected ["${expected.gateway.host}"]`);
-check(JSON.stringify(hosts.worker) === JSON.stringify(wantWorkers), `worker records name hosts ${JSON.stringify(hosts.worker)}, expected ${JSON.stringify(wantWorkers)}`);
+const want = Object.fromEntries(['caller', 'gateway', 'worker'].map((role) => [role, expected[`${role}s`].map((h) => h.host).sort()]));
+for (const role of ['caller', 'gateway', 'worker']) {
+  check(JSON.stringify(hosts[role]) === JSON.stringify(want[role]), `${role} records name hosts ${JSON.stringify(hosts[role])}, expected ${JSON.stringify(want[role])}`);
+}
 const all = [...hosts.caller, ...hosts.gateway, ...hosts.worker];
 check(new Set(all).size === all.length, `a host name appears under two roles: ${JSON.stringify(hosts)}`);
 
-// Addresses: the caller aimed at the gateway's address (run.json), the gateway
-// called the workers' addresses (gateway records), and all of them differ.
-const run = summary.run ?? {};
-const gatewayUrls = Object.entries(run.addresses ?? {}).map(([, u]) => String(u));
-const gatewayHosts = [...new Set(gatewayUrls.map((u) => new URL(u).hostname))];
-check(JSON.stringify(gatewayHosts) === JSON.stringify([expected.gateway.address]), `the caller aimed at ${JSON.stringify(gatewayHosts)}, expected ["${expected.gateway.address}"]`);
+// Addresses: every caller aimed at every gateway's address (its run.json), the
+// gateways called the workers' addresses (gateway records), and all of them differ.
+const wantGateways = expected.gateways.map((g) => g.address).sort();
+check(summary.runs.length === expected.callers.length, `${summary.runs.length} run.json files, expected one per caller`);
+let gatewayHosts = [];
+for (const r of summary.runs) {
+  const urls = Object.values(r.meta?.addresses ?? {}).flatMap((u) => String(u).split(','));
+  gatewayHosts = [...new Set(urls.map((u) => new URL(u).hostname))].sort();
+  check(JSON.stringify(gatewayHosts) === JSON.stringify(wantGateways), `${r.path}: the caller aimed at ${JSON.stringify(gatewayHosts)}, expected ${JSON.stringify(wantGateways)}`);
+}
 const wantWorkerAddresses = expected.workers.map((w) => `${w.address}:${expected.workerPort}`).sort();
 const gotWorkerAddresses = [...workerAddresses].sort();
 check(JSON.stringify(gotWorkerAddresses) === JSON.stringify(wantWorkerAddresses), `the gateway called ${JSON.stringify(gotWorkerAddresses)}, expected ${JSON.stringify(wantWorkerAddresses)}`);
-const addresses = [expected.caller.address, expected.gateway.address, ...expected.workers.map((w) => w.address)];
+const addresses = [...expected.callers, ...expected.gateways, ...expected.workers].map((h) => h.address);
 check(new Set(addresses).size === addresses.length, `addresses not distinct: ${addresses}`);
+
+// --- The merge: every caller, gateway and worker in the analysis' scale figures ---
+const scale = summary.scale;
+const names = (rows, key) => [...new Set(rows.map((r) => r[key]))].sort();
+const merged = names(scale.callers, 'host');
+// One caller: nothing to merge, and scale.callers stays empty.
+if (want.caller.length > 1) check(JSON.stringify(merged) === JSON.stringify(want.caller), `the analysis merged callers ${JSON.stringify(merged)}, expected ${JSON.stringify(want.caller)}`);
+check(JSON.stringify(names(scale.gateways, 'host')) === JSON.stringify(want.gateway), `gateways that served: ${JSON.stringify(names(scale.gateways, 'host'))}, expected ${JSON.stringify(want.gateway)}`);
+check(JSON.stringify(names(scale.workers, 'address')) === JSON.stringify(wantWorkerAddresses), `workers that served: ${JSON.stringify(names(scale.workers, 'address'))}, expected ${JSON.stringify(wantWorkerAddresses)}`);
+const lags = scale.callers.map((c) => c.start_lag_ms).filter((x) => x !== null);
+// Every cell has its requests from every caller, through every gateway.
+for (const g of summary.groups) {
+  const callersIn = scale.callers.filter((c) => c.framework === g.framework && c.endpoint === g.endpoint);
+  if (want.caller.length > 1) check(callersIn.length === want.caller.length, `${g.framework} ${g.endpoint}: ${callersIn.length} callers in the figures`);
+  const measured = callersIn.reduce((n, c) => n + c.measured, 0);
+  if (want.caller.length > 1) check(measured === g.measured, `${g.framework} ${g.endpoint}: callers' requests ${measured}, group ${g.measured}`);
+}
 
 const us = (x) => (x === undefined ? null : Math.round(x));
 const out = {
@@ -84,7 +106,11 @@ const out = {
   joins: { ids: j.ids, joined: j.joined, joined_warmup: j.joined_warmup, measured: j.measured, excluded: j.excluded },
   records: summary.records.by_role,
   hosts: Object.fromEntries(Object.entries(seen).map(([role, m]) => [role, Object.fromEntries(m)])),
-  addresses: { caller: expected.caller.address, gateway: gatewayHosts, workers: gotWorkerAddresses },
+  addresses: { callers: expected.callers.map((c) => c.address), gateways: gatewayHosts, workers: gotWorkerAddresses },
+  merged_callers: merged,
+  start_lag_ms_max: lags.length ? Math.max(...lags) : null,
+  gateway_shares: scale.gateways.map((g) => `${g.framework} ${g.endpoint} ${g.host} ${g.share.toFixed(2)}`),
+  worker_shares: scale.workers.map((w) => `${w.framework} ${w.endpoint} ${w.address} ${w.share.toFixed(2)}`),
   groups: summary.groups.map((g) => ({
     framework: g.framework,
     endpoint: g.endpoint,

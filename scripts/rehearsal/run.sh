@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# The deployment rehearsal: the ansible playbooks, for real, against three
-# "hosts" that are network namespaces on this machine.
+# The deployment rehearsal: the ansible playbooks, for real, against six
+# "hosts" that are network namespaces on this machine: 2 callers, 2 gateways,
+# 2 workers (the three-host layout is --callers 1 --gateways 1 --workers 1).
 #
-#   bash scripts/rehearsal/run.sh [--workers N] [--keep]
+#   bash scripts/rehearsal/run.sh [--callers N] [--gateways N] [--workers N] [--keep]
 #   (npm run test:rehearsal)
 #
-# Creates one network namespace per host (caller, gateway, N workers) joined by
+# Creates one network namespace per host (callers, gateways, workers) joined by
 # a bridge on the private subnet 10.213.0.0/24 (the only non-loopback addresses
 # anything here talks to), each with its own sshd and its own hostname (a UTS
 # namespace), and runs ansible over ssh against them:
 #   1. ansible-lint on ansible/
-#   2. site.yml: install faasbench, start worker and gateways, run the small
-#      experiment scripts/rehearsal/experiment.json from the caller, stop
+#   2. site.yml: install faasbench, start workers and gateways, run the small
+#      experiment scripts/rehearsal/experiment.json from every caller at one
+#      start time, each spreading its connections over every gateway, stop
 #      everything, fetch the records, analyse them on the controller
 #   3. site.yml again: must change nothing (changed=0 on every host)
 #   4. stop.yml: must change nothing either (everything is stopped)
-#   5. check-summary.mjs: records of caller, gateway and worker joined, none
-#      unjoined, each role from its own host and address
+#   5. check-summary.mjs: records of callers, gateways and workers joined, none
+#      unjoined, each role from its own hosts and addresses; the analysis merged
+#      every caller, and every gateway and every worker served
 #   6. the secret: generated once, 0600, given to every service, in no log
 #   7. check-permissions.sh on every host: the service user (a system user
 #      made for the rehearsal) may write the run's records and nothing root
@@ -36,17 +39,23 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 here="$repo/scripts/rehearsal"
-workers=1
+callers=2
+gateways=2
+workers=2
 keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --callers) callers="$2"; shift 2 ;;
+    --gateways) gateways="$2"; shift 2 ;;
     --workers) workers="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "rehearsal: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-case "$workers" in [1-9]) ;; *) echo "rehearsal: --workers must be 1 to 9" >&2; exit 2 ;; esac
+for n in "$callers" "$gateways" "$workers"; do
+  case "$n" in [1-9]) ;; *) echo "rehearsal: --callers, --gateways and --workers must be 1 to 9" >&2; exit 2 ;; esac
+done
 
 say() { printf '[rehearsal %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
@@ -83,12 +92,11 @@ tag=$(printf '%04x' $(( (RANDOM << 1 ^ $$) & 0xffff )))
 subnet=10.213.0
 bridge="fbr${tag}br"
 work=$(mktemp -d "${TMPDIR:-/tmp}/faasbench-rehearsal.XXXXXX")
-hosts=(caller1 gateway1)
-for i in $(seq 1 "$workers"); do hosts+=("worker$i"); done
+hosts=()
 declare -A addr ns
-addr[caller1]=$subnet.11
-addr[gateway1]=$subnet.21
-for i in $(seq 1 "$workers"); do addr[worker$i]=$subnet.$((30 + i)); done
+for i in $(seq 1 "$callers"); do hosts+=("caller$i"); addr[caller$i]=$subnet.$((10 + i)); done
+for i in $(seq 1 "$gateways"); do hosts+=("gateway$i"); addr[gateway$i]=$subnet.$((20 + i)); done
+for i in $(seq 1 "$workers"); do hosts+=("worker$i"); addr[worker$i]=$subnet.$((30 + i)); done
 for h in "${hosts[@]}"; do ns[$h]="fbr-$tag-$h"; done
 # The services' user: the hosts share /etc/passwd, so one for all of them.
 svc_user="fbsvc$tag"
@@ -261,13 +269,14 @@ faasbench_run_poll: 2
 faasbench_results_dir: $work/results
 faasbench_controller_node: $(command -v node)
 EOF
-{
-  printf '{"caller":{"host":"rehearsal-caller1","address":"%s"},' "${addr[caller1]}"
-  printf '"gateway":{"host":"rehearsal-gateway1","address":"%s"},"workers":[' "${addr[gateway1]}"
-  sep=''
-  for i in $(seq 1 "$workers"); do printf '%s{"host":"rehearsal-worker%s","address":"%s"}' "$sep" "$i" "${addr[worker$i]}"; sep=','; done
-  printf '],"workerPort":%s}\n' "$(node -p "require('${REHEARSAL_CONFIG:-$here/experiment.json}').ports.worker")"
-} >"$work/expected.json"
+# Each role's hosts as the records must name them, with their addresses.
+role_hosts() {
+  local sep=''
+  for i in $(seq 1 "$2"); do printf '%s{"host":"rehearsal-%s%s","address":"%s"}' "$sep" "$1" "$i" "${addr[$1$i]}"; sep=','; done
+}
+printf '{"callers":[%s],"gateways":[%s],"workers":[%s],"workerPort":%s}\n' \
+  "$(role_hosts caller "$callers")" "$(role_hosts gateway "$gateways")" "$(role_hosts worker "$workers")" \
+  "$(node -p "require('${REHEARSAL_CONFIG:-$here/experiment.json}').ports.worker")" >"$work/expected.json"
 
 export ANSIBLE_CONFIG="$repo/ansible/ansible.cfg"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
@@ -342,7 +351,7 @@ for h in "${hosts[@]}"; do
     definitions=$((definitions + 1))
   done
 done
-[ "$definitions" -ge $((workers + 2)) ] || die "only $definitions service definitions have the secret"
+[ "$definitions" -ge $((workers + 2 * gateways)) ] || die "only $definitions service definitions have the secret"
 leaks=$(grep -rlF -- "$secret" "$work/logs" "$work/results" "$work"/hosts/*/opt/faasbench/log 2>/dev/null || true)
 [ -z "$leaks" ] || die "the secret appears in: $leaks"
 say "secret: generated once (mode 600), in all $definitions service definitions, in no log"

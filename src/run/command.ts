@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../commands.js';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { parseStartAt } from '../caller/units.js';
 import { runExperiment } from './run-experiment.js';
 import { analyzeRun } from './analyze-run.js';
 
@@ -10,6 +11,7 @@ interface RunArgs {
   quick: boolean;
   out?: string;
   'gateway-host'?: string;
+  'start-at'?: string;
   analyze: boolean;
 }
 
@@ -27,8 +29,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('out', { type: 'string', describe: 'Directory for records, run.json and the report', defaultDescription: 'results/<time>' })
       .option('gateway-host', {
         type: 'string',
-        describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i)',
+        describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i); several hosts separated by commas share each cell\'s connections round-robin',
       })
+      .option('start-at', {
+        type: 'string',
+        describe: 'Start the first cell at this wall-clock time (ISO 8601 with a zone, or seconds since the epoch): callers on several hosts given one time start together',
+      })
+      .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
       .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
       .example('$0 run', 'the default experiment on this machine')
       .example('$0 run --quick', 'a quick one')
@@ -57,7 +64,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const say = (line: string) => process.stderr.write(`${line}\n`);
     say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment, records in ${out}`);
     const t0 = Date.now();
-    const outcome = await runExperiment({ config, out, gatewayHost: a['gateway-host'], signal: controller.signal, onProgress: say });
+    const outcome = await runExperiment({
+      config, out, gatewayHost: a['gateway-host'], startAt: a['start-at'] === undefined ? undefined : parseStartAt(a['start-at']), signal: controller.signal, onProgress: say });
     say(`${outcome.interrupted ? 'interrupted' : 'done'} after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${outcome.metadata.cells.done}/${outcome.metadata.cells.planned} cells`);
     if (outcome.metadata.callerBound.length > 0) {
       say(`warning: the caller was itself the bottleneck in ${outcome.metadata.callerBound.length} cells (see run.json)`);

@@ -17,8 +17,10 @@ export interface RunOptions {
   config: ExperimentConfig;
   /** Directory for records and run.json; created if missing. */
   out: string;
-  /** Aim at gateways already running there (framework i on ports.gateway + i) instead of starting any. */
+  /** Aim at gateways already running there (framework i on ports.gateway + i) instead of starting any; several hosts separated by commas. */
   gatewayHost?: string;
+  /** Wall-clock start of the first cell (ms since the epoch), so that callers on several hosts start together. */
+  startAt?: number;
   signal?: AbortSignal;
   /** One line per event worth telling a person (cell done, process started). */
   onProgress?: (line: string) => void;
@@ -66,7 +68,8 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
       for (const cell of cells) {
         if (options.signal?.aborted) break;
         const result = await runCaller({
-          url: urls[cell.framework] + cell.path,
+          url: urls[cell.framework]!.split(',').map((u) => u + cell.path),
+          startAt: meta.cells.done === 0 ? options.startAt : undefined,
           connections: cell.connections,
           durationMs: cell.durationMs ?? undefined,
           requests: cell.requests ?? undefined,
@@ -98,9 +101,10 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   return { out, metadata: meta, cells: results, interrupted: meta.status === 'interrupted' };
 }
 
-function remoteGateways(config: ExperimentConfig, host: string): Record<string, string> {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return Object.fromEntries(config.frameworks.map((f, i) => [f, `http://${h}:${config.ports.gateway + i}`]));
+/** Per framework, its gateway's base URL on each host, separated by commas. */
+function remoteGateways(config: ExperimentConfig, hosts: string): Record<string, string> {
+  const bracketed = hosts.split(',').map((h) => h.trim()).map((h) => (h.includes(':') ? `[${h}]` : h));
+  return Object.fromEntries(config.frameworks.map((f, i) => [f, bracketed.map((h) => `http://${h}:${config.ports.gateway + i}`).join(',')]));
 }
 
 /** The workers of the run, on free ports, running for the whole run. */
