@@ -56,6 +56,10 @@ test('faasbench run steps the worker count and policy; the report plots throughp
     const even = summary.scale.replicas.find((p) => p.workers === 2 && p.balance === 'round-robin')!;
     assert.ok(even.max_over_mean * 40 - 40 <= 1, String(even.max_over_mean));
     assert.equal(summary.joins.measured, 4 * 80);
+    // run.json lists every process the run started: two workers, and each step's gateway.
+    const meta = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as { processes: { args: string }[] };
+    assert.equal(meta.processes.filter((p) => p.args.includes('worker --port')).length, 2);
+    assert.equal(meta.processes.filter((p) => p.args.includes('gateway --framework')).length, 4);
     const html = await readFile(join(out, 'report', 'report.html'), 'utf8');
     const section = html.slice(html.indexOf('Scale-out'));
     assert.match(section, /Throughput and latency per worker count and policy[\s\S]*?<svg/);

@@ -61,7 +61,9 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
       const before = started.length;
       const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startGateways(config, out, pinning!, workers.slice(0, step.workers), step, started, say);
       Object.assign(meta.addresses, urls);
-      meta.processes = started.map((p) => ({ pid: p.proc.pid ?? -1, args: p.args.join(' ') }));
+      // Every process the run started, each step's gateways included.
+      const listed = new Set(meta.processes.map((p) => p.pid));
+      for (const p of started) if (!listed.has(p.proc.pid ?? -1)) meta.processes.push({ pid: p.proc.pid ?? -1, args: p.args.join(' ') });
       if (pinning) pinSelf(pinning.caller);
       await writeMetadata(out, meta);
       if (steps.length > 1) say(`${step.workers} worker(s), --balance ${step.balance}`);
