@@ -95,8 +95,9 @@ function replicaSpec(points: readonly ReplicaPoint[]): TopLevelSpec | null {
   const rows = points.filter((p) => p.workers > 0).map((p) => ({ ...p, series: `${p.framework} ${p.balance} c=${p.connections}` }));
   if (rows.length === 0) return null;
   const endpoints = [...new Set(rows.map((r) => r.endpoint))].sort(byEndpoint);
-  const x = { field: 'workers', type: 'quantitative', title: 'workers', axis: { tickMinStep: 1 } } as const;
-  const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom' }, scale: { scheme: 'tableau10' } } as const;
+  // Ordinal: worker counts are whole steps, and only those that ran get a tick.
+  const x = { field: 'workers', type: 'ordinal', title: 'workers', axis: { labelAngle: 0 } } as const;
+  const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400 }, scale: { scheme: 'tableau10' } } as const;
   return {
     data: { values: rows },
     config: { font: 'system-ui, sans-serif', view: { stroke: '#ddd' } },
