@@ -3,12 +3,13 @@ import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../commands.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { closeOnSignal, startOrExplain } from '../lifecycle.js';
 import { createLogger } from '../log.js';
+import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { splitAddress } from '../rpc/client.js';
 import { MAX_BINARY_ARG_BYTES } from '../rpc/protocol.js';
 import { FRAMEWORKS, type Framework } from './adapters/index.js';
 import { startGateway } from './gateway.js';
 
-interface GatewayArgs {
+interface GatewayArgs extends MetricsArgs {
   framework: Framework;
   host: string;
   port: number;
@@ -22,13 +23,19 @@ interface GatewayArgs {
   'headers-timeout-ms': number;
   secret?: string;
   'sample-interval-ms': number;
+  'server-timing': boolean;
 }
 
 export const gatewayCommand: CommandModule<object, GatewayArgs> = {
   command: 'gateway',
   describe: 'Serve /empty, /sleep, /math, /image and every other function the workers announce (at /NAME) over HTTP, forwarding each call to a worker',
   builder: (y) =>
-    y
+    metricsOptions(y)
+      .option('server-timing', {
+        type: 'boolean',
+        default: true,
+        describe: "Answers carry a Server-Timing header with the request's stages (--no-server-timing: none)",
+      })
       .option('framework', { choices: FRAMEWORKS, demandOption: true, describe: 'HTTP framework of the front' })
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'HTTP port (0: any free port)', GATEWAY_PORT))
@@ -81,6 +88,9 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       connectionsPerWorker: a['worker-connections'],
       secret: a.secret === '' ? undefined : a.secret,
       sampleIntervalMs: a['sample-interval-ms'],
+      metricsPort: a['metrics-port'],
+      metricsHost: a['metrics-host'],
+      serverTiming: a['server-timing'],
       logger,
     }));
     closeOnSignal(() => gateway.close(), logger);

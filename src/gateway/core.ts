@@ -2,6 +2,7 @@ import type { RpcClient } from '../rpc/client.js';
 import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
 import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from './errors.js';
 import type { RequestTrace } from './request-log.js';
+import { serverTiming } from './server-timing.js';
 
 /** What an adapter sends back, through its own framework's reply path. */
 export interface Answer {
@@ -16,6 +17,8 @@ export interface GatewayCoreOptions {
   rpc: RpcClient;
   /** Largest POST /image body, in bytes. */
   maxBodyBytes: number;
+  /** Answers that a worker replied to carry a Server-Timing header with their stages. */
+  serverTiming?: boolean;
 }
 
 /**
@@ -64,13 +67,15 @@ export class GatewayCore {
   }
 
   private async call(name: string, trace: RequestTrace, args: Record<string, unknown>): Promise<Answer> {
-    const result = await this.options.rpc.call(trace.id, name, args);
+    const result = await this.options.rpc.call(trace.id, name, args, trace.traceId);
     trace.t2 = result.t2;
     trace.workerAddress = result.worker;
     if (!result.ok) return this.fail(trace, result.code, result.message);
     const reply = result.reply;
     trace.t4 = result.t4;
     trace.worker = { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send };
+    // Set on node's response itself, which every framework's reply path keeps: no adapter needs to know.
+    if (this.options.serverTiming !== false) trace.response.setHeader('server-timing', serverTiming(trace.t1, result.t2, result.t4, reply));
     if (reply.err) {
       const code = isErrorCode(reply.err.code) ? reply.err.code : 'function_error';
       return this.fail(trace, code, reply.err.message);

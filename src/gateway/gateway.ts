@@ -3,6 +3,8 @@ import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { startMetricsServer } from '../metrics/server.js';
 import { RpcClient } from '../rpc/client.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { sampleRecordFormatter } from '../trace/records.js';
@@ -32,12 +34,19 @@ export interface GatewayOptions {
   connectionsPerWorker?: number;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
   sampleIntervalMs?: number;
+  /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** Server-Timing on answers the worker replied to; on unless false. */
+  serverTiming?: boolean;
   logger: Logger;
 }
 
 export interface RunningGateway {
   address: { host: string; port: number };
   url: string;
+  /** The /metrics URL, when metrics are on. */
+  metricsUrl: string | null;
   rpc: RpcClient;
   close(): Promise<void>;
 }
@@ -57,10 +66,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     connectionsPerWorker: options.connectionsPerWorker,
   });
   const sink = options.log ? openRecordSink(options.log) : null;
-  const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
+  const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming });
   const server = await createServer(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
-  traceServer(server, options.framework, sink); // t1 comes from node:http's channel, before the gate and every framework
+  const sockets = new Set<Socket>();
+  const metrics =
+    options.metricsPort === undefined
+      ? null
+      : new GatewayMetrics(options.framework, {
+          inFlight: () => rpc.inFlight,
+          httpConnections: () => sockets.size,
+          rpcConnected: () => rpc.readyCount,
+          rpcReconnects: () => rpc.reconnects,
+        });
+  traceServer(server, options.framework, sink, metrics); // t1 comes from node:http's channel, before the gate and every framework
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
@@ -91,7 +110,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       inProgress.once('close', once);
     } else answer();
   });
-  const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
@@ -103,28 +121,40 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       resolve();
     });
   });
+  const metricsServer = metrics ? await startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
   const format = sampleRecordFormatter('gateway', { framework: options.framework });
   const sampler =
-    sink && interval > 0
+    (sink || metrics) && interval > 0
       ? new Sampler({
           intervalMs: interval,
           gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size }),
-          onSample: (s) => sink.write(format(s)),
+          onSample: (s) => {
+            sink?.write(format(s));
+            metrics?.onSample(s);
+          },
         }).start()
       : null;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.info(
-    { framework: options.framework, url: `http://${host}:${address.port}`, workers: options.workers, records: options.log ?? null },
+    {
+      framework: options.framework,
+      url: `http://${host}:${address.port}`,
+      workers: options.workers,
+      records: options.log ?? null,
+      metrics: metricsServer?.url ?? null,
+    },
     'gateway listening',
   );
   return {
     address: { host: address.address, port: address.port },
     url: `http://${host}:${address.port}`,
+    metricsUrl: metricsServer?.url ?? null,
     rpc,
     async close() {
       sampler?.stop();
+      await metricsServer?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

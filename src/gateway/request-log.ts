@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { now } from '../trace/clock.js';
 import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
 import type { RecordSink } from '../trace/record-writer.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 
 /** What the gateway learns about one request on its way through. */
 export class RequestTrace {
@@ -16,6 +17,10 @@ export class RequestTrace {
   constructor(
     readonly id: string,
     readonly t1: bigint,
+    /** The trace id of a W3C traceparent the request came with, or null. */
+    readonly traceId: string | null,
+    /** Where the core sets the Server-Timing header, before any framework writes its headers. */
+    readonly response: ServerResponse,
   ) {}
 }
 
@@ -26,15 +31,32 @@ const ID = /^[\w.:-]{1,128}$/;
 const idPrefix = `g${randomBytes(4).toString('hex')}-`;
 let idCounter = 0;
 
-/** The caller's id when it sent a usable one, else one of ours. */
-function requestId(header: string | string[] | undefined): string {
+/** The caller's id when it sent a usable one, else the trace id of its traceparent, else one of ours. */
+function requestId(header: string | string[] | undefined, traceId: string | null): string {
   if (typeof header === 'string' && ID.test(header)) return header;
-  return idPrefix + (++idCounter).toString(36);
+  return traceId ?? idPrefix + (++idCounter).toString(36);
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-.*)?$/;
+const ZEROS = /^0+$/;
+
+/**
+ * The trace id of a W3C traceparent header (Trace Context, section 3.2), or
+ * null when it is absent or invalid: version ff, an all-zero trace or parent
+ * id, or anything after the flags in version 00 make it invalid; a later
+ * version may append fields.
+ */
+export function traceIdOf(header: string | string[] | undefined): string | null {
+  if (typeof header !== 'string') return null;
+  const m = TRACEPARENT.exec(header.trim());
+  if (!m || m[1] === 'ff' || (m[1] === '00' && m[4] !== undefined) || ZEROS.test(m[2]!) || ZEROS.test(m[3]!)) return null;
+  return m[2]!;
 }
 
 interface TracedServer {
   framework: string;
   sink: RecordSink | null;
+  metrics: GatewayMetrics | null;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
 const tracedServers = new Map<Server, TracedServer>();
@@ -56,8 +78,10 @@ interface HttpServerMessage {
  */
 subscribe('http.server.request.start', (message) => {
   const t1 = now();
-  const { request, server } = message as HttpServerMessage;
-  if (tracedServers.has(server)) request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id']), t1);
+  const { request, response, server } = message as HttpServerMessage;
+  if (!tracedServers.has(server)) return;
+  const traceId = traceIdOf(request.headers.traceparent);
+  request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId, response);
 });
 
 subscribe('http.server.response.finish', (message) => {
@@ -65,9 +89,10 @@ subscribe('http.server.response.finish', (message) => {
   const { request, response, server } = message as HttpServerMessage;
   const traced = tracedServers.get(server);
   const trace = request[TRACE];
-  if (!traced?.sink || !trace) return;
+  if (!trace || !traced || (!traced.sink && !traced.metrics)) return;
   const t5 = (response as Stamped)[HANDED_OVER] ?? finished;
-  traced.sink.write(
+  traced.metrics?.observe(trace, response.statusCode, t5);
+  traced.sink?.write(
     formatGatewayRecord({
       id: trace.id,
       framework: traced.framework,
@@ -80,6 +105,7 @@ subscribe('http.server.response.finish', (message) => {
       t5,
       worker: trace.worker,
       workerAddress: trace.workerAddress,
+      traceId: trace.traceId,
     }),
   );
 });
@@ -110,10 +136,10 @@ function stampHandOver(): void {
   } as typeof end;
 }
 
-/** Stamps t1 and t5 of every request of `server`, and writes its records to `sink`. */
-export function traceServer(server: Server, framework: string, sink: RecordSink | null): void {
+/** Stamps t1 and t5 of every request of `server`, writes its records to `sink` and counts it in `metrics`. */
+export function traceServer(server: Server, framework: string, sink: RecordSink | null, metrics: GatewayMetrics | null = null): void {
   stampHandOver();
-  tracedServers.set(server, { framework, sink });
+  tracedServers.set(server, { framework, sink, metrics });
   server.once('close', () => tracedServers.delete(server));
 }
 

@@ -49,6 +49,8 @@ class WorkerConnection {
   private readyWaiters: Array<() => void> = [];
   /** What the worker announced in its welcome. */
   private functions: ReadonlySet<string> = new Set();
+  /** Welcomes received: the connection came up this often. */
+  welcomes = 0;
 
   constructor(
     readonly address: string,
@@ -74,10 +76,10 @@ class WorkerConnection {
     return this.ready ? Promise.resolve() : new Promise((r) => this.readyWaiters.push(r));
   }
 
-  call(rid: string, fn: string, args: Record<string, unknown>): Promise<CallResult> {
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null): Promise<CallResult> {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
-    const frame = encodeMessage({ t: 'call', cid, rid, fn, args });
+    const frame = encodeMessage(traceId === null ? { t: 'call', cid, rid, fn, args } : { t: 'call', cid, rid, fn, args, tp: traceId });
     const max = this.options.maxFrameBytes ?? MAX_FRAME_BYTES;
     if (frame.length - FRAME_HEADER_BYTES > max) {
       // The worker would drop the whole connection for it: this call alone fails.
@@ -161,6 +163,7 @@ class WorkerConnection {
         } else if (message.t === 'welcome') {
           this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
           this.ready = true;
+          this.welcomes++;
           this.backoffMs = 50;
           this.options.logger.info({ worker: this.address }, 'connected to worker');
           for (const w of this.readyWaiters.splice(0)) w();
@@ -244,14 +247,21 @@ export class RpcClient {
     return this.connections.filter((c) => c.isReady).length;
   }
 
-  /** Never rejects: link failures come back as `{ ok: false }` at once. */
-  call(rid: string, fn: string, args: Record<string, unknown>): Promise<CallResult> {
+  /** Times a connection came up again after its first time. */
+  get reconnects(): number {
+    let n = 0;
+    for (const c of this.connections) n += Math.max(0, c.welcomes - 1);
+    return n;
+  }
+
+  /** Never rejects: link failures come back as `{ ok: false }` at once. `traceId`: the request's W3C trace id, carried to the worker's record. */
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null = null): Promise<CallResult> {
     const n = this.connections.length;
     for (let i = 0; i < n; i++) {
       const c = this.connections[(this.turn + i) % n]!;
       if (c.isReady) {
         this.turn = (this.turn + i + 1) % n;
-        return c.call(rid, fn, args);
+        return c.call(rid, fn, args, traceId);
       }
     }
     return Promise.resolve({

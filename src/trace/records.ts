@@ -36,7 +36,12 @@ export interface GatewayRecord {
   worker: WorkerStamps | null;
   /** host:port of the worker that ran the call. */
   workerAddress: string | null;
+  /** The trace id of the request's W3C traceparent; written only when there was one. */
+  traceId?: string | null;
 }
+
+/** The optional last field of a record: a W3C trace id (32 hex digits, nothing to escape). */
+const traceField = (traceId: string | null | undefined) => (traceId ? `,"trace_id":"${traceId}"` : '');
 
 export function formatGatewayRecord(r: GatewayRecord): string {
   const w = r.worker;
@@ -48,7 +53,7 @@ export function formatGatewayRecord(r: GatewayRecord): string {
     `,"t3_recv":${stampText(w?.t3_recv)},"t3_start":${stampText(w?.t3_start)}` +
     `,"t3_end":${stampText(w?.t3_end)},"t3_send":${stampText(w?.t3_send)}` +
     `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
-    `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)}}\n`
+    `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)}${traceField(r.traceId)}}\n`
   );
 }
 
@@ -56,6 +61,7 @@ export interface WorkerRecord extends WorkerStamps {
   id: string;
   fn: string;
   error: string | null;
+  traceId?: string | null;
 }
 
 export function formatWorkerRecord(r: WorkerRecord): string {
@@ -63,7 +69,7 @@ export function formatWorkerRecord(r: WorkerRecord): string {
     `{"role":"worker","host":${hostJson},"id":${JSON.stringify(r.id)},"fn":${JSON.stringify(r.fn)}` +
     `,"error":${r.error === null ? 'null' : `"${r.error}"`}` +
     `,"t3_recv":${stampText(r.t3_recv)},"t3_start":${stampText(r.t3_start)}` +
-    `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}}\n`
+    `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}${traceField(r.traceId)}}\n`
   );
 }
 

@@ -5,9 +5,10 @@ import { LOCAL_HOST, UsageError, WORKER_PORT } from '../commands.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { closeOnSignal, startOrExplain } from '../lifecycle.js';
 import { createLogger } from '../log.js';
+import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { startWorker } from './worker.js';
 
-interface WorkerArgs {
+interface WorkerArgs extends MetricsArgs {
   host: string;
   port: number;
   log?: string;
@@ -26,7 +27,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   aliases: ['rpc-worker'],
   describe: 'Run the functions: a TCP RPC server that the gateways call',
   builder: (y) =>
-    y
+    metricsOptions(y)
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file' })
@@ -77,6 +78,8 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       allowFaultFunctions: a['allow-fault-functions'],
       helloTimeoutMs: a['hello-timeout-ms'],
       sampleIntervalMs: a['sample-interval-ms'],
+      metricsPort: a['metrics-port'],
+      metricsHost: a['metrics-host'],
       logger,
     }));
     closeOnSignal(() => worker.close(), logger);

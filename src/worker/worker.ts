@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { startMetricsServer } from '../metrics/server.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { startRpcServer } from '../rpc/server.js';
 import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
@@ -20,12 +22,17 @@ export interface WorkerOptions {
   helloTimeoutMs?: number;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
   sampleIntervalMs?: number;
+  /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
+  metricsPort?: number;
+  metricsHost?: string;
   logger: Logger;
 }
 
 export interface RunningWorker {
   address: { host: string; port: number };
   functions: string[];
+  /** The /metrics URL, when metrics are on. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -42,6 +49,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     poolMemoryMb: options.poolMemoryMb,
   });
   const sink = openRecordSink(options.log);
+  let connections = () => 0;
+  const metrics = options.metricsPort === undefined ? null : new WorkerMetrics(() => ({ ...executor.load }), () => connections());
   const server = await startRpcServer({
     host: options.host,
     port: options.port,
@@ -50,34 +59,54 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     helloTimeoutMs: options.helloTimeoutMs,
     functions: [...functions.keys()],
     handle: (call) => executor.run(call.fn, call.args),
-    onReplySent: (call, outcome, t3_recv, t3_send) =>
+    onReplySent: (call, outcome, t3_recv, t3_send) => {
+      const error = outcome.err?.code ?? null;
+      metrics?.observe(call.fn, error, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
       sink.write(
         formatWorkerRecord({
           id: call.rid,
           fn: call.fn,
-          error: outcome.err?.code ?? null,
+          error,
           t3_recv,
           t3_start: outcome.t3_start,
           t3_end: outcome.t3_end,
           t3_send,
+          traceId: call.tp,
         }),
-      ),
+      );
+    },
   });
+  connections = () => server.connections;
+  const metricsServer = metrics ? await startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
   const format = sampleRecordFormatter('worker');
   const sampler =
-    options.log && interval > 0
-      ? new Sampler({ intervalMs: interval, gauges: () => ({ ...executor.load }), onSample: (s) => sink.write(format(s)) }).start()
+    (options.log || metrics) && interval > 0
+      ? new Sampler({
+          intervalMs: interval,
+          gauges: () => ({ ...executor.load }),
+          onSample: (s) => {
+            if (options.log) sink.write(format(s));
+            metrics?.onSample(s);
+          },
+        }).start()
       : null;
   options.logger.info(
-    { address: `${server.address.address}:${server.address.port}`, functions: [...functions.keys()], records: options.log ?? null },
+    {
+      address: `${server.address.address}:${server.address.port}`,
+      functions: [...functions.keys()],
+      records: options.log ?? null,
+      metrics: metricsServer?.url ?? null,
+    },
     'worker listening',
   );
   return {
     address: { host: server.address.address, port: server.address.port },
     functions: [...functions.keys()],
+    metricsUrl: metricsServer?.url ?? null,
     async close() {
       sampler?.stop();
+      await metricsServer?.close();
       await server.close();
       await executor.close();
       await sink.close();
