@@ -27,6 +27,7 @@ interface CallerArgs {
   label?: string;
   method: string;
   header?: string[];
+  traceparent: boolean;
   'body-file'?: string;
   'max-error-rate'?: string;
   'max-p50'?: string;
@@ -75,6 +76,11 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .option('label', { type: 'string', describe: 'Copied onto every record (e.g. the framework under test)' })
       .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
       .option('header', { type: 'string', array: true, alias: 'H', describe: 'Extra request header "name: value" (repeatable)' })
+      .option('traceparent', {
+        type: 'boolean',
+        default: false,
+        describe: 'Send a W3C traceparent header with every request, a new trace id each (kept on every record as trace_id)',
+      })
       .option('body-file', { type: 'string', describe: 'Send this file as the request body (e.g. an image for POST /image)' })
       .option('max-error-rate', { type: 'string', describe: `Threshold: fail (exit ${EXIT_THRESHOLDS_FAILED}) if more than this fraction of measured requests failed (0.01 or 1%)` })
       .option('max-p50', { type: 'string', describe: 'Threshold: fail if the measured p50 latency is above this (e.g. 5ms)' })
@@ -168,6 +174,7 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     label: a.label,
     method: a.method,
     headers: Object.fromEntries((a.header ?? []).map(parseHeader)),
+    traceparent: a.traceparent,
     body,
     thresholds: thresholdsOf(a),
   };

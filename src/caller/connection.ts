@@ -30,6 +30,8 @@ export type DoneCallback = (conn: Connection, status: number, bytes: number, err
 export class Connection {
   /** The request in flight: set by the load loop, read back in the done callback. */
   id = '';
+  /** The W3C trace id the request was sent with, or null. */
+  traceId: string | null = null;
   t0 = 0n;
   intended: bigint | null = null;
   warmup = false;

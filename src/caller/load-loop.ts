@@ -115,7 +115,7 @@ export class LoadLoop {
 
   private readonly done = (conn: Connection, status: number, bytes: number, error: string | null, t6: bigint): void => {
     this.inFlight--;
-    this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended });
+    this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended, traceId: conn.traceId });
     if (error === null) this.free(conn);
     else {
       this.pendingRetries++;
@@ -136,10 +136,17 @@ export class LoadLoop {
   }
 
   private send(conn: Connection, intended: bigint | null): bigint {
-    conn.id = this.o.idPrefix + (this.counter++).toString(36);
+    const n = this.counter++;
+    conn.id = this.o.idPrefix + n.toString(36);
     conn.intended = intended;
     this.inFlight++;
-    const t0 = conn.send(this.o.headBeforeId + conn.id + this.o.headAfterId, this.o.body);
+    let tail = this.o.headAfterId;
+    if (this.o.trace !== null) {
+      const hex = n.toString(16).padStart(16, '0');
+      conn.traceId = this.o.trace.tracePrefix + hex;
+      tail = `\r\ntraceparent: 00-${conn.traceId}-${this.o.trace.spanPrefix}${hex.slice(8)}-01${tail}`;
+    }
+    const t0 = conn.send(this.o.headBeforeId + conn.id + tail, this.o.body);
     conn.warmup = (intended ?? t0) < this.warmupEndNs;
     if (!conn.warmup) this.measuredSent++;
     return t0;

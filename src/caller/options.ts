@@ -48,6 +48,8 @@ export interface CallerOptions {
   timeoutMs?: number;
   method?: string;
   headers?: Record<string, string>;
+  /** Send a W3C traceparent with every request, a new trace id each (on its record as trace_id). */
+  traceparent?: boolean;
   body?: string | Buffer;
   /** Open loop: a send later than this after its due time counts as late. Default 2 ms (timer granularity is ~1 ms). */
   lateThresholdMs?: number;
@@ -98,6 +100,8 @@ export interface ResolvedOptions {
   headAfterId: string;
   /** Random per run, so ids are unique across runs and hosts; the gateway accepts [\w.:-]{1,128}. */
   idPrefix: string;
+  /** With traceparent: the first 16 hex digits of every trace id and the first 8 of every span id, random per run (the rest is the request's counter). */
+  trace: { tracePrefix: string; spanPrefix: string } | null;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -148,7 +152,7 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     if (!TOKEN.test(name)) throw new CallerOptionsError(`not a header name: ${JSON.stringify(name)}`);
     if (/[\r\n\0]/.test(value)) throw new CallerOptionsError(`header ${name} has a line break in its value`);
     const lower = name.toLowerCase();
-    if (lower === 'x-request-id' || lower === 'content-length' || lower === 'transfer-encoding') {
+    if (lower === 'x-request-id' || lower === 'content-length' || lower === 'transfer-encoding' || (o.traceparent && lower === 'traceparent')) {
       throw new CallerOptionsError(`header ${name} is set by the caller itself`);
     }
     headers[lower] = value;
@@ -184,5 +188,13 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     headBeforeId: head + 'x-request-id: ',
     headAfterId: '\r\n\r\n',
     idPrefix: `c${randomBytes(6).toString('hex')}-`,
+    trace: o.traceparent ? { tracePrefix: nonZeroHex(8), spanPrefix: nonZeroHex(4) } : null,
   };
+}
+
+/** Random hex digits, never all zero (W3C Trace Context forbids all-zero ids). */
+function nonZeroHex(bytes: number): string {
+  const b = randomBytes(bytes);
+  b[0] = b[0]! | 0x80;
+  return b.toString('hex');
 }

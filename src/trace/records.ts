@@ -136,6 +136,8 @@ export interface CallerOutcome {
   t0: bigint;
   t6: bigint;
   t0_intended: bigint | null;
+  /** The W3C trace id sent in the request's traceparent. */
+  traceId?: string | null;
 }
 
 export type CallerRecord = CallerRunFields & CallerOutcome;
@@ -150,7 +152,7 @@ export function callerRecordFormatter(run: CallerRunFields): (r: CallerOutcome) 
   const fixed =
     `,"method":${JSON.stringify(run.method)},"path":${JSON.stringify(run.path)}` +
     `,"connections":${run.connections},"warmup":`;
-  const tail = run.label === undefined ? '}\n' : `,"label":${JSON.stringify(run.label)}}\n`;
+  const label = run.label === undefined ? '' : `,"label":${JSON.stringify(run.label)}`;
   return (r) =>
     head +
     JSON.stringify(r.id) +
@@ -159,7 +161,9 @@ export function callerRecordFormatter(run: CallerRunFields): (r: CallerOutcome) 
     `,"status":${r.status},"bytes":${r.bytes},"error":${r.error === null ? 'null' : JSON.stringify(r.error)}` +
     `,"t0":${stampText(r.t0)},"t6":${stampText(r.t6)}` +
     (r.t0_intended === null ? '' : `,"t0_intended":${stampText(r.t0_intended)}`) +
-    tail;
+    label +
+    traceField(r.traceId) +
+    '}\n';
 }
 
 export function formatCallerRecord(r: CallerRecord): string {
