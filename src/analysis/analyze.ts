@@ -12,6 +12,7 @@ import { AnalysisInputError, findInputs } from './inputs.js';
 import { joinRequests } from './join.js';
 import { readLines } from './ndjson.js';
 import { estimateOffsets } from './offsets.js';
+import { writeOtlp } from './otlp.js';
 import { renderReport } from './report/render.js';
 import type { Stage } from './stages.js';
 import { summarize } from './summarize.js';
@@ -34,6 +35,8 @@ export interface AnalyzeOptions {
   seed?: number;
   /** Write requests.csv (default true). */
   csv?: boolean;
+  /** Also write every joined request as an OTLP/JSON trace to this file. */
+  otlp?: string;
   /** Called now and then with what is going on, for a progress display. */
   onProgress?: (p: Progress) => void;
 }
@@ -142,10 +145,17 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     progress('csv');
     await writeRequestsCsv(files.csv, table, joined.measured);
   }
+  if (options.otlp) await writeOtlp(resolve(options.otlp), table, wallAnchorNs(summary.run));
   progress('report');
   await writeFile(files.summary, JSON.stringify(summary, null, 2) + '\n');
   await writeFile(files.html, await renderReport(summary));
   return { summary, out, files };
+}
+
+/** Wall time for the first request of the OTLP export: the run's start from run.json, else now (records keep no wall time). */
+function wallAnchorNs(run: unknown): bigint {
+  const started = Date.parse(String((run as { startedAt?: unknown } | null)?.startedAt ?? ''));
+  return BigInt(Number.isFinite(started) ? started : Date.now()) * 1_000_000n;
 }
 
 /** `<first input>/report`, or beside a file given as input. */

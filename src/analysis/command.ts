@@ -16,6 +16,7 @@ interface AnalyzeArgs {
   resamples: number;
   csv: boolean;
   json: boolean;
+  otlp?: string;
 }
 
 export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
@@ -35,6 +36,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .option('resamples', integerOption('resamples', { min: 100, max: 100_000 }, 'Bootstrap resamples for the confidence intervals', 2000))
       .option('csv', { type: 'boolean', default: true, describe: 'Write requests.csv (--no-csv to skip)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print summary.json on stdout instead of the digest' })
+      .option('otlp', { type: 'string', describe: 'Also write every joined request as an OpenTelemetry trace to this OTLP/JSON file (Jaeger, Grafana Tempo)' })
       .example('$0 analyze results/2026-11-22T20-00-00Z', 'report.html, summary.json, requests.csv in .../report')
       .example('$0 analyze fetched/caller fetched/gateway fetched/worker --out report', 'records fetched from three hosts'),
   handler: async (a) => {
@@ -42,7 +44,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     try {
       // vega and the report load only when an analysis runs, not with every command.
       const { analyze } = await import('./analyze.js');
-      const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, onProgress: progress });
+      const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, otlp: a.otlp, onProgress: progress });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (a.json) process.stdout.write(JSON.stringify(result.summary, null, 2) + '\n');
       else process.stdout.write(formatAnalysisDigest(result));

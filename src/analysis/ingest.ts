@@ -196,6 +196,7 @@ export class Ingest {
     t.u16.callerError[slot] = t.errors.id(str(r.error));
     t.u32.connections[slot] = typeof r.connections === 'number' && r.connections > 0 ? r.connections : 0;
     t.f64.bytes[slot] = typeof r.bytes === 'number' ? r.bytes : NaN;
+    traceIdInto(t, slot, r.trace_id);
     const path = str(r.path);
     t.u32.request[slot] = path === null ? 0 : t.requests.id(`${str(r.method) ?? 'GET'} ${path}`);
     t.u32.label[slot] = t.labels.id(str(r.label));
@@ -230,6 +231,7 @@ export class Ingest {
     t.i16.gatewayStatus[slot] = status(r.status);
     t.u16.gatewayError[slot] = t.errors.id(str(r.error));
     t.u16.workerAddress[slot] = t.hosts.id(address);
+    traceIdInto(t, slot, r.trace_id);
     let next = flags | HAS_GATEWAY;
     if (w0 === w0 || w3 === w3) {
       if (flags & T3_FROM_WORKER) this.compareCopy(slot, copyClock, w0, w1, w2, w3);
@@ -288,3 +290,8 @@ export class Ingest {
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const status = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 32768 ? v : -1);
+
+/** A record's W3C trace id (32 lowercase hex digits), kept for the OTLP export. */
+function traceIdInto(t: RequestTable, slot: number, traceId: unknown): void {
+  if (typeof traceId === 'string' && /^[0-9a-f]{32}$/.test(traceId)) t.traceIds.set(slot, traceId);
+}

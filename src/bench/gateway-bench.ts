@@ -12,7 +12,7 @@ import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js
 import { cpuSeconds, median, startScript } from './children.js';
 
 /** CPU µs per request of process `pid` while serving `requests` GETs of `url`. */
-async function cpuPerRequest(pid: number, url: string, requests: number): Promise<number> {
+export async function cpuPerRequest(pid: number, url: string, requests: number): Promise<number> {
   await autocannon({ url, connections: 50, amount: Math.floor(requests / 5) }); // warm-up
   const before = cpuSeconds(pid);
   const result = await autocannon({ url, connections: 50, amount: requests });

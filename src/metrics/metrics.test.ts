@@ -4,12 +4,13 @@
  * histogram checked against the requests sent and the records written.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readRecords, runCli, startGatewayProcess, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
 import { parseExposition, promtoolCheck, requireTool, sampleValue, type PromSample } from '../testing/prometheus.js';
+import { assertOfficialOtlp } from '../testing/otlp.js';
 import { STAGE_BUCKETS_SECONDS } from './families.js';
 import { GATEWAY_STAGES, WORKER_STAGES } from './index.js';
 
@@ -162,6 +163,16 @@ test('counters match the requests sent, histograms match the records, promtool a
   }
   assert.equal(gById.get(traceId)?.trace_id, traceId);
   assert.equal(wById.get(traceId)?.trace_id, traceId);
+
+  // The run's OTLP export: valid, and each trace carries the trace id the caller sent.
+  const otlpFile = join(dir, 'traces.json');
+  const analyzed = await runCli(['analyze', dir, '--otlp', otlpFile, '--no-csv', '--out', join(dir, 'report')], { timeoutMs: 180_000 });
+  assert.equal(analyzed.code, 0, analyzed.stderr);
+  const otlp = assertOfficialOtlp(await readFile(otlpFile, 'utf8'));
+  const callerSpans = (otlp.resourceSpans as { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: { traceId: string }[] }[] }[])
+    .filter((rs) => rs.resource.attributes.some((a) => a.key === 'service.name' && a.value.stringValue === 'faasbench-caller'))
+    .flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+  assert.deepEqual(new Set(callerSpans.map((sp) => sp.traceId)), new Set(callerRecords.map((c) => c.trace_id)));
 });
 
 test('a bad --metrics-port is one line and exit 2', async () => {
