@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { runCli, startGatewayProcess, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
-import { requireTool, startPrometheus, type PrometheusServer } from '../testing/prometheus.js';
+import { dashboardExpressions, requireTool, startPrometheus, type PrometheusServer } from '../testing/prometheus.js';
 
 const prometheusBinary = requireTool('prometheus');
 
@@ -50,5 +50,10 @@ test('Prometheus scrapes both roles and answers the p99 of a stage', async (t) =
   // A 2 ms sleep: its p99 is interpolated in a bucket above 1 ms (a timer may fire a little early), never beyond the largest bound.
   for (const [role, [value]] of [['gateway', gatewayP99], ['worker', workerP99]] as const) {
     assert.ok(Number.isFinite(value) && value! > 0.001 && value! <= 60, `${role} p99 of function: ${value}`);
+  }
+  // Every query of docker/'s dashboard is valid PromQL to this server, its Grafana variables as "all".
+  for (const expr of await dashboardExpressions()) {
+    const promql = expr.replaceAll('$__rate_interval', '1m').replace(/\$(framework|fn|stage)\b/g, '.*');
+    await assert.doesNotReject(prometheus.query(promql), promql);
   }
 });

@@ -4,11 +4,20 @@
  * package), each killed by PID.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './processes.js';
+
+/** The repository's docker/ directory. */
+export const DOCKER = new URL('../../../docker/', import.meta.url);
+
+/** Every PromQL expression of docker/'s Grafana dashboard. */
+export async function dashboardExpressions(): Promise<string[]> {
+  const dashboard = JSON.parse(await readFile(new URL('grafana/dashboards/faasbench.json', DOCKER), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+  return dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+}
 
 export interface PromSample {
   name: string;
