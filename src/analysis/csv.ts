@@ -5,9 +5,8 @@
  * `df[df.measured].roundtrip_ns.median()` reproduces the report.
  * RFC 4180: comma-separated, header row, fields quoted only when needed.
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { stageAt } from './stage-columns.js';
+import { textOut } from './text-out.js';
 import { STAGES } from './stages.js';
 import { HAS_CALLER, HAS_GATEWAY, RequestTable, WARMUP } from './table.js';
 
@@ -26,14 +25,8 @@ const ROWS_PER_WRITE = 256;
 
 /** Writes the CSV; returns the number of data rows. */
 export async function writeRequestsCsv(path: string, t: RequestTable, measured: Uint8Array): Promise<number> {
-  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
-  const failed = once(out, 'error').then(([err]) => {
-    throw err;
-  });
-  failed.catch(() => {});
-  const write = async (text: string) => {
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
-  };
+  const out = textOut(path);
+  const write = out.write;
   await write(CSV_COLUMNS.join(',') + '\n');
   const cell = memoCells(t);
   let rows = 0;
@@ -49,8 +42,7 @@ export async function writeRequestsCsv(path: string, t: RequestTable, measured: 
     }
   }
   if (chunk.length) await write(chunk.join(''));
-  out.end();
-  await Promise.race([once(out, 'finish'), failed]);
+  await out.close();
   return rows;
 }
 

@@ -14,12 +14,11 @@
  * time at `anchorWallNs` (its first request), since records keep no wall time.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import type { IExportTraceServiceRequest, IResourceSpans, ISpan } from '@opentelemetry/otlp-transformer/build/src/trace/internal-types.js';
 import type { IKeyValue } from '@opentelemetry/otlp-transformer/build/src/common/internal-types.js';
 import { version } from '../version.js';
 import { HAS_CALLER, HAS_GATEWAY, WARMUP, type RequestTable } from './table.js';
+import { textOut } from './text-out.js';
 
 type Kind = ISpan['kind'];
 const INTERNAL = 1 as Kind;
@@ -76,14 +75,8 @@ export async function writeOtlp(path: string, t: RequestTable, anchorWallNs: big
     if (placeWorker(t, i)) group('worker', t.hosts.value(t.u16.workerHost[i]!) ?? t.hosts.value(t.u16.workerAddress[i]!) ?? '?', i);
   }
 
-  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
-  const failed = once(out, 'error').then(([err]) => {
-    throw err;
-  });
-  failed.catch(() => {});
-  const write = async (text: string) => {
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
-  };
+  const out = textOut(path);
+  const write = out.write;
   await write('{"resourceSpans":[');
   let firstGroup = true;
   for (const g of groups.values()) {
@@ -111,8 +104,7 @@ export async function writeOtlp(path: string, t: RequestTable, anchorWallNs: big
     await write(`${chunk.join('')}]}]}`);
   }
   await write(']}\n');
-  out.end();
-  await Promise.race([once(out, 'finish'), failed]);
+  await out.close();
   return joined.length;
 }
 
