@@ -11,6 +11,8 @@ export interface Answer {
   body: string | Buffer;
   /** Echoed as the x-request-id response header. */
   requestId: string;
+  /** The Server-Timing header, when the worker replied and it is on. */
+  serverTiming?: string;
 }
 
 export interface GatewayCoreOptions {
@@ -74,17 +76,16 @@ export class GatewayCore {
     const reply = result.reply;
     trace.t4 = result.t4;
     trace.worker = { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send };
-    // Set on node's response itself, which every framework's reply path keeps: no adapter needs to know.
-    if (this.options.serverTiming !== false) trace.response.setHeader('server-timing', serverTiming(trace.t1, result.t2, result.t4, reply));
+    const timing = this.options.serverTiming === false ? undefined : serverTiming(trace.t1, result.t2, result.t4, reply);
     if (reply.err) {
       const code = isErrorCode(reply.err.code) ? reply.err.code : 'function_error';
-      return this.fail(trace, code, reply.err.message);
+      return { ...this.fail(trace, code, reply.err.message), serverTiming: timing };
     }
     if (reply.result instanceof Uint8Array) {
       const bytes = Buffer.from(reply.result.buffer, reply.result.byteOffset, reply.result.byteLength);
-      return { status: 200, contentType: reply.ctype ?? 'application/octet-stream', body: bytes, requestId: trace.id };
+      return { status: 200, contentType: reply.ctype ?? 'application/octet-stream', body: bytes, requestId: trace.id, serverTiming: timing };
     }
-    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(reply.result ?? null), requestId: trace.id };
+    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(reply.result ?? null), requestId: trace.id, serverTiming: timing };
   }
 
   /** An error answer, recorded on the trace. */

@@ -19,8 +19,6 @@ export class RequestTrace {
     readonly t1: bigint,
     /** The trace id of a W3C traceparent the request came with, or null. */
     readonly traceId: string | null,
-    /** Where the core sets the Server-Timing header, before any framework writes its headers. */
-    readonly response: ServerResponse,
   ) {}
 }
 
@@ -78,10 +76,10 @@ interface HttpServerMessage {
  */
 subscribe('http.server.request.start', (message) => {
   const t1 = now();
-  const { request, response, server } = message as HttpServerMessage;
+  const { request, server } = message as HttpServerMessage;
   if (!tracedServers.has(server)) return;
   const traceId = traceIdOf(request.headers.traceparent);
-  request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId, response);
+  request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
 });
 
 subscribe('http.server.response.finish', (message) => {

@@ -58,5 +58,6 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
 };
 
 function send(res: Response, a: Answer): void {
+  if (a.serverTiming !== undefined) res.set('server-timing', a.serverTiming);
   res.status(a.status).set('content-type', a.contentType).set('x-request-id', a.requestId).send(a.body);
 }

@@ -71,5 +71,6 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
 };
 
 function send(reply: FastifyReply, a: Answer): FastifyReply {
+  if (a.serverTiming !== undefined) reply.header('server-timing', a.serverTiming);
   return reply.code(a.status).header('content-type', a.contentType).header('x-request-id', a.requestId).send(a.body);
 }

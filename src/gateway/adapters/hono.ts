@@ -52,5 +52,6 @@ function send(c: Context, a: Answer): Response {
   return c.body(typeof a.body === 'string' ? a.body : new Uint8Array(a.body), a.status as 200, {
     'content-type': a.contentType,
     'x-request-id': a.requestId,
+    ...(a.serverTiming === undefined ? {} : { 'server-timing': a.serverTiming }),
   });
 }

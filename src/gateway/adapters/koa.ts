@@ -71,6 +71,7 @@ export const createKoaServer: CreateServer = (core: GatewayCore) => {
 function send(ctx: Koa.Context, a: Answer): void {
   ctx.status = a.status;
   ctx.set('x-request-id', a.requestId);
+  if (a.serverTiming !== undefined) ctx.set('server-timing', a.serverTiming);
   ctx.type = a.contentType;
   ctx.body = a.body;
 }
