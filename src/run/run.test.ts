@@ -4,43 +4,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from './role-process.js';
+import { runCli, type CliResult } from '../testing/processes.js';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';
 import type { Summary } from '../analysis/summary-types.js';
 import type { RunMetadata } from './metadata.js';
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `faasbench run ...`; `interruptWhen` sends SIGINT once stderr matches it. */
-function faasbenchRun(args: string[], interruptWhen?: RegExp): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FAASBENCH_LOG_LEVEL: 'warn' } });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (interruptWhen && !interrupted && interruptWhen.test(stderr)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `faasbench run ...`; `interruptWhen` sends SIGINT (a user's Ctrl-C) once stderr matches it. */
+function faasbenchRun(args: string[], interruptWhen?: RegExp): Promise<CliResult> {
+  return runCli(['run', ...args], { signalWhen: interruptWhen, signal: 'SIGINT', timeoutMs: 120_000, env: { ...process.env, FAASBENCH_LOG_LEVEL: 'warn' } });
 }
 
 function alive(pid: number): boolean {
@@ -118,14 +93,7 @@ test('Ctrl-C stops every process and leaves analysable records', { timeout: 120_
   assert.ok(meta.cells.done >= 2 && meta.cells.done < 6, `cells done: ${meta.cells.done}`);
   for (const p of meta.processes) assert.equal(alive(p.pid), false, `pid ${p.pid} (${p.args}) still running`);
 
-  const analysis = await new Promise<Outcome>((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'analyze', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const analysis = await runCli(['analyze', out], { timeoutMs: 120_000 });
   assert.equal(analysis.code, 0, analysis.stderr);
   const summary = readJson<Summary>(join(out, 'report', 'summary.json'));
   assert.deepEqual(summary.groups.map((g) => g.framework).sort(), ['hono', 'node']);
