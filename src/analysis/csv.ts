@@ -4,9 +4,13 @@
  * stage in ns. `measured` marks the rows behind the figures, so
  * `df[df.measured].roundtrip_ns.median()` reproduces the report.
  * RFC 4180: comma-separated, header row, fields quoted only when needed.
+ * A path ending in .gz is gzipped (pandas, polars and DuckDB read it as is).
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { finished, pipeline } from 'node:stream/promises';
+import { constants as zlib, createGzip } from 'node:zlib';
+import { isGzipFile } from '../trace/records.js';
 import { stageAt } from './stage-columns.js';
 import { STAGES } from './stages.js';
 import { HAS_CALLER, HAS_GATEWAY, RequestTable, WARMUP } from './table.js';
@@ -26,13 +30,16 @@ const ROWS_PER_WRITE = 256;
 
 /** Writes the CSV; returns the number of data rows. */
 export async function writeRequestsCsv(path: string, t: RequestTable, measured: Uint8Array): Promise<number> {
-  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
-  const failed = once(out, 'error').then(([err]) => {
-    throw err;
-  });
-  failed.catch(() => {});
+  const file = createWriteStream(path, { highWaterMark: 1 << 20 });
+  // zlib's fastest level, on libuv's thread pool beside the rows being made: 3.4× smaller (3.7× at the
+  // default level, at twice the CPU: ~75 ms a MB, half a minute for a 360 MB CSV).
+  const gzip = isGzipFile(path) ? createGzip({ level: zlib.Z_BEST_SPEED, chunkSize: 1 << 20 }) : null;
+  const out = gzip ?? file;
+  // Rejects on the first error of either stream.
+  const done = gzip ? pipeline(gzip, file) : finished(file);
+  done.catch(() => {});
   const write = async (text: string) => {
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), done]);
   };
   await write(CSV_COLUMNS.join(',') + '\n');
   const cell = memoCells(t);
@@ -50,7 +57,7 @@ export async function writeRequestsCsv(path: string, t: RequestTable, measured: 
   }
   if (chunk.length) await write(chunk.join(''));
   out.end();
-  await Promise.race([once(out, 'finish'), failed]);
+  await done;
   return rows;
 }
 

@@ -70,7 +70,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       })
       .option('warmup', { type: 'string', default: `${DEFAULTS.warmupMs / 1000}s`, describe: 'Load before the measured window (recorded, flagged, left out of the figures)' })
       .option('timeout', { type: 'string', default: `${DEFAULTS.timeoutMs / 1000}s`, describe: 'Time limit of one request' })
-      .option('out', { type: 'string', describe: 'Append one NDJSON record per request to this file' })
+      .option('out', { type: 'string', describe: 'Append one NDJSON record per request to this file (gzipped when it ends in .gz)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout' })
       .option('label', { type: 'string', describe: 'Copied onto every record (e.g. the framework under test)' })
       .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
