@@ -29,13 +29,15 @@ console.log(`  1 in flight:  p50 ${fmt(rpc.oursP50us, 1)} vs ${fmt(rpc.echoP50us
 
 const rows = await gatewayBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale));
 console.log('Gateway CPU per request on /empty (server process only)');
-console.log('  framework  hello µs  gateway µs  ratio  target   records µs  ratio  target');
+console.log('  framework  hello µs  gateway µs  ratio  target   records µs  ratio  target     gzip µs  ratio  vs plain');
 for (const r of rows) {
   const cost = r.gatewayUs / r.helloUs;
   const rec = r.gatewayRecordsUs / r.gatewayUs;
+  const gz = r.gatewayRecordsGzUs / r.gatewayUs;
   const costTarget = r.framework === 'node' || r.framework === 'fastify' ? (cost <= 1.4 ? '<=1.4 ok' : '<=1.4 MISS') : '(none)';
   console.log(
     `  ${r.framework.padEnd(9)}  ${fmt(r.helloUs, 1).padStart(8)}  ${fmt(r.gatewayUs, 1).padStart(10)}  ${fmt(cost).padStart(5)}  ${costTarget.padEnd(7)}  ` +
-      `${fmt(r.gatewayRecordsUs, 1).padStart(10)}  ${fmt(rec).padStart(5)}  ${rec <= 1.05 ? '<=1.05 ok' : '<=1.05 MISS'}`,
+      `${fmt(r.gatewayRecordsUs, 1).padStart(10)}  ${fmt(rec).padStart(5)}  ${rec <= 1.05 ? '<=1.05 ok' : '<=1.05 MISS'}  ` +
+      `${fmt(r.gatewayRecordsGzUs, 1).padStart(10)}  ${fmt(gz).padStart(5)}  ${fmt(r.gatewayRecordsGzUs / r.gatewayRecordsUs).padStart(8)}`,
   );
 }

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../commands.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, planCells, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { describeOutput } from './estimate.js';
 import { runExperiment } from './run-experiment.js';
 import { analyzeRun } from './analyze-run.js';
 
@@ -54,7 +55,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const say = (line: string) => process.stderr.write(`${line}\n`);
-    say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment, records in ${out}`);
+    say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment`);
+    for (const line of describeOutput(out, planCells(config), { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze })) say(line);
     const t0 = Date.now();
     const outcome = await runExperiment({ config, out, gatewayHost: a['gateway-host'], compress: a.compress, signal: controller.signal, onProgress: say });
     say(`${outcome.interrupted ? 'interrupted' : 'done'} after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${outcome.metadata.cells.done}/${outcome.metadata.cells.planned} cells`);

@@ -76,15 +76,18 @@ test('run --quick drives every framework × endpoint and writes a report of join
   for (const framework of FRAMEWORKS) assert.match(r.stdout, new RegExp(`^${framework}\\s+empty\\s+\\d+`, 'm'));
   assert.match(r.stdout, /report:\s+\S+report\.html/);
   assert.match(r.stderr, /\[ ?1\/25\] round 1\/1/);
+  // Before it starts, it says what it writes where, and how much.
+  assert.match(r.stderr, /writes to \S+quick: run\.json, caller\.ndjson, worker\.ndjson, gateway-<framework>\.ndjson, then report\//);
+  assert.match(r.stderr, /expected size: about [\d.]+ MB/);
 });
 
-test('Ctrl-C stops every process and leaves analysable records', { timeout: 120_000 }, async () => {
+test('Ctrl-C stops every process and leaves analysable records, gzipped with --compress', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'faasbench-run-'));
   const config = join(dir, 'exp.json');
   // Long enough that the interrupt lands mid-run.
   writeFileSync(config, JSON.stringify({ frameworks: ['node', 'hono'], endpoints: [{ path: '/empty' }], connections: 4, duration: '3s', warmup: '100ms', rounds: 3 }));
   const out = join(dir, 'out');
-  const r = await faasbenchRun(['--config', config, '--out', out], /\[2\/6\]/);
+  const r = await faasbenchRun(['--config', config, '--out', out, '--compress'], /\[2\/6\]/);
   assert.equal(r.code, 130, r.stderr);
   assert.match(r.stderr, /stopping/);
 
@@ -92,6 +95,9 @@ test('Ctrl-C stops every process and leaves analysable records', { timeout: 120_
   assert.equal(meta.status, 'interrupted');
   assert.ok(meta.cells.done >= 2 && meta.cells.done < 6, `cells done: ${meta.cells.done}`);
   for (const p of meta.processes) assert.equal(alive(p.pid), false, `pid ${p.pid} (${p.args}) still running`);
+  for (const role of ['caller', 'worker', 'gateway-node', 'gateway-hono']) {
+    assert.ok(existsSync(join(out, `${role}.ndjson.gz`)) && !existsSync(join(out, `${role}.ndjson`)), `${role} records gzipped`);
+  }
 
   const analysis = await runCli(['analyze', out], { timeoutMs: 120_000 });
   assert.equal(analysis.code, 0, analysis.stderr);
