@@ -11,6 +11,7 @@ import { runCli, type CliResult } from '../testing/processes.js';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';
 import type { Summary } from '../analysis/summary-types.js';
+import { schemaValidator } from '../schemas.js';
 import type { RunMetadata } from './metadata.js';
 
 /** Runs `faasbench run ...`; `interruptWhen` sends SIGINT (a user's Ctrl-C) once stderr matches it. */
@@ -46,6 +47,7 @@ test('run --quick drives every framework × endpoint and writes a report of join
   for (const p of meta.processes) assert.equal(alive(p.pid), false, `pid ${p.pid} (${p.args}) still running`);
 
   const summary = readJson<Summary>(join(out, 'report', 'summary.json'));
+  assert.equal(schemaValidator('summary')(summary), null, 'summary.json meets schemas/summary.schema.json');
   for (const framework of FRAMEWORKS) {
     for (const endpoint of ['empty', 'sleep', 'math', 'image']) {
       const g = summary.groups.find((x) => x.framework === framework && x.endpoint === endpoint);
