@@ -35,7 +35,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       // An array of this many doubles per comparison: 100 000 is 0.8 MB and plenty for a 95% interval.
       .option('resamples', integerOption('resamples', { min: 100, max: 100_000 }, 'Bootstrap resamples for the confidence intervals', 2000))
       .option('csv', { type: 'boolean', default: true, describe: 'Write requests.csv (--no-csv to skip)' })
-      .option('compress', { type: 'boolean', default: false, describe: 'Write requests.csv.gz instead (about a tenth of the size)' })
+      .option('compress', { type: 'boolean', default: false, describe: 'Write requests.csv.gz instead (about a third of the size)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print summary.json on stdout instead of the digest' })
       .example('$0 analyze results/2026-11-22T20-00-00Z', 'report.html, summary.json, requests.csv in .../report')
       .example('$0 analyze fetched/caller fetched/gateway fetched/worker --out report', 'records fetched from three hosts'),

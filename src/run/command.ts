@@ -32,7 +32,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i)',
       })
       .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
-      .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a tenth of the size' })
+      .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
       .example('$0 run', 'the default experiment on this machine')
       .example('$0 run --quick', 'a quick one')
       .example('$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm', 'from a caller host against remote gateways'),
