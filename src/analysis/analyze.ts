@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { version } from '../version.js';
+import { isGzipFile } from '../trace/records.js';
 import { writeRequestsCsv } from './csv.js';
 import { Ingest } from './ingest.js';
 import { AnalysisInputError, findInputs } from './inputs.js';
@@ -37,6 +38,8 @@ export interface AnalyzeOptions {
   csv?: boolean;
   /** Also write every joined request as an OTLP/JSON trace to this file. */
   otlp?: string;
+  /** Gzip it: requests.csv.gz (default false). */
+  compress?: boolean;
   /** Called now and then with what is going on, for a progress display. */
   onProgress?: (p: Progress) => void;
 }
@@ -57,15 +60,18 @@ export interface AnalyzeResult {
 
 /** Rough bytes of NDJSON per request (three roles' lines): sizes the columns so they rarely grow. */
 const BYTES_PER_REQUEST = 750;
+/** Rough size ratio of gzipped records (measured 6× for gateway and worker, 11× for caller records). */
+const GZIP_RATIO = 7;
 
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const out = resolve(options.out ?? defaultOut(options.inputs));
   const inputs = await findInputs(options.inputs, [out]);
   if (inputs.files.length === 0) {
-    throw new AnalysisInputError(`no record files (*.ndjson, *.jsonl) under ${options.inputs.join(', ')}`);
+    throw new AnalysisInputError(`no record files (*.ndjson, *.jsonl, or .gz) under ${options.inputs.join(', ')}`);
   }
   const totalBytes = inputs.files.reduce((n, f) => n + f.bytes, 0);
-  const table = new RequestTable((totalBytes / BYTES_PER_REQUEST) * 1.1);
+  const recordBytes = inputs.files.reduce((n, f) => n + (isGzipFile(f.path) ? GZIP_RATIO : 1) * f.bytes, 0);
+  const table = new RequestTable((recordBytes / BYTES_PER_REQUEST) * 1.1);
   const ingest = new Ingest(table);
   const progress = (phase: Progress['phase'], bytes = totalBytes) =>
     options.onProgress?.({ phase, bytes, totalBytes, lines: ingest.counts.lines });
@@ -140,7 +146,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   }
 
   await mkdir(out, { recursive: true });
-  const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, 'requests.csv') };
+  const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv') };
   if (files.csv) {
     progress('csv');
     await writeRequestsCsv(files.csv, table, joined.measured);

@@ -15,6 +15,7 @@ interface AnalyzeArgs {
   baseline: string;
   resamples: number;
   csv: boolean;
+  compress: boolean;
   json: boolean;
   otlp?: string;
 }
@@ -28,13 +29,14 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         type: 'string',
         array: true,
         demandOption: true,
-        describe: 'Directories searched recursively for *.ndjson / *.jsonl records (and run.json), or record files',
+        describe: 'Directories searched recursively for *.ndjson / *.jsonl records, gzipped or not (and run.json), or record files',
       })
       .option('out', { type: 'string', describe: 'Output directory', defaultDescription: '<first DIR>/report' })
       .option('baseline', { type: 'string', default: 'node', describe: 'Framework the others are compared against' })
       // An array of this many doubles per comparison: 100 000 is 0.8 MB and plenty for a 95% interval.
       .option('resamples', integerOption('resamples', { min: 100, max: 100_000 }, 'Bootstrap resamples for the confidence intervals', 2000))
       .option('csv', { type: 'boolean', default: true, describe: 'Write requests.csv (--no-csv to skip)' })
+      .option('compress', { type: 'boolean', default: false, describe: 'Write requests.csv.gz instead (about a third of the size)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print summary.json on stdout instead of the digest' })
       .option('otlp', { type: 'string', describe: 'Also write every joined request as an OpenTelemetry trace to this OTLP/JSON file (Jaeger, Grafana Tempo)' })
       .example('$0 analyze results/2026-11-22T20-00-00Z', 'report.html, summary.json, requests.csv in .../report')
@@ -44,7 +46,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     try {
       // vega and the report load only when an analysis runs, not with every command.
       const { analyze } = await import('./analyze.js');
-      const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, otlp: a.otlp, onProgress: progress });
+      const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, otlp: a.otlp, compress: a.compress, onProgress: progress });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (a.json) process.stdout.write(JSON.stringify(result.summary, null, 2) + '\n');
       else process.stdout.write(formatAnalysisDigest(result));

@@ -4,6 +4,7 @@
  * stage in ns. `measured` marks the rows behind the figures, so
  * `df[df.measured].roundtrip_ns.median()` reproduces the report.
  * RFC 4180: comma-separated, header row, fields quoted only when needed.
+ * A path ending in .gz is gzipped (pandas, polars and DuckDB read it as is).
  */
 import { stageAt } from './stage-columns.js';
 import { textOut } from './text-out.js';

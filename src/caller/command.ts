@@ -9,7 +9,7 @@ import { DEFAULT_CALLER_URL, UsageError } from '../commands.js';
 import { CallerOptionsError, DEFAULTS, type CallerOptions } from './options.js';
 import { progressLine } from './progress.js';
 import { runCaller } from './run-caller.js';
-import { formatSummary, formatSweep } from './summary.js';
+import { formatSummary, formatSweep, resultJson, sweepJson } from './summary.js';
 import { runSweep } from './sweep.js';
 import { describeVerdict, EXIT_THRESHOLDS_FAILED, parseErrorRate, parseLatencyLimit, type ThresholdVerdict } from './thresholds.js';
 import { parseConnections, parseHeader } from './units.js';
@@ -71,7 +71,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       })
       .option('warmup', { type: 'string', default: `${DEFAULTS.warmupMs / 1000}s`, describe: 'Load before the measured window (recorded, flagged, left out of the figures)' })
       .option('timeout', { type: 'string', default: `${DEFAULTS.timeoutMs / 1000}s`, describe: 'Time limit of one request' })
-      .option('out', { type: 'string', describe: 'Append one NDJSON record per request to this file' })
+      .option('out', { type: 'string', describe: 'Append one NDJSON record per request to this file (gzipped when it ends in .gz)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout' })
       .option('label', { type: 'string', describe: 'Copied onto every record (e.g. the framework under test)' })
       .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
@@ -122,7 +122,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
     try {
       if (counts.length === 1) {
         const result = await runCaller({ ...options, connections: counts[0], signal: abort.signal, onProgress: progress?.update });
-        process.stdout.write(a.json ? JSON.stringify(result, null, 2) + '\n' : formatSummary(result));
+        process.stdout.write(a.json ? JSON.stringify(resultJson(result), null, 2) + '\n' : formatSummary(result));
         if (a.json && result.bottleneck.flagged) process.stderr.write(`faasbench caller: WARNING ${result.bottleneck.reason}\n`);
         if (result.requests > 0 && result.responses === 0) {
           process.stderr.write(`faasbench caller: no request was answered (${Object.keys(result.errors).join(', ')})\n`);
@@ -139,7 +139,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
             if (!a.json) process.stderr.write(`done: ${row.connections} connections, ${row.throughput.toFixed(1)} req/s\n`);
           },
         });
-        process.stdout.write(a.json ? JSON.stringify(rows, null, 2) + '\n' : formatSweep(rows));
+        process.stdout.write(a.json ? JSON.stringify(sweepJson(rows), null, 2) + '\n' : formatSweep(rows));
         for (const row of rows) reportThresholds(row.result.thresholds, `${row.connections} connections: `);
       }
     } catch (err) {

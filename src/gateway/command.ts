@@ -44,7 +44,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         default: DEFAULT_WORKER,
         describe: 'Worker address HOST:PORT; several separated by commas',
       })
-      .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file' })
+      .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file (gzipped when it ends in .gz)' })
       .option(
         'sample-interval-ms',
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),

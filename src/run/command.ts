@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../commands.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, planCells, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { describeOutput } from './estimate.js';
 import { runExperiment } from './run-experiment.js';
 import { analyzeRun } from './analyze-run.js';
 
@@ -11,6 +12,7 @@ interface RunArgs {
   out?: string;
   'gateway-host'?: string;
   analyze: boolean;
+  compress: boolean;
 }
 
 function timestamp(): string {
@@ -30,6 +32,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i)',
       })
       .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
+      .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
       .example('$0 run', 'the default experiment on this machine')
       .example('$0 run --quick', 'a quick one')
       .example('$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm', 'from a caller host against remote gateways'),
@@ -52,9 +55,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const say = (line: string) => process.stderr.write(`${line}\n`);
-    say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment, records in ${out}`);
+    say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment`);
+    for (const line of describeOutput(out, planCells(config), { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze })) say(line);
     const t0 = Date.now();
-    const outcome = await runExperiment({ config, out, gatewayHost: a['gateway-host'], signal: controller.signal, onProgress: say });
+    const outcome = await runExperiment({ config, out, gatewayHost: a['gateway-host'], compress: a.compress, signal: controller.signal, onProgress: say });
     say(`${outcome.interrupted ? 'interrupted' : 'done'} after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${outcome.metadata.cells.done}/${outcome.metadata.cells.planned} cells`);
     if (outcome.metadata.callerBound.length > 0) {
       say(`warning: the caller was itself the bottleneck in ${outcome.metadata.callerBound.length} cells (see run.json)`);
@@ -64,6 +68,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       process.exitCode = outcome.interrupted ? 130 : 0;
       return;
     }
-    await analyzeRun(out, say);
+    await analyzeRun(out, say, a.compress);
   },
 };

@@ -1,8 +1,13 @@
 /**
  * The experiment description: what `faasbench run` runs, locally or against
  * remote gateways, and what the ansible playbooks deploy. JSON or YAML.
- * Every field is documented in README.md ("The experiment config");
+ * Every field is documented in README.md ("The experiment config") and in
+ * its published JSON Schema, schemas/config.schema.json, which validates it;
  * examples/experiment.json is the embedded default, written out.
+ *
+ * A new key: its property in the schema (per endpoint: definitions.endpoint),
+ * its field in ExperimentConfig (EndpointConfig) and DEFAULT_CONFIG, and a
+ * check below only for what the schema cannot say.
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
@@ -10,6 +15,7 @@ import { parseDuration } from '../flags.js';
 import { GATEWAY_PORT, WORKER_PORT } from '../commands.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';
+import { schemaValidator, type Validator } from '../schemas.js';
 
 export interface EndpointConfig {
   /** Path and query, e.g. "/sleep?ms=1000". */
@@ -100,69 +106,25 @@ export async function loadConfig(file: string): Promise<ExperimentConfig> {
   return validateConfig(raw, file);
 }
 
-const KNOWN = new Set(Object.keys(DEFAULT_CONFIG));
-const ENDPOINT_KEYS = new Set(['path', 'connections', 'duration', 'requests', 'rate']);
+let validator: Validator | null = null;
 
-/** Fills defaults and checks every field; errors name the field. */
+/** Checks every field against the schema, then what it cannot say, and fills the defaults; errors name the field. */
 export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where}: must be an object`);
-  const input = raw as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!KNOWN.has(key)) throw new ConfigError(`${where}: unknown field "${key}" (known: ${[...KNOWN].join(', ')})`);
-  }
-  const c = { ...DEFAULT_CONFIG, ...input } as ExperimentConfig;
+  validator ??= schemaValidator('config');
+  const problem = validator(raw);
+  if (problem !== null) throw new ConfigError(`${where}: ${problem}`);
+  const input = raw as Partial<ExperimentConfig>;
+  const c: ExperimentConfig = { ...DEFAULT_CONFIG, ...input, ports: { ...DEFAULT_CONFIG.ports, ...input.ports } };
   const fail = (field: string, why: string) => new ConfigError(`${where}: ${field} ${why}`);
-
-  if (!Array.isArray(c.frameworks) || c.frameworks.length === 0) throw fail('frameworks', 'must be a non-empty list');
-  for (const f of c.frameworks) if (!FRAMEWORKS.includes(f)) throw fail('frameworks', `has unknown "${f}" (known: ${FRAMEWORKS.join(', ')})`);
-  if (!Array.isArray(c.endpoints) || c.endpoints.length === 0) throw fail('endpoints', 'must be a non-empty list');
-  c.endpoints.forEach((e, i) => checkEndpoint(e, `endpoints[${i}]`, fail));
-  checkConnections(c.connections, 'connections', fail);
-  checkDuration(c.duration, 'duration', fail);
-  checkDuration(c.warmup, 'warmup', fail);
-  checkDuration(c.timeout, 'timeout', fail);
-  if (c.requests != null && !(Number.isInteger(c.requests) && c.requests > 0)) throw fail('requests', 'must be a positive integer or null');
-  if (c.rate != null && !(typeof c.rate === 'number' && c.rate > 0)) throw fail('rate', 'must be a positive number or null');
-  if (!(Number.isInteger(c.rounds) && c.rounds >= 1 && c.rounds <= 1000)) throw fail('rounds', 'must be an integer from 1 to 1000');
-  const ports = c.ports as unknown as Record<string, unknown>;
-  if (typeof ports !== 'object' || ports === null) throw fail('ports', 'must be {"worker": N, "gateway": N}');
-  c.ports = { ...DEFAULT_CONFIG.ports, ...ports } as ExperimentConfig['ports'];
-  for (const k of ['worker', 'gateway'] as const) {
-    const p = c.ports[k];
-    if (!(Number.isInteger(p) && p >= 1 && p + (k === 'gateway' ? c.frameworks.length - 1 : 0) <= 65535)) throw fail(`ports.${k}`, 'must be a port number');
+  c.endpoints.forEach((e, i) => {
+    if (!ENDPOINT_LIST.some((x) => e.path === x.path || e.path.startsWith(`${x.path}?`))) {
+      throw fail(`endpoints[${i}].path`, `must start with one of ${ENDPOINT_LIST.map((x) => x.path).join(', ')}, got ${JSON.stringify(e.path)}`);
+    }
+  });
+  if (c.ports.gateway + c.frameworks.length - 1 > 65535) {
+    throw fail('ports.gateway', `must leave a port for each of the ${c.frameworks.length} frameworks below 65536, got ${c.ports.gateway}`);
   }
-  if (c.pinning !== 'auto' && c.pinning !== 'none') throw fail('pinning', 'must be "auto" or "none"');
   return c;
-}
-
-type Fail = (field: string, why: string) => ConfigError;
-
-function checkEndpoint(e: EndpointConfig, field: string, fail: Fail): void {
-  if (typeof e !== 'object' || e === null) throw fail(field, 'must be an object with a path');
-  for (const key of Object.keys(e)) if (!ENDPOINT_KEYS.has(key)) throw fail(field, `has unknown field "${key}"`);
-  if (typeof e.path !== 'string' || !ENDPOINT_LIST.some((x) => e.path === x.path || e.path.startsWith(`${x.path}?`))) {
-    throw fail(`${field}.path`, `must start with one of ${ENDPOINT_LIST.map((x) => x.path).join(', ')}`);
-  }
-  if (e.connections !== undefined) checkConnections(e.connections, `${field}.connections`, fail);
-  if (e.duration !== undefined) checkDuration(e.duration, `${field}.duration`, fail);
-  if (e.requests !== undefined && !(Number.isInteger(e.requests) && e.requests > 0)) throw fail(`${field}.requests`, 'must be a positive integer');
-  if (e.rate != null && !(typeof e.rate === 'number' && e.rate > 0)) throw fail(`${field}.rate`, 'must be a positive number or null');
-}
-
-function checkConnections(value: unknown, field: string, fail: Fail): void {
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || list.some((n) => !(Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 10_000))) {
-    throw fail(field, 'must be a count from 1 to 10000 or a list of them');
-  }
-}
-
-function checkDuration(value: unknown, field: string, fail: Fail): void {
-  try {
-    if (typeof value !== 'string') throw new Error('x');
-    parseDuration(value, field);
-  } catch {
-    throw fail(field, `must be a duration such as "10s" or "500ms", got ${JSON.stringify(value)}`);
-  }
 }
 
 /** One measured cell of the experiment. */

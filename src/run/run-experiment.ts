@@ -17,6 +17,8 @@ export interface RunOptions {
   config: ExperimentConfig;
   /** Directory for records and run.json; created if missing. */
   out: string;
+  /** Gzip every record file (*.ndjson.gz). */
+  compress?: boolean;
   /** Aim at gateways already running there (framework i on ports.gateway + i) instead of starting any. */
   gatewayHost?: string;
   signal?: AbortSignal;
@@ -38,6 +40,7 @@ export interface RunOutcome {
 
 export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const { config, out } = options;
+  const records = (role: string) => join(out, `${role}.ndjson${options.compress ? '.gz' : ''}`);
   const say = options.onProgress ?? (() => {});
   await mkdir(out, { recursive: true });
   const cells = planCells(config);
@@ -50,7 +53,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const started: RoleProcess[] = [];
   const results: CellResult[] = [];
   try {
-    const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startLocal(config, out, pinning!, started, say);
+    const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startLocal(config, records, pinning!, started, say);
     Object.assign(meta.addresses, urls);
     meta.processes = started.map((p) => ({ pid: p.proc.pid ?? -1, args: p.args.join(' ') }));
     if (pinning) pinSelf(pinning.caller);
@@ -68,7 +71,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
         rate: cell.rate ?? undefined,
         timeoutMs,
         label: cell.framework,
-        out: join(out, 'caller.ndjson'),
+        out: records('caller'),
         signal: options.signal,
       });
       results.push({ cell, result });
@@ -98,12 +101,12 @@ function remoteGateways(config: ExperimentConfig, host: string): Record<string, 
 /** One worker and one gateway per framework, all running for the whole run, on free ports. */
 async function startLocal(
   config: ExperimentConfig,
-  out: string,
+  records: (role: string) => string,
   pinning: ReturnType<typeof planPinning>,
   started: RoleProcess[],
   say: (line: string) => void,
 ): Promise<Record<string, string>> {
-  const worker = await startRole(['worker', '--port', '0', '--log', join(out, 'worker.ndjson')], 'worker listening', {
+  const worker = await startRole(['worker', '--port', '0', '--log', records('worker')], 'worker listening', {
     prefix: pinPrefix(pinning.worker),
   });
   started.push(worker);
@@ -112,7 +115,7 @@ async function startLocal(
   const urls: Record<string, string> = { worker: workerAddress };
   for (const framework of config.frameworks) {
     const gateway = await startRole(
-      ['gateway', '--framework', framework, '--port', '0', '--worker', workerAddress, '--log', join(out, `gateway-${framework}.ndjson`)],
+      ['gateway', '--framework', framework, '--port', '0', '--worker', workerAddress, '--log', records(`gateway-${framework}`)],
       'gateway listening',
       { prefix: pinPrefix(pinning.gateway) },
     );

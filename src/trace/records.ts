@@ -16,6 +16,9 @@ import type { Sample } from './sampler.js';
 export const HOST = process.env.FAASBENCH_HOST || hostname();
 const hostJson = JSON.stringify(HOST);
 
+/** A record file (or requests.csv) named *.gz is gzipped: written so by every role, read so by the analysis. */
+export const isGzipFile = (file: string): boolean => /\.gz$/i.test(file);
+
 export interface WorkerStamps {
   t3_recv: bigint;
   t3_start: bigint;

@@ -30,7 +30,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     metricsOptions(y)
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
-      .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file' })
+      .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file (gzipped when it ends in .gz)' })
       .option(
         'sample-interval-ms',
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
