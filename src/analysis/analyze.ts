@@ -9,14 +9,16 @@ import { version } from '../version.js';
 import { writeRequestsCsv } from './csv.js';
 import { Ingest } from './ingest.js';
 import { AnalysisInputError, findInputs } from './inputs.js';
-import { joinRequests } from './join.js';
+import { joinRequests, UNROUTED } from './join.js';
 import { readLines } from './ndjson.js';
 import { estimateOffsets } from './offsets.js';
 import { renderReport } from './report/render.js';
 import type { Stage } from './stages.js';
 import { summarize } from './summarize.js';
 import { SUMMARY_SCHEMA, type Summary } from './summary-types.js';
+import { callerRuns } from './runs.js';
 import { RequestTable } from './table.js';
+import { timelineOf, wallShifts } from './timeline.js';
 import { collectWarnings, METHOD } from './warnings.js';
 
 export interface AnalyzeOptions {
@@ -26,7 +28,7 @@ export interface AnalyzeOptions {
   out?: string;
   /** The framework every other is compared against; default "node". */
   baseline?: string;
-  /** Stages whose medians are compared with the baseline; default roundtrip, gateway_in, respond. */
+  /** Stages whose medians are compared with the baseline; default latency (the roundtrip, from the due time in open loop), gateway_in, respond. */
   compareStages?: Stage[];
   /** Bootstrap resamples (default 2000), confidence (default 0.95), PRNG seed (default 1). */
   resamples?: number;
@@ -90,13 +92,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
 
   progress('join');
   table.sealed();
-  const joined = joinRequests(table);
+  const runs = callerRuns(table, UNROUTED);
+  const joined = joinRequests(table, runs);
   const offsets = estimateOffsets(table);
   progress('figures');
   const baseline = options.baseline ?? 'node';
-  const figures = summarize(table, joined, ingest.samples, {
+  const figures = summarize(table, joined, runs, ingest.samples, {
     baseline,
-    compareStages: options.compareStages ?? ['roundtrip', 'gateway_in', 'respond'],
+    compareStages: options.compareStages ?? ['latency', 'gateway_in', 'respond'],
     resamples: options.resamples ?? 2000,
     confidence: options.confidence ?? 0.95,
     seed: options.seed ?? 1,
@@ -126,6 +129,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     comparisons: figures.comparisons,
     sweep: figures.sweep,
     cells: figures.cells,
+    timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
     warnings: [],
   };
@@ -140,7 +144,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, 'requests.csv') };
   if (files.csv) {
     progress('csv');
-    await writeRequestsCsv(files.csv, table, joined.measured);
+    await writeRequestsCsv(files.csv, table, joined.measured, runs, wallShifts(ingest.anchors));
   }
   progress('report');
   await writeFile(files.summary, JSON.stringify(summary, null, 2) + '\n');
