@@ -178,12 +178,12 @@ function comparisonSection(s: Summary): string {
   const rounds = [...new Set(lead.map((c) => c.rounds))].sort((a, b) => a - b);
   const headline =
     count('cannot be judged') === lead.length
-      ? `<p><strong>No verdict:</strong> ${rounds.length === 1 ? `${rounds[0]} round` : `${rounds.join(' to ')} rounds`} behind each comparison, ` +
+      ? `<p><strong>No verdict:</strong> ${rounds.length === 1 ? plural(rounds[0]!, 'round') : `${rounds[0]} to ${plural(rounds.at(-1)!, 'round')}`} behind each comparison, ` +
         `and a difference between frameworks needs at least ${MIN_ROUNDS} to be judged (run more <code>rounds</code>). The medians are shown, not judged.</p>`
       : `<p>Of ${lead.length} ${esc(STAGE_NAMES[stages[0]!])} medians against ${esc(baseline)}'s, <strong>${count('faster')} faster</strong> and ` +
         `<strong>${count('slower')} slower</strong> at ${level}; ${count('negligible')} negligible (real but under ${NEGLIGIBLE * 100}% of ${esc(baseline)}'s median), ` +
         `${count('no difference found')} with no difference found${count('cannot be judged') ? `, ${count('cannot be judged')} cannot be judged (fewer than ${MIN_ROUNDS} rounds)` : ''}. ` +
-        `Each verdict rests on ${rounds.length === 1 ? rounds[0] : `${rounds[0]} to ${rounds.at(-1)}`} rounds (the rounds column).</p>`;
+        `Each verdict rests on ${rounds.length === 1 ? plural(rounds[0]!, 'round') : `${rounds[0]} to ${plural(rounds.at(-1)!, 'round')}`} (the rounds column).</p>`;
   return `<section><h2>Frameworks against ${esc(baseline)}</h2>
 ${headline}
 ${stages
@@ -199,6 +199,8 @@ Student's t over those differences. Fewer than ${MIN_ROUNDS} rounds: cannot be j
 ${NEGLIGIBLE * 100}% of the baseline's median is called negligible. Open-loop cells are compared on latency from the due time.</p>
 </section>`;
 }
+
+const plural = (n: number, word: string) => `${fmtInt(n)} ${word}${n === 1 ? '' : 's'}`;
 
 const signed = (v: number) => (v > 0 ? `+${fmtUs(v)}` : v < 0 ? `−${fmtUs(-v)}` : fmtUs(v));
 
