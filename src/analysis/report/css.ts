@@ -24,7 +24,7 @@ caption { caption-side: bottom; text-align: left; color: var(--muted); font-size
 th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
 th { font-weight: 600; border-bottom: 2px solid #ccc; white-space: normal; vertical-align: bottom; }
 td.num, th.num { text-align: right; }
-td.wrap { white-space: normal; min-width: 160px; }
+td.wrap { white-space: normal; min-width: 160px; overflow-wrap: anywhere; }
 .findings { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; font-size: 13px; margin: 6px 0; }
 .findings dt { font-weight: 600; }
 .findings dd { margin: 0; }

@@ -108,13 +108,16 @@ export function offsetsTable(offsets: ClockOffset[]): string {
     { head: 'clocks', cell: (o) => `${esc(o.clocks)}` },
     {
       head: 'host − reference',
-      cell: (o) => (o.same_host ? `${esc(o.host)} − ${esc(o.reference_host)} <span class="note">(one host: true offset 0)</span>` : `${esc(o.host)} − ${esc(o.reference_host)}`),
+      // Host names can be long (cloud FQDNs): one per line, wrapping, so the table fits the page.
+      cell: (o) => `${esc(o.host)}<br>− ${esc(o.reference_host)}${o.same_host ? ' <span class="note">(one host: true offset 0)</span>' : ''}`,
+      wrap: true,
     },
     { head: 'n', cell: (o) => fmtInt(o.n), num: true },
     { head: 'median', cell: (o) => fmtNs(o.median_ns), num: true },
     { head: 'p5 … p95 − median', cell: (o) => `${fmtNs(o.p5_ns - o.median_ns)} … ${fmtNs(o.p95_ns - o.median_ns)}`, num: true },
     { head: 'IQR', cell: (o) => fmtNs(o.p75_ns - o.p25_ns), num: true },
-    { head: 'at min RTT (RTT)', cell: (o) => `${fmtNs(o.at_min_rtt_ns)} (${fmtNs(o.min_rtt_ns)})`, num: true },
+    // Relative to the median like the spread: an offset of hours written twice would widen the table past the page.
+    { head: 'at min RTT − median (RTT)', cell: (o) => `${fmtNs(o.at_min_rtt_ns - o.median_ns)} (${fmtNs(o.min_rtt_ns, false)})`, num: true },
     {
       head: 'causality bounds − median',
       cell: (o) =>
