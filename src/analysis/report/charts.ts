@@ -276,11 +276,11 @@ export function spectrumSpec(cells: readonly CellSummary[], percentiles: readonl
       x: {
         field: 'nines', type: 'quantitative', title: 'percentile',
         scale: { domain: [ninesOf(percentiles[0]!), ninesOf(percentiles.at(-1)!)] },
-        axis: { values: percentiles.map(ninesOf), labelExpr: NINES_LABEL },
+        axis: { values: percentiles.map(ninesOf), labelExpr: NINES_LABEL, labelOverlap: false, labelFontSize: 10 },
       },
       y: { field: 'latency', type: 'quantitative', scale: { type: 'log', nice: false, padding: 10 }, axis: { labelExpr: US_LABEL, tickCount: 5 }, title: 'latency, log scale' },
       color: { field: 'framework', type: 'nominal', sort: frameworks, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', title: null } },
-      ...(several ? { strokeDash: { field: 'connections', type: 'nominal', legend: { orient: 'bottom', title: null } }, detail: { field: 'connections' } } : {}),
+      ...(several ? { strokeDash: { field: 'connections', type: 'nominal', legend: { orient: 'bottom', title: null, symbolType: 'stroke', symbolStrokeColor: '#555', symbolStrokeWidth: 1.5 } }, detail: { field: 'connections' } } : {}),
     },
   }) as TopLevelSpec;
 }
@@ -314,7 +314,7 @@ export function timelineSpec(rows: readonly TimelineRow[]): TopLevelSpec | null 
       x,
       y: { field, type: 'quantitative', title, ...(log ? { scale: { type: 'log', nice: false }, axis: { labelExpr: US_LABEL, tickCount: 4 } } : { axis: { tickCount: 4 } }) },
       color: { field: 'framework', type: 'nominal', sort: frameworks, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', title: null } },
-      ...(endpoints.length > 1 ? { strokeDash: { field: 'endpoint', type: 'nominal', sort: endpoints, legend: { orient: 'bottom', title: null } } } : {}),
+      ...(endpoints.length > 1 ? { strokeDash: { field: 'endpoint', type: 'nominal', sort: endpoints, legend: { orient: 'bottom', title: null, symbolType: 'stroke', symbolStrokeColor: '#555', symbolStrokeWidth: 1.5 } } } : {}),
       detail: { field: 'series' },
     },
   });
