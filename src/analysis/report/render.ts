@@ -107,7 +107,7 @@ async function answerSection(s: Summary): Promise<string> {
   return `<section class="answer"><h2>Where did the time go?</h2>
 <ul class="lead">${lines.join('')}</ul>
 ${seed}
-${loadSentences(s.cells, sweptEndpoints(s))}
+${loadSentences(s.cells.filter((c) => !c.caller_only), sweptEndpoints(s))}
 ${respondCaveat(s)}
 <div class="chart">${spec ? await renderSvg(spec) : ''}</div>
 ${table(rows, [
@@ -252,8 +252,8 @@ async function sweepFigure(points: SweepPoint[]): Promise<string> {
       { head: 'connections', cell: (p) => fmtInt(p.connections), num: true },
       { head: 'requests', cell: (p) => fmtInt(p.count), num: true },
       { head: 'req/s', cell: (p) => fmtInt(p.requests_per_s), num: true },
-      { head: 'roundtrip p50 µs', cell: (p) => fmtUs(p.p50_us), num: true },
-      { head: 'roundtrip p99 µs', cell: (p) => fmtUs(p.p99_us), num: true },
+      { head: 'latency p50 µs', cell: (p) => fmtUs(p.p50_us), num: true },
+      { head: 'latency p99 µs', cell: (p) => fmtUs(p.p99_us), num: true },
     ]));
 }
 
