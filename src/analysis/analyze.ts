@@ -10,7 +10,7 @@ import { isGzipFile } from '../trace/records.js';
 import { writeRequestsCsv } from './csv.js';
 import { Ingest } from './ingest.js';
 import { AnalysisInputError, findInputs } from './inputs.js';
-import { joinRequests } from './join.js';
+import { joinRequests, UNROUTED } from './join.js';
 import { readLines } from './ndjson.js';
 import { estimateOffsets } from './offsets.js';
 import { writeOtlp } from './otlp.js';
@@ -18,7 +18,9 @@ import { renderReport } from './report/render.js';
 import type { Stage } from './stages.js';
 import { summarize } from './summarize.js';
 import { SUMMARY_SCHEMA, type Summary } from './summary-types.js';
+import { callerRuns } from './runs.js';
 import { RequestTable } from './table.js';
+import { timelineOf, wallShifts } from './timeline.js';
 import { collectWarnings, METHOD } from './warnings.js';
 
 export interface AnalyzeOptions {
@@ -28,7 +30,7 @@ export interface AnalyzeOptions {
   out?: string;
   /** The framework every other is compared against; default "node". */
   baseline?: string;
-  /** Stages whose medians are compared with the baseline; default roundtrip, gateway_in, respond. */
+  /** Stages whose medians are compared with the baseline; default latency (the roundtrip, from the due time in open loop), gateway_in, respond. */
   compareStages?: Stage[];
   /** Bootstrap resamples (default 2000), confidence (default 0.95), PRNG seed (default 1). */
   resamples?: number;
@@ -99,13 +101,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
 
   progress('join');
   table.sealed();
-  const joined = joinRequests(table);
+  const runs = callerRuns(table, UNROUTED);
+  const joined = joinRequests(table, runs);
   const offsets = estimateOffsets(table);
   progress('figures');
   const baseline = options.baseline ?? 'node';
-  const figures = summarize(table, joined, ingest.samples, {
+  const figures = summarize(table, joined, runs, ingest.samples, {
     baseline,
-    compareStages: options.compareStages ?? ['roundtrip', 'gateway_in', 'respond'],
+    compareStages: options.compareStages ?? ['latency', 'gateway_in', 'respond'],
     resamples: options.resamples ?? 2000,
     confidence: options.confidence ?? 0.95,
     seed: options.seed ?? 1,
@@ -135,6 +138,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     comparisons: figures.comparisons,
     sweep: figures.sweep,
     cells: figures.cells,
+    timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
     warnings: [],
   };
@@ -149,7 +153,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv') };
   if (files.csv) {
     progress('csv');
-    await writeRequestsCsv(files.csv, table, joined.measured);
+    await writeRequestsCsv(files.csv, table, joined.measured, runs, wallShifts(ingest.anchors));
   }
   if (options.otlp) await writeOtlp(resolve(options.otlp), table, wallAnchorNs(summary.run));
   progress('report');

@@ -62,6 +62,13 @@ export interface SampleRow {
   gauges: Record<string, number>;
 }
 
+/** A caller run's clock anchor: wall time (epoch ms) beside a monotonic stamp of its host. */
+export interface ClockAnchor {
+  host: string;
+  t: number;
+  wall_ms: number;
+}
+
 const SAMPLE_FIELDS = new Set([
   'role', 'type', 'host', 'pid', 'framework', 'label', 't', 'interval_ms', 'elu', 'delay_p50_us', 'delay_p99_us',
   'delay_max_us', 'cpu_user_us', 'cpu_system_us', 'rss_bytes',
@@ -82,6 +89,7 @@ export class Ingest {
     samples: { caller: 0, gateway: 0, worker: 0 },
   };
   readonly samples: SampleRow[] = [];
+  readonly anchors: ClockAnchor[] = [];
   private readonly baseDiffs = new Map<number, number>();
 
   /** Clock index by key prefix, then name: building the key string per line cost ~0.7 s over 4.5 M lines. */
@@ -120,6 +128,7 @@ export class Ingest {
     }
     const r = rec as Json;
     if (r.type === 'sample') return this.sample(r, file, lineNumber, text);
+    if (r.type === 'clock') return this.anchor(r, file, lineNumber, text);
     const id = typeof r.id === 'string' ? r.id : typeof r.id === 'number' ? String(r.id) : null;
     if (id === null || id === '') return this.reject('no id', file, lineNumber, text);
     try {
@@ -166,6 +175,12 @@ export class Ingest {
       rss_bytes: n(r.rss_bytes),
       gauges,
     });
+  }
+
+  private anchor(r: Json, file: string, lineNumber: number, text: string): void {
+    const t = typeof r.t === 'string' && /^\d{1,21}$/.test(r.t) ? Number(r.t) : NaN;
+    if (!(t >= 0) || typeof r.wall_ms !== 'number' || !Number.isFinite(r.wall_ms)) return this.reject('bad clock anchor', file, lineNumber, text);
+    this.anchors.push({ host: str(r.host) ?? '?', t, wall_ms: r.wall_ms });
   }
 
   private reject(reason: string, file: string, line: number, text: string): void {

@@ -5,7 +5,7 @@
  */
 import { now } from '../trace/clock.js';
 import { openRecordSink } from '../trace/record-writer.js';
-import { sampleRecordFormatter } from '../trace/records.js';
+import { formatClockRecord, sampleRecordFormatter } from '../trace/records.js';
 import { Sampler } from '../trace/sampler.js';
 import { LoadLoop } from './load-loop.js';
 import type { LatencySummary } from './latency.js';
@@ -66,6 +66,8 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const tally = new Tally();
   const selfCheck = new SelfCheck();
   const sink = o.out ? openRecordSink(o.out) : null;
+  // performance.timeOrigin + now(): wall time with sub-ms resolution, read right beside the monotonic stamp.
+  sink?.write(formatClockRecord('caller', now(), performance.timeOrigin + performance.now()));
   const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label });
   let records = 0;
   const loop = new LoadLoop(o, (outcome) => {

@@ -51,7 +51,7 @@ export async function readRecords(file: string, kind: 'requests' | 'samples' = '
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((r) => (r.type === 'sample') === (kind === 'samples'));
+    .filter((r) => (kind === 'samples' ? r.type === 'sample' : r.type === undefined));
 }
 
 export interface CliResult {

@@ -100,6 +100,15 @@ export function sampleRecordFormatter(role: SampledRole, fixed: Record<string, s
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * The caller's clock anchor: one line per caller run pairing a monotonic
+ * stamp with wall-clock time (epoch ms), so the analysis can put requests on
+ * a calendar without ever stamping them with the jumpy wall clock.
+ */
+export function formatClockRecord(role: SampledRole, t: bigint, wallMs: number): string {
+  return `{"role":"${role}","type":"clock","host":${hostJson},"pid":${process.pid},"t":${stampText(t)},"wall_ms":${round3(wallMs)}}\n`;
+}
+
 /*
  * The caller's record: one NDJSON line per request, warm-up and failures
  * included. The analysis joins it to the gateway's and worker's
