@@ -27,6 +27,7 @@ interface CallerArgs {
   label?: string;
   method: string;
   header?: string[];
+  'accept-encoding'?: string;
   'body-file'?: string;
   'max-error-rate'?: string;
   'max-p50'?: string;
@@ -75,6 +76,10 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .option('label', { type: 'string', describe: 'Copied onto every record (e.g. the framework under test)' })
       .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
       .option('header', { type: 'string', array: true, alias: 'H', describe: 'Extra request header "name: value" (repeatable)' })
+      .option('accept-encoding', {
+        type: 'string',
+        describe: 'Ask for a compressed answer (gzip, br): sent as Accept-Encoding; the records then count the compressed bytes on the wire',
+      })
       .option('body-file', { type: 'string', describe: 'Send this file as the request body (e.g. an image for POST /image)' })
       .option('max-error-rate', { type: 'string', describe: `Threshold: fail (exit ${EXIT_THRESHOLDS_FAILED}) if more than this fraction of measured requests failed (0.01 or 1%)` })
       .option('max-p50', { type: 'string', describe: 'Threshold: fail if the measured p50 latency is above this (e.g. 5ms)' })
@@ -168,6 +173,7 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     label: a.label,
     method: a.method,
     headers: Object.fromEntries((a.header ?? []).map(parseHeader)),
+    acceptEncoding: a['accept-encoding'],
     body,
     thresholds: thresholdsOf(a),
   };

@@ -48,6 +48,8 @@ export interface CallerOptions {
   timeoutMs?: number;
   method?: string;
   headers?: Record<string, string>;
+  /** Sent as Accept-Encoding (e.g. "gzip"): the answer may come compressed, and `bytes` counts it as it came. */
+  acceptEncoding?: string;
   body?: string | Buffer;
   /** Open loop: a send later than this after its due time counts as late. Default 2 ms (timer granularity is ~1 ms). */
   lateThresholdMs?: number;
@@ -152,6 +154,10 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
       throw new CallerOptionsError(`header ${name} is set by the caller itself`);
     }
     headers[lower] = value;
+  }
+  if (o.acceptEncoding !== undefined) {
+    if (!/^[\w*;=.,\s-]+$/.test(o.acceptEncoding)) throw new CallerOptionsError(`not an Accept-Encoding value: ${JSON.stringify(o.acceptEncoding)}`);
+    headers['accept-encoding'] = o.acceptEncoding;
   }
   headers.host ??= url.host;
   if (body !== null) {

@@ -6,10 +6,12 @@ import { createLogger } from '../log.js';
 import { splitAddress } from '../rpc/client.js';
 import { MAX_BINARY_ARG_BYTES } from '../rpc/protocol.js';
 import { FRAMEWORKS, type Framework } from './adapters/index.js';
+import { COMPRESSIONS, type Compression } from './compression.js';
 import { startGateway } from './gateway.js';
 
 interface GatewayArgs {
   framework: Framework;
+  compression: Compression;
   host: string;
   port: number;
   worker: string;
@@ -30,6 +32,11 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
   builder: (y) =>
     y
       .option('framework', { choices: FRAMEWORKS, demandOption: true, describe: 'HTTP framework of the front' })
+      .option('compression', {
+        choices: COMPRESSIONS,
+        default: 'none' as Compression,
+        describe: "Compress responses (text and JSON of 1024 bytes or more) when the client accepts it, with the framework's own middleware",
+      })
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'HTTP port (0: any free port)', GATEWAY_PORT))
       .option('worker', {
@@ -69,6 +76,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
     const logger = createLogger('gateway');
     const gateway = await startOrExplain('gateway', () => startGateway({
       framework: a.framework,
+      compression: a.compression,
       host: a.host,
       port: a.port,
       workers: a.worker.split(',').map((w) => w.trim()),

@@ -1,4 +1,5 @@
 import type { RpcClient } from '../rpc/client.js';
+import type { Compression } from './compression.js';
 import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
 import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from './errors.js';
 import type { RequestTrace } from './request-log.js';
@@ -16,6 +17,8 @@ export interface GatewayCoreOptions {
   rpc: RpcClient;
   /** Largest POST /image body, in bytes. */
   maxBodyBytes: number;
+  /** Response compression the adapter applies, its framework's own way. Default none. */
+  compression?: Compression;
 }
 
 /**
@@ -28,6 +31,10 @@ export class GatewayCore {
 
   get maxBodyBytes(): number {
     return this.options.maxBodyBytes;
+  }
+
+  get compression(): Compression {
+    return this.options.compression ?? 'none';
   }
 
   async invoke(name: EndpointName, trace: RequestTrace, param: ParamReader, body?: Uint8Array): Promise<Answer> {

@@ -3,7 +3,7 @@
  * Parameters are strict: a plain decimal integer in range, given at most once
  * (absent means the default; present but empty is an error).
  */
-export type EndpointName = 'empty' | 'sleep' | 'math' | 'image' | 'fault';
+export type EndpointName = 'empty' | 'sleep' | 'math' | 'image' | 'payload' | 'fault';
 
 /** How an adapter exposes one query parameter: its framework's own parse. */
 export type ParamReader = (name: string) => string | string[] | undefined;
@@ -36,6 +36,16 @@ export const MAX_SLEEP_MS = 25_000;
 
 const FAULT_KINDS = ['loop', 'alloc', 'throw', 'exit'];
 
+/** The payload function's largest answer (functions/payload.ts): 8 MiB. */
+export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+const PAYLOAD_FORMATS = ['json', 'raw'];
+
+function payloadFormat(param: ParamReader): string {
+  const format = param('format') ?? 'json';
+  if (typeof format !== 'string' || !PAYLOAD_FORMATS.includes(format)) throw new ParameterError('format must be json or raw, given once');
+  return format;
+}
+
 function faultKind(param: ParamReader): string {
   const kind = param('kind');
   if (typeof kind !== 'string' || !FAULT_KINDS.includes(kind)) {
@@ -64,6 +74,12 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
     path: '/image',
     methods: ['GET', 'POST'],
     args: (p) => ({ width: integer(p, 'width', 320, 1, 4096) }),
+  },
+  payload: {
+    name: 'payload',
+    path: '/payload',
+    methods: ['GET'],
+    args: (p) => ({ bytes: integer(p, 'bytes', 1024, 1, MAX_PAYLOAD_BYTES), format: payloadFormat(p) }),
   },
   // Misbehaving functions; the worker runs them only with --allow-fault-functions.
   fault: { name: 'fault', path: '/fault', methods: ['GET'], args: (p) => ({ kind: faultKind(p) }) },

@@ -8,6 +8,7 @@ import { openRecordSink } from '../trace/record-writer.js';
 import { sampleRecordFormatter } from '../trace/records.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
+import { narrowAcceptEncoding, type Compression } from './compression.js';
 import { GatewayCore } from './core.js';
 import type { ErrorCode } from './errors.js';
 import { normaliseTarget } from './normalise.js';
@@ -17,6 +18,8 @@ import { UploadBudget } from './upload-budget.js';
 
 export interface GatewayOptions {
   framework: Framework;
+  /** Response compression, each framework's own way; default none. */
+  compression?: Compression;
   host: string;
   port: number;
   workers: string[];
@@ -57,10 +60,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     connectionsPerWorker: options.connectionsPerWorker,
   });
   const sink = options.log ? openRecordSink(options.log) : null;
-  const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
+  const compression = options.compression ?? 'none';
+  const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, compression });
   const server = await createServer(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
-  traceServer(server, options.framework, sink); // t1 comes from node:http's channel, before the gate and every framework
+  // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
+  const label = compression === 'none' ? options.framework : `${options.framework}+${compression}`;
+  traceServer(server, label, sink); // t1 comes from node:http's channel, before the gate and every framework
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
@@ -104,7 +110,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
   });
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  const format = sampleRecordFormatter('gateway', { framework: options.framework });
+  const format = sampleRecordFormatter('gateway', { framework: label });
   const sampler =
     sink && interval > 0
       ? new Sampler({
@@ -116,7 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.info(
-    { framework: options.framework, url: `http://${host}:${address.port}`, workers: options.workers, records: options.log ?? null },
+    { framework: options.framework, compression, url: `http://${host}:${address.port}`, workers: options.workers, records: options.log ?? null },
     'gateway listening',
   );
   return {
@@ -182,6 +188,7 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
     } else {
       return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
+    if (core.compression !== 'none') narrowAcceptEncoding(req, core.compression);
     if (!uploads.admit(req, res)) {
       // Closed after the answer: keeping the connection would make node read
       // and discard the whole body, CPU spent at the sender's pace.
