@@ -46,6 +46,8 @@ export class GatewayCore {
       if (err instanceof ParameterError) return this.fail(trace, 'bad_parameter', err.message);
       throw err;
     }
+    const recordName = ENDPOINTS[name].recordName;
+    if (recordName) trace.fn = recordName(args);
     if (body !== undefined) {
       if (body.length === 0) return this.fail(trace, 'bad_parameter', 'the request body must be an image');
       args.image = body;

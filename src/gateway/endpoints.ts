@@ -14,6 +14,8 @@ export interface Endpoint {
   methods: readonly ('GET' | 'POST')[];
   /** Turns the query into function arguments; throws ParameterError. */
   args(param: ParamReader): Record<string, unknown>;
+  /** The name on the gateway's record, when the arguments make a different experiment (a payload's size and format). */
+  recordName?(args: Record<string, unknown>): string;
 }
 
 export class ParameterError extends Error {
@@ -80,6 +82,8 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
     path: '/payload',
     methods: ['GET'],
     args: (p) => ({ bytes: integer(p, 'bytes', 1024, 1, MAX_PAYLOAD_BYTES), format: payloadFormat(p) }),
+    // Each size and format is a cell of its own in the analysis.
+    recordName: (a) => `payload?bytes=${a.bytes as number}&format=${a.format as string}`,
   },
   // Misbehaving functions; the worker runs them only with --allow-fault-functions.
   fault: { name: 'fault', path: '/fault', methods: ['GET'], args: (p) => ({ kind: faultKind(p) }) },

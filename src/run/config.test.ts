@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, planCells, validateConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, parseFront, planCells, validateConfig } from './config.js';
 
 const examples = new URL('../../../examples/', import.meta.url);
 
@@ -43,4 +43,45 @@ test('bad configs are refused with the field named', () => {
     [{ colour: 'blue' }, /unknown field "colour"/],
   ];
   for (const [raw, message] of bad) assert.throws(() => validateConfig(raw), (e: Error) => e instanceof ConfigError && message.test(e.message), JSON.stringify(raw));
+});
+
+test('a payload size sweep makes one cell per size, and a +coding front is a framework that compresses', () => {
+  const c = validateConfig({
+    frameworks: ['node', 'fastify+gzip'],
+    endpoints: [{ path: '/payload?format=raw', bytes: [1, 65536], connections: [1, 4] }],
+    rounds: 1,
+  });
+  assert.deepEqual(parseFront('fastify+gzip'), { framework: 'fastify', compression: 'gzip' });
+  assert.deepEqual(parseFront('hono'), { framework: 'hono', compression: 'none' });
+  assert.equal(parseFront('hono+zstd'), null);
+  assert.deepEqual(
+    planCells(c).map((x) => `${x.framework} ${x.path} c=${x.connections}`),
+    [
+      'node /payload?format=raw&bytes=1 c=1',
+      'fastify+gzip /payload?format=raw&bytes=1 c=1',
+      'node /payload?format=raw&bytes=1 c=4',
+      'fastify+gzip /payload?format=raw&bytes=1 c=4',
+      'node /payload?format=raw&bytes=65536 c=1',
+      'fastify+gzip /payload?format=raw&bytes=65536 c=1',
+      'node /payload?format=raw&bytes=65536 c=4',
+      'fastify+gzip /payload?format=raw&bytes=65536 c=4',
+    ],
+  );
+  const bad: Array<[unknown, RegExp]> = [
+    [{ frameworks: ['node+zstd'] }, /frameworks has unknown "node\+zstd"/],
+    [{ endpoints: [{ path: '/empty', bytes: [1] }] }, /endpoints\[0\]\.bytes sweeps the size of \/payload/],
+    [{ endpoints: [{ path: '/payload?bytes=3', bytes: [1] }] }, /endpoints\[0\]\.bytes sweeps/],
+    [{ endpoints: [{ path: '/payload', bytes: [0] }] }, /endpoints\[0\]\.bytes must be a list of sizes from 1 to 8388608/],
+    [{ endpoints: [{ path: '/payload', bytes: [] }] }, /endpoints\[0\]\.bytes must be a list/],
+  ];
+  for (const [raw, message] of bad) assert.throws(() => validateConfig(raw), (e: Error) => e instanceof ConfigError && message.test(e.message), JSON.stringify(raw));
+});
+
+test('the seed and open-questions examples load', async () => {
+  const seed = await loadConfig(new URL('seed-000.yaml', examples).pathname);
+  assert.equal(seed.connections, 150);
+  assert.ok(seed.endpoints.some((e) => e.path.startsWith('/image') && e.requests === 1000));
+  const open = await loadConfig(new URL('open-questions.yaml', examples).pathname);
+  assert.ok(open.frameworks.includes('node+gzip') && open.frameworks.includes('node'));
+  assert.ok(planCells(open).some((x) => x.path === '/payload?format=raw&bytes=1048576'));
 });

@@ -9,11 +9,24 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../flags.js';
 import { GATEWAY_PORT, WORKER_PORT } from '../commands.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
-import { ENDPOINT_LIST } from '../gateway/endpoints.js';
+import type { Coding, Compression } from '../gateway/compression.js';
+import { ENDPOINT_LIST, MAX_PAYLOAD_BYTES } from '../gateway/endpoints.js';
+
+/** A gateway under test: a framework, or a framework compressing its answers ("fastify+gzip"; the caller then asks for that coding). */
+export type Front = Framework | `${Framework}+${Coding}`;
+
+export function parseFront(front: string): { framework: Framework; compression: Compression } | null {
+  const [framework, coding, ...rest] = front.split('+');
+  if (rest.length > 0 || !FRAMEWORKS.includes(framework as Framework)) return null;
+  if (coding === undefined) return { framework: framework as Framework, compression: 'none' };
+  return coding === 'gzip' || coding === 'br' ? { framework: framework as Framework, compression: coding } : null;
+}
 
 export interface EndpointConfig {
   /** Path and query, e.g. "/sleep?ms=1000". */
   path: string;
+  /** /payload only: a size sweep, one cell per size (`&bytes=N` added to the path). */
+  bytes?: number[];
   /** Overrides of the experiment-wide values for this endpoint. */
   connections?: number | number[];
   duration?: string;
@@ -22,7 +35,7 @@ export interface EndpointConfig {
 }
 
 export interface ExperimentConfig {
-  frameworks: Framework[];
+  frameworks: Front[];
   endpoints: EndpointConfig[];
   /** Closed-loop connections; a list runs a sweep. */
   connections: number | number[];
@@ -101,7 +114,7 @@ export async function loadConfig(file: string): Promise<ExperimentConfig> {
 }
 
 const KNOWN = new Set(Object.keys(DEFAULT_CONFIG));
-const ENDPOINT_KEYS = new Set(['path', 'connections', 'duration', 'requests', 'rate']);
+const ENDPOINT_KEYS = new Set(['path', 'bytes', 'connections', 'duration', 'requests', 'rate']);
 
 /** Fills defaults and checks every field; errors name the field. */
 export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig {
@@ -114,7 +127,9 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
   const fail = (field: string, why: string) => new ConfigError(`${where}: ${field} ${why}`);
 
   if (!Array.isArray(c.frameworks) || c.frameworks.length === 0) throw fail('frameworks', 'must be a non-empty list');
-  for (const f of c.frameworks) if (!FRAMEWORKS.includes(f)) throw fail('frameworks', `has unknown "${f}" (known: ${FRAMEWORKS.join(', ')})`);
+  for (const f of c.frameworks) {
+    if (typeof f !== 'string' || parseFront(f) === null) throw fail('frameworks', `has unknown "${String(f)}" (known: ${FRAMEWORKS.join(', ')}, each optionally +gzip or +br)`);
+  }
   if (!Array.isArray(c.endpoints) || c.endpoints.length === 0) throw fail('endpoints', 'must be a non-empty list');
   c.endpoints.forEach((e, i) => checkEndpoint(e, `endpoints[${i}]`, fail));
   checkConnections(c.connections, 'connections', fail);
@@ -143,6 +158,12 @@ function checkEndpoint(e: EndpointConfig, field: string, fail: Fail): void {
   if (typeof e.path !== 'string' || !ENDPOINT_LIST.some((x) => e.path === x.path || e.path.startsWith(`${x.path}?`))) {
     throw fail(`${field}.path`, `must start with one of ${ENDPOINT_LIST.map((x) => x.path).join(', ')}`);
   }
+  if (e.bytes !== undefined) {
+    if (!/^\/payload(\?|$)/.test(e.path) || /[?&]bytes=/.test(e.path)) throw fail(`${field}.bytes`, 'sweeps the size of /payload: the path must be /payload without bytes=');
+    if (!Array.isArray(e.bytes) || e.bytes.length === 0 || e.bytes.some((n) => !(Number.isInteger(n) && n >= 1 && n <= MAX_PAYLOAD_BYTES))) {
+      throw fail(`${field}.bytes`, `must be a list of sizes from 1 to ${MAX_PAYLOAD_BYTES}`);
+    }
+  }
   if (e.connections !== undefined) checkConnections(e.connections, `${field}.connections`, fail);
   if (e.duration !== undefined) checkDuration(e.duration, `${field}.duration`, fail);
   if (e.requests !== undefined && !(Number.isInteger(e.requests) && e.requests > 0)) throw fail(`${field}.requests`, 'must be a positive integer');
@@ -168,7 +189,7 @@ function checkDuration(value: unknown, field: string, fail: Fail): void {
 /** One measured cell of the experiment. */
 export interface Cell {
   round: number;
-  framework: Framework;
+  framework: Front;
   path: string;
   connections: number;
   durationMs: number | null;
@@ -189,12 +210,13 @@ export function planCells(c: ExperimentConfig): Cell[] {
     for (const e of c.endpoints) {
       const counts = [e.connections ?? c.connections].flat();
       const requests = e.requests ?? (e.duration ? null : c.requests ?? null);
-      for (const connections of counts) {
+      const paths = e.bytes === undefined ? [e.path] : e.bytes.map((n) => `${e.path}${e.path.includes('?') ? '&' : '?'}bytes=${n}`);
+      for (const [path, connections] of paths.flatMap((p) => counts.map((n) => [p, n] as const))) {
         for (const framework of c.frameworks) {
           cells.push({
             round,
             framework,
-            path: e.path,
+            path,
             connections,
             requests,
             durationMs: requests === null ? parseDuration(e.duration ?? c.duration, 'duration') : null,
