@@ -10,6 +10,7 @@ import { REPORT_CSS } from './css.js';
 import { sweptEndpoints } from '../warnings.js';
 import { loadSentences, loadStagesFigure, saturationSection } from './load.js';
 import { dataSection, offsetsTable, runFacts } from './sections.js';
+import { payloadFigure } from './payload.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from '../summary-types.js';
 
@@ -44,6 +45,7 @@ export async function renderReport(s: Summary): Promise<string> {
   for (const def of BOX_FIGURES) figures.push(await boxFigure(s, def));
   figures.push(await sharesFigure(s.groups));
   for (const def of DETAIL_FIGURES) figures.push(await boxFigure(s, def));
+  figures.push(await payloadFigure(s.cells));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
