@@ -16,6 +16,10 @@
  */
 import { now } from '../trace/clock.js';
 import { Connection } from './connection.js';
+import { TcpConnection } from './tcp-connection.js';
+
+/** An HTTP connection, or one speaking the RPC protocol (tcp:// URLs). */
+type Link = Connection | TcpConnection;
 import type { CallerOutcome } from '../trace/records.js';
 import type { ResolvedOptions } from './options.js';
 import { LatencyRecorder } from './latency.js';
@@ -45,8 +49,8 @@ export class LoadLoop {
   plannedStopNs: bigint | null = null;
   private stoppedAt: bigint | null = null;
   private aborted = false;
-  private readonly conns: Connection[];
-  private readonly idle: Connection[] = [];
+  private readonly conns: Link[];
+  private readonly idle: Link[] = [];
   private counter = 0;
   private measuredSent = 0;
   private pendingRetries = 0;
@@ -63,7 +67,8 @@ export class LoadLoop {
   ) {
     const expectBody = o.method !== 'HEAD';
     const target = { host: o.host, port: o.port };
-    this.conns = Array.from({ length: o.connections }, () => new Connection(target, expectBody, this.done));
+    const tcp = o.tcp;
+    this.conns = Array.from({ length: o.connections }, () => (tcp ? new TcpConnection(target, tcp, this.done) : new Connection(target, expectBody, this.done)));
     this.intervalNs = o.rate === null ? 0 : 1e9 / o.rate;
   }
 
@@ -113,7 +118,7 @@ export class LoadLoop {
     clearTimeout(timer);
   }
 
-  private readonly done = (conn: Connection, status: number, bytes: number, error: string | null, t6: bigint): void => {
+  private readonly done = (conn: Link, status: number, bytes: number, error: string | null, t6: bigint): void => {
     this.inFlight--;
     this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended });
     if (error === null) this.free(conn);
@@ -126,7 +131,7 @@ export class LoadLoop {
     }
   };
 
-  private free(conn: Connection): void {
+  private free(conn: Link): void {
     if (this.o.rate === null) this.sendClosed(conn);
     else {
       this.idle.push(conn);
@@ -135,17 +140,17 @@ export class LoadLoop {
     this.checkFinished();
   }
 
-  private send(conn: Connection, intended: bigint | null): bigint {
+  private send(conn: Link, intended: bigint | null): bigint {
     conn.id = this.o.idPrefix + (this.counter++).toString(36);
     conn.intended = intended;
     this.inFlight++;
-    const t0 = conn.send(this.o.headBeforeId + conn.id + this.o.headAfterId, this.o.body);
+    const t0 = conn instanceof TcpConnection ? conn.send(conn.id) : conn.send(this.o.headBeforeId + conn.id + this.o.headAfterId, this.o.body);
     conn.warmup = (intended ?? t0) < this.warmupEndNs;
     if (!conn.warmup) this.measuredSent++;
     return t0;
   }
 
-  private sendClosed(conn: Connection): void {
+  private sendClosed(conn: Link): void {
     if (this.stoppedAt !== null) return;
     if (this.plannedStopNs !== null && now() >= this.plannedStopNs) return this.stopSending();
     if (this.o.requests !== null && this.measuredSent >= this.o.requests) return this.stopSending();

@@ -10,7 +10,7 @@ import { COMPRESSIONS, type Compression } from './compression.js';
 import { startGateway } from './gateway.js';
 
 interface GatewayArgs {
-  framework: Framework;
+  framework: Framework | 'tcp';
   compression: Compression;
   host: string;
   port: number;
@@ -31,7 +31,11 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
   describe: 'Serve /empty, /sleep, /math, /image and every other function the workers announce (at /NAME) over HTTP, forwarding each call to a worker',
   builder: (y) =>
     y
-      .option('framework', { choices: FRAMEWORKS, demandOption: true, describe: 'HTTP framework of the front' })
+      .option('framework', {
+        choices: [...FRAMEWORKS, 'tcp' as const],
+        demandOption: true,
+        describe: 'HTTP framework of the front, or tcp: the RPC protocol itself (no HTTP; callers use tcp:// URLs)',
+      })
       .option('compression', {
         choices: COMPRESSIONS,
         default: 'none' as Compression,

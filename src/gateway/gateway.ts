@@ -9,6 +9,7 @@ import { sampleRecordFormatter } from '../trace/records.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { narrowAcceptEncoding, type Compression } from './compression.js';
+import { startTcpFront } from './tcp-front.js';
 import { GatewayCore } from './core.js';
 import type { ErrorCode } from './errors.js';
 import { normaliseTarget } from './normalise.js';
@@ -17,7 +18,8 @@ import { traceOf, traceServer } from './request-log.js';
 import { UploadBudget } from './upload-budget.js';
 
 export interface GatewayOptions {
-  framework: Framework;
+  /** An HTTP framework, or `tcp`: the RPC protocol itself as the front (tcp-front.ts). */
+  framework: Framework | 'tcp';
   /** Response compression, each framework's own way; default none. */
   compression?: Compression;
   host: string;
@@ -50,15 +52,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The framework and the listening address first: both take a while, and a
   // worker's connection error must not be logged before the gateway's own
   // start-up failure (an unknown host) that the user must see.
+  const rpcClient = () =>
+    new RpcClient({
+      workers: options.workers,
+      logger,
+      timeoutMs: options.timeoutMs,
+      secret: options.secret,
+      connectionsPerWorker: options.connectionsPerWorker,
+    });
+  if (options.framework === 'tcp') return startTcpFront(options, rpcClient());
   const createServer = await ADAPTERS[options.framework]();
   await lookup(options.host);
-  const rpc = new RpcClient({
-    workers: options.workers,
-    logger,
-    timeoutMs: options.timeoutMs,
-    secret: options.secret,
-    connectionsPerWorker: options.connectionsPerWorker,
-  });
+  const rpc = rpcClient();
   const sink = options.log ? openRecordSink(options.log) : null;
   const compression = options.compression ?? 'none';
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, compression });
