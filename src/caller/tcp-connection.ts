@@ -8,7 +8,7 @@
 import { connect, type Socket } from 'node:net';
 import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../rpc/protocol.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
 import type { Target } from './connection.js';
 
@@ -20,6 +20,12 @@ export interface TcpCall {
   secret?: string;
   /** The HTTP status an error code stands for, so that records read alike. */
   statusOf: (code: string) => number;
+  /**
+   * Direct mode (the peer is a worker, not the TCP front): called with each
+   * reply, so that the run can record the call as a front of its own that
+   * takes no time (see run-caller.ts).
+   */
+  onDirectReply?: (id: string, t0: bigint, t6: bigint, status: number, reply: ReplyMessage, worker: string) => void;
 }
 
 export type TcpDoneCallback = (conn: TcpConnection, status: number, bytes: number, error: string | null, t6: bigint) => void;
@@ -34,6 +40,8 @@ export class TcpConnection {
   private decoder = new FrameDecoder(MAX_FRAME_BYTES);
   private cid = 0;
   private bytes = 0;
+  /** A worker announces its functions in the welcome; the TCP front does not. */
+  private direct = false;
 
   constructor(
     private readonly target: Target,
@@ -119,6 +127,7 @@ export class TcpConnection {
   private receive(socket: Socket, body: Buffer, t6: bigint): void {
     const message = decodeMessage(body);
     if (message.t === 'welcome') {
+      this.direct = Array.isArray(message.fns);
       socket.emit('welcome');
       return;
     }
@@ -129,6 +138,8 @@ export class TcpConnection {
       return;
     }
     if (message.t !== 'reply' || !this.busy || message.cid !== this.cid) throw new Error('unexpected frame');
-    this.finish(message.err ? this.call.statusOf(message.err.code) : 200, null, t6);
+    const status = message.err ? this.call.statusOf(message.err.code) : 200;
+    if (this.direct) this.call.onDirectReply?.(this.id, this.t0, t6, status, message, `${this.target.host}:${this.target.port}`);
+    this.finish(status, null, t6);
   }
 }

@@ -95,6 +95,12 @@ export function isEndpointName(name: string): name is EndpointName {
   return Object.hasOwn(ENDPOINTS, name);
 }
 
+/** The name a call's record carries: the function's, or what its endpoint makes of its arguments. */
+export function recordNameOf(fn: string, args: Record<string, unknown>): string {
+  const name = isEndpointName(fn) ? ENDPOINTS[fn].recordName : undefined;
+  return name ? name(args) : fn;
+}
+
 /** Methods of a function a worker announced beyond the fixed endpoints (core.invokeFunction). */
 export const FUNCTION_METHODS: readonly ('GET' | 'POST')[] = ['GET', 'POST'];
 

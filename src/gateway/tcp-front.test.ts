@@ -27,8 +27,9 @@ const call = async (url: string, out: string) => {
   const run = await runCli(['caller', '--url', url, '--connections', '3', '--requests', '30', '--warmup', '0s', '--out', out, '--json'], { timeoutMs: 120_000 });
   assert.equal(run.code, 0, run.stderr);
   const records = await readRecords(out);
-  assert.equal(records.length, 30);
-  return records;
+  const callers = records.filter((r) => r.role === 'caller');
+  assert.equal(callers.length, 30);
+  return { callers, standIns: records.filter((r) => r.role === 'gateway') };
 };
 
 test('caller → TCP front → worker: every request answered, its records joined, t1 and t5 at the front', async () => {
@@ -36,7 +37,9 @@ test('caller → TCP front → worker: every request answered, its records joine
   assert.match(front.url, /^tcp:\/\/127\.0\.0\.1:\d+$/);
   let callers: Record<string, unknown>[];
   try {
-    callers = await call(`${front.url}/payload?bytes=2000&format=json`, join(dir, 'caller.ndjson'));
+    const run = await call(`${front.url}/payload?bytes=2000&format=json`, join(dir, 'caller.ndjson'));
+    assert.equal(run.standIns.length, 0, 'the caller knows a front from a worker');
+    callers = run.callers;
   } finally {
     await front.stop();
   }
@@ -60,14 +63,20 @@ test('caller → TCP front → worker: every request answered, its records joine
   }
 });
 
-test('direct mode: caller → worker with no front; a refused parameter is one line and exit 2', async () => {
-  const callers = await call(`tcp://${worker.address}/math?n=1000`, join(dir, 'direct.ndjson'));
+test('direct mode: caller → worker with no front, records joined through a stand-in front; a refused parameter is one line and exit 2', async () => {
+  const { callers, standIns } = await call(`tcp://${worker.address}/math?n=1000`, join(dir, 'direct.ndjson'));
   const workers = new Map((await readRecords(join(dir, 'worker.ndjson'))).map((r) => [r.id, r]));
+  const fronts = new Map(standIns.map((r) => [r.id, r]));
   for (const c of callers) {
     assert.equal(c.status, 200);
     const w = workers.get(c.id);
     assert.ok(w, `worker record for ${String(c.id)}`);
     assert.equal(w.fn, 'math');
+    const g = fronts.get(c.id);
+    assert.ok(g, `stand-in front record for ${String(c.id)}`);
+    assert.equal(g.framework, 'direct');
+    assert.deepEqual([g.t1, g.t2, g.t4, g.t5], [c.t0, c.t0, c.t6, c.t6], 'a front that takes no time');
+    for (const k of ['t3_recv', 't3_start', 't3_end', 't3_send']) assert.equal(g[k], w[k]);
   }
   for (const url of [`tcp://${worker.address}/math?n=0`, 'tcp://127.0.0.1/empty', `tcp://${worker.address}/`]) {
     const run = await runCli(['caller', '--url', url, '--requests', '1'], { timeoutMs: 60_000 });

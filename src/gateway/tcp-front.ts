@@ -15,7 +15,7 @@ import { openRecordSink } from '../trace/record-writer.js';
 import { formatGatewayRecord, sampleRecordFormatter, type WorkerStamps } from '../trace/records.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import type { Logger } from '../log.js';
-import { ENDPOINTS, isEndpointName } from './endpoints.js';
+import { recordNameOf } from './endpoints.js';
 import { ERRORS, isErrorCode } from './errors.js';
 
 export interface TcpFrontOptions {
@@ -81,12 +81,11 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
       // The status an HTTP front would have answered, so that the analysis reads both alike.
       const error = f ? f.error : 'internal_error';
       const status = error === null ? 200 : isErrorCode(error) ? ERRORS[error] : 502;
-      const recordName = isEndpointName(call.fn) ? ENDPOINTS[call.fn].recordName : undefined;
       sink.write(
         formatGatewayRecord({
           id: call.rid,
           framework: 'tcp',
-          fn: recordName ? recordName(call.args) : call.fn,
+          fn: recordNameOf(call.fn, call.args),
           status,
           error,
           t1,
