@@ -15,7 +15,7 @@
  * lag is reported (sendLagUs) rather than hidden.
  */
 import { now } from '../trace/clock.js';
-import { Connection } from './connection.js';
+import { Connection, type CallerLink } from './connection.js';
 import { TcpConnection } from './tcp-connection.js';
 
 /** An HTTP connection, or one speaking the RPC protocol (tcp:// URLs). */
@@ -118,7 +118,8 @@ export class LoadLoop {
     clearTimeout(timer);
   }
 
-  private readonly done = (conn: Link, status: number, bytes: number, error: string | null, t6: bigint): void => {
+  private readonly done = (link: CallerLink, status: number, bytes: number, error: string | null, t6: bigint): void => {
+    const conn = link as Link; // the loop made every link it is called with
     this.inFlight--;
     this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended });
     if (error === null) this.free(conn);

@@ -10,7 +10,7 @@ import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
-import type { Target } from './connection.js';
+import { CallerLink, type DoneCallback, type Target } from './connection.js';
 
 /** The call every request of a run makes. */
 export interface TcpCall {
@@ -28,15 +28,7 @@ export interface TcpCall {
   onDirectReply?: (id: string, t0: bigint, t6: bigint, status: number, reply: ReplyMessage, worker: string) => void;
 }
 
-export type TcpDoneCallback = (conn: TcpConnection, status: number, bytes: number, error: string | null, t6: bigint) => void;
-
-export class TcpConnection {
-  id = '';
-  t0 = 0n;
-  intended: bigint | null = null;
-  warmup = false;
-  busy = false;
-  private socket: Socket | null = null;
+export class TcpConnection extends CallerLink {
   private decoder = new FrameDecoder(MAX_FRAME_BYTES);
   private cid = 0;
   private bytes = 0;
@@ -44,10 +36,16 @@ export class TcpConnection {
   private direct = false;
 
   constructor(
-    private readonly target: Target,
+    target: Target,
     private readonly call: TcpCall,
-    private readonly onDone: TcpDoneCallback,
-  ) {}
+    onDone: DoneCallback,
+  ) {
+    super(target, onDone);
+  }
+
+  protected get received(): number {
+    return this.bytes;
+  }
 
   /** Connects and says hello ahead of the run. Never rejects. */
   open(): Promise<void> {
@@ -70,27 +68,6 @@ export class TcpConnection {
     return t0;
   }
 
-  fail(error: string): void {
-    if (!this.busy) return;
-    this.drop();
-    this.finish(0, error);
-  }
-
-  close(): void {
-    this.drop();
-  }
-
-  private drop(): void {
-    const socket = this.socket;
-    this.socket = null;
-    socket?.destroy();
-  }
-
-  private finish(status: number, error: string | null, t6: bigint = now()): void {
-    this.busy = false;
-    this.onDone(this, status, this.bytes, error, t6);
-  }
-
   private ensureSocket(): Socket {
     if (this.socket !== null && !this.socket.destroyed) return this.socket;
     const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
@@ -107,7 +84,7 @@ export class TcpConnection {
         const t6 = now();
         for (const body of bodies) this.receive(socket, body, t6);
       } catch {
-        this.drop();
+        this.close();
         if (this.busy) this.finish(0, 'parse_error');
       }
     });
@@ -133,7 +110,7 @@ export class TcpConnection {
     }
     if (message.t === 'error') {
       // The peer refused the connection (a wrong secret, a bad frame): it closes.
-      this.drop();
+      this.close();
       if (this.busy) this.finish(0, message.code);
       return;
     }

@@ -54,6 +54,9 @@ test('a payload size sweep makes one cell per size, and a +coding front is a fra
   assert.deepEqual(parseFront('fastify+gzip'), { framework: 'fastify', compression: 'gzip' });
   assert.deepEqual(parseFront('hono'), { framework: 'hono', compression: 'none' });
   assert.equal(parseFront('hono+zstd'), null);
+  assert.deepEqual(parseFront('tcp'), { framework: 'tcp', compression: 'none' });
+  assert.deepEqual(parseFront('direct'), { framework: 'direct', compression: 'none' });
+  assert.equal(parseFront('tcp+gzip'), null);
   assert.deepEqual(
     planCells(c).map((x) => `${x.framework} ${x.path} c=${x.connections}`),
     [
@@ -69,6 +72,7 @@ test('a payload size sweep makes one cell per size, and a +coding front is a fra
   );
   const bad: Array<[unknown, RegExp]> = [
     [{ frameworks: ['node+zstd'] }, /frameworks has unknown "node\+zstd"/],
+    [{ frameworks: ['tcp+gzip'] }, /frameworks has unknown "tcp\+gzip"/],
     [{ endpoints: [{ path: '/empty', bytes: [1] }] }, /endpoints\[0\]\.bytes sweeps the size of \/payload/],
     [{ endpoints: [{ path: '/payload?bytes=3', bytes: [1] }] }, /endpoints\[0\]\.bytes sweeps/],
     [{ endpoints: [{ path: '/payload', bytes: [0] }] }, /endpoints\[0\]\.bytes must be a list of sizes from 1 to 8388608/],
@@ -83,5 +87,6 @@ test('the seed and open-questions examples load', async () => {
   assert.ok(seed.endpoints.some((e) => e.path.startsWith('/image') && e.requests === 1000));
   const open = await loadConfig(new URL('open-questions.yaml', examples).pathname);
   assert.ok(open.frameworks.includes('node+gzip') && open.frameworks.includes('node'));
+  assert.ok(open.frameworks.includes('tcp') && open.frameworks.includes('direct'));
   assert.ok(planCells(open).some((x) => x.path === '/payload?format=raw&bytes=1048576'));
 });

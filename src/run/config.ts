@@ -12,10 +12,15 @@ import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
 import type { Coding, Compression } from '../gateway/compression.js';
 import { ENDPOINT_LIST, MAX_PAYLOAD_BYTES } from '../gateway/endpoints.js';
 
-/** A gateway under test: a framework, or a framework compressing its answers ("fastify+gzip"; the caller then asks for that coding). */
-export type Front = Framework | `${Framework}+${Coding}`;
+/**
+ * A front under test: an HTTP framework; one compressing its answers
+ * ("fastify+gzip": the caller then asks for that coding); `tcp`, the TCP
+ * front; or `direct`, the caller straight to the worker with no front.
+ */
+export type Front = Framework | `${Framework}+${Coding}` | 'tcp' | 'direct';
 
-export function parseFront(front: string): { framework: Framework; compression: Compression } | null {
+export function parseFront(front: string): { framework: Framework | 'tcp' | 'direct'; compression: Compression } | null {
+  if (front === 'tcp' || front === 'direct') return { framework: front, compression: 'none' };
   const [framework, coding, ...rest] = front.split('+');
   if (rest.length > 0 || !FRAMEWORKS.includes(framework as Framework)) return null;
   if (coding === undefined) return { framework: framework as Framework, compression: 'none' };
@@ -128,7 +133,7 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
 
   if (!Array.isArray(c.frameworks) || c.frameworks.length === 0) throw fail('frameworks', 'must be a non-empty list');
   for (const f of c.frameworks) {
-    if (typeof f !== 'string' || parseFront(f) === null) throw fail('frameworks', `has unknown "${String(f)}" (known: ${FRAMEWORKS.join(', ')}, each optionally +gzip or +br)`);
+    if (typeof f !== 'string' || parseFront(f) === null) throw fail('frameworks', `has unknown "${String(f)}" (known: ${FRAMEWORKS.join(', ')}, each optionally +gzip or +br; tcp; direct)`);
   }
   if (!Array.isArray(c.endpoints) || c.endpoints.length === 0) throw fail('endpoints', 'must be a non-empty list');
   c.endpoints.forEach((e, i) => checkEndpoint(e, `endpoints[${i}]`, fail));

@@ -92,7 +92,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
 
 function remoteGateways(config: ExperimentConfig, host: string): Record<string, string> {
   const h = host.includes(':') ? `[${host}]` : host;
-  return Object.fromEntries(config.frameworks.map((f, i) => [f, `http://${h}:${config.ports.gateway + i}`]));
+  return Object.fromEntries(config.frameworks.map((f, i) => [f, `${f === 'tcp' ? 'tcp' : 'http'}://${h}:${config.ports.gateway + i}`]));
 }
 
 /** One worker and one gateway per framework, all running for the whole run, on free ports. */
@@ -112,6 +112,10 @@ async function startLocal(
   const urls: Record<string, string> = { worker: workerAddress };
   for (const front of config.frameworks) {
     const { framework, compression } = parseFront(front)!;
+    if (framework === 'direct') {
+      urls[front] = `tcp://${workerAddress}`;
+      continue;
+    }
     const gateway = await startRole(
       ['gateway', '--framework', framework, '--compression', compression, '--port', '0', '--worker', workerAddress, '--log', join(out, `gateway-${front}.ndjson`)],
       'gateway listening',
