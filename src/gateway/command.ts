@@ -74,6 +74,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         }
         if (a['max-uploads-bytes'] < a['max-body-bytes']) throw new Error('--max-uploads-bytes must be no smaller than --max-body-bytes');
         if (a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
+        if (a.framework === 'tcp' && a.compression !== 'none') throw new Error('--compression applies to the HTTP frameworks; the TCP front answers msgpack as it is');
         return true;
       }),
   handler: async (a) => {

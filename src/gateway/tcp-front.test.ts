@@ -85,3 +85,15 @@ test('direct mode: caller → worker with no front, records joined through a sta
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
   }
 });
+
+test('flags that do not fit the front are one line and exit 2', async () => {
+  for (const args of [
+    ['gateway', '--framework', 'tcp', '--compression', 'gzip', '--port', '0'],
+    ['gateway', '--framework', 'fastify', '--compression', 'zstd', '--port', '0'],
+  ]) {
+    const run = await runCli(args, { timeoutMs: 60_000 });
+    assert.equal(run.code, 2, args.join(' '));
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+    assert.match(run.stderr, /compression/);
+  }
+});
