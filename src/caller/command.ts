@@ -28,6 +28,8 @@ interface CallerArgs {
   method: string;
   header?: string[];
   traceparent: boolean;
+  'accept-encoding'?: string;
+  secret?: string;
   'body-file'?: string;
   'max-error-rate'?: string;
   'max-p50'?: string;
@@ -56,7 +58,8 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .option('url', {
         type: 'string',
         default: DEFAULT_CALLER_URL,
-        describe: 'http:// URL to call; path and query are sent as given (default: a gateway started with its defaults)',
+        describe:
+          'http:// URL to call; path and query are sent as given (default: a gateway started with its defaults). tcp://HOST:PORT/FUNCTION?ARGS speaks the RPC protocol: to `gateway --framework tcp`, or straight to a worker',
       })
       .option('connections', {
         type: 'string',
@@ -80,6 +83,16 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
         type: 'boolean',
         default: false,
         describe: 'Send a W3C traceparent header with every request, a new trace id each (kept on every record as trace_id)',
+      })
+      .option('accept-encoding', {
+        type: 'string',
+        describe: 'Ask for a compressed answer (gzip, br): sent as Accept-Encoding; the records then count the compressed bytes on the wire',
+      })
+      .option('secret', {
+        type: 'string',
+        default: process.env.FAASBENCH_SECRET,
+        defaultDescription: '$FAASBENCH_SECRET',
+        describe: 'tcp:// only: the shared secret a worker or TCP front requires',
       })
       .option('body-file', { type: 'string', describe: 'Send this file as the request body (e.g. an image for POST /image)' })
       .option('max-error-rate', { type: 'string', describe: `Threshold: fail (exit ${EXIT_THRESHOLDS_FAILED}) if more than this fraction of measured requests failed (0.01 or 1%)` })
@@ -175,6 +188,8 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     method: a.method,
     headers: Object.fromEntries((a.header ?? []).map(parseHeader)),
     traceparent: a.traceparent,
+    acceptEncoding: a['accept-encoding'],
+    secret: a.secret === '' ? undefined : a.secret,
     body,
     thresholds: thresholdsOf(a),
   };

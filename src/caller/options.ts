@@ -3,6 +3,9 @@
  * runCaller() share these, so `faasbench caller` and the API behave alike.
  */
 import { randomBytes } from 'node:crypto';
+import { ENDPOINTS, functionArgs, isEndpointName, ParameterError } from '../gateway/endpoints.js';
+import { ERRORS, isErrorCode } from '../gateway/errors.js';
+import type { TcpCall } from './tcp-connection.js';
 import { parseThreshold, type Threshold } from './thresholds.js';
 
 export interface CallerProgress {
@@ -28,8 +31,10 @@ export interface CallerProgress {
 }
 
 export interface CallerOptions {
-  /** http:// URL; path and query are sent as given. */
+  /** http:// URL; path and query are sent as given. Or tcp://HOST:PORT/FUNCTION?ARGS: the RPC protocol, to the TCP front or a worker. */
   url: string;
+  /** tcp:// only: the secret a worker or front requires in the hello. */
+  secret?: string;
   /** Closed loop: concurrent requests. Open loop: the socket pool size. Default 150. */
   connections?: number;
   /** Length of the measured window (after warm-up). Default 10 s unless `requests` is given. */
@@ -50,6 +55,8 @@ export interface CallerOptions {
   headers?: Record<string, string>;
   /** Send a W3C traceparent with every request, a new trace id each (on its record as trace_id). */
   traceparent?: boolean;
+  /** Sent as Accept-Encoding (e.g. "gzip"): the answer may come compressed, and `bytes` counts it as it came. */
+  acceptEncoding?: string;
   body?: string | Buffer;
   /** Open loop: a send later than this after its due time counts as late. Default 2 ms (timer granularity is ~1 ms). */
   lateThresholdMs?: number;
@@ -102,6 +109,8 @@ export interface ResolvedOptions {
   idPrefix: string;
   /** With traceparent: the first 16 hex digits of every trace id and the first 8 of every span id, random per run (the rest is the request's counter). */
   trace: { tracePrefix: string; spanPrefix: string } | null;
+  /** tcp:// URLs: the call each request makes; null for HTTP. */
+  tcp: TcpCall | null;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -121,7 +130,8 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
   } catch {
     throw new CallerOptionsError(`not a valid URL: ${JSON.stringify(o.url)}`);
   }
-  if (url.protocol !== 'http:') throw new CallerOptionsError(`only http:// URLs are supported, got ${url.protocol}//`);
+  if (url.protocol !== 'http:' && url.protocol !== 'tcp:') throw new CallerOptionsError(`only http:// and tcp:// URLs are supported, got ${url.protocol}//`);
+  const tcp = url.protocol === 'tcp:' ? tcpCall(url, o) : null;
   const connections = positive('connections', o.connections, true) ?? DEFAULTS.connections;
   if (connections > 10_000) throw new CallerOptionsError('connections must be at most 10000');
   const requests = positive('requests', o.requests, true) ?? null;
@@ -157,6 +167,10 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     }
     headers[lower] = value;
   }
+  if (o.acceptEncoding !== undefined) {
+    if (!/^[\w*;=.,\s-]+$/.test(o.acceptEncoding)) throw new CallerOptionsError(`not an Accept-Encoding value: ${JSON.stringify(o.acceptEncoding)}`);
+    headers['accept-encoding'] = o.acceptEncoding;
+  }
   headers.host ??= url.host;
   if (body !== null) {
     headers['content-type'] ??= 'application/octet-stream';
@@ -172,6 +186,7 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     url,
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port === '' ? 80 : Number(url.port),
+    tcp,
     path,
     method,
     connections,
@@ -197,4 +212,31 @@ function nonZeroHex(bytes: number): string {
   const b = randomBytes(bytes);
   b[0] = b[0]! | 0x80;
   return b.toString('hex');
+}
+
+/**
+ * A tcp:// URL as the call it makes: the function is the path, the query its
+ * arguments, read as the HTTP gateway reads them (a fixed endpoint's
+ * parameters checked and typed; any other function's as strings), so that a
+ * call to a worker with no gateway in front is the same call.
+ */
+function tcpCall(url: URL, o: CallerOptions): TcpCall {
+  if (url.port === '') throw new CallerOptionsError('a tcp:// URL needs a port: tcp://HOST:PORT/FUNCTION?ARGS');
+  const fn = url.pathname.slice(1);
+  if (!/^[a-z][a-z0-9_-]*$/.test(fn)) throw new CallerOptionsError(`a tcp:// URL names a function as its path, e.g. tcp://127.0.0.1:9090/math?n=1000; got ${JSON.stringify(url.pathname)}`);
+  if (o.body !== undefined || (o.method !== undefined && o.method.toUpperCase() !== 'GET')) throw new CallerOptionsError('tcp:// calls take no method or body');
+  let args: Record<string, unknown>;
+  if (isEndpointName(fn)) {
+    const params = url.searchParams;
+    try {
+      args = ENDPOINTS[fn].args((k) => {
+        const all = params.getAll(k);
+        return all.length > 1 ? all : all[0];
+      });
+    } catch (err) {
+      if (err instanceof ParameterError) throw new CallerOptionsError(err.message);
+      throw err;
+    }
+  } else args = functionArgs(url.pathname + url.search);
+  return { fn, args, secret: o.secret, statusOf: (code) => (isErrorCode(code) ? ERRORS[code] : 502) };
 }

@@ -7,10 +7,12 @@ import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { splitAddress } from '../rpc/client.js';
 import { MAX_BINARY_ARG_BYTES } from '../rpc/protocol.js';
 import { FRAMEWORKS, type Framework } from './adapters/index.js';
+import { COMPRESSIONS, type Compression } from './compression.js';
 import { startGateway } from './gateway.js';
 
 interface GatewayArgs extends MetricsArgs {
-  framework: Framework;
+  framework: Framework | 'tcp';
+  compression: Compression;
   host: string;
   port: number;
   worker: string;
@@ -36,7 +38,16 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         default: true,
         describe: "Answers carry a Server-Timing header with the request's stages (--no-server-timing: none)",
       })
-      .option('framework', { choices: FRAMEWORKS, demandOption: true, describe: 'HTTP framework of the front' })
+      .option('framework', {
+        choices: [...FRAMEWORKS, 'tcp' as const],
+        demandOption: true,
+        describe: 'HTTP framework of the front, or tcp: the RPC protocol itself (no HTTP; callers use tcp:// URLs)',
+      })
+      .option('compression', {
+        choices: COMPRESSIONS,
+        default: 'none' as Compression,
+        describe: "Compress responses (text and JSON of 1024 bytes or more) when the client accepts it, with the framework's own middleware",
+      })
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'HTTP port (0: any free port)', GATEWAY_PORT))
       .option('worker', {
@@ -70,12 +81,14 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         }
         if (a['max-uploads-bytes'] < a['max-body-bytes']) throw new Error('--max-uploads-bytes must be no smaller than --max-body-bytes');
         if (a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
+        if (a.framework === 'tcp' && a.compression !== 'none') throw new Error('--compression applies to the HTTP frameworks; the TCP front answers msgpack as it is');
         return true;
       }),
   handler: async (a) => {
     const logger = createLogger('gateway');
     const gateway = await startOrExplain('gateway', () => startGateway({
       framework: a.framework,
+      compression: a.compression,
       host: a.host,
       port: a.port,
       workers: a.worker.split(',').map((w) => w.trim()),

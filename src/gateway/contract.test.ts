@@ -78,6 +78,28 @@ const cases = (): Case[] => [
   { name: 'float n', path: '/math?n=1.5', status: 400, code: 'bad_parameter' },
   { name: 'huge n', path: '/math?n=99999999999999999999', status: 400, code: 'bad_parameter' },
   { name: 'wide image', path: '/image?width=5000', status: 400, code: 'bad_parameter' },
+  {
+    name: 'payload json',
+    path: '/payload?bytes=5000&format=json',
+    status: 200,
+    check: (r, b) => {
+      assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+      assert.equal(b.length, 5000);
+      assert.ok(Array.isArray(json(b).items));
+    },
+  },
+  {
+    name: 'payload raw',
+    path: '/payload?bytes=3000&format=raw',
+    status: 200,
+    check: (r, b) => {
+      assert.equal(r.headers.get('content-type'), 'application/octet-stream');
+      assert.equal(b.length, 3000);
+    },
+  },
+  { name: 'payload empty', path: '/payload?bytes=0', status: 400, code: 'bad_parameter' },
+  { name: 'payload above 8 MiB', path: '/payload?bytes=8388609', status: 400, code: 'bad_parameter' },
+  { name: 'payload format', path: '/payload?format=xml', status: 400, code: 'bad_parameter' },
   { name: 'unknown route', path: '/nope', status: 404, code: 'not_found' },
   { name: 'nested route', path: '/empty/x', status: 404, code: 'not_found' },
   { name: 'wrong method', method: 'DELETE', path: '/empty', status: 405, code: 'method_not_allowed' },

@@ -1,4 +1,5 @@
 import type { RpcClient } from '../rpc/client.js';
+import type { Compression } from './compression.js';
 import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
 import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from './errors.js';
 import type { RequestTrace } from './request-log.js';
@@ -21,6 +22,8 @@ export interface GatewayCoreOptions {
   maxBodyBytes: number;
   /** Answers that a worker replied to carry a Server-Timing header with their stages. */
   serverTiming?: boolean;
+  /** Response compression the adapter applies, its framework's own way. Default none. */
+  compression?: Compression;
 }
 
 /**
@@ -35,6 +38,10 @@ export class GatewayCore {
     return this.options.maxBodyBytes;
   }
 
+  get compression(): Compression {
+    return this.options.compression ?? 'none';
+  }
+
   async invoke(name: EndpointName, trace: RequestTrace, param: ParamReader, body?: Uint8Array): Promise<Answer> {
     trace.fn = name;
     let args: Record<string, unknown>;
@@ -44,6 +51,8 @@ export class GatewayCore {
       if (err instanceof ParameterError) return this.fail(trace, 'bad_parameter', err.message);
       throw err;
     }
+    const recordName = ENDPOINTS[name].recordName;
+    if (recordName) trace.fn = recordName(args);
     if (body !== undefined) {
       if (body.length === 0) return this.fail(trace, 'bad_parameter', 'the request body must be an image');
       args.image = body;

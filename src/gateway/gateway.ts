@@ -10,6 +10,8 @@ import { openRecordSink } from '../trace/record-writer.js';
 import { sampleRecordFormatter } from '../trace/records.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
+import { narrowAcceptEncoding, type Compression } from './compression.js';
+import { startTcpFront } from './tcp-front.js';
 import { GatewayCore } from './core.js';
 import type { ErrorCode } from './errors.js';
 import { normaliseTarget } from './normalise.js';
@@ -18,7 +20,10 @@ import { traceOf, traceServer } from './request-log.js';
 import { UploadBudget } from './upload-budget.js';
 
 export interface GatewayOptions {
-  framework: Framework;
+  /** An HTTP framework, or `tcp`: the RPC protocol itself as the front (tcp-front.ts). */
+  framework: Framework | 'tcp';
+  /** Response compression, each framework's own way; default none. */
+  compression?: Compression;
   host: string;
   port: number;
   workers: string[];
@@ -56,30 +61,36 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The framework and the listening address first: both take a while, and a
   // worker's connection error must not be logged before the gateway's own
   // start-up failure (an unknown host) that the user must see.
+  const rpcClient = () =>
+    new RpcClient({
+      workers: options.workers,
+      logger,
+      timeoutMs: options.timeoutMs,
+      secret: options.secret,
+      connectionsPerWorker: options.connectionsPerWorker,
+    });
+  if (options.framework === 'tcp') return startTcpFront(options, rpcClient());
   const createServer = await ADAPTERS[options.framework]();
   await lookup(options.host);
-  const rpc = new RpcClient({
-    workers: options.workers,
-    logger,
-    timeoutMs: options.timeoutMs,
-    secret: options.secret,
-    connectionsPerWorker: options.connectionsPerWorker,
-  });
+  const rpc = rpcClient();
   const sink = options.log ? openRecordSink(options.log) : null;
-  const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming });
+  const compression = options.compression ?? 'none';
+  const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming, compression });
   const server = await createServer(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
+  // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
+  const label = compression === 'none' ? options.framework : `${options.framework}+${compression}`;
   const sockets = new Set<Socket>();
   const metrics =
     options.metricsPort === undefined
       ? null
-      : new GatewayMetrics(options.framework, {
+      : new GatewayMetrics(label, {
           inFlight: () => rpc.inFlight,
           httpConnections: () => sockets.size,
           rpcConnected: () => rpc.readyCount,
           rpcReconnects: () => rpc.reconnects,
         });
-  traceServer(server, options.framework, sink, metrics); // t1 comes from node:http's channel, before the gate and every framework
+  traceServer(server, label, sink, metrics); // t1 comes from node:http's channel, before the gate and every framework
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
@@ -123,7 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const metricsServer = metrics ? await startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  const format = sampleRecordFormatter('gateway', { framework: options.framework });
+  const format = sampleRecordFormatter('gateway', { framework: label });
   const sampler =
     (sink || metrics) && interval > 0
       ? new Sampler({
@@ -140,6 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   logger.info(
     {
       framework: options.framework,
+      compression,
       url: `http://${host}:${address.port}`,
       workers: options.workers,
       records: options.log ?? null,
@@ -212,6 +224,7 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
     } else {
       return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
+    if (core.compression !== 'none') narrowAcceptEncoding(req, core.compression);
     if (!uploads.admit(req, res)) {
       // Closed after the answer: keeping the connection would make node read
       // and discard the whole body, CPU spent at the sender's pace.

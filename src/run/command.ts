@@ -41,6 +41,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     try {
       config = a.config ? await loadConfig(a.config) : a.quick ? QUICK_CONFIG : DEFAULT_CONFIG;
       if (a.config && a.quick) throw new ConfigError('--quick and --config do not go together: shorten the config instead');
+      if (a['gateway-host'] !== undefined && config.frameworks.includes('direct')) {
+        throw new ConfigError('the front "direct" runs only locally (no --gateway-host): it calls the worker the run starts');
+      }
     } catch (err) {
       if (err instanceof ConfigError) throw new UsageError(err.message);
       throw err;

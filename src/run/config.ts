@@ -14,12 +14,30 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../flags.js';
 import { GATEWAY_PORT, WORKER_PORT } from '../commands.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
+import type { Coding, Compression } from '../gateway/compression.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';
 import { schemaValidator, type Validator } from '../schemas.js';
+
+/**
+ * A front under test: an HTTP framework; one compressing its answers
+ * ("fastify+gzip": the caller then asks for that coding); `tcp`, the TCP
+ * front; or `direct`, the caller straight to the worker with no front.
+ */
+export type Front = Framework | `${Framework}+${Coding}` | 'tcp' | 'direct';
+
+export function parseFront(front: string): { framework: Framework | 'tcp' | 'direct'; compression: Compression } | null {
+  if (front === 'tcp' || front === 'direct') return { framework: front, compression: 'none' };
+  const [framework, coding, ...rest] = front.split('+');
+  if (rest.length > 0 || !FRAMEWORKS.includes(framework as Framework)) return null;
+  if (coding === undefined) return { framework: framework as Framework, compression: 'none' };
+  return coding === 'gzip' || coding === 'br' ? { framework: framework as Framework, compression: coding } : null;
+}
 
 export interface EndpointConfig {
   /** Path and query, e.g. "/sleep?ms=1000". */
   path: string;
+  /** /payload only: a size sweep, one cell per size (`&bytes=N` added to the path). */
+  bytes?: number[];
   /** Overrides of the experiment-wide values for this endpoint. */
   connections?: number | number[];
   duration?: string;
@@ -28,7 +46,7 @@ export interface EndpointConfig {
 }
 
 export interface ExperimentConfig {
-  frameworks: Framework[];
+  frameworks: Front[];
   endpoints: EndpointConfig[];
   /** Closed-loop connections; a list runs a sweep. */
   connections: number | number[];
@@ -120,6 +138,9 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
     if (!ENDPOINT_LIST.some((x) => e.path === x.path || e.path.startsWith(`${x.path}?`))) {
       throw fail(`endpoints[${i}].path`, `must start with one of ${ENDPOINT_LIST.map((x) => x.path).join(', ')}, got ${JSON.stringify(e.path)}`);
     }
+    if (e.bytes !== undefined && (!/^\/payload(\?|$)/.test(e.path) || /[?&]bytes=/.test(e.path))) {
+      throw fail(`endpoints[${i}].bytes`, 'sweeps the size of /payload: the path must be /payload without bytes=');
+    }
   });
   if (c.ports.gateway + c.frameworks.length - 1 > 65535) {
     throw fail('ports.gateway', `must leave a port for each of the ${c.frameworks.length} frameworks below 65536, got ${c.ports.gateway}`);
@@ -130,7 +151,7 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
 /** One measured cell of the experiment. */
 export interface Cell {
   round: number;
-  framework: Framework;
+  framework: Front;
   path: string;
   connections: number;
   durationMs: number | null;
@@ -151,12 +172,13 @@ export function planCells(c: ExperimentConfig): Cell[] {
     for (const e of c.endpoints) {
       const counts = [e.connections ?? c.connections].flat();
       const requests = e.requests ?? (e.duration ? null : c.requests ?? null);
-      for (const connections of counts) {
+      const paths = e.bytes === undefined ? [e.path] : e.bytes.map((n) => `${e.path}${e.path.includes('?') ? '&' : '?'}bytes=${n}`);
+      for (const [path, connections] of paths.flatMap((p) => counts.map((n) => [p, n] as const))) {
         for (const framework of c.frameworks) {
           cells.push({
             round,
             framework,
-            path: e.path,
+            path,
             connections,
             requests,
             durationMs: requests === null ? parseDuration(e.duration ?? c.duration, 'duration') : null,

@@ -7,9 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCaller, type CallerResult } from '../caller/index.js';
 import { parseDuration } from '../flags.js';
-import type { Framework } from '../gateway/adapters/adapter.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
-import { planCells, type Cell, type ExperimentConfig } from './config.js';
+import { parseFront, planCells, type Cell, type ExperimentConfig } from './config.js';
 import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 
@@ -69,6 +68,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
         requests: cell.requests ?? undefined,
         warmupMs: cell.warmupMs,
         rate: cell.rate ?? undefined,
+        acceptEncoding: acceptEncodingOf(cell),
         timeoutMs,
         label: cell.framework,
         out: records('caller'),
@@ -95,7 +95,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
 
 function remoteGateways(config: ExperimentConfig, host: string): Record<string, string> {
   const h = host.includes(':') ? `[${host}]` : host;
-  return Object.fromEntries(config.frameworks.map((f, i) => [f, `http://${h}:${config.ports.gateway + i}`]));
+  return Object.fromEntries(config.frameworks.map((f, i) => [f, `${f === 'tcp' ? 'tcp' : 'http'}://${h}:${config.ports.gateway + i}`]));
 }
 
 /** One worker and one gateway per framework, all running for the whole run, on free ports. */
@@ -113,18 +113,29 @@ async function startLocal(
   const workerAddress = worker.ready.address as string;
   say(`worker listening on ${workerAddress}`);
   const urls: Record<string, string> = { worker: workerAddress };
-  for (const framework of config.frameworks) {
+  for (const front of config.frameworks) {
+    const { framework, compression } = parseFront(front)!;
+    if (framework === 'direct') {
+      urls[front] = `tcp://${workerAddress}`;
+      continue;
+    }
     const gateway = await startRole(
-      ['gateway', '--framework', framework, '--port', '0', '--worker', workerAddress, '--log', records(`gateway-${framework}`)],
+      ['gateway', '--framework', framework, '--compression', compression, '--port', '0', '--worker', workerAddress, '--log', records(`gateway-${front}`)],
       'gateway listening',
       { prefix: pinPrefix(pinning.gateway) },
     );
     started.push(gateway);
     await connectedToWorker(gateway);
-    urls[framework] = gateway.ready.url as string;
-    say(`gateway ${framework} listening on ${urls[framework]}`);
+    urls[front] = gateway.ready.url as string;
+    say(`gateway ${front} listening on ${urls[front]}`);
   }
-  return urls as Record<Framework | 'worker', string>;
+  return urls;
+}
+
+/** A compressing front's cells ask for its coding. */
+function acceptEncodingOf(cell: Cell): string | undefined {
+  const compression = parseFront(cell.framework)?.compression ?? 'none';
+  return compression === 'none' ? undefined : compression;
 }
 
 function describeCell(i: number, total: number, rounds: number, cell: Cell, r: CallerResult): string {

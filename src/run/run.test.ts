@@ -38,8 +38,8 @@ test('run --quick drives every framework × endpoint and writes a report of join
   const meta = readJson<RunMetadata>(join(out, 'run.json'));
   assert.equal(meta.status, 'complete');
   assert.equal(meta.cells.done, meta.cells.planned);
-  // Every endpoint once per framework, /empty at two connection counts (a short sweep).
-  assert.equal(meta.cells.planned, FRAMEWORKS.length * (ENDPOINT_LIST.filter((e) => e.path !== '/fault').length + 1));
+  // Every endpoint of the seed once per framework (not the fault or payload probes), /empty at two connection counts (a short sweep).
+  assert.equal(meta.cells.planned, FRAMEWORKS.length * (ENDPOINT_LIST.filter((e) => e.path !== '/fault' && e.path !== '/payload').length + 1));
   assert.equal(meta.node, process.version);
   assert.ok(meta.host.cores >= 1 && meta.pinning !== null && meta.pinning.note.length > 0);
   // Every server it started is gone.

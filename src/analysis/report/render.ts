@@ -11,6 +11,7 @@ import { sweptEndpoints } from '../warnings.js';
 import { loadSentences, loadStagesFigure, saturationSection } from './load.js';
 import { dataSection, offsetsTable, overview, runJson } from './sections.js';
 import { latencyNote, spectrumFigure, timelineSection } from './time.js';
+import { payloadFigure } from './payload.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from '../summary-types.js';
 import { MIN_ROUNDS, NEGLIGIBLE } from '../rounds.js';
@@ -52,6 +53,7 @@ export async function renderReport(s: Summary): Promise<string> {
     figures.push(await sharesFigure(s.groups));
     for (const def of DETAIL_FIGURES) figures.push(await boxFigure(s, def));
   }
+  if (staged) figures.push(await payloadFigure(s.cells));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
