@@ -28,7 +28,8 @@ before(async () => {
   );
   await writeFile(join(dir, 'plain.js'), 'export default { run: () => ({}) };\n');
   await writeFile(join(dir, 'settled.js'), 'export default { async run() { return {}; } };\n');
-  worker = await startWorkerProcess(['--functions', dir]);
+  // The pool and the inline dispatch; instances have their own tests (instances.test.ts).
+  worker = await startWorkerProcess(['--functions', dir, '--isolation', 'inline']);
   rpc = await rawRpc(worker.address);
 });
 after(async () => {
