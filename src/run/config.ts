@@ -42,7 +42,20 @@ export interface ExperimentConfig {
   ports: { worker: number; gateway: number };
   /** "auto": pin roles to separate cores where the machine has them; "none". */
   pinning: 'auto' | 'none';
+  /** What the run measures (default "frameworks"); the instance experiments are in lifecycle.ts. */
+  experiment?: ExperimentType;
+  /** Extra flags of the local worker (default: --isolation inline, the framework comparison's floor). */
+  worker?: string[];
+  /** experiment "backoff": one call after each idle gap, `calls` times per gap, gaps in the order given. */
+  backoff?: { gaps: string[]; calls: number };
+  /** experiment "interference": these faults called one after another beside a steady load; `phase` of quiet load before and after. */
+  interference?: { faults: string[]; phase: string };
 }
+
+export const EXPERIMENT_TYPES = ['frameworks', 'concurrency', 'backoff', 'interference'] as const;
+export type ExperimentType = (typeof EXPERIMENT_TYPES)[number];
+/** The worker of a framework comparison runs functions inline, as before instances existed: the floor. */
+export const DEFAULT_WORKER_FLAGS = ['--isolation', 'inline'];
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
   frameworks: [...FRAMEWORKS],
@@ -100,7 +113,7 @@ export async function loadConfig(file: string): Promise<ExperimentConfig> {
   return validateConfig(raw, file);
 }
 
-const KNOWN = new Set(Object.keys(DEFAULT_CONFIG));
+const KNOWN = new Set([...Object.keys(DEFAULT_CONFIG), 'experiment', 'worker', 'backoff', 'interference']);
 const ENDPOINT_KEYS = new Set(['path', 'connections', 'duration', 'requests', 'rate']);
 
 /** Fills defaults and checks every field; errors name the field. */
@@ -132,10 +145,30 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
     if (!(Number.isInteger(p) && p >= 1 && p + (k === 'gateway' ? c.frameworks.length - 1 : 0) <= 65535)) throw fail(`ports.${k}`, 'must be a port number');
   }
   if (c.pinning !== 'auto' && c.pinning !== 'none') throw fail('pinning', 'must be "auto" or "none"');
+  checkLifecycle(c, fail);
   return c;
 }
 
 type Fail = (field: string, why: string) => ConfigError;
+
+function checkLifecycle(c: ExperimentConfig, fail: Fail): void {
+  if (c.experiment !== undefined && !EXPERIMENT_TYPES.includes(c.experiment)) throw fail('experiment', `must be one of ${EXPERIMENT_TYPES.join(', ')}`);
+  if (c.worker !== undefined && !(Array.isArray(c.worker) && c.worker.every((f) => typeof f === 'string'))) throw fail('worker', 'must be a list of worker flags');
+  if (c.experiment === 'backoff') {
+    const b = c.backoff;
+    if (!b || !Array.isArray(b.gaps) || b.gaps.length === 0) throw fail('backoff.gaps', 'must be a non-empty list of durations');
+    b.gaps.forEach((g, i) => checkDuration(g, `backoff.gaps[${i}]`, fail));
+    if (!(Number.isInteger(b.calls) && b.calls >= 1 && b.calls <= 1000)) throw fail('backoff.calls', 'must be an integer from 1 to 1000');
+  }
+  if (c.experiment === 'interference') {
+    const f = c.interference;
+    const kinds = ['loop', 'alloc', 'throw', 'exit'];
+    if (!f || !Array.isArray(f.faults) || f.faults.length === 0 || f.faults.some((k) => !kinds.includes(k))) {
+      throw fail('interference.faults', `must be a non-empty list of ${kinds.join(', ')}`);
+    }
+    checkDuration(f.phase, 'interference.phase', fail);
+  }
+}
 
 function checkEndpoint(e: EndpointConfig, field: string, fail: Fail): void {
   if (typeof e !== 'object' || e === null) throw fail(field, 'must be an object with a path');

@@ -9,7 +9,8 @@ import { runCaller, type CallerResult } from '../caller/index.js';
 import { parseDuration } from '../flags.js';
 import type { Framework } from '../gateway/adapters/adapter.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
-import { planCells, type Cell, type ExperimentConfig } from './config.js';
+import { DEFAULT_WORKER_FLAGS, planCells, type Cell, type ExperimentConfig } from './config.js';
+import { runBackoff, runInterference } from './lifecycle.js';
 import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 
@@ -57,7 +58,12 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     await writeMetadata(out, meta);
 
     const timeoutMs = parseDuration(config.timeout, 'timeout');
-    for (const [i, cell] of cells.entries()) {
+    const lifecycle = config.experiment === 'backoff' ? runBackoff : config.experiment === 'interference' ? runInterference : null;
+    if (lifecycle) {
+      const url = urls[config.frameworks[0]!]!;
+      meta.cells.done = await lifecycle({ config, url, out, timeoutMs, signal: options.signal, say });
+    }
+    for (const [i, cell] of (lifecycle ? [] : cells).entries()) {
       if (options.signal?.aborted) break;
       const result = await runCaller({
         url: urls[cell.framework] + cell.path,
@@ -103,7 +109,7 @@ async function startLocal(
   started: RoleProcess[],
   say: (line: string) => void,
 ): Promise<Record<string, string>> {
-  const worker = await startRole(['worker', '--port', '0', '--log', join(out, 'worker.ndjson')], 'worker listening', {
+  const worker = await startRole(['worker', '--port', '0', '--log', join(out, 'worker.ndjson'), ...(config.worker ?? DEFAULT_WORKER_FLAGS)], 'worker listening', {
     prefix: pinPrefix(pinning.worker),
   });
   started.push(worker);
