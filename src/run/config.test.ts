@@ -44,3 +44,14 @@ test('bad configs are refused with the field named', () => {
   ];
   for (const [raw, message] of bad) assert.throws(() => validateConfig(raw), (e: Error) => e instanceof ConfigError && message.test(e.message), JSON.stringify(raw));
 });
+
+test('the instance experiments load from their shipped configs; a bad one is named', async () => {
+  for (const [file, experiment] of [['concurrency.yaml', 'concurrency'], ['backoff.yaml', 'backoff'], ['interference.yaml', 'interference']]) {
+    const c = await loadConfig(new URL(file!, examples).pathname);
+    assert.equal(c.experiment, experiment);
+    assert.ok(c.worker?.includes('--isolation'), `${file} says where functions run`);
+  }
+  assert.throws(() => validateConfig({ experiment: 'backoff' }), /backoff\.gaps must be a non-empty list/);
+  assert.throws(() => validateConfig({ experiment: 'interference', interference: { faults: ['panic'], phase: '1s' } }), /interference\.faults/);
+  assert.throws(() => validateConfig({ experiment: 'soak' }), /experiment must be one of/);
+});
