@@ -146,6 +146,22 @@ export function interference(caller: Rec[], gatewayById: Map<string, Rec>): { ph
   };
 }
 
+/** The neighbours' latency over time in buckets (seconds from the first), with the faults' window: the interference figure. */
+export function neighbourTimeline(caller: Rec[], bucketS = 0.25): { points: { s: number; p50_us: number; max_us: number }[]; faults: { from_s: number; to_s: number } | null } {
+  const neighbours = caller.filter((c) => c.label === 'neighbour' && c.status === 200);
+  if (neighbours.length === 0) return { points: [], faults: null };
+  const t0 = Math.min(...neighbours.map((c) => ns(c, 't0')));
+  const buckets = new Map<number, number[]>();
+  for (const c of neighbours) {
+    const b = Math.floor((ns(c, 't0') - t0) / 1e9 / bucketS);
+    buckets.set(b, [...(buckets.get(b) ?? []), latencyUs(c)]);
+  }
+  const points = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([b, xs]) => ({ s: b * bucketS, p50_us: median(xs), max_us: Math.max(...xs) }));
+  const faults = caller.filter((c) => String(c.label ?? '').startsWith('fault '));
+  const window = faults.length === 0 ? null : { from_s: (Math.min(...faults.map((f) => ns(f, 't0'))) - t0) / 1e9, to_s: (Math.max(...faults.map((f) => ns(f, 't6'))) - t0) / 1e9 };
+  return { points, faults: window };
+}
+
 /** Instances alive over time, from the worker's saturation samples (seconds from the first sample). */
 export function instancesOverTime(samples: Rec[]): { s: number; instances: number; busy: number }[] {
   const ws = samples.filter((s) => s.role === 'worker' && typeof s.instances === 'number');

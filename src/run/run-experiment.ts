@@ -44,7 +44,10 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const cells = planCells(config);
   const remote = options.gatewayHost !== undefined;
   const pinning = remote ? null : planPinning(config.pinning);
-  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, cells.length);
+  // An instance experiment counts its calls (backoff) or faults (interference) instead of cells.
+  const planned =
+    config.experiment === 'backoff' ? config.backoff!.gaps.length * config.backoff!.calls : config.experiment === 'interference' ? config.interference!.faults.length : cells.length;
+  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, planned);
   await writeMetadata(out, meta);
   if (pinning) say(`pinning: ${pinning.note}`);
 

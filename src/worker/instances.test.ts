@@ -13,7 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { ReplyMessage } from '../rpc/protocol.js';
 import { readRecords, startGatewayProcess, startWorkerProcess, type RoleProcess } from '../testing/processes.js';
-import { rawRpc, type RawRpc } from '../testing/rpc-client.js';
+import { mostAtOnce, rawRpc, type RawRpc } from '../testing/rpc-client.js';
 import { defaultFunctionsDir } from './registry.js';
 
 const NAP = `import { setTimeout as delay } from 'node:timers/promises';
@@ -118,7 +118,7 @@ for (const isolation of ['thread', 'process']) {
       for (const r of replies) assert.equal(r.err, undefined, JSON.stringify(r.err));
       const records = [...(await readRecordsSoon(w.records, 6))].filter((r) => r.fn === 'nap');
       assert.equal(new Set(records.map((r) => r.instance)).size, 2, 'two instances served six calls');
-      assert.ok(mostOverlapping(replies) <= 2, 'no more than two ran at once');
+      assert.ok(mostAtOnce(replies) <= 2, 'no more than two ran at once');
       for (const r of replies) assert.ok(ms(r.t3_end - r.t3_start) >= NAP_MS - 1, 'function is the nap alone');
       // Six calls on two instances: the last two waited for two whole naps each.
       const queues = replies.map((r) => ms(r.t3_start - r.t3_recv)).sort((a, b) => a - b);
@@ -197,14 +197,3 @@ async function readRecordsSoon(file: string, count: number): Promise<Record<stri
   }
 }
 
-function mostOverlapping(replies: ReplyMessage[]): number {
-  const events = replies.flatMap((r) => [
-    { at: r.t3_start, d: 1 },
-    { at: r.t3_end, d: -1 },
-  ]);
-  events.sort((a, b) => (a.at === b.at ? a.d - b.d : a.at < b.at ? -1 : 1));
-  let running = 0;
-  let most = 0;
-  for (const e of events) most = Math.max(most, (running += e.d));
-  return most;
-}

@@ -18,6 +18,7 @@ import {
   concurrencySteps,
   instancesOverTime,
   interference,
+  neighbourTimeline,
   type Rec,
 } from '../lifecycle.js';
 import { renderSvg } from './charts.js';
@@ -50,6 +51,29 @@ const line = (values: object[], x: string, y: string, xTitle: string, yTitle: st
       ...(color ? { color: { field: color, type: 'nominal', legend: { orient: 'bottom', title: null } } } : {}),
     },
   }) as TopLevelSpec;
+
+function timelineChart(t: ReturnType<typeof neighbourTimeline>): Promise<string> {
+  const series = t.points.flatMap((p) => [
+    { s: p.s, us: p.p50_us, what: 'neighbours p50' },
+    { s: p.s, us: p.max_us, what: 'neighbours max' },
+  ]);
+  return renderSvg({
+    width: 620,
+    height: 240,
+    layer: [
+      ...(t.faults ? [{ data: { values: [t.faults] }, mark: { type: 'rect', opacity: 0.15, color: '#e45756' }, encoding: { x: { field: 'from_s', type: 'quantitative' }, x2: { field: 'to_s' } } }] : []),
+      {
+        data: { values: series },
+        mark: { type: 'line' },
+        encoding: {
+          x: { field: 's', type: 'quantitative', title: 'time (s); shaded: the faults were running' },
+          y: { field: 'us', type: 'quantitative', scale: { type: 'log' }, title: 'roundtrip (µs)' },
+          color: { field: 'what', type: 'nominal', legend: { orient: 'bottom', title: null } },
+        },
+      },
+    ],
+  } as TopLevelSpec);
+}
 
 /** Writes lifecycle.html and lifecycle.json when the run in `dir` is an instance experiment; returns the page's path. */
 export async function writeLifecycleReport(dir: string): Promise<string | null> {
@@ -125,6 +149,7 @@ ${table(gaps, [
     data.interference = r;
     const contained = r.faults.every((f) => f.status >= 500) && r.phases[2]!.requests > 0 && r.phases.every((p) => p.errors === 0);
     sections.push(`<section><h2>Interference: neighbours of misbehaving calls</h2>
+${await timelineChart(neighbourTimeline(caller))}
 <p><strong>${contained ? 'Every fault was contained: each failed alone with its own error, and no neighbouring call failed before, during or after.' : 'Not every fault was contained: see the tables.'}</strong></p>
 ${table(r.phases, [
   { head: 'neighbours', cell: (p) => p.phase },
