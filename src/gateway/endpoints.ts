@@ -57,7 +57,8 @@ function faultKind(param: ParamReader): string {
 }
 
 export const ENDPOINTS: Record<EndpointName, Endpoint> = {
-  empty: { name: 'empty', path: '/empty', methods: ['GET'], args: () => ({}) },
+  // ?instance=1: answer the id of the instance that ran the call.
+  empty: { name: 'empty', path: '/empty', methods: ['GET'], args: (p) => (integer(p, 'instance', 0, 0, 1) ? { instance: true } : {}) },
   sleep: {
     name: 'sleep',
     path: '/sleep',

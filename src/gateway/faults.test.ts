@@ -82,7 +82,8 @@ test('each fault is contained with a clear error, and calls in flight beside it 
   // the others run under the default 30 s, so that however slow the machine
   // is at the moment, alloc meets its heap limit first.
   const logs = { quick: join(dir, 'worker-quick.ndjson'), patient: join(dir, 'worker-patient.ndjson') };
-  const common = ['--functions', fns, '--allow-fault-functions', '--function-memory-mb', '64'];
+  // The inline-and-pool model (hold's state lives in one module); instances have their own tests in src/worker.
+  const common = ['--functions', fns, '--allow-fault-functions', '--function-memory-mb', '64', '--isolation', 'inline'];
   const quick = await startWorkerProcess([...common, '--timeout-ms', '1500', '--log', logs.quick]);
   const patient = await startWorkerProcess([...common, '--log', logs.patient]);
   const fronts = { quick: await startGatewayProcess('node', quick.address), patient: await startGatewayProcess('node', patient.address) };

@@ -62,7 +62,8 @@ test('the published schema knows the frameworks and every key of the default con
   const fronts = FRAMEWORKS.flatMap((f) => [f, `${f}+gzip`, `${f}+br`]).concat('tcp', 'direct');
   assert.deepEqual([...schema.definitions.framework.enum].sort(), fronts.sort());
   assert.ok(schema.definitions.framework.enum.every((f) => parseFront(f) !== null), 'every front the schema allows parses');
-  assert.deepEqual(Object.keys(schema.properties).sort(), Object.keys(DEFAULT_CONFIG).sort());
+  // The default config's keys, and the instance experiments' optional ones.
+  assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(DEFAULT_CONFIG), 'experiment', 'worker', 'backoff', 'interference'].sort());
 });
 
 test('a payload size sweep makes one cell per size, and a +coding front is a framework that compresses', () => {
@@ -109,4 +110,15 @@ test('the seed and open-questions examples load', async () => {
   assert.ok(open.frameworks.includes('node+gzip') && open.frameworks.includes('node'));
   assert.ok(open.frameworks.includes('tcp') && open.frameworks.includes('direct'));
   assert.ok(planCells(open).some((x) => x.path === '/payload?format=raw&bytes=1048576'));
+});
+
+test('the instance experiments load from their shipped configs; a bad one is named', async () => {
+  for (const [file, experiment] of [['concurrency.yaml', 'concurrency'], ['backoff.yaml', 'backoff'], ['interference.yaml', 'interference']]) {
+    const c = await loadConfig(new URL(file!, examples).pathname);
+    assert.equal(c.experiment, experiment);
+    assert.ok(c.worker?.includes('--isolation'), `${file} says where functions run`);
+  }
+  assert.throws(() => validateConfig({ experiment: 'backoff' }), /backoff\.gaps must be a non-empty list/);
+  assert.throws(() => validateConfig({ experiment: 'interference', interference: { faults: ['panic'], phase: '1s' } }), /interference\.faults/);
+  assert.throws(() => validateConfig({ experiment: 'soak' }), /experiment must be one of/);
 });

@@ -66,7 +66,20 @@ export interface ExperimentConfig {
   ports: { worker: number; gateway: number };
   /** "auto": pin roles to separate cores where the machine has them; "none". */
   pinning: 'auto' | 'none';
+  /** What the run measures (default "frameworks"); the instance experiments are in lifecycle.ts. */
+  experiment?: ExperimentType;
+  /** Extra flags of the local worker (default: --isolation inline, the framework comparison's floor). */
+  worker?: string[];
+  /** experiment "backoff": one call after each idle gap, `calls` times per gap, gaps in the order given. */
+  backoff?: { gaps: string[]; calls: number };
+  /** experiment "interference": these faults called one after another beside a steady load; `phase` of quiet load before and after. */
+  interference?: { faults: string[]; phase: string };
 }
+
+export const EXPERIMENT_TYPES = ['frameworks', 'concurrency', 'backoff', 'interference'] as const;
+export type ExperimentType = (typeof EXPERIMENT_TYPES)[number];
+/** The worker of a framework comparison runs functions inline, as before instances existed: the floor. */
+export const DEFAULT_WORKER_FLAGS = ['--isolation', 'inline'];
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
   frameworks: [...FRAMEWORKS],
@@ -144,6 +157,11 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
   });
   if (c.ports.gateway + c.frameworks.length - 1 > 65535) {
     throw fail('ports.gateway', `must leave a port for each of the ${c.frameworks.length} frameworks below 65536, got ${c.ports.gateway}`);
+  }
+  // What the schema cannot say: an experiment's own section is required with it.
+  if (c.experiment === 'backoff' && c.backoff === undefined) throw fail('backoff.gaps', 'must be a non-empty list of durations (required by experiment: backoff)');
+  if (c.experiment === 'interference' && c.interference === undefined) {
+    throw fail('interference.faults', 'must be a non-empty list of loop, alloc, throw, exit (required by experiment: interference)');
   }
   return c;
 }

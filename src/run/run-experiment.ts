@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { runCaller, type CallerResult } from '../caller/index.js';
 import { parseDuration } from '../flags.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
-import { parseFront, planCells, type Cell, type ExperimentConfig } from './config.js';
+import { DEFAULT_WORKER_FLAGS, parseFront, planCells, type Cell, type ExperimentConfig } from './config.js';
+import { runBackoff, runInterference } from './lifecycle.js';
 import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 
@@ -45,7 +46,10 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const cells = planCells(config);
   const remote = options.gatewayHost !== undefined;
   const pinning = remote ? null : planPinning(config.pinning);
-  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, cells.length);
+  // An instance experiment counts its calls (backoff) or faults (interference) instead of cells.
+  const planned =
+    config.experiment === 'backoff' ? config.backoff!.gaps.length * config.backoff!.calls : config.experiment === 'interference' ? config.interference!.faults.length : cells.length;
+  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, planned);
   await writeMetadata(out, meta);
   if (pinning) say(`pinning: ${pinning.note}`);
 
@@ -59,7 +63,12 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
     await writeMetadata(out, meta);
 
     const timeoutMs = parseDuration(config.timeout, 'timeout');
-    for (const [i, cell] of cells.entries()) {
+    const lifecycle = config.experiment === 'backoff' ? runBackoff : config.experiment === 'interference' ? runInterference : null;
+    if (lifecycle) {
+      const url = urls[config.frameworks[0]!]!;
+      meta.cells.done = await lifecycle({ config, url, out, timeoutMs, signal: options.signal, say });
+    }
+    for (const [i, cell] of (lifecycle ? [] : cells).entries()) {
       if (options.signal?.aborted) break;
       const result = await runCaller({
         url: urls[cell.framework] + cell.path,
@@ -106,7 +115,7 @@ async function startLocal(
   started: RoleProcess[],
   say: (line: string) => void,
 ): Promise<Record<string, string>> {
-  const worker = await startRole(['worker', '--port', '0', '--log', records('worker')], 'worker listening', {
+  const worker = await startRole(['worker', '--port', '0', '--log', records('worker'), ...(config.worker ?? DEFAULT_WORKER_FLAGS)], 'worker listening', {
     prefix: pinPrefix(pinning.worker),
   });
   started.push(worker);

@@ -65,6 +65,8 @@ export interface WorkerRecord extends WorkerStamps {
   fn: string;
   error: string | null;
   traceId?: string | null;
+  /** The instance that ran the call; its cold-start stamps when the call started it. */
+  instance: { instance: string; cold: { spawn: bigint; loaded: bigint; init: bigint } | null } | null;
 }
 
 export function formatWorkerRecord(r: WorkerRecord): string {
@@ -72,8 +74,18 @@ export function formatWorkerRecord(r: WorkerRecord): string {
     `{"role":"worker","host":${hostJson},"id":${JSON.stringify(r.id)},"fn":${JSON.stringify(r.fn)}` +
     `,"error":${r.error === null ? 'null' : `"${r.error}"`}` +
     `,"t3_recv":${stampText(r.t3_recv)},"t3_start":${stampText(r.t3_start)}` +
-    `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}${traceField(r.traceId)}}\n`
+    `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}` +
+    instanceFields(r.instance) +
+    `${traceField(r.traceId)}}\n`
   );
+}
+
+/** instance, cold, and a cold call's cold_spawn / cold_loaded / cold_init stamps. */
+function instanceFields(use: WorkerRecord['instance']): string {
+  if (use === null) return ',"instance":null,"cold":null';
+  const c = use.cold;
+  const head = `,"instance":${JSON.stringify(use.instance)},"cold":${c !== null}`;
+  return c === null ? head : `${head},"cold_spawn":${stampText(c.spawn)},"cold_loaded":${stampText(c.loaded)},"cold_init":${stampText(c.init)}`;
 }
 
 export type SampledRole = 'caller' | 'gateway' | 'worker';

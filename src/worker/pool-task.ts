@@ -12,6 +12,7 @@ export interface PoolTask {
   args: Record<string, unknown>;
   assetsDir: string;
   timeoutMs: number;
+  instance: string;
 }
 
 /**
@@ -46,7 +47,7 @@ const signal = new AbortController().signal;
 
 export default async function runTask(task: PoolTask): Promise<unknown> {
   const fn = await load(task.url);
-  const context = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs };
+  const context = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs, instance: task.instance };
   return answer(await callStamped(() => fn.run(task.args, context)));
 }
 

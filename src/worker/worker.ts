@@ -6,8 +6,14 @@ import { startRpcServer } from '../rpc/server.js';
 import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
+import type { CallMessage } from '../rpc/protocol.js';
 import { Executor } from './executor.js';
+import type { Isolation } from './instance.js';
+import type { InstanceUse } from './instances.js';
 import { defaultFunctionsDir, faultFunctionsDir, loadFunctions } from './registry.js';
+
+export const DEFAULT_KEEP_WARM_MS = 600_000;
+export const DEFAULT_MAX_INSTANCES = 10;
 
 export interface WorkerOptions {
   host: string;
@@ -16,6 +22,14 @@ export interface WorkerOptions {
   functionsDir?: string;
   timeoutMs: number;
   poolMemoryMb: number;
+  /** Where functions run: an instance thread (default), an instance process, or inline (the floor). */
+  isolation?: Isolation | 'inline';
+  /** An idle instance ends after this long without a call. */
+  keepWarmMs?: number;
+  /** Instances per function at most; calls beyond wait for one. */
+  maxInstances?: number;
+  /** Instances per function started ahead and kept. */
+  minInstances?: number;
   secret?: string;
   /** Also load the misbehaving functions (functions/faults). */
   allowFaultFunctions?: boolean;
@@ -47,7 +61,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     assetsDir: join(dir, 'assets'),
     timeoutMs: options.timeoutMs,
     poolMemoryMb: options.poolMemoryMb,
+    isolation: options.isolation ?? 'thread',
+    instances: {
+      keepWarmMs: options.keepWarmMs ?? DEFAULT_KEEP_WARM_MS,
+      maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
+      minInstances: options.minInstances ?? 0,
+    },
   });
+  await executor.prewarm();
+  /** Where each call ran, from its run to its record (the reply frame does not carry it). */
+  const ranIn = new WeakMap<CallMessage, InstanceUse | null>();
   const sink = openRecordSink(options.log);
   let connections = () => 0;
   const metrics = options.metricsPort === undefined ? null : new WorkerMetrics(() => ({ ...executor.load }), () => connections());
@@ -58,7 +81,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs,
     functions: [...functions.keys()],
-    handle: (call) => executor.run(call.fn, call.args),
+    handle: (call) =>
+      executor.run(call.fn, call.args).then((e) => {
+        ranIn.set(call, e.instance);
+        return e.outcome;
+      }),
     onReplySent: (call, outcome, t3_recv, t3_send) => {
       const error = outcome.err?.code ?? null;
       metrics?.observe(call.fn, error, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
@@ -71,6 +98,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           t3_start: outcome.t3_start,
           t3_end: outcome.t3_end,
           t3_send,
+          instance: ranIn.get(call) ?? null,
           traceId: call.tp,
         }),
       );
