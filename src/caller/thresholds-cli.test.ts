@@ -113,7 +113,7 @@ test('--progress prints a line per second: req/s, p50 and p99 of that second, er
   }
 });
 
-test('bad threshold values: exit 2 with the flag named', { timeout: 30_000 }, async () => {
+test('bad threshold values: exit 2 with the flag named', { timeout: 120_000 }, async () => {
   for (const [args, message] of [
     [['--max-p99', '20'], /--max-p99: a latency limit needs a unit/],
     [['--max-error-rate', '2'], /--max-error-rate: an error rate is a fraction/],

@@ -28,8 +28,8 @@ export type HostMessage =
   | { t: 'result'; id: number; ok: boolean; value: unknown; error: { name: string; message: string } | null; t3_start: bigint; t3_end: bigint };
 
 /** A thread talks over its port; a child process over its IPC channel (advanced serialization: bigints and bytes cross). */
-const send: (m: HostMessage, transfer?: ArrayBuffer[]) => void = parentPort
-  ? (m, transfer) => parentPort!.postMessage(m, transfer)
+const send: (m: HostMessage) => void = parentPort
+  ? (m) => parentPort!.postMessage(m)
   : (m) => process.send!(m);
 const listen = (handler: (m: CallToHost) => void) => (parentPort ? parentPort.on('message', handler) : process.on('message', handler));
 
@@ -65,9 +65,8 @@ function answer(id: number, ran: Ran): void {
     send({ t: 'result', id, ok, value: null, error: { name: e.name, message: e.message }, t3_start, t3_end });
     return;
   }
-  // Hand a thread's binary result over without a copy, unless its buffer is shared (node's Buffer pool).
-  const movable = parentPort && value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
-  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end }, movable ? [value.buffer as ArrayBuffer] : undefined);
+  // Copied, never transferred: a function may keep the bytes it returned (a cache), and a transfer would detach them.
+  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end });
 }
 
 if (!isMainThread) void main(workerData as HostSetup);
