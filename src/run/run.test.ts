@@ -116,6 +116,6 @@ test('a bad config is refused with the field named, exit code 2', async () => {
   writeFileSync(config, 'frameworks: [node, flask]\n');
   const r = await faasbenchRun(['--config', config, '--out', join(dir, 'out')]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^faasbench: \S+bad\.yaml: frameworks\[1\] must be one of node, fastify, express, koa, hono, got "flask"$/m);
+  assert.match(r.stderr, /^faasbench: \S+bad\.yaml: frameworks\[1\] must be one of node, fastify, express, koa, hono, node\+gzip, .*, tcp, direct, got "flask"$/m);
   assert.equal(existsSync(join(dir, 'out')), false, 'nothing was started');
 });
