@@ -62,7 +62,7 @@ let lostInProcess = 0;
 const open = new Set<FileSink>();
 process.once('exit', (code) => {
   for (const sink of open) sink.flushSync();
-  for (const sink of open) sink.reportLoss('in total');
+  for (const sink of open) sink.reportLoss('in total', true);
   // Incomplete records must not look like a successful run to a script.
   if (lostInProcess > 0 && !code) {
     process.stderr.write(`faasbench: exit status 1: ${lostInProcess} records were lost\n`);
@@ -122,7 +122,7 @@ class FileSink implements RecordSink {
       const finish = () => {
         this.flushSync();
         if (this.lossTimer) clearInterval(this.lossTimer);
-        this.reportLoss('in total');
+        this.reportLoss('in total', true);
         closeSync(this.fd);
         open.delete(this);
         resolve();
@@ -147,9 +147,9 @@ class FileSink implements RecordSink {
     }
   }
 
-  /** Says how many records are lost, if more than last said. */
-  reportLoss(when: string): void {
-    if (this.dropped === this.reported) return;
+  /** Says how many records are lost, if more than last said (at close: whenever any were). */
+  reportLoss(when: string, always = false): void {
+    if (this.dropped === 0 || (!always && this.dropped === this.reported)) return;
     this.reported = this.dropped;
     process.stderr.write(`faasbench: ${this.dropped} records lost ${when}: cannot write to ${this.file} (${this.failed?.message})\n`);
   }
