@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readRecords, startGatewayProcess, startWorkerProcess, type RoleProcess } from '../testing/processes.js';
@@ -106,12 +107,35 @@ const cases = (): Case[] => [
   { name: 'post to math', method: 'POST', path: '/math', body: Buffer.from('x'), status: 405, code: 'method_not_allowed' },
 ];
 
+/**
+ * fetch, except for a body the gateway refuses unread (413): undici may fail
+ * such a request when the server answers and closes before the body is sent;
+ * node:http hands over the early answer and the write error is not a failure.
+ */
+function ask(url: string, method: string, body: Buffer | undefined, id: string): Promise<Response> {
+  if (body === undefined || body.length <= MAX_BODY) return fetch(url, { method, body, headers: { 'x-request-id': id } });
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(url, { method, headers: { 'x-request-id': id, 'content-length': body.length } }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode, headers: res.headers as Record<string, string> })));
+      res.on('error', reject);
+    });
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    req.end(body);
+  });
+}
+
 test('all five frameworks answer every case identically', async () => {
   const errorBodies = new Map<string, string>();
   for (const [fw, gw] of gateways) {
     for (const c of cases()) {
       const id = `contract-${fw}-${c.name.replace(/\W/g, '_')}`;
-      const res = await fetch(gw.url + c.path, { method: c.method ?? 'GET', body: c.body, headers: { 'x-request-id': id } });
+      const res = await ask(gw.url + c.path, c.method ?? 'GET', c.body, id);
       const body = Buffer.from(await res.arrayBuffer());
       const where = `${fw} ${c.method ?? 'GET'} ${c.path}`;
       assert.equal(res.status, c.status, `${where}: ${body.toString().slice(0, 200)}`);
