@@ -3,3 +3,5 @@
 import { cpSync, mkdirSync } from 'node:fs';
 mkdirSync('dist/functions', { recursive: true });
 cpSync('functions/assets', 'dist/functions/assets', { recursive: true });
+// The JSON Schemas: published in schemas/, read at run time from dist/schemas (every package of dist has them).
+cpSync('schemas', 'dist/schemas', { recursive: true });

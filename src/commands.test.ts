@@ -50,10 +50,10 @@ test('the three run together as written, only on free ports', async () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(guard);
     assert.equal(code, 0, stderr);
-    const result = JSON.parse(stdout) as { requests: number; errorCount: number; statusCounts: Record<string, number> };
+    const result = JSON.parse(stdout) as { requests: number; error_count: number; status_counts: Record<string, number> };
     assert.equal(result.requests, 300);
-    assert.equal(result.errorCount, 0);
-    assert.deepEqual(result.statusCounts, { 200: 300 });
+    assert.equal(result.error_count, 0);
+    assert.deepEqual(result.status_counts, { 200: 300 });
   } finally {
     await gateway.stop();
     await worker.stop();

@@ -6,18 +6,22 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { version } from '../version.js';
+import { isGzipFile } from '../trace/records.js';
 import { writeRequestsCsv } from './csv.js';
 import { Ingest } from './ingest.js';
 import { AnalysisInputError, findInputs } from './inputs.js';
-import { joinRequests } from './join.js';
+import { joinRequests, UNROUTED } from './join.js';
 import { readLines } from './ndjson.js';
 import { estimateOffsets } from './offsets.js';
+import { writeOtlp } from './otlp.js';
 import { renderReport } from './report/render.js';
 import { scaleWarnings, summarizeScale } from './scale.js';
 import type { Stage } from './stages.js';
 import { summarize } from './summarize.js';
 import { SUMMARY_SCHEMA, type Summary } from './summary-types.js';
+import { callerRuns } from './runs.js';
 import { RequestTable } from './table.js';
+import { timelineOf, wallShifts } from './timeline.js';
 import { collectWarnings, METHOD } from './warnings.js';
 
 export interface AnalyzeOptions {
@@ -27,7 +31,7 @@ export interface AnalyzeOptions {
   out?: string;
   /** The framework every other is compared against; default "node". */
   baseline?: string;
-  /** Stages whose medians are compared with the baseline; default roundtrip, gateway_in, respond. */
+  /** Stages whose medians are compared with the baseline; default latency (the roundtrip, from the due time in open loop), gateway_in, respond. */
   compareStages?: Stage[];
   /** Bootstrap resamples (default 2000), confidence (default 0.95), PRNG seed (default 1). */
   resamples?: number;
@@ -37,6 +41,10 @@ export interface AnalyzeOptions {
   startToleranceMs?: number;
   /** Write requests.csv (default true). */
   csv?: boolean;
+  /** Also write every joined request as an OTLP/JSON trace to this file. */
+  otlp?: string;
+  /** Gzip it: requests.csv.gz (default false). */
+  compress?: boolean;
   /** Called now and then with what is going on, for a progress display. */
   onProgress?: (p: Progress) => void;
 }
@@ -57,15 +65,18 @@ export interface AnalyzeResult {
 
 /** Rough bytes of NDJSON per request (three roles' lines): sizes the columns so they rarely grow. */
 const BYTES_PER_REQUEST = 750;
+/** Rough size ratio of gzipped records (measured 6× for gateway and worker, 11× for caller records). */
+const GZIP_RATIO = 7;
 
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const out = resolve(options.out ?? defaultOut(options.inputs));
   const inputs = await findInputs(options.inputs, [out]);
   if (inputs.files.length === 0) {
-    throw new AnalysisInputError(`no record files (*.ndjson, *.jsonl) under ${options.inputs.join(', ')}`);
+    throw new AnalysisInputError(`no record files (*.ndjson, *.jsonl, or .gz) under ${options.inputs.join(', ')}`);
   }
   const totalBytes = inputs.files.reduce((n, f) => n + f.bytes, 0);
-  const table = new RequestTable((totalBytes / BYTES_PER_REQUEST) * 1.1);
+  const recordBytes = inputs.files.reduce((n, f) => n + (isGzipFile(f.path) ? GZIP_RATIO : 1) * f.bytes, 0);
+  const table = new RequestTable((recordBytes / BYTES_PER_REQUEST) * 1.1);
   const ingest = new Ingest(table);
   const progress = (phase: Progress['phase'], bytes = totalBytes) =>
     options.onProgress?.({ phase, bytes, totalBytes, lines: ingest.counts.lines });
@@ -93,13 +104,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
 
   progress('join');
   table.sealed();
-  const joined = joinRequests(table);
+  const runs = callerRuns(table, UNROUTED);
+  const joined = joinRequests(table, runs);
   const offsets = estimateOffsets(table);
   progress('figures');
   const baseline = options.baseline ?? 'node';
-  const figures = summarize(table, joined, ingest.samples, {
+  const figures = summarize(table, joined, runs, ingest.samples, {
     baseline,
-    compareStages: options.compareStages ?? ['roundtrip', 'gateway_in', 'respond'],
+    compareStages: options.compareStages ?? ['latency', 'gateway_in', 'respond'],
     resamples: options.resamples ?? 2000,
     confidence: options.confidence ?? 0.95,
     seed: options.seed ?? 1,
@@ -129,6 +141,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     comparisons: figures.comparisons,
     sweep: figures.sweep,
     cells: figures.cells,
+    timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
     scale: summarizeScale(table, joined.groups, offsets, options.startToleranceMs),
     warnings: [],
@@ -141,15 +154,22 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   }
 
   await mkdir(out, { recursive: true });
-  const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, 'requests.csv') };
+  const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv') };
   if (files.csv) {
     progress('csv');
-    await writeRequestsCsv(files.csv, table, joined.measured);
+    await writeRequestsCsv(files.csv, table, joined.measured, runs, wallShifts(ingest.anchors));
   }
+  if (options.otlp) await writeOtlp(resolve(options.otlp), table, wallAnchorNs(summary.run));
   progress('report');
   await writeFile(files.summary, JSON.stringify(summary, null, 2) + '\n');
   await writeFile(files.html, await renderReport(summary));
   return { summary, out, files };
+}
+
+/** Wall time for the first request of the OTLP export: the run's start from run.json, else now (records keep no wall time). */
+function wallAnchorNs(run: unknown): bigint {
+  const started = Date.parse(String((run as { startedAt?: unknown } | null)?.startedAt ?? ''));
+  return BigInt(Number.isFinite(started) ? started : Date.now()) * 1_000_000n;
 }
 
 /** `<first input>/report`, or beside a file given as input. */

@@ -6,6 +6,7 @@
  */
 import type { SampleRow } from './ingest.js';
 import type { Group } from './join.js';
+import type { CallerRuns } from './runs.js';
 import { loadIn, readLoad, windowsOf, type Finding, type Load } from './saturation.js';
 import { stageValues } from './stage-columns.js';
 import { PARTS, type Part } from './stages.js';
@@ -22,9 +23,17 @@ export interface CellSummary {
   endpoint: string;
   /** The caller's connection count; 0 when its records did not say. */
   connections: number;
+  /** From caller records alone: only the roundtrip and latency are known. */
+  caller_only: boolean;
+  /** Open loop: its latency is from the due time (t6 − t0_intended). */
+  open_loop: boolean;
+  /** Caller runs (rounds) behind it. */
+  rounds: number;
   /** Requests in the figures. */
   measured: number;
   requests_per_s: number;
+  /** The percentile spectrum of its latency, µs: the tail that a box plot's whiskers hide. */
+  latency_percentiles_us: Record<SpectrumKey, number>;
   /** µs. The means of the parts add up to the mean roundtrip (a stacked bar); medians do not. */
   stage_mean_us: Record<CellStage, number>;
   stage_p50_us: Record<CellStage, number>;
@@ -39,7 +48,12 @@ export interface CellSummary {
 
 const US = 1e-3;
 
-export function summarizeCells(t: RequestTable, groups: readonly Group[], samples: readonly SampleRow[]): CellSummary[] {
+/** The spectrum's percentiles, and their keys in summary.json. */
+export const SPECTRUM = [50, 90, 99, 99.9, 99.99] as const;
+export type SpectrumKey = 'p50' | 'p90' | 'p99' | 'p99_9' | 'p99_99';
+export const spectrumKey = (p: (typeof SPECTRUM)[number]): SpectrumKey => `p${String(p).replace('.', '_')}` as SpectrumKey;
+
+export function summarizeCells(t: RequestTable, groups: readonly Group[], runs: CallerRuns, samples: readonly SampleRow[]): CellSummary[] {
   const cells: CellSummary[] = [];
   for (const g of groups) {
     const byConnections = new Map<number, number[]>();
@@ -61,12 +75,19 @@ export function summarizeCells(t: RequestTable, groups: readonly Group[], sample
       }
       const load = loadIn(windowsOf(t, slots), samples);
       const { saturated, findings, notes } = readLoad(load);
+      const latency = stageValues(t, 'latency', slots).sort();
+      const spectrum = {} as Record<SpectrumKey, number>;
+      for (const p of SPECTRUM) spectrum[spectrumKey(p)] = percentileOfSorted(latency, p) * US;
       cells.push({
         framework: g.framework,
         endpoint: g.endpoint,
         connections,
+        caller_only: g.caller_only,
+        open_loop: slots.some((i) => t.f64.t0_intended[i] === t.f64.t0_intended[i]),
+        rounds: new Set(slots.map((i) => runs.runs[runs.runOf[i]!]?.round)).size,
         measured: slots.length,
         requests_per_s: throughputOf(t, slots).requests_per_s,
+        latency_percentiles_us: spectrum,
         stage_mean_us: mean,
         stage_p50_us: p50,
         load,

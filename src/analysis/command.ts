@@ -15,8 +15,10 @@ interface AnalyzeArgs {
   baseline: string;
   resamples: number;
   csv: boolean;
+  compress: boolean;
   json: boolean;
   'start-tolerance': string;
+  otlp?: string;
 }
 
 export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
@@ -28,7 +30,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         type: 'string',
         array: true,
         demandOption: true,
-        describe: 'Directories searched recursively for *.ndjson / *.jsonl records (and run.json), or record files',
+        describe: 'Directories searched recursively for *.ndjson / *.jsonl records, gzipped or not (and run.json), or record files',
       })
       .option('out', { type: 'string', describe: 'Output directory', defaultDescription: '<first DIR>/report' })
       .option('baseline', { type: 'string', default: 'node', describe: 'Framework the others are compared against' })
@@ -41,7 +43,9 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       })
       .check((a) => (parseDurationFlag('start-tolerance', a['start-tolerance'], { min: 0, max: MAX_TIMER_MS }), true))
       .option('csv', { type: 'boolean', default: true, describe: 'Write requests.csv (--no-csv to skip)' })
+      .option('compress', { type: 'boolean', default: false, describe: 'Write requests.csv.gz instead (about a third of the size)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print summary.json on stdout instead of the digest' })
+      .option('otlp', { type: 'string', describe: 'Also write every joined request as an OpenTelemetry trace to this OTLP/JSON file (Jaeger, Grafana Tempo)' })
       .example('$0 analyze results/2026-11-22T20-00-00Z', 'report.html, summary.json, requests.csv in .../report')
       .example('$0 analyze fetched/caller fetched/gateway fetched/worker --out report', 'records fetched from three hosts'),
   handler: async (a) => {
@@ -49,8 +53,16 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     try {
       // vega and the report load only when an analysis runs, not with every command.
       const { analyze } = await import('./analyze.js');
-      const result = await analyze({ inputs: a.dirs, out: a.out, baseline: a.baseline, resamples: a.resamples, csv: a.csv, onProgress: progress,
+      const result = await analyze({
+        inputs: a.dirs,
+        out: a.out,
+        baseline: a.baseline,
+        resamples: a.resamples,
+        csv: a.csv,
+        otlp: a.otlp,
+        compress: a.compress,
         startToleranceMs: parseDurationFlag('start-tolerance', a['start-tolerance'], { min: 0, max: MAX_TIMER_MS }),
+        onProgress: progress,
       });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (a.json) process.stdout.write(JSON.stringify(result.summary, null, 2) + '\n');

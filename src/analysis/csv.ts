@@ -1,20 +1,24 @@
 /**
- * requests.csv: one row per joined request (caller + gateway records), warm-up
- * included and flagged, every stamp exactly as the host wrote it (ns) and every
- * stage in ns. `measured` marks the rows behind the figures, so
- * `df[df.measured].roundtrip_ns.median()` reproduces the report.
+ * requests.csv: one row per joined request (caller + gateway records) and per
+ * request of a caller-only run, warm-up included and flagged, every stamp
+ * exactly as the host wrote it (ns) and every stage in ns. `measured` marks
+ * the rows behind the figures, so `df[df.measured].latency_ns.median()`
+ * reproduces the report. `time_ms`: when the request was sent, epoch ms, from
+ * the caller's clock anchor (empty without one); `round` and `cell` place it
+ * in the run (runs.ts).
  * RFC 4180: comma-separated, header row, fields quoted only when needed.
+ * A path ending in .gz is gzipped (pandas, polars and DuckDB read it as is).
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { cellKey, type CallerRuns } from './runs.js';
 import { stageAt } from './stage-columns.js';
+import { textOut } from './text-out.js';
 import { STAGES } from './stages.js';
 import { HAS_CALLER, HAS_GATEWAY, RequestTable, WARMUP } from './table.js';
 
 const STAMPS = ['t0_intended', 't0', 't1', 't2', 't3_recv', 't3_start', 't3_end', 't3_send', 't4', 't5', 't6'] as const;
 
 export const CSV_COLUMNS: readonly string[] = [
-  'id', 'framework', 'endpoint', 'method', 'path', 'connections', 'label', 'warmup', 'measured',
+  'id', 'time_ms', 'round', 'cell', 'framework', 'endpoint', 'method', 'path', 'connections', 'label', 'warmup', 'measured',
   'caller_host', 'gateway_host', 'worker_host', 'worker_address',
   'caller_status', 'gateway_status', 'caller_error', 'gateway_error', 'worker_error', 'bytes',
   ...STAMPS,
@@ -25,23 +29,32 @@ export const CSV_COLUMNS: readonly string[] = [
 const ROWS_PER_WRITE = 256;
 
 /** Writes the CSV; returns the number of data rows. */
-export async function writeRequestsCsv(path: string, t: RequestTable, measured: Uint8Array): Promise<number> {
-  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
-  const failed = once(out, 'error').then(([err]) => {
-    throw err;
-  });
-  failed.catch(() => {});
-  const write = async (text: string) => {
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
-  };
+export async function writeRequestsCsv(
+  path: string,
+  t: RequestTable,
+  measured: Uint8Array,
+  runs: CallerRuns,
+  wallShifts: ReadonlyMap<string, number>,
+): Promise<number> {
+  const out = textOut(path);
+  const write = out.write;
   await write(CSV_COLUMNS.join(',') + '\n');
   const cell = memoCells(t);
+  const runCells = runs.runs.map((r) => ({
+    text: quote(cellKey(r.framework, r.endpoint, r.connections).replaceAll('\u0000', ' ')),
+    framework: quote(r.framework),
+    endpoint: quote(r.endpoint),
+    round: String(r.round),
+    wall: wallShifts.get(t.clockHost[r.clock] ?? ''),
+    callerOnly: r.callerOnly,
+  }));
   let rows = 0;
   let chunk: string[] = [];
   for (let i = 0; i < t.size; i++) {
     const flags = t.u8.flags[i]!;
-    if ((flags & (HAS_CALLER | HAS_GATEWAY)) !== (HAS_CALLER | HAS_GATEWAY)) continue;
-    chunk.push(row(t, i, flags, measured[i] === 1, cell));
+    const run = runCells[runs.runOf[i]!];
+    if (!run?.callerOnly && (flags & (HAS_CALLER | HAS_GATEWAY)) !== (HAS_CALLER | HAS_GATEWAY)) continue;
+    chunk.push(row(t, i, flags, measured[i] === 1, cell, run));
     rows++;
     if (chunk.length === ROWS_PER_WRITE) {
       await write(chunk.join(''));
@@ -49,8 +62,7 @@ export async function writeRequestsCsv(path: string, t: RequestTable, measured: 
     }
   }
   if (chunk.length) await write(chunk.join(''));
-  out.end();
-  await Promise.race([once(out, 'finish'), failed]);
+  await out.close();
   return rows;
 }
 
@@ -78,7 +90,9 @@ function memoCells(t: RequestTable) {
   };
 }
 
-function row(t: RequestTable, i: number, flags: number, isMeasured: boolean, c: ReturnType<typeof memoCells>): string {
+type RunCells = { text: string; framework: string; endpoint: string; round: string; wall: number | undefined; callerOnly: boolean };
+
+function row(t: RequestTable, i: number, flags: number, isMeasured: boolean, c: ReturnType<typeof memoCells>, run: RunCells | undefined): string {
   const f = t.f64;
   const status = (s: number) => (s < 0 ? '' : String(s));
   const num = (v: number) => (v === v ? String(v) : '');
@@ -90,10 +104,12 @@ function row(t: RequestTable, i: number, flags: number, isMeasured: boolean, c: 
     return t.clocks.text(clock, f[name][i]!);
   };
   const workerHost = t.u16.workerHost[i]!;
+  const time = run?.wall === undefined ? '' : (t.clocks.absolute(callerClock, f.t0[i]!) / 1e6 + run.wall).toFixed(3);
+  const names = run?.callerOnly ? `${run.framework},${run.endpoint}` : `${c.framework(t.u8.framework[i]!)},${c.fn(t.u8.fn[i]!)}`;
   let line =
-    `${quote(t.ids[i]!)},${c.framework(t.u8.framework[i]!)},${c.fn(t.u8.fn[i]!)},${c.method(t.u32.request[i]!)},${c.path(t.u32.request[i]!)},` +
+    `${quote(t.ids[i]!)},${time},${run?.round ?? ''},${run?.text ?? ''},${names},${c.method(t.u32.request[i]!)},${c.path(t.u32.request[i]!)},` +
     `${t.u32.connections[i] || ''},${c.label(t.u32.label[i]!)},${(flags & WARMUP) !== 0},${isMeasured},` +
-    `${c.clockHost(callerClock)},${c.clockHost(gatewayClock)},${workerHost ? c.host(workerHost) : ''},${c.host(t.u16.workerAddress[i]!)},` +
+    `${c.clockHost(callerClock)},${run?.callerOnly ? '' : c.clockHost(gatewayClock)},${workerHost ? c.host(workerHost) : ''},${c.host(t.u16.workerAddress[i]!)},` +
     `${status(t.i16.callerStatus[i]!)},${status(t.i16.gatewayStatus[i]!)},${c.error(t.u16.callerError[i]!)},` +
     `${c.error(t.u16.gatewayError[i]!)},${c.error(t.u16.workerError[i]!)},${num(f.bytes[i]!)}`;
   for (const name of STAMPS) line += `,${stamp(name)}`;

@@ -3,13 +3,13 @@ import type { AnalyzeResult } from './analyze.js';
 import type { Summary } from './summary-types.js';
 
 const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toFixed(2));
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');
 
-/** framework × endpoint: requests, throughput, p50, p99, share outside the function and in respond. */
+/** framework × endpoint: requests, throughput, latency p50 and p99, share outside the function and in respond ("-" from caller records alone). */
 export function formatGroupTable(summary: Summary): string {
   const rows = [['framework', 'endpoint', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'outside fn', 'in respond']];
   for (const g of summary.groups) {
-    const rt = g.stages.roundtrip;
+    const rt = g.stages.latency;
     rows.push([
       g.framework,
       g.endpoint,
@@ -30,7 +30,7 @@ export function formatAnalysisDigest(result: AnalyzeResult): string {
   const j = summary.joins;
   const lines = [
     formatGroupTable(summary),
-    `requests: ${j.ids} ids, ${j.joined} joined (${j.joined_warmup} warm-up), ${j.measured} in the figures`,
+    `requests: ${j.ids} ids, ${j.joined} joined (${j.joined_warmup} warm-up)${j.caller_only ? `, ${j.caller_only} from the caller alone (${j.caller_only_warmup} warm-up)` : ''}, ${j.measured} in the figures`,
     ...summary.warnings.map((w) => `warning: ${w}`),
     `report:  ${files.html}`,
     `summary: ${files.summary}`,

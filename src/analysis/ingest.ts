@@ -62,6 +62,13 @@ export interface SampleRow {
   gauges: Record<string, number>;
 }
 
+/** A caller run's clock anchor: wall time (epoch ms) beside a monotonic stamp of its host. */
+export interface ClockAnchor {
+  host: string;
+  t: number;
+  wall_ms: number;
+}
+
 const SAMPLE_FIELDS = new Set([
   'role', 'type', 'host', 'pid', 'framework', 'label', 't', 'interval_ms', 'elu', 'delay_p50_us', 'delay_p99_us',
   'delay_max_us', 'cpu_user_us', 'cpu_system_us', 'rss_bytes',
@@ -82,6 +89,7 @@ export class Ingest {
     samples: { caller: 0, gateway: 0, worker: 0 },
   };
   readonly samples: SampleRow[] = [];
+  readonly anchors: ClockAnchor[] = [];
   private readonly baseDiffs = new Map<number, number>();
 
   /** Clock index by key prefix, then name: building the key string per line cost ~0.7 s over 4.5 M lines. */
@@ -120,6 +128,7 @@ export class Ingest {
     }
     const r = rec as Json;
     if (r.type === 'sample') return this.sample(r, file, lineNumber, text);
+    if (r.type === 'clock') return this.anchor(r, file, lineNumber, text);
     const id = typeof r.id === 'string' ? r.id : typeof r.id === 'number' ? String(r.id) : null;
     if (id === null || id === '') return this.reject('no id', file, lineNumber, text);
     try {
@@ -168,6 +177,12 @@ export class Ingest {
     });
   }
 
+  private anchor(r: Json, file: string, lineNumber: number, text: string): void {
+    const t = typeof r.t === 'string' && /^\d{1,21}$/.test(r.t) ? Number(r.t) : NaN;
+    if (!(t >= 0) || typeof r.wall_ms !== 'number' || !Number.isFinite(r.wall_ms)) return this.reject('bad clock anchor', file, lineNumber, text);
+    this.anchors.push({ host: str(r.host) ?? '?', t, wall_ms: r.wall_ms });
+  }
+
   private reject(reason: string, file: string, line: number, text: string): void {
     this.counts.rejected[reason] = (this.counts.rejected[reason] ?? 0) + 1;
     if (this.counts.examples.length < MAX_EXAMPLES) {
@@ -196,6 +211,7 @@ export class Ingest {
     t.u16.callerError[slot] = t.errors.id(str(r.error));
     t.u32.connections[slot] = typeof r.connections === 'number' && r.connections > 0 ? r.connections : 0;
     t.f64.bytes[slot] = typeof r.bytes === 'number' ? r.bytes : NaN;
+    traceIdInto(t, slot, r.trace_id);
     const path = str(r.path);
     t.u32.request[slot] = path === null ? 0 : t.requests.id(`${str(r.method) ?? 'GET'} ${path}`);
     t.u32.label[slot] = t.labels.id(str(r.label));
@@ -232,6 +248,7 @@ export class Ingest {
     t.u16.workerAddress[slot] = t.hosts.id(address);
     t.u8.balance[slot] = t.balances.id(str(r.balance));
     t.u16.workerCount[slot] = typeof r.workers === 'number' && r.workers > 0 && r.workers < 65536 ? r.workers : 0;
+    traceIdInto(t, slot, r.trace_id);
     let next = flags | HAS_GATEWAY;
     if (w0 === w0 || w3 === w3) {
       if (flags & T3_FROM_WORKER) this.compareCopy(slot, copyClock, w0, w1, w2, w3);
@@ -290,3 +307,8 @@ export class Ingest {
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const status = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 32768 ? v : -1);
+
+/** A record's W3C trace id (32 lowercase hex digits), kept for the OTLP export. */
+function traceIdInto(t: RequestTable, slot: number, traceId: unknown): void {
+  if (typeof traceId === 'string' && /^[0-9a-f]{32}$/.test(traceId)) t.traceIds.set(slot, traceId);
+}

@@ -1,5 +1,5 @@
 /**
- * Finds the record files (*.ndjson, *.jsonl) and run.json files under the
+ * Finds the record files (*.ndjson, *.jsonl, either gzipped) and run.json files under the
  * input directories, recursively. File names mean nothing: each line's
  * `role` says what it is, so the hosts' logs can be collected any way.
  */
@@ -28,7 +28,7 @@ export class AnalysisInputError extends Error {
   override name = 'AnalysisInputError';
 }
 
-const RECORD_FILE = /\.(ndjson|jsonl)$/i;
+const RECORD_FILE = /\.(ndjson|jsonl)(\.gz)?$/i;
 
 export async function findInputs(dirs: readonly string[], skip: readonly string[] = []): Promise<Inputs> {
   if (dirs.length === 0) throw new AnalysisInputError('name at least one directory of records');

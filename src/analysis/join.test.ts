@@ -9,6 +9,7 @@ type Json = Record<string, unknown>;
 const edit = (line: string, change: Json) => JSON.stringify({ ...(JSON.parse(line) as Json), ...change });
 
 test('every kind of record that does not join is counted, none silently dropped', async () => {
+  // Ids without a dash share one caller run (runs.ts), and it has gateway records: a caller record alone is unjoined, not caller-only.
   const r = (id: string, k: number): RecordLines => requestLines({ id, at: BigInt(k) * 3_000_000n });
   const caller: string[] = [];
   const gateway: string[] = [];
@@ -18,22 +19,22 @@ test('every kind of record that does not join is counted, none silently dropped'
   for (let n = 0; n < 5; n++) all(r(`ok${n}`, k++)); // 5 measured
   const warm = r('warm', k++);
   all({ ...warm, caller: edit(warm.caller, { warmup: true }) });
-  caller.push(r('c-only', k++).caller); // no gateway, no worker record
-  caller.push(edit(r('c-refused', k++).caller, { status: 0, error: 'econnrefused' }));
-  const gOnly = r('g-only', k++); // the gateway called a worker that left no record, and no caller record
+  caller.push(r('conly', k++).caller); // no gateway, no worker record
+  caller.push(edit(r('crefused', k++).caller, { status: 0, error: 'econnrefused' }));
+  const gOnly = r('gonly', k++); // the gateway called a worker that left no record, and no caller record
   gateway.push(gOnly.gateway);
-  const gNoW = r('g-no-w', k++); // joined, no worker record: measured from the gateway's copy
+  const gNoW = r('gnow', k++); // joined, no worker record: measured from the gateway's copy
   caller.push(gNoW.caller);
   gateway.push(gNoW.gateway);
-  worker.push(r('w-only', k++).worker);
-  const wc = r('w-c', k++); // worker and caller, the gateway's record lost
+  worker.push(r('wonly', k++).worker);
+  const wc = r('wc', k++); // worker and caller, the gateway's record lost
   worker.push(wc.worker);
   caller.push(wc.caller);
-  const failed = r('fn-error', k++);
+  const failed = r('fnerror', k++);
   all({ ...failed, gateway: edit(failed.gateway, { status: 500, error: 'function_error' }) });
   const timeout = r('timeout', k++);
   all({ ...timeout, caller: edit(timeout.caller, { status: 0, error: 'timeout' }) });
-  const partial = r('no-t5', k++);
+  const partial = r('not5', k++);
   all({ ...partial, gateway: edit(partial.gateway, { t5: null }) });
   const dup = r('ok0', 0);
   caller.push(dup.caller);

@@ -5,7 +5,10 @@
  * there: they hold every stamp (the gateway carries a copy of the worker's).
  * It is "measured" (in the figures) when it is joined, not warm-up, answered
  * 2xx without an error, and has all eleven stamps the stages need.
+ * Requests of a caller-only run (runs.ts) stand on the caller's record alone:
+ * measured when not warm-up, answered 2xx without an error, t0 and t6 there.
  */
+import { callerOnlyNames, type CallerRuns } from './runs.js';
 import { HAS_CALLER, HAS_GATEWAY, HAS_WORKER, RequestTable, WARMUP } from './table.js';
 
 export interface JoinCounts {
@@ -26,11 +29,16 @@ export interface JoinCounts {
   worker_without_gateway: number;
   /** Worker record only: neither caller nor gateway saw it. */
   worker_only: number;
+  /** Requests of caller runs without any gateway record (a server that is not faasbench's gateway): roundtrip only. */
+  caller_only: number;
+  caller_only_warmup: number;
 }
 
 export interface Group {
   framework: string;
   endpoint: string;
+  /** From caller records alone: no stage but the roundtrip. */
+  caller_only: boolean;
   /** Joined, non-warm-up requests of this group (measured or not). */
   total: number;
   /** Error code or "status NNN" or "incomplete stamps" → count, among `total`. */
@@ -49,7 +57,7 @@ export interface Join {
 /** Endpoint name of a request the gateway did not route to a function. */
 export const UNROUTED = '(unrouted)';
 
-export function joinRequests(t: RequestTable): Join {
+export function joinRequests(t: RequestTable, runs: CallerRuns): Join {
   const counts: JoinCounts = {
     ids: t.size,
     joined: 0,
@@ -62,10 +70,12 @@ export function joinRequests(t: RequestTable): Join {
     gateway_without_worker: 0,
     worker_without_gateway: 0,
     worker_only: 0,
+    caller_only: 0,
+    caller_only_warmup: 0,
   };
   const measured = new Uint8Array(t.size);
   const groupOf = new Int32Array(t.size).fill(-1);
-  const groupIndex = new Map<number, number>();
+  const groupIndex = new Map<number | string, number>();
   const groups: Omit<Group, 'slots'>[] = [];
   const sizes: number[] = [];
   const { flags, framework, fn } = t.u8;
@@ -81,28 +91,33 @@ export function joinRequests(t: RequestTable): Join {
       counts.worker_without_gateway++;
       if (!c) counts.worker_only++;
     }
-    if (c && !g) {
+    const alone = c && runs.runs[runs.runOf[i]!]!.callerOnly;
+    if (alone) {
+      counts.caller_only++;
+      if (fl & WARMUP) counts.caller_only_warmup++;
+    } else if (c && !g) {
       counts.caller_without_gateway++;
       if (t.u16.callerError[i] !== 0) counts.caller_without_gateway_with_error++;
     }
     if (g && !c) counts.gateway_without_caller++;
-    if (!(c && g)) continue;
-    counts.joined++;
-    if (fl & WARMUP) {
-      counts.joined_warmup++;
-      continue;
+    if (!alone) {
+      if (!(c && g)) continue;
+      counts.joined++;
+      if (fl & WARMUP) counts.joined_warmup++;
     }
-    const key = framework[i]! * 256 + fn[i]!;
+    if (fl & WARMUP) continue;
+    const key = alone ? `${t.u32.label[i]} ${t.u32.request[i]}` : framework[i]! * 256 + fn[i]!;
     let gi = groupIndex.get(key);
     if (gi === undefined) {
       gi = groups.length;
       groupIndex.set(key, gi);
-      groups.push({ framework: t.frameworks.value(framework[i]!) ?? '?', endpoint: t.fns.value(fn[i]!) ?? UNROUTED, total: 0, excluded: {} });
+      const names = alone ? callerOnlyNames(t, i) : { framework: t.frameworks.value(framework[i]!) ?? '?', endpoint: t.fns.value(fn[i]!) ?? UNROUTED };
+      groups.push({ ...names, caller_only: alone, total: 0, excluded: {} });
       sizes.push(0);
     }
     const group = groups[gi]!;
     group.total++;
-    const why = exclusion(t, i);
+    const why = alone ? callerExclusion(t, i) : exclusion(t, i);
     if (why !== null) {
       group.excluded[why] = (group.excluded[why] ?? 0) + 1;
       counts.excluded[why] = (counts.excluded[why] ?? 0) + 1;
@@ -121,6 +136,15 @@ export function joinRequests(t: RequestTable): Join {
     if (gi >= 0) slots[gi]![fill[gi]!++] = i;
   }
   return { counts, groups: groups.map((g, k) => ({ ...g, slots: slots[k]! })), measured };
+}
+
+/** Why a caller-only request stays out of the figures, or null when it goes in. */
+function callerExclusion(t: RequestTable, i: number): string | null {
+  const callerError = t.u16.callerError[i]!;
+  if (callerError !== 0) return `caller: ${t.errors.value(callerError)}`;
+  const status = t.i16.callerStatus[i]!;
+  if (status < 200 || status > 299) return `status ${status < 0 ? '?' : status}`;
+  return t.f64.t0[i] === t.f64.t0[i] && t.f64.t6[i] === t.f64.t6[i] ? null : 'incomplete stamps';
 }
 
 /** Why a joined request stays out of the figures, or null when it goes in. */

@@ -3,14 +3,18 @@
  * A hand-rolled splitter rather than node:readline: readline's per-line event
  * and string juggling cost several seconds over millions of lines. Lines are
  * cut at byte 0x0A, which never occurs inside a multi-byte UTF-8 sequence, so
- * a chunk boundary cannot split a character of a decoded line.
+ * a chunk boundary cannot split a character of a decoded line. A file named
+ * *.gz is gunzipped on the way (every member of a multi-member file).
  */
 import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { isGzipFile } from '../trace/records.js';
+import { AnalysisInputError } from './inputs.js';
 
 export interface LineSink {
   /** One non-empty line (without its CR/LF) and its 1-based line number. */
   line(text: string, lineNumber: number): void;
-  /** Bytes consumed so far of this file, for progress. */
+  /** Bytes consumed so far of this file (as stored: compressed, for a .gz), for progress. */
   progress?(bytes: number): void;
   /** The file ends without a newline: its writer stopped in the middle of a line. */
   unterminated?(lineNumber: number): void;
@@ -19,7 +23,11 @@ export interface LineSink {
 const NEWLINE = 0x0a;
 
 export async function readLines(file: string, sink: LineSink): Promise<number> {
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const gzipped = isGzipFile(file);
+  const stream = gzipped ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
+  // pipe() does not pass a read error on.
+  if (gzipped) raw.once('error', (err) => stream.destroy(err));
   let carry: Buffer | null = null;
   let lineNumber = 0;
   let bytes = 0;
@@ -36,22 +44,33 @@ export async function readLines(file: string, sink: LineSink): Promise<number> {
       start = end + 1;
     }
   };
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last === -1) {
-      carry = carry ? Buffer.concat([carry, chunk]) : chunk;
-    } else {
-      const head = carry ? Buffer.concat([carry, chunk.subarray(0, last + 1)]) : chunk.subarray(0, last + 1);
-      emit(head.toString('utf8'));
-      carry = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : null;
+  let torn = false;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes = gzipped ? raw.bytesRead : bytes + chunk.length;
+      const last = chunk.lastIndexOf(NEWLINE);
+      if (last === -1) {
+        carry = carry ? Buffer.concat([carry, chunk]) : chunk;
+      } else {
+        const head = carry ? Buffer.concat([carry, chunk.subarray(0, last + 1)]) : chunk.subarray(0, last + 1);
+        emit(head.toString('utf8'));
+        carry = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : null;
+      }
+      sink.progress?.(bytes);
     }
-    sink.progress?.(bytes);
+  } catch (err) {
+    if (!gzipped) throw err;
+    // A gzip member cut short is a writer killed mid-write: what came before it counts, as with a torn line.
+    if ((err as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR') {
+      throw new AnalysisInputError(`${file} is not a readable gzip file: ${(err as Error).message}`);
+    }
+    torn = true;
   }
   // A last line without a trailing newline (a writer killed mid-run) still counts.
   if (carry && carry.length > 0) {
     emit(carry.toString('utf8') + '\n');
-    sink.unterminated?.(lineNumber);
+    torn = true;
   }
+  if (torn) sink.unterminated?.(lineNumber);
   return lineNumber;
 }

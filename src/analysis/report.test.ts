@@ -63,3 +63,29 @@ test('late t5 stamps on one host: the answer carries a caveat about respond, and
   const clean = await reportOf(specs.slice(5), undefined, vm);
   assert.doesNotMatch(clean.html, /Caveat/);
 });
+
+test('open-loop cells: Figure 4, the spectrum and the comparisons use latency from the due time', async () => {
+  // Each request was due 400 µs before it left: a sender that fell behind.
+  const late = 400_000n;
+  const specs = Array.from({ length: 40 }, (_, k) => ({ id: `o${k}`, at: BigInt(k) * 2_000_000n, framework: k % 2 ? 'koa' : 'node' }));
+  const recs = specs.map((s) => requestLines(s));
+  const caller = recs.map((r) => {
+    const c = JSON.parse(r.caller) as Record<string, string>;
+    return JSON.stringify({ ...c, t0_intended: String(BigInt(c.t0!) - late) });
+  });
+  const dir = await writeRecordDir({ caller, gateway: recs.map((r) => r.gateway), worker: recs.map((r) => r.worker) });
+  try {
+    const { summary, files } = await analyze({ inputs: [dir], csv: false, resamples: 200 });
+    const html = await readFile(files.html, 'utf8');
+    for (const g of summary.groups) {
+      assert.ok(g.open_loop);
+      assert.equal(g.stages.latency!.p50, g.stages.roundtrip_intended!.p50);
+      assert.equal(g.stages.latency!.p50, g.stages.roundtrip!.p50 + Number(late) / 1000);
+    }
+    for (const c of summary.cells) assert.equal(c.latency_percentiles_us.p50, summary.groups.find((g) => g.framework === c.framework)!.stages.latency!.p50);
+    assert.equal(summary.comparisons[0]!.stage, 'latency');
+    assert.match(html, /2 of 2 cells ran open loop\. Latency is from the due time \(t6 − t0_intended\)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -32,6 +32,8 @@ export function stageAt(t: RequestTable, stage: S.Stage, i: number): number {
       return S.handler(f.t1[i]!, f.t5[i]!);
     case 'delta':
       return S.delta(f.t0[i]!, f.t1[i]!, f.t5[i]!, f.t6[i]!);
+    case 'latency':
+      return S.latency(f.t0[i]!, f.t0_intended[i]!, f.t6[i]!);
   }
 }
 

@@ -4,7 +4,8 @@ import { rm } from 'node:fs/promises';
 import { analyze } from './analyze.js';
 import { DEFAULT_DURATIONS, DEFAULT_HOSTS, HOURS, requestLines, writeRecordDir, type Durations, type Hosts, type RecordLines } from '../testing/analysis-records.js';
 import { Ingest } from './ingest.js';
-import { joinRequests } from './join.js';
+import { joinRequests, UNROUTED } from './join.js';
+import { callerRuns } from './runs.js';
 import { stageAt } from './stage-columns.js';
 import { PARTS, STAGES, type Stage } from './stages.js';
 import { RequestTable } from './table.js';
@@ -31,6 +32,8 @@ function expected(d: Durations): Record<Exclude<Stage, 'roundtrip_intended'>, nu
     roundtrip: n(roundtrip),
     handler: n(roundtrip - d.net_in - d.net_out),
     delta: n(d.net_in + d.net_out),
+    // Closed loop (no t0_intended): latency is the roundtrip.
+    latency: n(roundtrip),
   };
 }
 
@@ -62,7 +65,8 @@ test('each stage moves with its own duration only', () => {
     };
     // The original report's two: the handler holds every gateway-side stage, the delta the rest.
     const seed: Stage = owner[key] === 'caller_link' ? 'delta' : 'handler';
-    assert.deepEqual(changed.sort(), [owner[key], seed, 'roundtrip'].sort(), key);
+    // Closed loop: latency is the roundtrip.
+    assert.deepEqual(changed.sort(), [owner[key], seed, 'roundtrip', 'latency'].sort(), key);
     assert.equal(stageAt(bumped, owner[key], 0) - stageAt(base, owner[key], 0), 1_000, key);
   }
 });
@@ -73,6 +77,7 @@ test('open loop: roundtrip from the due time is t6 − t0_intended', () => {
   caller.t0_intended = String(BigInt(caller.t0!) - 250_000n);
   const t = tableOf([{ ...r, caller: JSON.stringify(caller) }]);
   assert.equal(stageAt(t, 'roundtrip_intended', 0), stageAt(t, 'roundtrip', 0) + 250_000);
+  assert.equal(stageAt(t, 'latency', 0), stageAt(t, 'roundtrip_intended', 0), 'open loop: latency is from the due time');
 });
 
 /** Many requests with varied durations, under the given hosts' clocks. */
@@ -127,5 +132,5 @@ test('joined stages do not depend on which of the worker record or the gateway c
   table.sealed();
   for (const s of STAGES) assert.ok(Object.is(stageAt(table, s, 0), stageAt(gatewayFirst, s, 0)), s);
   assert.equal(ingest.counts.workerCopyMismatch, 0);
-  assert.equal(joinRequests(table).counts.measured, 1);
+  assert.equal(joinRequests(table, callerRuns(table, UNROUTED)).counts.measured, 1);
 });

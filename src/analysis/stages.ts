@@ -20,6 +20,8 @@ export const callerLink = (t0: number, t1: number, t5: number, t6: number): numb
 export const roundtrip = (t0: number, t6: number): number => t6 - t0;
 /** Open loop: latency from when the request was due, so a stalled sender cannot hide stalls. */
 export const roundtripIntended = (t0Intended: number, t6: number): number => t6 - t0Intended;
+/** What a user waited: from the due time in open loop (t0_intended stamped), from the send in closed loop (wrk2's rule). */
+export const latency = (t0: number, t0Intended: number, t6: number): number => (t0Intended === t0Intended ? t6 - t0Intended : t6 - t0);
 /** The original report's Figure 7: the endpoint handler, step 1 received to step 5 sent. */
 export const handler = (t1: number, t5: number): number => t5 - t1;
 /** Its Figure 8: roundtrip minus handler, all the time outside the gateway's handler (numerically the caller link). */
@@ -28,10 +30,11 @@ export const delta = (t0: number, t1: number, t5: number, t6: number): number =>
 /**
  * The stages that partition the roundtrip, in the order the request meets them.
  * `roundtrip` and `roundtrip_intended` are totals, listed after, then the
- * original report's own two: `handler` (its Figure 7) and `delta` (Figure 8).
+ * original report's own two: `handler` (its Figure 7) and `delta` (Figure 8),
+ * then `latency`: the roundtrip from the due time where the load was open loop.
  */
 export const PARTS = ['gateway_in', 'rpc_link', 'worker_queue', 'function', 'worker_out', 'respond', 'caller_link'] as const;
-export const TOTALS = ['roundtrip', 'roundtrip_intended', 'handler', 'delta'] as const;
+export const TOTALS = ['roundtrip', 'roundtrip_intended', 'handler', 'delta', 'latency'] as const;
 export const STAGES = [...PARTS, ...TOTALS] as const;
 export type Part = (typeof PARTS)[number];
 export type Stage = (typeof STAGES)[number];
@@ -49,6 +52,7 @@ export const STAGE_NAMES: Record<Stage, string> = {
   roundtrip_intended: 'roundtrip from due time',
   handler: 'handler',
   delta: 'delta',
+  latency: 'latency',
 };
 
 /** Human names with their formulas. */
@@ -64,6 +68,7 @@ export const STAGE_LABELS: Record<Stage, string> = {
   roundtrip_intended: 'roundtrip from due time (t6−t0_intended)',
   handler: 'handler (t5−t1)',
   delta: 'delta ((t6−t0)−(t5−t1))',
+  latency: 'latency (t6−t0_intended in open loop, t6−t0 in closed loop)',
 };
 
 /**

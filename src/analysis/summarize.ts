@@ -9,6 +9,8 @@ import type { SampleRow } from './ingest.js';
 import type { Group, Join } from './join.js';
 import { byEndpoint, byFramework } from './order.js';
 import { seededRandom } from './random.js';
+import { compareRounds, roundMedians } from './rounds.js';
+import type { CallerRuns } from './runs.js';
 import { seedVerdict } from './seed-verdict.js';
 import { stageAt, stageValues } from './stage-columns.js';
 import { PARTS, STAGES, type Part, type Stage } from './stages.js';
@@ -41,29 +43,34 @@ interface Worked {
   group: Group;
   /** Per stage Σ ns, for pooled shares. */
   sums: Record<Stage, number>;
-  /** Sorted ns values kept for the bootstrap. */
+  /** Sorted ns values kept for the comparisons. */
   kept: Partial<Record<Stage, Float64Array>>;
+  /** Per compared stage, per round, its median (ns). */
+  rounds: Partial<Record<Stage, Map<number, number>>>;
   shareSamples: { outside: Float64Array; respond: Float64Array };
 }
 
-export function summarize(t: RequestTable, join: Join, samples: readonly SampleRow[], o: SummarizeOptions): Figures {
+export function summarize(t: RequestTable, join: Join, runs: CallerRuns, samples: readonly SampleRow[], o: SummarizeOptions): Figures {
   const ordered = [...join.groups].sort((a, b) => byEndpoint(a.endpoint, b.endpoint) || byFramework(a.framework, b.framework));
-  const worked = ordered.map((g) => workGroup(t, g, o.compareStages));
-  const cells = summarizeCells(t, ordered, samples);
+  const worked = ordered.map((g) => workGroup(t, g, runs, o.compareStages));
+  const cells = summarizeCells(t, ordered, runs, samples);
   return {
     groups: worked.map((w) => w.summary),
-    answer: { ...answer(worked), seed: seedVerdict(cells) },
+    // The answer is about stages: caller-only groups have none.
+    answer: { ...answer(worked.filter((w) => !w.group.caller_only)), seed: seedVerdict(cells.filter((c) => !c.caller_only)) },
     comparisons: compare(worked, o),
     sweep: sweep(t, ordered),
     cells,
   };
 }
 
-function workGroup(t: RequestTable, group: Group, compareStages: readonly Stage[]): Worked {
+function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStages: readonly Stage[]): Worked {
   const stages: GroupSummary['stages'] = {};
   const box: GroupSummary['box'] = {};
   const sums = {} as Record<Stage, number>;
   const kept: Worked['kept'] = {};
+  const rounds: Worked['rounds'] = {};
+  for (const stage of compareStages) rounds[stage] = roundMedians(valuesByRound(t, stage, group.slots, runs));
   for (const stage of STAGES) {
     const sorted = stageValues(t, stage, group.slots).sort();
     let sum = 0;
@@ -76,15 +83,21 @@ function workGroup(t: RequestTable, group: Group, compareStages: readonly Stage[
   }
   const shareSamples = perRequestShares(t, group.slots);
   const shares = {} as Record<Part, number>;
-  for (const part of PARTS) shares[part] = sums[part] / sums.roundtrip;
+  // No stage but the roundtrip: every share is unknown (null in summary.json), not 0.
+  const none = group.caller_only ? NaN : 1;
+  for (const part of PARTS) shares[part] = (sums[part] / sums.roundtrip) * none;
   return {
     group,
     sums,
     kept,
+    rounds,
     shareSamples,
     summary: {
       framework: group.framework,
       endpoint: group.endpoint,
+      caller_only: group.caller_only,
+      rounds: new Set(Array.from(group.slots, (i) => runs.runs[runs.runOf[i]!]?.round)).size,
+      open_loop: Array.from(group.slots).some((i) => t.f64.t0_intended[i] === t.f64.t0_intended[i]),
       requests: group.total,
       measured: group.slots.length,
       excluded: group.excluded,
@@ -92,12 +105,26 @@ function workGroup(t: RequestTable, group: Group, compareStages: readonly Stage[
       stages,
       box,
       shares,
-      outside_function_share: 1 - sums.function / sums.roundtrip,
-      respond_share: sums.respond / sums.roundtrip,
-      median_outside_function_share: percentileOfSorted(shareSamples.outside, 50),
-      median_respond_share: percentileOfSorted(shareSamples.respond, 50),
+      outside_function_share: (1 - sums.function / sums.roundtrip) * none,
+      respond_share: (sums.respond / sums.roundtrip) * none,
+      median_outside_function_share: percentileOfSorted(shareSamples.outside, 50) * none,
+      median_respond_share: percentileOfSorted(shareSamples.respond, 50) * none,
     },
   };
+}
+
+/** The stage's values of these slots, by the round of their caller run. */
+function valuesByRound(t: RequestTable, stage: Stage, slots: Uint32Array, runs: CallerRuns): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const i of slots) {
+    const v = stageAt(t, stage, i);
+    const round = runs.runs[runs.runOf[i]!]?.round;
+    if (v !== v || round === undefined) continue;
+    let list = out.get(round);
+    if (!list) out.set(round, (list = []));
+    list.push(v);
+  }
+  return out;
 }
 
 /** Each request's own share outside the function and in respond, sorted. */
@@ -156,8 +183,11 @@ function compare(worked: Worked[], o: SummarizeOptions): Comparison[] {
       const base = worked.find((b) => b.group.framework === o.baseline && b.group.endpoint === w.group.endpoint);
       const sample = w.kept[stage];
       const baseline = base?.kept[stage];
-      if (!sample || !baseline || sample.length === 0 || baseline.length === 0) continue;
+      if (!base || !sample || !baseline || sample.length === 0 || baseline.length === 0) continue;
+      // Within the run only: requests taken as independent, so this interval is sampling noise, not the verdict.
       const d = compareMedians(sample, baseline, { resamples: o.resamples, confidence: o.confidence, random });
+      const r = compareRounds(w.rounds[stage]!, base.rounds[stage]!, d.baseline_median, o.confidence);
+      const us = (v: number | null) => (v === null ? null : v * US);
       out.push({
         endpoint: w.group.endpoint,
         stage,
@@ -166,13 +196,18 @@ function compare(worked: Worked[], o: SummarizeOptions): Comparison[] {
         n: sample.length,
         baseline_n: baseline.length,
         confidence: o.confidence,
-        resamples: o.resamples,
-        ...d,
         median: d.median * US,
         baseline_median: d.baseline_median * US,
         difference: d.difference * US,
-        ci_low: d.ci_low * US,
-        ci_high: d.ci_high * US,
+        ratio: d.ratio,
+        interval_from: 'rounds',
+        rounds: r.rounds,
+        round_difference: us(r.round_difference),
+        ci_low: us(r.ci_low),
+        ci_high: us(r.ci_high),
+        verdict: r.verdict,
+        significant: r.verdict === 'faster' || r.verdict === 'slower',
+        within_run: { resamples: o.resamples, ci_low: d.ci_low * US, ci_high: d.ci_high * US },
       });
     }
   }
@@ -197,7 +232,7 @@ function sweep(t: RequestTable, groups: Group[]): SweepPoint[] | null {
     }
     for (const [connections, slots] of [...byConnections].sort((a, b) => a[0] - b[0])) {
       const tp = throughputOf(t, slots);
-      const rt = stageValues(t, 'roundtrip', slots).sort();
+      const rt = stageValues(t, 'latency', slots).sort();
       points.push({
         framework: g.framework,
         endpoint: g.endpoint,

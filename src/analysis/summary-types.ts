@@ -3,7 +3,7 @@
  * Durations are in microseconds (keys say `_us` where a bare number could
  * be mistaken), offsets in nanoseconds, throughput in requests per second.
  */
-import type { MedianDifference } from './bootstrap.js';
+import type { Verdict } from './rounds.js';
 import type { CellSummary } from './cells.js';
 import type { RejectedExample } from './ingest.js';
 import type { RunMeta } from './inputs.js';
@@ -14,6 +14,7 @@ import type { SeedVerdict } from './seed-verdict.js';
 import type { Part, Stage } from './stages.js';
 import type { BoxStats, Stats } from './stats.js';
 import type { Throughput } from './throughput.js';
+import type { Timeline } from './timeline.js';
 
 export const SUMMARY_SCHEMA = 'faasbench-analysis/1';
 
@@ -46,6 +47,8 @@ export interface Summary {
   sweep: SweepPoint[] | null;
   /** Per framework × endpoint × connection count: stage means and medians, and each role's load while it ran. */
   cells: CellSummary[];
+  /** Per cell and second: responses, errors, latency percentiles; each role's load over time. Null without caller records. */
+  timeline: Timeline | null;
   clock_offsets: ClockOffset[];
   /** Several callers, workers and gateways: each one's figures, and per worker count and policy. */
   scale: ScaleSummary;
@@ -75,6 +78,12 @@ export interface Answer {
 export interface GroupSummary {
   framework: string;
   endpoint: string;
+  /** From caller records alone (a server that is not faasbench's gateway): only roundtrip and latency; shares are null. */
+  caller_only: boolean;
+  /** Caller runs (rounds) behind its requests. */
+  rounds: number;
+  /** Some of its requests ran open loop: its latency is from the due time. */
+  open_loop: boolean;
   /** Joined, non-warm-up requests. */
   requests: number;
   /** Of those, in the figures. */
@@ -93,8 +102,12 @@ export interface GroupSummary {
   median_respond_share: number;
 }
 
-/** One framework's median against the baseline framework's, same endpoint and stage; µs. */
-export interface Comparison extends MedianDifference {
+/**
+ * One framework's median against the baseline framework's, same endpoint and
+ * stage; µs. The verdict rests on the rounds (rounds.ts): the interval is of
+ * the mean per-round difference of medians, null below 3 rounds.
+ */
+export interface Comparison {
   endpoint: string;
   stage: Stage;
   framework: string;
@@ -102,7 +115,22 @@ export interface Comparison extends MedianDifference {
   n: number;
   baseline_n: number;
   confidence: number;
-  resamples: number;
+  /** Medians over all requests, their difference and ratio. */
+  median: number;
+  baseline_median: number;
+  difference: number;
+  ratio: number;
+  interval_from: 'rounds';
+  /** Rounds in which both ran. */
+  rounds: number;
+  round_difference: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  verdict: Verdict;
+  /** The verdict is faster or slower. */
+  significant: boolean;
+  /** Bootstrap of the difference of medians taking requests as independent: the noise within the run, not a verdict. */
+  within_run: { resamples: number; ci_low: number; ci_high: number };
 }
 
 export interface SweepPoint {

@@ -37,6 +37,8 @@ export class RequestTable {
   readonly balances = new Interner(255);
   /** clock index → host name, for labelling offsets. */
   readonly clockHost: string[] = [];
+  /** slot → the W3C trace id its caller or gateway record carries (few requests have one). */
+  readonly traceIds = new Map<number, string>();
 
   ids: string[] = [];
   size = 0;

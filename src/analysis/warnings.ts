@@ -25,7 +25,9 @@ export function collectWarnings(s: Summary, baseline: string): string[] {
   const rejected = Object.values(r.rejected).reduce((a, b) => a + b, 0);
   if (rejected > 0) w.push(`${rejected} line(s) could not be read and were skipped (see "What was read").`);
   if (r.by_role.caller === 0) w.push('No caller records: no request can join, so there is no roundtrip. Collect the caller\'s NDJSON output too.');
-  if (r.by_role.gateway === 0) w.push('No gateway records: no request can join. Collect the gateway\'s --log file too.');
+  if (r.by_role.gateway === 0 && j.caller_only > 0) {
+    w.push('Caller records only: the figures hold the latency, throughput and failures the caller saw, but no stage inside the server. For the stages, run faasbench\'s gateway and worker and collect their --log files too.');
+  } else if (r.by_role.gateway === 0) w.push('No gateway records: no request can join. Collect the gateway\'s --log file too.');
   if (r.by_role.worker === 0 && r.by_role.gateway > 0) {
     w.push('No worker records: the worker stamps come from the gateway\'s copy alone and could not be cross-checked.');
   }
@@ -43,7 +45,7 @@ export function collectWarnings(s: Summary, baseline: string): string[] {
     const counts = [...new Set((s.sweep ?? []).filter((p) => swept.includes(p.endpoint)).map((p) => p.connections))].sort((a, b) => a - b);
     w.push(`On ${swept.join(', ')} the caller ran ${counts.length} connection counts (${counts.join(', ')}); Figures 4–11 pool them, Figures 3 and 3b separate them.`);
   }
-  if (s.groups.length > 0 && !s.groups.some((g) => g.framework === baseline)) {
+  if (s.groups.some((g) => !g.caller_only) && !s.groups.some((g) => g.framework === baseline)) {
     w.push(`No records of the baseline framework "${baseline}": no comparison between frameworks.`);
   }
   for (const run of s.runs) {

@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: the roundtrip's own costs, as ratios within one run.
- * Options: --rounds N (default 3), --quick (fewer calls), --frameworks a,b.
+ * Options: --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
+ * --only rpc,gateway,observability (default: all three).
  */
 import { parseArgs } from 'node:util';
 import { gatewayBench } from './gateway-bench.js';
+import { observabilityBench } from './observability-bench.js';
 import { rpcBench } from './rpc-bench.js';
 
 const { values } = parseArgs({
@@ -11,8 +13,10 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     frameworks: { type: 'string', default: 'node,fastify,express,koa,hono' },
+    only: { type: 'string', default: 'rpc,gateway,observability' },
   },
 });
+const only = new Set(values.only.split(','));
 const rounds = Number(values.rounds);
 const scale = values.quick ? 0.2 : 1;
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
@@ -20,22 +24,43 @@ const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 
 console.log(`faasbench bench: node ${process.version}, ${rounds} interleaved rounds, medians\n`);
 
-const rpc = await rpcBench(rounds, Math.round(50_000 * scale));
-const tput = rpc.oursCallsPerSec / rpc.echoCallsPerSec;
-const lat = rpc.oursP50us / rpc.echoP50us;
-console.log('RPC link (faasbench client + worker vs bare msgpack echo, one TCP connection)');
-console.log(`  64 in flight: ${fmt(rpc.oursCallsPerSec, 0)} vs ${fmt(rpc.echoCallsPerSec, 0)} calls/s  ratio ${fmt(tput)}  (target >= 0.6: ${verdict(tput >= 0.6)})`);
-console.log(`  1 in flight:  p50 ${fmt(rpc.oursP50us, 1)} vs ${fmt(rpc.echoP50us, 1)} us  ratio ${fmt(lat)}  (target <= 1.3: ${verdict(lat <= 1.3)})\n`);
+if (only.has('rpc')) {
+  const rpc = await rpcBench(rounds, Math.round(50_000 * scale));
+  const tput = rpc.oursCallsPerSec / rpc.echoCallsPerSec;
+  const lat = rpc.oursP50us / rpc.echoP50us;
+  console.log('RPC link (faasbench client + worker vs bare msgpack echo, one TCP connection)');
+  console.log(`  64 in flight: ${fmt(rpc.oursCallsPerSec, 0)} vs ${fmt(rpc.echoCallsPerSec, 0)} calls/s  ratio ${fmt(tput)}  (target >= 0.8: ${verdict(tput >= 0.8)})`);
+  console.log(`  1 in flight:  p50 ${fmt(rpc.oursP50us, 1)} vs ${fmt(rpc.echoP50us, 1)} us  ratio ${fmt(lat)}  (target <= 1.2: ${verdict(lat <= 1.2)})\n`);
+}
 
-const rows = await gatewayBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale));
-console.log('Gateway CPU per request on /empty (server process only)');
-console.log('  framework  hello µs  gateway µs  ratio  target   records µs  ratio  target');
-for (const r of rows) {
-  const cost = r.gatewayUs / r.helloUs;
-  const rec = r.gatewayRecordsUs / r.gatewayUs;
-  const costTarget = r.framework === 'node' || r.framework === 'fastify' ? (cost <= 1.4 ? '<=1.4 ok' : '<=1.4 MISS') : '(none)';
-  console.log(
-    `  ${r.framework.padEnd(9)}  ${fmt(r.helloUs, 1).padStart(8)}  ${fmt(r.gatewayUs, 1).padStart(10)}  ${fmt(cost).padStart(5)}  ${costTarget.padEnd(7)}  ` +
-      `${fmt(r.gatewayRecordsUs, 1).padStart(10)}  ${fmt(rec).padStart(5)}  ${rec <= 1.05 ? '<=1.05 ok' : '<=1.05 MISS'}`,
-  );
+if (only.has('gateway')) {
+  const rows = await gatewayBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale));
+  console.log('Gateway CPU per request on /empty (server process only)');
+  console.log('  framework  hello µs  gateway µs  ratio  target   records µs  ratio  target     gzip µs  ratio  vs plain');
+  for (const r of rows) {
+    const cost = r.gatewayUs / r.helloUs;
+    const rec = r.gatewayRecordsUs / r.gatewayUs;
+    const gz = r.gatewayRecordsGzUs / r.gatewayUs;
+    const costTarget = r.framework === 'node' || r.framework === 'fastify' ? (cost <= 1.3 ? '<=1.3 ok' : '<=1.3 MISS') : '(none)';
+    console.log(
+      `  ${r.framework.padEnd(9)}  ${fmt(r.helloUs, 1).padStart(8)}  ${fmt(r.gatewayUs, 1).padStart(10)}  ${fmt(cost).padStart(5)}  ${costTarget.padEnd(7)}  ` +
+        `${fmt(r.gatewayRecordsUs, 1).padStart(10)}  ${fmt(rec).padStart(5)}  ${rec <= 1.05 ? '<=1.05 ok' : '<=1.05 MISS'}  ` +
+        `${fmt(r.gatewayRecordsGzUs, 1).padStart(10)}  ${fmt(gz).padStart(5)}  ${fmt(r.gatewayRecordsGzUs / r.gatewayRecordsUs).padStart(8)}`,
+    );
+  }
+}
+
+if (only.has('observability')) {
+  const rows = await observabilityBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale));
+  console.log('\nObservability: gateway CPU per request on /empty, against metrics and Server-Timing both off');
+  console.log('  framework  off µs  metrics µs  ratio  target     Server-Timing µs  ratio  target');
+  const target = (x: number) => (x <= 1.05 ? '<=1.05 ok' : '<=1.05 MISS');
+  for (const r of rows) {
+    const m = r.metricsUs / r.offUs;
+    const st = r.serverTimingUs / r.offUs;
+    console.log(
+      `  ${r.framework.padEnd(9)}  ${fmt(r.offUs, 1).padStart(6)}  ${fmt(r.metricsUs, 1).padStart(10)}  ${fmt(m).padStart(5)}  ${target(m)}  ` +
+        `${fmt(r.serverTimingUs, 1).padStart(16)}  ${fmt(st).padStart(5)}  ${target(st)}`,
+    );
+  }
 }

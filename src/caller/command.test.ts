@@ -43,15 +43,31 @@ test('the CLI prints a summary table and writes one record per request', { timeo
   }
 });
 
-test('--json prints the result as JSON; a connection list prints a sweep', { timeout: 30_000 }, async () => {
+/** Keys that are not snake_case, anywhere but in the tallies keyed by status or error class. */
+function camelKeys(value: unknown, path = ''): string[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(/[A-Z]/.test(k) && !/\.(status_counts|errors)$/.test(path) ? [`${path}.${k}`] : []),
+    ...camelKeys(v, `${path}.${k}`),
+  ]);
+}
+
+test('--json prints the result as JSON in summary.json\'s vocabulary; a connection list prints a sweep', { timeout: 60_000 }, async () => {
   const server = await startHttpServer();
   try {
     const one = await cli(['--url', server.url, '--connections', '1', '--requests', '5', '--warmup', '0s', '--json']);
     assert.equal(one.code, 0, one.stderr);
     const result = JSON.parse(one.stdout);
     assert.equal(result.requests, 5);
-    assert.equal(typeof result.latencyUs.p50, 'number');
-    assert.equal(typeof result.bottleneck.flagged, 'boolean');
+    // The same names as summary.json's stage figures and throughput.
+    assert.deepEqual(Object.keys(result.latency_us).sort(), ['count', 'max', 'mean', 'min', 'p50', 'p90', 'p99', 'p99_9']);
+    assert.equal(typeof result.requests_per_s, 'number');
+    assert.equal(typeof result.bottleneck.cpu_percent, 'number');
+    assert.deepEqual(camelKeys(result), []);
+    const sweepJson = await cli(['--url', server.url, '--connections', '1,2', '--requests', '5', '--warmup', '0s', '--json']);
+    const rows = JSON.parse(sweepJson.stdout) as Record<string, unknown>[];
+    assert.deepEqual(Object.keys(rows[0]!), ['connections', 'requests_per_s', 'p50_us', 'p99_us', 'requests', 'errors', 'caller_bound', 'result']);
+    assert.deepEqual(camelKeys(rows), []);
     const sweep = await cli(['--url', server.url, '--connections', '1,2', '--requests', '5', '--warmup', '0s']);
     assert.equal(sweep.code, 0, sweep.stderr);
     assert.match(sweep.stdout, /^connections\s+throughput/);

@@ -9,7 +9,7 @@ import { DEFAULT_CALLER_URL, UsageError } from '../commands.js';
 import { CallerOptionsError, DEFAULTS, type CallerOptions } from './options.js';
 import { progressLine } from './progress.js';
 import { runCaller } from './run-caller.js';
-import { formatSummary, formatSweep } from './summary.js';
+import { formatSummary, formatSweep, resultJson, sweepJson } from './summary.js';
 import { runSweep } from './sweep.js';
 import { describeVerdict, EXIT_THRESHOLDS_FAILED, parseErrorRate, parseLatencyLimit, type ThresholdVerdict } from './thresholds.js';
 import { parseConnections, parseHeader, parseStartAt, splitUrls } from './units.js';
@@ -28,6 +28,9 @@ interface CallerArgs {
   label?: string;
   method: string;
   header?: string[];
+  traceparent: boolean;
+  'accept-encoding'?: string;
+  secret?: string;
   'body-file'?: string;
   'max-error-rate'?: string;
   'max-p50'?: string;
@@ -58,7 +61,9 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
         array: true,
         default: [DEFAULT_CALLER_URL],
         defaultDescription: DEFAULT_CALLER_URL,
-        describe: 'http:// URL to call; path and query are sent as given (default: a gateway started with its defaults). Repeated, or a comma-separated list: the connections are spread over them round-robin (same path on each)',
+        describe:
+          'http:// URL to call; path and query are sent as given (default: a gateway started with its defaults). tcp://HOST:PORT/FUNCTION?ARGS speaks the RPC protocol: to `gateway --framework tcp`, or straight to a worker. ' +
+          'Repeated, or a comma-separated list: the connections are spread over them round-robin (same protocol and path on each)',
       })
       .option('start-at', {
         type: 'string',
@@ -77,11 +82,26 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       })
       .option('warmup', { type: 'string', default: `${DEFAULTS.warmupMs / 1000}s`, describe: 'Load before the measured window (recorded, flagged, left out of the figures)' })
       .option('timeout', { type: 'string', default: `${DEFAULTS.timeoutMs / 1000}s`, describe: 'Time limit of one request' })
-      .option('out', { type: 'string', describe: 'Append one NDJSON record per request to this file' })
+      .option('out', { type: 'string', describe: 'Append one NDJSON record per request to this file (gzipped when it ends in .gz)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout' })
       .option('label', { type: 'string', describe: 'Copied onto every record (e.g. the framework under test)' })
       .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
       .option('header', { type: 'string', array: true, alias: 'H', describe: 'Extra request header "name: value" (repeatable)' })
+      .option('traceparent', {
+        type: 'boolean',
+        default: false,
+        describe: 'Send a W3C traceparent header with every request, a new trace id each (kept on every record as trace_id)',
+      })
+      .option('accept-encoding', {
+        type: 'string',
+        describe: 'Ask for a compressed answer (gzip, br): sent as Accept-Encoding; the records then count the compressed bytes on the wire',
+      })
+      .option('secret', {
+        type: 'string',
+        default: process.env.FAASBENCH_SECRET,
+        defaultDescription: '$FAASBENCH_SECRET',
+        describe: 'tcp:// only: the shared secret a worker or TCP front requires',
+      })
       .option('body-file', { type: 'string', describe: 'Send this file as the request body (e.g. an image for POST /image)' })
       .option('max-error-rate', { type: 'string', describe: `Threshold: fail (exit ${EXIT_THRESHOLDS_FAILED}) if more than this fraction of measured requests failed (0.01 or 1%)` })
       .option('max-p50', { type: 'string', describe: 'Threshold: fail if the measured p50 latency is above this (e.g. 5ms)' })
@@ -124,7 +144,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
     try {
       if (counts.length === 1) {
         const result = await runCaller({ ...options, connections: counts[0], signal: abort.signal, onProgress: progress?.update });
-        process.stdout.write(a.json ? JSON.stringify(result, null, 2) + '\n' : formatSummary(result));
+        process.stdout.write(a.json ? JSON.stringify(resultJson(result), null, 2) + '\n' : formatSummary(result));
         if (a.json && result.bottleneck.flagged) process.stderr.write(`faasbench caller: WARNING ${result.bottleneck.reason}\n`);
         if (result.requests > 0 && result.responses === 0) {
           process.stderr.write(`faasbench caller: no request was answered (${Object.keys(result.errors).join(', ')})\n`);
@@ -141,7 +161,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
             if (!a.json) process.stderr.write(`done: ${row.connections} connections, ${row.throughput.toFixed(1)} req/s\n`);
           },
         });
-        process.stdout.write(a.json ? JSON.stringify(rows, null, 2) + '\n' : formatSweep(rows));
+        process.stdout.write(a.json ? JSON.stringify(sweepJson(rows), null, 2) + '\n' : formatSweep(rows));
         for (const row of rows) reportThresholds(row.result.thresholds, `${row.connections} connections: `);
       }
     } catch (err) {
@@ -177,6 +197,9 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     label: a.label,
     method: a.method,
     headers: Object.fromEntries((a.header ?? []).map(parseHeader)),
+    traceparent: a.traceparent,
+    acceptEncoding: a['accept-encoding'],
+    secret: a.secret === '' ? undefined : a.secret,
     body,
     thresholds: thresholdsOf(a),
   };

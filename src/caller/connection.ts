@@ -25,25 +25,64 @@ export interface Target {
 }
 
 /** Called once per request: a status > 0 and error null, or status 0 and an error class. */
-export type DoneCallback = (conn: Connection, status: number, bytes: number, error: string | null, t6: bigint) => void;
+export type DoneCallback = (conn: CallerLink, status: number, bytes: number, error: string | null, t6: bigint) => void;
 
-export class Connection {
-  /** The request head up to the id, for this connection's server: set by the load loop. */
-  head = '';
+/** What the load loop sets and reads on a connection, HTTP (below) or RPC (tcp-connection.ts), and how a request ends. */
+export abstract class CallerLink {
   /** The request in flight: set by the load loop, read back in the done callback. */
   id = '';
+  /** The W3C trace id the request was sent with, or null. */
+  traceId: string | null = null;
   t0 = 0n;
   intended: bigint | null = null;
   warmup = false;
   busy = false;
-  private socket: Socket | null = null;
+  protected socket: Socket | null = null;
+
+  constructor(
+    protected readonly target: Target,
+    private readonly onDone: DoneCallback,
+  ) {}
+
+  /** Bytes of the response to the request in flight, as received. */
+  protected abstract get received(): number;
+
+  /** Fails the request in flight (timeout, abort) and drops the socket, whose answer can no longer be trusted. */
+  fail(error: string): void {
+    if (!this.busy) return;
+    this.close();
+    this.finish(0, error);
+  }
+
+  close(): void {
+    const socket = this.socket;
+    this.socket = null;
+    socket?.destroy();
+  }
+
+  /** Ends the request in flight exactly once; t6 defaults to now (the moment of failure). */
+  protected finish(status: number, error: string | null, t6: bigint = now()): void {
+    this.busy = false;
+    this.onDone(this, status, this.received, error, t6);
+  }
+}
+
+export class Connection extends CallerLink {
+  /** The request head up to the id, for this connection's server: set by the load loop. */
+  head = '';
   private readonly parser = new ResponseParser();
 
   constructor(
-    private readonly target: Target,
+    target: Target,
     private readonly expectBody: boolean,
-    private readonly onDone: DoneCallback,
-  ) {}
+    onDone: DoneCallback,
+  ) {
+    super(target, onDone);
+  }
+
+  protected get received(): number {
+    return this.parser.bytes;
+  }
 
   /** Opens the socket ahead of the run, so the first requests do not pay the handshake. Never rejects. */
   open(): Promise<void> {
@@ -74,27 +113,6 @@ export class Connection {
       socket.uncork();
     }
     return t0;
-  }
-
-  /** Fails the request in flight (timeout, abort) and drops the socket, whose answer can no longer be trusted. */
-  fail(error: string): void {
-    if (!this.busy) return;
-    const socket = this.socket;
-    this.socket = null;
-    socket?.destroy();
-    this.finish(0, error);
-  }
-
-  close(): void {
-    const socket = this.socket;
-    this.socket = null;
-    socket?.destroy();
-  }
-
-  /** Ends the request in flight exactly once; t6 defaults to now (the moment of failure). */
-  private finish(status: number, error: string | null, t6: bigint = now()): void {
-    this.busy = false;
-    this.onDone(this, status, this.parser.bytes, error, t6);
   }
 
   private ensureSocket(): Socket {

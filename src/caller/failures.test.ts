@@ -94,4 +94,8 @@ test('bad options are rejected before any request', async () => {
   await assert.rejects(runCaller({ url: 'http://127.0.0.1:1/', connections: 0 }), CallerOptionsError);
   await assert.rejects(runCaller({ url: 'http://127.0.0.1:1/', requests: 5, durationMs: 100 }), CallerOptionsError);
   await assert.rejects(runCaller({ url: 'http://127.0.0.1:1/', headers: { 'x-request-id': 'mine' } }), CallerOptionsError);
+  // Several URLs: one protocol and one path for the whole run.
+  await assert.rejects(runCaller({ url: ['http://127.0.0.1:1/empty', 'tcp://127.0.0.1:2/empty'] }), /same protocol, path and query/);
+  await assert.rejects(runCaller({ url: ['tcp://127.0.0.1:1/empty', 'tcp://127.0.0.1:2/math'] }), /same protocol, path and query/);
+  await assert.rejects(runCaller({ url: ['tcp://127.0.0.1:1/empty', 'tcp://127.0.0.1/empty'] }), /needs a port/);
 });

@@ -15,7 +15,11 @@
  * lag is reported (sendLagUs) rather than hidden.
  */
 import { now } from '../trace/clock.js';
-import { Connection } from './connection.js';
+import { Connection, type CallerLink } from './connection.js';
+import { TcpConnection } from './tcp-connection.js';
+
+/** An HTTP connection, or one speaking the RPC protocol (tcp:// URLs). */
+type Link = Connection | TcpConnection;
 import type { CallerOutcome } from '../trace/records.js';
 import type { ResolvedOptions } from './options.js';
 import { LatencyRecorder } from './latency.js';
@@ -45,8 +49,8 @@ export class LoadLoop {
   plannedStopNs: bigint | null = null;
   private stoppedAt: bigint | null = null;
   private aborted = false;
-  private readonly conns: Connection[];
-  private readonly idle: Connection[] = [];
+  private readonly conns: Link[];
+  private readonly idle: Link[] = [];
   private counter = 0;
   private measuredSent = 0;
   private pendingRetries = 0;
@@ -62,9 +66,11 @@ export class LoadLoop {
     private readonly onOutcome: (outcome: CallerOutcome) => void,
   ) {
     const expectBody = o.method !== 'HEAD';
+    const tcp = o.tcp;
     // Round-robin per connection over the targets: each keeps its server for the whole run.
     this.conns = Array.from({ length: o.connections }, (_, k) => {
       const target = o.targets[k % o.targets.length]!;
+      if (tcp) return new TcpConnection(target, tcp, this.done);
       const conn = new Connection(target, expectBody, this.done);
       conn.head = target.headBeforeId;
       return conn;
@@ -138,9 +144,10 @@ export class LoadLoop {
     clearTimeout(timer);
   }
 
-  private readonly done = (conn: Connection, status: number, bytes: number, error: string | null, t6: bigint): void => {
+  private readonly done = (link: CallerLink, status: number, bytes: number, error: string | null, t6: bigint): void => {
+    const conn = link as Link; // the loop made every link it is called with
     this.inFlight--;
-    this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended });
+    this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended, traceId: conn.traceId });
     if (error === null) this.free(conn);
     else {
       this.pendingRetries++;
@@ -151,7 +158,7 @@ export class LoadLoop {
     }
   };
 
-  private free(conn: Connection): void {
+  private free(conn: Link): void {
     if (this.o.rate === null) this.sendClosed(conn);
     else {
       this.idle.push(conn);
@@ -160,17 +167,28 @@ export class LoadLoop {
     this.checkFinished();
   }
 
-  private send(conn: Connection, intended: bigint | null): bigint {
-    conn.id = this.o.idPrefix + (this.counter++).toString(36);
+  private send(conn: Link, intended: bigint | null): bigint {
+    const n = this.counter++;
+    conn.id = this.o.idPrefix + n.toString(36);
     conn.intended = intended;
     this.inFlight++;
-    const t0 = conn.send(conn.head + conn.id + this.o.headAfterId, this.o.body);
+    const t0 = conn instanceof TcpConnection ? conn.send(conn.id) : this.sendHttp(conn, n);
     conn.warmup = (intended ?? t0) < this.warmupEndNs;
     if (!conn.warmup) this.measuredSent++;
     return t0;
   }
 
-  private sendClosed(conn: Connection): void {
+  private sendHttp(conn: Connection, n: number): bigint {
+    let tail = this.o.headAfterId;
+    if (this.o.trace !== null) {
+      const hex = n.toString(16).padStart(16, '0');
+      conn.traceId = this.o.trace.tracePrefix + hex;
+      tail = `\r\ntraceparent: 00-${conn.traceId}-${this.o.trace.spanPrefix}${hex.slice(8)}-01${tail}`;
+    }
+    return conn.send(conn.head + conn.id + tail, this.o.body);
+  }
+
+  private sendClosed(conn: Link): void {
     if (this.stoppedAt !== null) return;
     if (this.plannedStopNs !== null && now() >= this.plannedStopNs) return this.stopSending();
     if (this.o.requests !== null && this.measuredSent >= this.o.requests) return this.stopSending();

@@ -3,6 +3,9 @@
  * runCaller() share these, so `faasbench caller` and the API behave alike.
  */
 import { randomBytes } from 'node:crypto';
+import { ENDPOINTS, functionArgs, isEndpointName, ParameterError } from '../gateway/endpoints.js';
+import { ERRORS, isErrorCode } from '../gateway/errors.js';
+import type { TcpCall } from './tcp-connection.js';
 import { parseThreshold, type Threshold } from './thresholds.js';
 
 export interface CallerProgress {
@@ -29,9 +32,10 @@ export interface CallerProgress {
 
 export interface CallerOptions {
   /**
-   * http:// URL; path and query are sent as given. Several (gateways serving
-   * the same path): connection k goes to url k mod n, so the connections are
-   * spread round-robin over them.
+   * http:// URL; path and query are sent as given. Or tcp://HOST:PORT/FUNCTION?ARGS:
+   * the RPC protocol, to the TCP front or a worker. Several (servers of the
+   * same path, one protocol): connection k goes to url k mod n, so the
+   * connections are spread round-robin over them.
    */
   url: string | readonly string[];
   /**
@@ -40,6 +44,8 @@ export interface CallerOptions {
    * given one time start together as far as their clocks agree.
    */
   startAt?: number;
+  /** tcp:// only: the secret a worker or front requires in the hello. */
+  secret?: string;
   /** Closed loop: concurrent requests. Open loop: the socket pool size. Default 150. */
   connections?: number;
   /** Length of the measured window (after warm-up). Default 10 s unless `requests` is given. */
@@ -58,6 +64,10 @@ export interface CallerOptions {
   timeoutMs?: number;
   method?: string;
   headers?: Record<string, string>;
+  /** Send a W3C traceparent with every request, a new trace id each (on its record as trace_id). */
+  traceparent?: boolean;
+  /** Sent as Accept-Encoding (e.g. "gzip"): the answer may come compressed, and `bytes` counts it as it came. */
+  acceptEncoding?: string;
   body?: string | Buffer;
   /** Open loop: a send later than this after its due time counts as late. Default 2 ms (timer granularity is ~1 ms). */
   lateThresholdMs?: number;
@@ -119,6 +129,10 @@ export interface ResolvedOptions {
   headAfterId: string;
   /** Random per run, so ids are unique across runs and hosts; the gateway accepts [\w.:-]{1,128}. */
   idPrefix: string;
+  /** With traceparent: the first 16 hex digits of every trace id and the first 8 of every span id, random per run (the rest is the request's counter). */
+  trace: { tracePrefix: string; spanPrefix: string } | null;
+  /** tcp:// URLs: the call each request makes; null for HTTP. */
+  tcp: TcpCall | null;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -138,7 +152,7 @@ function parseUrl(text: string): URL {
   } catch {
     throw new CallerOptionsError(`not a valid URL: ${JSON.stringify(text)}`);
   }
-  if (url.protocol !== 'http:') throw new CallerOptionsError(`only http:// URLs are supported, got ${url.protocol}//`);
+  if (url.protocol !== 'http:' && url.protocol !== 'tcp:') throw new CallerOptionsError(`only http:// and tcp:// URLs are supported, got ${url.protocol}//`);
   return url;
 }
 
@@ -149,12 +163,13 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
   const urls = (typeof o.url === 'string' ? [o.url] : o.url).map(parseUrl);
   if (urls.length === 0) throw new CallerOptionsError('give at least one URL');
   const url = urls[0]!;
-  // One path for the whole run: the records carry it once per run.
+  // One protocol and one path for the whole run: the records carry the path once per run.
   for (const u of urls) {
-    if (u.pathname + u.search !== url.pathname + url.search) {
-      throw new CallerOptionsError(`every URL must have the same path and query: ${u.href} differs from ${url.href}`);
+    if (u.protocol !== url.protocol || u.pathname + u.search !== url.pathname + url.search) {
+      throw new CallerOptionsError(`every URL must have the same protocol, path and query: ${u.href} differs from ${url.href}`);
     }
   }
+  const tcp = url.protocol === 'tcp:' ? tcpCall(urls, o) : null;
   const startAt = o.startAt ?? null;
   if (startAt !== null && !(Number.isFinite(startAt) && startAt - Date.now() <= MAX_START_AHEAD_MS)) {
     throw new CallerOptionsError(`the start time must be at most 24 h from now, got ${Number.isFinite(startAt) ? new Date(startAt).toISOString() : startAt}`);
@@ -189,10 +204,14 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     if (!TOKEN.test(name)) throw new CallerOptionsError(`not a header name: ${JSON.stringify(name)}`);
     if (/[\r\n\0]/.test(value)) throw new CallerOptionsError(`header ${name} has a line break in its value`);
     const lower = name.toLowerCase();
-    if (lower === 'x-request-id' || lower === 'content-length' || lower === 'transfer-encoding') {
+    if (lower === 'x-request-id' || lower === 'content-length' || lower === 'transfer-encoding' || (o.traceparent && lower === 'traceparent')) {
       throw new CallerOptionsError(`header ${name} is set by the caller itself`);
     }
     headers[lower] = value;
+  }
+  if (o.acceptEncoding !== undefined) {
+    if (!/^[\w*;=.,\s-]+$/.test(o.acceptEncoding)) throw new CallerOptionsError(`not an Accept-Encoding value: ${JSON.stringify(o.acceptEncoding)}`);
+    headers['accept-encoding'] = o.acceptEncoding;
   }
   const userHost = headers.host;
   if (body !== null) {
@@ -214,6 +233,7 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     port: targets[0]!.port,
     targets,
     startAt,
+    tcp,
     path,
     method,
     connections,
@@ -229,5 +249,41 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     thresholds,
     headAfterId: '\r\n\r\n',
     idPrefix: `c${randomBytes(6).toString('hex')}-`,
+    trace: o.traceparent ? { tracePrefix: nonZeroHex(8), spanPrefix: nonZeroHex(4) } : null,
   };
+}
+
+/** Random hex digits, never all zero (W3C Trace Context forbids all-zero ids). */
+function nonZeroHex(bytes: number): string {
+  const b = randomBytes(bytes);
+  b[0] = b[0]! | 0x80;
+  return b.toString('hex');
+}
+
+/**
+ * A tcp:// URL as the call it makes: the function is the path, the query its
+ * arguments, read as the HTTP gateway reads them (a fixed endpoint's
+ * parameters checked and typed; any other function's as strings), so that a
+ * call to a worker with no gateway in front is the same call.
+ */
+function tcpCall(urls: readonly URL[], o: CallerOptions): TcpCall {
+  const url = urls[0]!;
+  if (urls.some((u) => u.port === '')) throw new CallerOptionsError('a tcp:// URL needs a port: tcp://HOST:PORT/FUNCTION?ARGS');
+  const fn = url.pathname.slice(1);
+  if (!/^[a-z][a-z0-9_-]*$/.test(fn)) throw new CallerOptionsError(`a tcp:// URL names a function as its path, e.g. tcp://127.0.0.1:9090/math?n=1000; got ${JSON.stringify(url.pathname)}`);
+  if (o.body !== undefined || (o.method !== undefined && o.method.toUpperCase() !== 'GET')) throw new CallerOptionsError('tcp:// calls take no method or body');
+  let args: Record<string, unknown>;
+  if (isEndpointName(fn)) {
+    const params = url.searchParams;
+    try {
+      args = ENDPOINTS[fn].args((k) => {
+        const all = params.getAll(k);
+        return all.length > 1 ? all : all[0];
+      });
+    } catch (err) {
+      if (err instanceof ParameterError) throw new CallerOptionsError(err.message);
+      throw err;
+    }
+  } else args = functionArgs(url.pathname + url.search);
+  return { fn, args, secret: o.secret, statusOf: (code) => (isErrorCode(code) ? ERRORS[code] : 502) };
 }

@@ -157,7 +157,15 @@ test('responses split across reads, head included, on several connections at onc
     const body = `body-of-${id}`;
     const raw = `HTTP/1.1 200 OK\r\nX-Echo: ${id}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     const pieces = [raw.slice(0, 9), raw.slice(9, 30), raw.slice(30, raw.length - 4), raw.slice(raw.length - 4)];
-    pieces.forEach((piece, i) => setTimeout(() => socket.write(piece), 3 * i));
+    // Chained, not scheduled up front: timers of different delays may run out
+    // of order when the loop is late, and pieces must reach the socket in order.
+    const next = (i: number): void => {
+      const piece = pieces[i];
+      if (piece === undefined) return;
+      socket.write(piece);
+      setTimeout(() => next(i + 1), 3);
+    };
+    next(0);
   });
   const out = tmp();
   try {

@@ -5,7 +5,8 @@
  */
 import { now } from '../trace/clock.js';
 import { openRecordSink } from '../trace/record-writer.js';
-import { sampleRecordFormatter } from '../trace/records.js';
+import { formatClockRecord, formatGatewayRecord, sampleRecordFormatter } from '../trace/records.js';
+import { recordNameOf } from '../gateway/endpoints.js';
 import { Sampler } from '../trace/sampler.js';
 import { LoadLoop } from './load-loop.js';
 import type { LatencySummary } from './latency.js';
@@ -66,8 +67,35 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const tally = new Tally();
   const selfCheck = new SelfCheck();
   const sink = o.out ? openRecordSink(o.out) : null;
+  // performance.timeOrigin + now(): wall time with sub-ms resolution, read right beside the monotonic stamp.
+  sink?.write(formatClockRecord('caller', now(), performance.timeOrigin + performance.now()));
   const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label });
   let records = 0;
+  if (o.tcp && sink) {
+    // Direct mode: no front, so the caller stands in for one that takes no
+    // time (t1 = t2 = t0, t4 = t5 = t6): the records join with the worker's,
+    // and the RPC link holds everything between the caller and the worker.
+    const fn = o.tcp.fn;
+    o.tcp.onDirectReply = (id, t0, t6, status, reply, worker) =>
+      sink.write(
+        formatGatewayRecord({
+          id,
+          framework: 'direct',
+          fn: recordNameOf(fn, o.tcp!.args),
+          status,
+          error: reply.err?.code ?? null,
+          t1: t0,
+          t2: t0,
+          t4: t6,
+          t5: t6,
+          worker: { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send },
+          workerAddress: worker,
+          // No balancer: each connection keeps the worker it was given (the URLs in turn).
+          balance: 'none',
+          workers: o.targets.length,
+        }),
+      );
+  }
   const loop = new LoadLoop(o, (outcome) => {
     if (sink !== null) {
       sink.write(format(outcome));

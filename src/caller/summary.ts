@@ -72,3 +72,42 @@ export function formatSweep(rows: readonly SweepRow[]): string {
   ]);
   return table([head, ...body]) + '\n';
 }
+
+/**
+ * `--json`: the result in summary.json's vocabulary (docs/measurement.md,
+ * "One vocabulary"): snake_case keys, `requests_per_s` for throughput, `_us`,
+ * `_ms`, `_ns` where the unit is not otherwise said. Keys of the status and
+ * error tallies are data, not names, and stay as they are.
+ */
+export function resultJson(r: CallerResult): unknown {
+  return snakeKeys(r);
+}
+
+/** A sweep's rows, named as summary.json's `sweep` points are. */
+export function sweepJson(rows: readonly SweepRow[]): unknown {
+  return rows.map((r) => ({
+    connections: r.connections,
+    requests_per_s: r.throughput,
+    p50_us: r.p50,
+    p99_us: r.p99,
+    requests: r.requests,
+    errors: r.errors,
+    caller_bound: r.bottleneck,
+    result: resultJson(r.result),
+  }));
+}
+
+const RENAMED: Record<string, string> = { throughput: 'requests_per_s' };
+/** Maps whose keys are values (statuses, error classes). */
+const DATA_KEYS = new Set(['statusCounts', 'errors']);
+
+function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      RENAMED[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      DATA_KEYS.has(k) ? v : snakeKeys(v),
+    ]),
+  );
+}

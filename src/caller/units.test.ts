@@ -30,6 +30,7 @@ test('URLs: repeated or comma-separated; a comma inside a query stays', () => {
     'http://b:2/x?q=1,2',
     'http://c:3/x?q=1,2',
   ]);
+  assert.deepEqual(splitUrls(['tcp://a:1/math?n=5,tcp://b:2/math?n=5']), ['tcp://a:1/math?n=5', 'tcp://b:2/math?n=5']);
 });
 
 test('start times: ISO 8601 with a zone, or epoch seconds', () => {

@@ -19,10 +19,10 @@ export function parseHeader(text: string): [string, string] {
 
 /**
  * --url values, each possibly a comma-separated list. A comma splits only
- * before another http:// URL, so a query such as ?x=1,2 stays whole.
+ * before another http:// or tcp:// URL, so a query such as ?x=1,2 stays whole.
  */
 export function splitUrls(values: readonly string[]): string[] {
-  return values.flatMap((v) => v.split(/,(?=\s*http:\/\/)/i)).map((v) => v.trim());
+  return values.flatMap((v) => v.split(/,(?=\s*(?:http|tcp):\/\/)/i)).map((v) => v.trim());
 }
 
 /**

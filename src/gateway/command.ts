@@ -3,14 +3,17 @@ import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../commands.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { closeOnSignal, startOrExplain } from '../lifecycle.js';
 import { createLogger } from '../log.js';
+import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { BALANCE_POLICIES, type BalancePolicy } from '../rpc/balance.js';
 import { splitAddress } from '../rpc/client.js';
 import { MAX_BINARY_ARG_BYTES } from '../rpc/protocol.js';
 import { FRAMEWORKS, type Framework } from './adapters/index.js';
+import { COMPRESSIONS, type Compression } from './compression.js';
 import { startGateway } from './gateway.js';
 
-interface GatewayArgs {
-  framework: Framework;
+interface GatewayArgs extends MetricsArgs {
+  framework: Framework | 'tcp';
+  compression: Compression;
   host: string;
   port: number;
   worker: string;
@@ -24,14 +27,29 @@ interface GatewayArgs {
   'headers-timeout-ms': number;
   secret?: string;
   'sample-interval-ms': number;
+  'server-timing': boolean;
 }
 
 export const gatewayCommand: CommandModule<object, GatewayArgs> = {
   command: 'gateway',
   describe: 'Serve /empty, /sleep, /math, /image and every other function the workers announce (at /NAME) over HTTP, forwarding each call to a worker',
   builder: (y) =>
-    y
-      .option('framework', { choices: FRAMEWORKS, demandOption: true, describe: 'HTTP framework of the front' })
+    metricsOptions(y)
+      .option('server-timing', {
+        type: 'boolean',
+        default: true,
+        describe: "Answers carry a Server-Timing header with the request's stages (--no-server-timing: none)",
+      })
+      .option('framework', {
+        choices: [...FRAMEWORKS, 'tcp' as const],
+        demandOption: true,
+        describe: 'HTTP framework of the front, or tcp: the RPC protocol itself (no HTTP; callers use tcp:// URLs)',
+      })
+      .option('compression', {
+        choices: COMPRESSIONS,
+        default: 'none' as Compression,
+        describe: "Compress responses (text and JSON of 1024 bytes or more) when the client accepts it, with the framework's own middleware",
+      })
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'HTTP port (0: any free port)', GATEWAY_PORT))
       .option('worker', {
@@ -44,7 +62,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         default: 'round-robin' as BalancePolicy,
         describe: 'How calls are spread over the workers: in turn, to the fewest calls in flight, or the less busy of two drawn at random',
       })
-      .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file' })
+      .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file (gzipped when it ends in .gz)' })
       .option(
         'sample-interval-ms',
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
@@ -70,12 +88,14 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         }
         if (a['max-uploads-bytes'] < a['max-body-bytes']) throw new Error('--max-uploads-bytes must be no smaller than --max-body-bytes');
         if (a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
+        if (a.framework === 'tcp' && a.compression !== 'none') throw new Error('--compression applies to the HTTP frameworks; the TCP front answers msgpack as it is');
         return true;
       }),
   handler: async (a) => {
     const logger = createLogger('gateway');
     const gateway = await startOrExplain('gateway', () => startGateway({
       framework: a.framework,
+      compression: a.compression,
       host: a.host,
       port: a.port,
       workers: a.worker.split(',').map((w) => w.trim()),
@@ -89,6 +109,9 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       balance: a.balance,
       secret: a.secret === '' ? undefined : a.secret,
       sampleIntervalMs: a['sample-interval-ms'],
+      metricsPort: a['metrics-port'],
+      metricsHost: a['metrics-host'],
+      serverTiming: a['server-timing'],
       logger,
     }));
     closeOnSignal(() => gateway.close(), logger);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readRecords, startGatewayProcess, startWorkerProcess, type RoleProcess } from '../testing/processes.js';
@@ -78,18 +79,63 @@ const cases = (): Case[] => [
   { name: 'float n', path: '/math?n=1.5', status: 400, code: 'bad_parameter' },
   { name: 'huge n', path: '/math?n=99999999999999999999', status: 400, code: 'bad_parameter' },
   { name: 'wide image', path: '/image?width=5000', status: 400, code: 'bad_parameter' },
+  {
+    name: 'payload json',
+    path: '/payload?bytes=5000&format=json',
+    status: 200,
+    check: (r, b) => {
+      assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+      assert.equal(b.length, 5000);
+      assert.ok(Array.isArray(json(b).items));
+    },
+  },
+  {
+    name: 'payload raw',
+    path: '/payload?bytes=3000&format=raw',
+    status: 200,
+    check: (r, b) => {
+      assert.equal(r.headers.get('content-type'), 'application/octet-stream');
+      assert.equal(b.length, 3000);
+    },
+  },
+  { name: 'payload empty', path: '/payload?bytes=0', status: 400, code: 'bad_parameter' },
+  { name: 'payload above 8 MiB', path: '/payload?bytes=8388609', status: 400, code: 'bad_parameter' },
+  { name: 'payload format', path: '/payload?format=xml', status: 400, code: 'bad_parameter' },
   { name: 'unknown route', path: '/nope', status: 404, code: 'not_found' },
   { name: 'nested route', path: '/empty/x', status: 404, code: 'not_found' },
   { name: 'wrong method', method: 'DELETE', path: '/empty', status: 405, code: 'method_not_allowed' },
   { name: 'post to math', method: 'POST', path: '/math', body: Buffer.from('x'), status: 405, code: 'method_not_allowed' },
 ];
 
+/**
+ * fetch, except for a body the gateway refuses unread (413): undici may fail
+ * such a request when the server answers and closes before the body is sent;
+ * node:http hands over the early answer and the write error is not a failure.
+ */
+function ask(url: string, method: string, body: Buffer | undefined, id: string): Promise<Response> {
+  if (body === undefined || body.length <= MAX_BODY) return fetch(url, { method, body, headers: { 'x-request-id': id } });
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(url, { method, headers: { 'x-request-id': id, 'content-length': body.length } }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode, headers: res.headers as Record<string, string> })));
+      res.on('error', reject);
+    });
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    req.end(body);
+  });
+}
+
 test('all five frameworks answer every case identically', async () => {
   const errorBodies = new Map<string, string>();
   for (const [fw, gw] of gateways) {
     for (const c of cases()) {
       const id = `contract-${fw}-${c.name.replace(/\W/g, '_')}`;
-      const res = await fetch(gw.url + c.path, { method: c.method ?? 'GET', body: c.body, headers: { 'x-request-id': id } });
+      const res = await ask(gw.url + c.path, c.method ?? 'GET', c.body, id);
       const body = Buffer.from(await res.arrayBuffer());
       const where = `${fw} ${c.method ?? 'GET'} ${c.path}`;
       assert.equal(res.status, c.status, `${where}: ${body.toString().slice(0, 200)}`);

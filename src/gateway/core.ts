@@ -1,7 +1,9 @@
 import type { RpcClient } from '../rpc/client.js';
+import type { Compression } from './compression.js';
 import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
 import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from './errors.js';
 import type { RequestTrace } from './request-log.js';
+import { serverTiming } from './server-timing.js';
 
 /** What an adapter sends back, through its own framework's reply path. */
 export interface Answer {
@@ -10,12 +12,18 @@ export interface Answer {
   body: string | Buffer;
   /** Echoed as the x-request-id response header. */
   requestId: string;
+  /** The Server-Timing header, when the worker replied and it is on. */
+  serverTiming?: string;
 }
 
 export interface GatewayCoreOptions {
   rpc: RpcClient;
   /** Largest POST /image body, in bytes. */
   maxBodyBytes: number;
+  /** Answers that a worker replied to carry a Server-Timing header with their stages. */
+  serverTiming?: boolean;
+  /** Response compression the adapter applies, its framework's own way. Default none. */
+  compression?: Compression;
 }
 
 /**
@@ -30,6 +38,10 @@ export class GatewayCore {
     return this.options.maxBodyBytes;
   }
 
+  get compression(): Compression {
+    return this.options.compression ?? 'none';
+  }
+
   async invoke(name: EndpointName, trace: RequestTrace, param: ParamReader, body?: Uint8Array): Promise<Answer> {
     trace.fn = name;
     let args: Record<string, unknown>;
@@ -39,6 +51,8 @@ export class GatewayCore {
       if (err instanceof ParameterError) return this.fail(trace, 'bad_parameter', err.message);
       throw err;
     }
+    const recordName = ENDPOINTS[name].recordName;
+    if (recordName) trace.fn = recordName(args);
     if (body !== undefined) {
       if (body.length === 0) return this.fail(trace, 'bad_parameter', 'the request body must be an image');
       args.image = body;
@@ -64,22 +78,23 @@ export class GatewayCore {
   }
 
   private async call(name: string, trace: RequestTrace, args: Record<string, unknown>): Promise<Answer> {
-    const result = await this.options.rpc.call(trace.id, name, args);
+    const result = await this.options.rpc.call(trace.id, name, args, trace.traceId);
     trace.t2 = result.t2;
     trace.workerAddress = result.worker;
     if (!result.ok) return this.fail(trace, result.code, result.message);
     const reply = result.reply;
     trace.t4 = result.t4;
     trace.worker = { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send };
+    const timing = this.options.serverTiming === false ? undefined : serverTiming(trace.t1, result.t2, result.t4, reply);
     if (reply.err) {
       const code = isErrorCode(reply.err.code) ? reply.err.code : 'function_error';
-      return this.fail(trace, code, reply.err.message);
+      return { ...this.fail(trace, code, reply.err.message), serverTiming: timing };
     }
     if (reply.result instanceof Uint8Array) {
       const bytes = Buffer.from(reply.result.buffer, reply.result.byteOffset, reply.result.byteLength);
-      return { status: 200, contentType: reply.ctype ?? 'application/octet-stream', body: bytes, requestId: trace.id };
+      return { status: 200, contentType: reply.ctype ?? 'application/octet-stream', body: bytes, requestId: trace.id, serverTiming: timing };
     }
-    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(reply.result ?? null), requestId: trace.id };
+    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(reply.result ?? null), requestId: trace.id, serverTiming: timing };
   }
 
   /** An error answer, recorded on the trace. */

@@ -3,7 +3,7 @@
  * Parameters are strict: a plain decimal integer in range, given at most once
  * (absent means the default; present but empty is an error).
  */
-export type EndpointName = 'empty' | 'sleep' | 'math' | 'image' | 'fault';
+export type EndpointName = 'empty' | 'sleep' | 'math' | 'image' | 'payload' | 'fault';
 
 /** How an adapter exposes one query parameter: its framework's own parse. */
 export type ParamReader = (name: string) => string | string[] | undefined;
@@ -14,6 +14,8 @@ export interface Endpoint {
   methods: readonly ('GET' | 'POST')[];
   /** Turns the query into function arguments; throws ParameterError. */
   args(param: ParamReader): Record<string, unknown>;
+  /** The name on the gateway's record, when the arguments make a different experiment (a payload's size and format). */
+  recordName?(args: Record<string, unknown>): string;
 }
 
 export class ParameterError extends Error {
@@ -36,6 +38,16 @@ export const MAX_SLEEP_MS = 25_000;
 
 const FAULT_KINDS = ['loop', 'alloc', 'throw', 'exit'];
 
+/** The payload function's largest answer (functions/payload.ts): 8 MiB. */
+export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+const PAYLOAD_FORMATS = ['json', 'raw'];
+
+function payloadFormat(param: ParamReader): string {
+  const format = param('format') ?? 'json';
+  if (typeof format !== 'string' || !PAYLOAD_FORMATS.includes(format)) throw new ParameterError('format must be json or raw, given once');
+  return format;
+}
+
 function faultKind(param: ParamReader): string {
   const kind = param('kind');
   if (typeof kind !== 'string' || !FAULT_KINDS.includes(kind)) {
@@ -45,7 +57,8 @@ function faultKind(param: ParamReader): string {
 }
 
 export const ENDPOINTS: Record<EndpointName, Endpoint> = {
-  empty: { name: 'empty', path: '/empty', methods: ['GET'], args: () => ({}) },
+  // ?instance=1: answer the id of the instance that ran the call.
+  empty: { name: 'empty', path: '/empty', methods: ['GET'], args: (p) => (integer(p, 'instance', 0, 0, 1) ? { instance: true } : {}) },
   sleep: {
     name: 'sleep',
     path: '/sleep',
@@ -65,6 +78,14 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
     methods: ['GET', 'POST'],
     args: (p) => ({ width: integer(p, 'width', 320, 1, 4096) }),
   },
+  payload: {
+    name: 'payload',
+    path: '/payload',
+    methods: ['GET'],
+    args: (p) => ({ bytes: integer(p, 'bytes', 1024, 1, MAX_PAYLOAD_BYTES), format: payloadFormat(p) }),
+    // Each size and format is a cell of its own in the analysis.
+    recordName: (a) => `payload?bytes=${a.bytes as number}&format=${a.format as string}`,
+  },
   // Misbehaving functions; the worker runs them only with --allow-fault-functions.
   fault: { name: 'fault', path: '/fault', methods: ['GET'], args: (p) => ({ kind: faultKind(p) }) },
 };
@@ -73,6 +94,12 @@ export const ENDPOINT_LIST: readonly Endpoint[] = Object.values(ENDPOINTS);
 
 export function isEndpointName(name: string): name is EndpointName {
   return Object.hasOwn(ENDPOINTS, name);
+}
+
+/** The name a call's record carries: the function's, or what its endpoint makes of its arguments. */
+export function recordNameOf(fn: string, args: Record<string, unknown>): string {
+  const name = isEndpointName(fn) ? ENDPOINTS[fn].recordName : undefined;
+  return name ? name(args) : fn;
 }
 
 /** Methods of a function a worker announced beyond the fixed endpoints (core.invokeFunction). */

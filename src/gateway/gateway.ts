@@ -3,12 +3,16 @@ import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
-import type { BalancePolicy } from '../rpc/balance.js';
+import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { startMetricsServer } from '../metrics/server.js';
 import { RpcClient } from '../rpc/client.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { sampleRecordFormatter } from '../trace/records.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
+import { narrowAcceptEncoding, type Compression } from './compression.js';
+import { startTcpFront } from './tcp-front.js';
 import { GatewayCore } from './core.js';
 import type { ErrorCode } from './errors.js';
 import { normaliseTarget } from './normalise.js';
@@ -17,7 +21,10 @@ import { traceOf, traceServer } from './request-log.js';
 import { UploadBudget } from './upload-budget.js';
 
 export interface GatewayOptions {
-  framework: Framework;
+  /** An HTTP framework, or `tcp`: the RPC protocol itself as the front (tcp-front.ts). */
+  framework: Framework | 'tcp';
+  /** Response compression, each framework's own way; default none. */
+  compression?: Compression;
   host: string;
   port: number;
   workers: string[];
@@ -35,12 +42,19 @@ export interface GatewayOptions {
   balance?: BalancePolicy;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
   sampleIntervalMs?: number;
+  /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** Server-Timing on answers the worker replied to; on unless false. */
+  serverTiming?: boolean;
   logger: Logger;
 }
 
 export interface RunningGateway {
   address: { host: string; port: number };
   url: string;
+  /** The /metrics URL, when metrics are on. */
+  metricsUrl: string | null;
   rpc: RpcClient;
   close(): Promise<void>;
 }
@@ -50,21 +64,38 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The framework and the listening address first: both take a while, and a
   // worker's connection error must not be logged before the gateway's own
   // start-up failure (an unknown host) that the user must see.
+  const rpcClient = () =>
+    new RpcClient({
+      workers: options.workers,
+      logger,
+      timeoutMs: options.timeoutMs,
+      secret: options.secret,
+      connectionsPerWorker: options.connectionsPerWorker,
+      balance: options.balance,
+    });
+  if (options.framework === 'tcp') return startTcpFront(options, rpcClient());
   const createServer = await ADAPTERS[options.framework]();
   await lookup(options.host);
-  const rpc = new RpcClient({
-    workers: options.workers,
-    logger,
-    timeoutMs: options.timeoutMs,
-    secret: options.secret,
-    connectionsPerWorker: options.connectionsPerWorker,
-    balance: options.balance,
-  });
+  const rpc = rpcClient();
   const sink = options.log ? openRecordSink(options.log) : null;
-  const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes });
+  const compression = options.compression ?? 'none';
+  const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming, compression });
   const server = await createServer(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
-  traceServer(server, options.framework, sink, { balance: options.balance ?? 'round-robin', workers: options.workers.length }); // t1 comes from node:http's channel, before the gate and every framework
+  // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
+  const label = compression === 'none' ? options.framework : `${options.framework}+${compression}`;
+  const sockets = new Set<Socket>();
+  const metrics =
+    options.metricsPort === undefined
+      ? null
+      : new GatewayMetrics(label, {
+          inFlight: () => rpc.inFlight,
+          httpConnections: () => sockets.size,
+          rpcConnected: () => rpc.readyCount,
+          rpcReconnects: () => rpc.reconnects,
+        });
+  // t1 comes from node:http's channel, before the gate and every framework.
+  traceServer(server, label, sink, metrics, fleetOf(options));
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
@@ -95,7 +126,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       inProgress.once('close', once);
     } else answer();
   });
-  const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
@@ -107,28 +137,42 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       resolve();
     });
   });
+  const metricsServer = metrics ? await startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  const format = sampleRecordFormatter('gateway', { framework: options.framework });
+  const format = sampleRecordFormatter('gateway', { framework: label });
   const sampler =
-    sink && interval > 0
+    (sink || metrics) && interval > 0
       ? new Sampler({
           intervalMs: interval,
           gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size }),
-          onSample: (s) => sink.write(format(s)),
+          onSample: (s) => {
+            sink?.write(format(s));
+            metrics?.onSample(s);
+          },
         }).start()
       : null;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.info(
-    { framework: options.framework, url: `http://${host}:${address.port}`, workers: options.workers, balance: options.balance ?? 'round-robin', records: options.log ?? null },
+    {
+      framework: options.framework,
+      compression,
+      url: `http://${host}:${address.port}`,
+      workers: options.workers,
+      balance: options.balance ?? 'round-robin',
+      records: options.log ?? null,
+      metrics: metricsServer?.url ?? null,
+    },
     'gateway listening',
   );
   return {
     address: { host: address.address, port: address.port },
     url: `http://${host}:${address.port}`,
+    metricsUrl: metricsServer?.url ?? null,
     rpc,
     async close() {
       sampler?.stop();
+      await metricsServer?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
@@ -186,6 +230,7 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
     } else {
       return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
+    if (core.compression !== 'none') narrowAcceptEncoding(req, core.compression);
     if (!uploads.admit(req, res)) {
       // Closed after the answer: keeping the connection would make node read
       // and discard the whole body, CPU spent at the sender's pace.

@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startHttpServer } from '../testing/http-servers.js';
 import { runCli, startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -37,6 +38,21 @@ test('on /dev/full the caller and the gateway report every lost record and exit 
   } finally {
     await gateway.stop();
     await worker.stop();
+  }
+});
+
+test('gzipped records on /dev/full are counted as lost too', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faasbench-full-gz-'));
+  const server = await startHttpServer();
+  try {
+    symlinkSync('/dev/full', join(dir, 'caller.ndjson.gz'));
+    const caller = await runCli(['caller', '--url', server.url, '--requests', '300', '--connections', '4', '--warmup', '0', '--out', join(dir, 'caller.ndjson.gz')]);
+    assert.equal(caller.code, 1, caller.stderr);
+    const lost = Number(/faasbench: (\d+) records lost in total: cannot write to \S+caller\.ndjson\.gz \(ENOSPC/.exec(caller.stderr)?.[1]);
+    assert.ok(lost >= 300, caller.stderr);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -4,7 +4,9 @@ import { errorBody, ERRORS, JSON_TYPE, type ErrorCode } from './errors.js';
 
 /** Writes an answer through node's own response: the node adapter's reply path, and the gate's in front of every framework. */
 export function writeAnswer(res: ServerResponse, a: Answer): void {
-  res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId });
+  const headers: Record<string, string | number> = { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId };
+  if (a.serverTiming !== undefined) headers['server-timing'] = a.serverTiming;
+  res.writeHead(a.status, headers);
   res.end(a.body);
 }
 

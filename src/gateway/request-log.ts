@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { now } from '../trace/clock.js';
 import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
 import type { RecordSink } from '../trace/record-writer.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import type { Fleet } from '../rpc/balance.js';
 
 /** What the gateway learns about one request on its way through. */
 export class RequestTrace {
@@ -16,6 +18,8 @@ export class RequestTrace {
   constructor(
     readonly id: string,
     readonly t1: bigint,
+    /** The trace id of a W3C traceparent the request came with, or null. */
+    readonly traceId: string | null,
   ) {}
 }
 
@@ -26,22 +30,33 @@ const ID = /^[\w.:-]{1,128}$/;
 const idPrefix = `g${randomBytes(4).toString('hex')}-`;
 let idCounter = 0;
 
-/** The caller's id when it sent a usable one, else one of ours. */
-function requestId(header: string | string[] | undefined): string {
+/** The caller's id when it sent a usable one, else the trace id of its traceparent, else one of ours. */
+function requestId(header: string | string[] | undefined, traceId: string | null): string {
   if (typeof header === 'string' && ID.test(header)) return header;
-  return idPrefix + (++idCounter).toString(36);
+  return traceId ?? idPrefix + (++idCounter).toString(36);
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-.*)?$/;
+const ZEROS = /^0+$/;
+
+/**
+ * The trace id of a W3C traceparent header (Trace Context, section 3.2), or
+ * null when it is absent or invalid: version ff, an all-zero trace or parent
+ * id, or anything after the flags in version 00 make it invalid; a later
+ * version may append fields.
+ */
+export function traceIdOf(header: string | string[] | undefined): string | null {
+  if (typeof header !== 'string') return null;
+  const m = TRACEPARENT.exec(header.trim());
+  if (!m || m[1] === 'ff' || (m[1] === '00' && m[4] !== undefined) || ZEROS.test(m[2]!) || ZEROS.test(m[3]!)) return null;
+  return m[2]!;
 }
 
 interface TracedServer {
   framework: string;
   sink: RecordSink | null;
+  metrics: GatewayMetrics | null;
   fleet: Fleet;
-}
-
-/** How the gateway spreads its calls: its policy, over how many workers. */
-export interface Fleet {
-  balance: string;
-  workers: number;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
 const tracedServers = new Map<Server, TracedServer>();
@@ -64,7 +79,9 @@ interface HttpServerMessage {
 subscribe('http.server.request.start', (message) => {
   const t1 = now();
   const { request, server } = message as HttpServerMessage;
-  if (tracedServers.has(server)) request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id']), t1);
+  if (!tracedServers.has(server)) return;
+  const traceId = traceIdOf(request.headers.traceparent);
+  request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
 });
 
 subscribe('http.server.response.finish', (message) => {
@@ -72,9 +89,10 @@ subscribe('http.server.response.finish', (message) => {
   const { request, response, server } = message as HttpServerMessage;
   const traced = tracedServers.get(server);
   const trace = request[TRACE];
-  if (!traced?.sink || !trace) return;
+  if (!trace || !traced || (!traced.sink && !traced.metrics)) return;
   const t5 = (response as Stamped)[HANDED_OVER] ?? finished;
-  traced.sink.write(
+  traced.metrics?.observe(trace, response.statusCode, t5);
+  traced.sink?.write(
     formatGatewayRecord({
       id: trace.id,
       framework: traced.framework,
@@ -89,6 +107,7 @@ subscribe('http.server.response.finish', (message) => {
       workerAddress: trace.workerAddress,
       balance: traced.fleet.balance,
       workers: traced.fleet.workers,
+      traceId: trace.traceId,
     }),
   );
 });
@@ -119,10 +138,16 @@ function stampHandOver(): void {
   } as typeof end;
 }
 
-/** Stamps t1 and t5 of every request of `server`, and writes its records to `sink`. */
-export function traceServer(server: Server, framework: string, sink: RecordSink | null, fleet: Fleet = { balance: 'round-robin', workers: 1 }): void {
+/** Stamps t1 and t5 of every request of `server`, writes its records to `sink` and counts it in `metrics`; `fleet` goes on every record. */
+export function traceServer(
+  server: Server,
+  framework: string,
+  sink: RecordSink | null,
+  metrics: GatewayMetrics | null = null,
+  fleet: Fleet = { balance: 'round-robin', workers: 1 },
+): void {
   stampHandOver();
-  tracedServers.set(server, { framework, sink, fleet });
+  tracedServers.set(server, { framework, sink, metrics, fleet });
   server.once('close', () => tracedServers.delete(server));
 }
 

@@ -16,7 +16,8 @@ import { readRecords, startGatewayProcess, startWorkerProcess } from '../testing
 test('the gateway loop reads busy under a saturating closed loop and idle under a slow open loop', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fb-saturation-'));
   const samples = ['--sample-interval-ms', '250'];
-  const worker = await startWorkerProcess(['--log', join(dir, 'worker.ndjson'), ...samples]);
+  // The floor (inline): the worker must keep up, so that the gateway is what saturates.
+  const worker = await startWorkerProcess(['--log', join(dir, 'worker.ndjson'), '--isolation', 'inline', ...samples]);
   const gateway = await startGatewayProcess('node', worker.address, ['--log', join(dir, 'gateway.ndjson'), ...samples]);
   try {
     const common = { url: `${gateway.url}/empty`, out: join(dir, 'caller.ndjson'), warmupMs: 300, sampleIntervalMs: 250 };

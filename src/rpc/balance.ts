@@ -7,6 +7,16 @@
 export const BALANCE_POLICIES = ['round-robin', 'least-outstanding', 'p2c'] as const;
 export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
 
+/** How a gateway spreads its calls, as its records say: its policy, over how many worker addresses. */
+export interface Fleet {
+  balance: string;
+  workers: number;
+}
+
+export function fleetOf(o: { balance?: BalancePolicy; workers: readonly string[] }): Fleet {
+  return { balance: o.balance ?? 'round-robin', workers: o.workers.length };
+}
+
 export interface Candidate {
   readonly isReady: boolean;
   readonly inFlight: number;

@@ -52,6 +52,8 @@ class WorkerConnection {
   private readyWaiters: Array<() => void> = [];
   /** What the worker announced in its welcome. */
   private functions: ReadonlySet<string> = new Set();
+  /** Welcomes received: the connection came up this often. */
+  welcomes = 0;
 
   constructor(
     readonly address: string,
@@ -77,10 +79,10 @@ class WorkerConnection {
     return this.ready ? Promise.resolve() : new Promise((r) => this.readyWaiters.push(r));
   }
 
-  call(rid: string, fn: string, args: Record<string, unknown>): Promise<CallResult> {
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null): Promise<CallResult> {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
-    const frame = encodeMessage({ t: 'call', cid, rid, fn, args });
+    const frame = encodeMessage(traceId === null ? { t: 'call', cid, rid, fn, args } : { t: 'call', cid, rid, fn, args, tp: traceId });
     const max = this.options.maxFrameBytes ?? MAX_FRAME_BYTES;
     if (frame.length - FRAME_HEADER_BYTES > max) {
       // The worker would drop the whole connection for it: this call alone fails.
@@ -164,6 +166,7 @@ class WorkerConnection {
         } else if (message.t === 'welcome') {
           this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
           this.ready = true;
+          this.welcomes++;
           this.backoffMs = 50;
           this.options.logger.info({ worker: this.address }, 'connected to worker');
           for (const w of this.readyWaiters.splice(0)) w();
@@ -248,10 +251,17 @@ export class RpcClient {
     return this.connections.filter((c) => c.isReady).length;
   }
 
-  /** Never rejects: link failures come back as `{ ok: false }` at once. */
-  call(rid: string, fn: string, args: Record<string, unknown>): Promise<CallResult> {
+  /** Times a connection came up again after its first time. */
+  get reconnects(): number {
+    let n = 0;
+    for (const c of this.connections) n += Math.max(0, c.welcomes - 1);
+    return n;
+  }
+
+  /** Never rejects: link failures come back as `{ ok: false }` at once. `traceId`: the request's W3C trace id, carried to the worker's record. */
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null = null): Promise<CallResult> {
     const i = this.pick(this.connections);
-    if (i !== -1) return this.connections[i]!.call(rid, fn, args);
+    if (i !== -1) return this.connections[i]!.call(rid, fn, args, traceId);
     return Promise.resolve({
       ok: false,
       code: 'worker_unavailable',

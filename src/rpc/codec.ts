@@ -66,6 +66,10 @@ function checkCall(m: Record<string, unknown>): CallMessage {
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
     throw new ProtocolError('call args must be a map');
   }
+  // It is written into the worker's record as it is.
+  if (m.tp !== undefined && !(typeof m.tp === 'string' && /^[0-9a-f]{32}$/.test(m.tp))) {
+    throw new ProtocolError('call tp must be a trace id of 32 lowercase hex digits');
+  }
   return m as unknown as CallMessage;
 }
 

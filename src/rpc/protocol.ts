@@ -39,6 +39,9 @@ export interface CallMessage {
   rid: string;
   fn: string;
   args: Record<string, unknown>;
+  /** The W3C trace id of the request, when it came with a traceparent (32
+   *  lowercase hex digits). Added within version 1: absent otherwise. */
+  tp?: string;
 }
 
 export interface ReplyMessage {

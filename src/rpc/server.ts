@@ -35,6 +35,8 @@ interface Sent {
 
 export interface RpcServer {
   address: AddressInfo;
+  /** Client connections open. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,9 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   server.on('error', (err) => logger.error({ err }, 'rpc server error'));
   return {
     address: server.address() as AddressInfo,
+    get connections() {
+      return sockets.size;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         guard.refusals.close();

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../commands.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { describeOutput } from './estimate.js';
 import { parseStartAt } from '../caller/units.js';
 import { runExperiment } from './run-experiment.js';
 import { analyzeRun } from './analyze-run.js';
@@ -13,6 +14,7 @@ interface RunArgs {
   'gateway-host'?: string;
   'start-at'?: string;
   analyze: boolean;
+  compress: boolean;
 }
 
 function timestamp(): string {
@@ -37,6 +39,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       })
       .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
       .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
+      .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
       .example('$0 run', 'the default experiment on this machine')
       .example('$0 run --quick', 'a quick one')
       .example('$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm', 'from a caller host against remote gateways'),
@@ -47,6 +50,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (a.config && a.quick) throw new ConfigError('--quick and --config do not go together: shorten the config instead');
       if (a['gateway-host'] !== undefined && planSteps(config).length > 1) {
         throw new ConfigError('workers and balance lists start gateways with each setting: they need a local run, not --gateway-host');
+      }
+      if (a['gateway-host'] !== undefined && config.frameworks.includes('direct')) {
+        throw new ConfigError('the front "direct" runs only locally (no --gateway-host): it calls the worker the run starts');
       }
     } catch (err) {
       if (err instanceof ConfigError) throw new UsageError(err.message);
@@ -62,10 +68,20 @@ export const runCommand: CommandModule<object, RunArgs> = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const say = (line: string) => process.stderr.write(`${line}\n`);
-    say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment, records in ${out}`);
+    say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment`);
+    // Every step of a replica experiment runs the cells again.
+    const cells = planSteps(config).flatMap(() => planCells(config));
+    for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze })) say(line);
     const t0 = Date.now();
     const outcome = await runExperiment({
-      config, out, gatewayHost: a['gateway-host'], startAt: a['start-at'] === undefined ? undefined : parseStartAt(a['start-at']), signal: controller.signal, onProgress: say });
+      config,
+      out,
+      gatewayHost: a['gateway-host'],
+      startAt: a['start-at'] === undefined ? undefined : parseStartAt(a['start-at']),
+      compress: a.compress,
+      signal: controller.signal,
+      onProgress: say,
+    });
     say(`${outcome.interrupted ? 'interrupted' : 'done'} after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${outcome.metadata.cells.done}/${outcome.metadata.cells.planned} cells`);
     if (outcome.metadata.callerBound.length > 0) {
       say(`warning: the caller was itself the bottleneck in ${outcome.metadata.callerBound.length} cells (see run.json)`);
@@ -75,6 +91,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       process.exitCode = outcome.interrupted ? 130 : 0;
       return;
     }
-    await analyzeRun(out, say);
+    await analyzeRun(out, say, a.compress);
   },
 };

@@ -1,20 +1,44 @@
 /**
  * The experiment description: what `faasbench run` runs, locally or against
  * remote gateways, and what the ansible playbooks deploy. JSON or YAML.
- * Every field is documented in README.md ("The experiment config");
+ * Every field is documented in README.md ("The experiment config") and in
+ * its published JSON Schema, schemas/config.schema.json, which validates it;
  * examples/experiment.json is the embedded default, written out.
+ *
+ * A new key: its property in the schema (per endpoint: definitions.endpoint),
+ * its field in ExperimentConfig (EndpointConfig) and DEFAULT_CONFIG, and a
+ * check below only for what the schema cannot say.
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../flags.js';
 import { GATEWAY_PORT, WORKER_PORT } from '../commands.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
+import type { Coding, Compression } from '../gateway/compression.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';
-import { BALANCE_POLICIES, type BalancePolicy } from '../rpc/balance.js';
+import type { BalancePolicy } from '../rpc/balance.js';
+import { schemaValidator, type Validator } from '../schemas.js';
+
+/**
+ * A front under test: an HTTP framework; one compressing its answers
+ * ("fastify+gzip": the caller then asks for that coding); `tcp`, the TCP
+ * front; or `direct`, the caller straight to the worker with no front.
+ */
+export type Front = Framework | `${Framework}+${Coding}` | 'tcp' | 'direct';
+
+export function parseFront(front: string): { framework: Framework | 'tcp' | 'direct'; compression: Compression } | null {
+  if (front === 'tcp' || front === 'direct') return { framework: front, compression: 'none' };
+  const [framework, coding, ...rest] = front.split('+');
+  if (rest.length > 0 || !FRAMEWORKS.includes(framework as Framework)) return null;
+  if (coding === undefined) return { framework: framework as Framework, compression: 'none' };
+  return coding === 'gzip' || coding === 'br' ? { framework: framework as Framework, compression: coding } : null;
+}
 
 export interface EndpointConfig {
   /** Path and query, e.g. "/sleep?ms=1000". */
   path: string;
+  /** /payload only: a size sweep, one cell per size (`&bytes=N` added to the path). */
+  bytes?: number[];
   /** Overrides of the experiment-wide values for this endpoint. */
   connections?: number | number[];
   duration?: string;
@@ -23,7 +47,7 @@ export interface EndpointConfig {
 }
 
 export interface ExperimentConfig {
-  frameworks: Framework[];
+  frameworks: Front[];
   endpoints: EndpointConfig[];
   /** Closed-loop connections; a list runs a sweep. */
   connections: number | number[];
@@ -47,10 +71,20 @@ export interface ExperimentConfig {
   workers: number | number[];
   /** The gateways' --balance; a list steps through the policies. */
   balance: BalancePolicy | BalancePolicy[];
+  /** What the run measures (default "frameworks"); the instance experiments are in lifecycle.ts. */
+  experiment?: ExperimentType;
+  /** Extra flags of the local worker (default: --isolation inline, the framework comparison's floor). */
+  worker?: string[];
+  /** experiment "backoff": one call after each idle gap, `calls` times per gap, gaps in the order given. */
+  backoff?: { gaps: string[]; calls: number };
+  /** experiment "interference": these faults called one after another beside a steady load; `phase` of quiet load before and after. */
+  interference?: { faults: string[]; phase: string };
 }
 
-/** Most local workers a run starts: each is a process with a pool thread per core. */
-export const MAX_LOCAL_WORKERS = 16;
+export const EXPERIMENT_TYPES = ['frameworks', 'concurrency', 'backoff', 'interference'] as const;
+export type ExperimentType = (typeof EXPERIMENT_TYPES)[number];
+/** The worker of a framework comparison runs functions inline, as before instances existed: the floor. */
+export const DEFAULT_WORKER_FLAGS = ['--isolation', 'inline'];
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
   frameworks: [...FRAMEWORKS],
@@ -110,75 +144,37 @@ export async function loadConfig(file: string): Promise<ExperimentConfig> {
   return validateConfig(raw, file);
 }
 
-const KNOWN = new Set(Object.keys(DEFAULT_CONFIG));
-const ENDPOINT_KEYS = new Set(['path', 'connections', 'duration', 'requests', 'rate']);
+let validator: Validator | null = null;
 
-/** Fills defaults and checks every field; errors name the field. */
+/** Checks every field against the schema, then what it cannot say, and fills the defaults; errors name the field. */
 export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where}: must be an object`);
-  const input = raw as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!KNOWN.has(key)) throw new ConfigError(`${where}: unknown field "${key}" (known: ${[...KNOWN].join(', ')})`);
-  }
-  const c = { ...DEFAULT_CONFIG, ...input } as ExperimentConfig;
+  validator ??= schemaValidator('config');
+  const problem = validator(raw);
+  if (problem !== null) throw new ConfigError(`${where}: ${problem}`);
+  const input = raw as Partial<ExperimentConfig>;
+  const c: ExperimentConfig = { ...DEFAULT_CONFIG, ...input, ports: { ...DEFAULT_CONFIG.ports, ...input.ports } };
   const fail = (field: string, why: string) => new ConfigError(`${where}: ${field} ${why}`);
-
-  if (!Array.isArray(c.frameworks) || c.frameworks.length === 0) throw fail('frameworks', 'must be a non-empty list');
-  for (const f of c.frameworks) if (!FRAMEWORKS.includes(f)) throw fail('frameworks', `has unknown "${f}" (known: ${FRAMEWORKS.join(', ')})`);
-  if (!Array.isArray(c.endpoints) || c.endpoints.length === 0) throw fail('endpoints', 'must be a non-empty list');
-  c.endpoints.forEach((e, i) => checkEndpoint(e, `endpoints[${i}]`, fail));
-  checkConnections(c.connections, 'connections', fail);
-  checkDuration(c.duration, 'duration', fail);
-  checkDuration(c.warmup, 'warmup', fail);
-  checkDuration(c.timeout, 'timeout', fail);
-  if (c.requests != null && !(Number.isInteger(c.requests) && c.requests > 0)) throw fail('requests', 'must be a positive integer or null');
-  if (c.rate != null && !(typeof c.rate === 'number' && c.rate > 0)) throw fail('rate', 'must be a positive number or null');
-  if (!(Number.isInteger(c.rounds) && c.rounds >= 1 && c.rounds <= 1000)) throw fail('rounds', 'must be an integer from 1 to 1000');
-  const ports = c.ports as unknown as Record<string, unknown>;
-  if (typeof ports !== 'object' || ports === null) throw fail('ports', 'must be {"worker": N, "gateway": N}');
-  c.ports = { ...DEFAULT_CONFIG.ports, ...ports } as ExperimentConfig['ports'];
-  for (const k of ['worker', 'gateway'] as const) {
-    const p = c.ports[k];
-    if (!(Number.isInteger(p) && p >= 1 && p + (k === 'gateway' ? c.frameworks.length - 1 : 0) <= 65535)) throw fail(`ports.${k}`, 'must be a port number');
+  c.endpoints.forEach((e, i) => {
+    if (!ENDPOINT_LIST.some((x) => e.path === x.path || e.path.startsWith(`${x.path}?`))) {
+      throw fail(`endpoints[${i}].path`, `must start with one of ${ENDPOINT_LIST.map((x) => x.path).join(', ')}, got ${JSON.stringify(e.path)}`);
+    }
+    if (e.bytes !== undefined && (!/^\/payload(\?|$)/.test(e.path) || /[?&]bytes=/.test(e.path))) {
+      throw fail(`endpoints[${i}].bytes`, 'sweeps the size of /payload: the path must be /payload without bytes=');
+    }
+  });
+  if (c.ports.gateway + c.frameworks.length - 1 > 65535) {
+    throw fail('ports.gateway', `must leave a port for each of the ${c.frameworks.length} frameworks below 65536, got ${c.ports.gateway}`);
   }
-  if (c.pinning !== 'auto' && c.pinning !== 'none') throw fail('pinning', 'must be "auto" or "none"');
-  const workers = [c.workers].flat();
-  if (workers.length === 0 || workers.some((n) => !(Number.isInteger(n) && n >= 1 && n <= MAX_LOCAL_WORKERS))) {
-    throw fail('workers', `must be a count from 1 to ${MAX_LOCAL_WORKERS} or a list of them`);
+  // What the schema cannot say: an experiment's own section is required with it.
+  if (c.experiment === 'backoff' && c.backoff === undefined) throw fail('backoff.gaps', 'must be a non-empty list of durations (required by experiment: backoff)');
+  if (c.experiment === 'interference' && c.interference === undefined) {
+    throw fail('interference.faults', 'must be a non-empty list of loop, alloc, throw, exit (required by experiment: interference)');
   }
-  const balance = [c.balance].flat();
-  if (balance.length === 0 || balance.some((b) => !BALANCE_POLICIES.includes(b))) throw fail('balance', `must be one of ${BALANCE_POLICIES.join(', ')} or a list of them`);
+  // Steps run the cells again with each setting; backoff and interference run no cells.
+  if ((c.experiment === 'backoff' || c.experiment === 'interference') && planSteps(c).length > 1) {
+    throw fail(Array.isArray(c.workers) && c.workers.length > 1 ? 'workers' : 'balance', `must be one setting with experiment: ${c.experiment} (lists step the cells of a framework comparison)`);
+  }
   return c;
-}
-
-type Fail = (field: string, why: string) => ConfigError;
-
-function checkEndpoint(e: EndpointConfig, field: string, fail: Fail): void {
-  if (typeof e !== 'object' || e === null) throw fail(field, 'must be an object with a path');
-  for (const key of Object.keys(e)) if (!ENDPOINT_KEYS.has(key)) throw fail(field, `has unknown field "${key}"`);
-  if (typeof e.path !== 'string' || !ENDPOINT_LIST.some((x) => e.path === x.path || e.path.startsWith(`${x.path}?`))) {
-    throw fail(`${field}.path`, `must start with one of ${ENDPOINT_LIST.map((x) => x.path).join(', ')}`);
-  }
-  if (e.connections !== undefined) checkConnections(e.connections, `${field}.connections`, fail);
-  if (e.duration !== undefined) checkDuration(e.duration, `${field}.duration`, fail);
-  if (e.requests !== undefined && !(Number.isInteger(e.requests) && e.requests > 0)) throw fail(`${field}.requests`, 'must be a positive integer');
-  if (e.rate != null && !(typeof e.rate === 'number' && e.rate > 0)) throw fail(`${field}.rate`, 'must be a positive number or null');
-}
-
-function checkConnections(value: unknown, field: string, fail: Fail): void {
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || list.some((n) => !(Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 10_000))) {
-    throw fail(field, 'must be a count from 1 to 10000 or a list of them');
-  }
-}
-
-function checkDuration(value: unknown, field: string, fail: Fail): void {
-  try {
-    if (typeof value !== 'string') throw new Error('x');
-    parseDuration(value, field);
-  } catch {
-    throw fail(field, `must be a duration such as "10s" or "500ms", got ${JSON.stringify(value)}`);
-  }
 }
 
 /** One setting of the fleet: the cells run once per step, with this many workers and this policy. */
@@ -195,7 +191,7 @@ export function planSteps(c: ExperimentConfig): FleetStep[] {
 /** One measured cell of the experiment. */
 export interface Cell {
   round: number;
-  framework: Framework;
+  framework: Front;
   path: string;
   connections: number;
   durationMs: number | null;
@@ -216,12 +212,13 @@ export function planCells(c: ExperimentConfig): Cell[] {
     for (const e of c.endpoints) {
       const counts = [e.connections ?? c.connections].flat();
       const requests = e.requests ?? (e.duration ? null : c.requests ?? null);
-      for (const connections of counts) {
+      const paths = e.bytes === undefined ? [e.path] : e.bytes.map((n) => `${e.path}${e.path.includes('?') ? '&' : '?'}bytes=${n}`);
+      for (const [path, connections] of paths.flatMap((p) => counts.map((n) => [p, n] as const))) {
         for (const framework of c.frameworks) {
           cells.push({
             round,
             framework,
-            path: e.path,
+            path,
             connections,
             requests,
             durationMs: requests === null ? parseDuration(e.duration ?? c.duration, 'duration') : null,

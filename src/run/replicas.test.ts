@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Summary } from '../analysis/summary-types.js';
+import { BALANCE_POLICIES } from '../rpc/balance.js';
 import { runCli } from '../testing/processes.js';
 import { planSteps, validateConfig } from './config.js';
 
-test('workers and balance: a count or a list each; steps go count by count, policies within', () => {
+test('workers and balance: a count or a list each; steps go count by count, policies within', async () => {
   const c = validateConfig({ workers: [1, 3], balance: ['round-robin', 'p2c'] });
   assert.deepEqual(planSteps(c), [
     { workers: 1, balance: 'round-robin' },
@@ -21,9 +22,15 @@ test('workers and balance: a count or a list each; steps go count by count, poli
     { workers: 3, balance: 'p2c' },
   ]);
   assert.deepEqual(planSteps(validateConfig({})), [{ workers: 1, balance: 'round-robin' }]);
+  const schema = JSON.parse(await readFile(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8')) as { definitions: { balance: { enum: string[] } } };
+  assert.deepEqual(schema.definitions.balance.enum, [...BALANCE_POLICIES], 'the schema knows every policy');
   for (const bad of [{ workers: 0 }, { workers: [] }, { workers: 17 }, { workers: 1.5 }, { balance: 'random' }, { balance: [] }]) {
     assert.throws(() => validateConfig(bad), new RegExp(Object.keys(bad)[0]!));
   }
+  // Backoff and interference run no cells to step.
+  assert.throws(() => validateConfig({ experiment: 'backoff', backoff: { gaps: ['1s'], calls: 1 }, workers: [1, 2] }), /workers must be one setting/);
+  assert.throws(() => validateConfig({ experiment: 'interference', interference: { faults: ['throw'], phase: '1s' }, balance: ['p2c', 'round-robin'] }), /balance must be one setting/);
+
 });
 
 test('faasbench run steps the worker count and policy; the report plots throughput and latency per step', { timeout: 300_000 }, async () => {

@@ -7,9 +7,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCaller, type CallerResult } from '../caller/index.js';
 import { parseDuration } from '../flags.js';
-import type { Framework } from '../gateway/adapters/adapter.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
-import { planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
+import { DEFAULT_WORKER_FLAGS, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
+import { runBackoff, runInterference } from './lifecycle.js';
 import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 
@@ -17,6 +17,8 @@ export interface RunOptions {
   config: ExperimentConfig;
   /** Directory for records and run.json; created if missing. */
   out: string;
+  /** Gzip every record file (*.ndjson.gz). */
+  compress?: boolean;
   /** Aim at gateways already running there (framework i on ports.gateway + i) instead of starting any; several hosts separated by commas. */
   gatewayHost?: string;
   /** Wall-clock start of the first cell (ms since the epoch), so that callers on several hosts start together. */
@@ -38,28 +40,39 @@ export interface RunOutcome {
   interrupted: boolean;
 }
 
+type Records = (role: string) => string;
+
 export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const { config, out } = options;
+  const records: Records = (role) => join(out, `${role}.ndjson${options.compress ? '.gz' : ''}`);
   const say = options.onProgress ?? (() => {});
   await mkdir(out, { recursive: true });
   const cells = planCells(config);
   const steps = planSteps(config);
   const remote = options.gatewayHost !== undefined;
   const pinning = remote ? null : planPinning(config.pinning);
-  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, cells.length * steps.length);
+  // An instance experiment counts its calls (backoff) or faults (interference) instead of cells.
+  const planned =
+    config.experiment === 'backoff'
+      ? config.backoff!.gaps.length * config.backoff!.calls
+      : config.experiment === 'interference'
+        ? config.interference!.faults.length
+        : cells.length * steps.length;
+  const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, planned);
   await writeMetadata(out, meta);
   if (pinning) say(`pinning: ${pinning.note}`);
 
   const started: RoleProcess[] = [];
   const results: CellResult[] = [];
   try {
-    const workers = remote ? [] : await startWorkers(Math.max(...steps.map((s) => s.workers)), out, pinning!, started, say);
+    const workers = remote ? [] : await startWorkers(config, Math.max(...steps.map((s) => s.workers)), records, pinning!, started, say);
     const timeoutMs = parseDuration(config.timeout, 'timeout');
+    const lifecycle = config.experiment === 'backoff' ? runBackoff : config.experiment === 'interference' ? runInterference : null;
     for (const step of steps) {
       if (options.signal?.aborted) break;
       // A step's gateways run for its cells only: the next step starts its own with the next setting.
       const before = started.length;
-      const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startGateways(config, out, pinning!, workers.slice(0, step.workers), step, started, say);
+      const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startGateways(config, records, pinning!, workers.slice(0, step.workers), step, started, say);
       Object.assign(meta.addresses, urls);
       // Every process the run started, each step's gateways included.
       const listed = new Set(meta.processes.map((p) => p.pid));
@@ -67,7 +80,12 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
       if (pinning) pinSelf(pinning.caller);
       await writeMetadata(out, meta);
       if (steps.length > 1) say(`${step.workers} worker(s), --balance ${step.balance}`);
-      for (const cell of cells) {
+      if (lifecycle) {
+        // One step only (the config allows no lists with these experiments).
+        const url = urls[config.frameworks[0]!]!.split(',')[0]!;
+        meta.cells.done = await lifecycle({ config, url, out, timeoutMs, signal: options.signal, say });
+      }
+      for (const cell of lifecycle ? [] : cells) {
         if (options.signal?.aborted) break;
         const result = await runCaller({
           url: urls[cell.framework]!.split(',').map((u) => u + cell.path),
@@ -77,9 +95,10 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
           requests: cell.requests ?? undefined,
           warmupMs: cell.warmupMs,
           rate: cell.rate ?? undefined,
+          acceptEncoding: acceptEncodingOf(cell),
           timeoutMs,
           label: cell.framework,
-          out: join(out, 'caller.ndjson'),
+          out: records('caller'),
           signal: options.signal,
         });
         results.push({ cell, result });
@@ -103,16 +122,19 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   return { out, metadata: meta, cells: results, interrupted: meta.status === 'interrupted' };
 }
 
-/** Per framework, its gateway's base URL on each host, separated by commas. */
+/** Per front, its gateway's base URL on each host, separated by commas. */
 function remoteGateways(config: ExperimentConfig, hosts: string): Record<string, string> {
   const bracketed = hosts.split(',').map((h) => h.trim()).map((h) => (h.includes(':') ? `[${h}]` : h));
-  return Object.fromEntries(config.frameworks.map((f, i) => [f, bracketed.map((h) => `http://${h}:${config.ports.gateway + i}`).join(',')]));
+  return Object.fromEntries(
+    config.frameworks.map((f, i) => [f, bracketed.map((h) => `${f === 'tcp' ? 'tcp' : 'http'}://${h}:${config.ports.gateway + i}`).join(',')]),
+  );
 }
 
 /** The workers of the run, on free ports, running for the whole run. */
 async function startWorkers(
+  config: ExperimentConfig,
   count: number,
-  out: string,
+  records: Records,
   pinning: ReturnType<typeof planPinning>,
   started: RoleProcess[],
   say: (line: string) => void,
@@ -120,8 +142,10 @@ async function startWorkers(
   const addresses: string[] = [];
   for (let k = 0; k < count; k++) {
     // The first keeps the name of a one-worker run.
-    const log = join(out, k === 0 ? 'worker.ndjson' : `worker-${k + 1}.ndjson`);
-    const worker = await startRole(['worker', '--port', '0', '--log', log], 'worker listening', { prefix: pinPrefix(pinning.worker) });
+    const log = records(k === 0 ? 'worker' : `worker-${k + 1}`);
+    const worker = await startRole(['worker', '--port', '0', '--log', log, ...(config.worker ?? DEFAULT_WORKER_FLAGS)], 'worker listening', {
+      prefix: pinPrefix(pinning.worker),
+    });
     started.push(worker);
     addresses.push(worker.ready.address as string);
     say(`worker listening on ${addresses[k]}`);
@@ -129,10 +153,10 @@ async function startWorkers(
   return addresses;
 }
 
-/** One gateway per framework, on free ports, given these workers and this policy. */
+/** One gateway per front, on free ports, given these workers and this policy; `direct` calls the workers themselves. */
 async function startGateways(
   config: ExperimentConfig,
-  out: string,
+  records: Records,
   pinning: ReturnType<typeof planPinning>,
   workers: string[],
   step: FleetStep,
@@ -140,18 +164,32 @@ async function startGateways(
   say: (line: string) => void,
 ): Promise<Record<string, string>> {
   const urls: Record<string, string> = { worker: workers.join(',') };
-  for (const framework of config.frameworks) {
+  for (const front of config.frameworks) {
+    const { framework, compression } = parseFront(front)!;
+    if (framework === 'direct') {
+      urls[front] = workers.map((w) => `tcp://${w}`).join(',');
+      continue;
+    }
     const gateway = await startRole(
-      ['gateway', '--framework', framework, '--port', '0', '--worker', workers.join(','), '--balance', step.balance, '--log', join(out, `gateway-${framework}.ndjson`)],
+      [
+        'gateway', '--framework', framework, '--compression', compression, '--port', '0',
+        '--worker', workers.join(','), '--balance', step.balance, '--log', records(`gateway-${front}`),
+      ],
       'gateway listening',
       { prefix: pinPrefix(pinning.gateway) },
     );
     started.push(gateway);
     await connectedToWorker(gateway, workers.length);
-    urls[framework] = gateway.ready.url as string;
-    say(`gateway ${framework} listening on ${urls[framework]}`);
+    urls[front] = gateway.ready.url as string;
+    say(`gateway ${front} listening on ${urls[front]}`);
   }
-  return urls as Record<Framework | 'worker', string>;
+  return urls;
+}
+
+/** A compressing front's cells ask for its coding. */
+function acceptEncodingOf(cell: Cell): string | undefined {
+  const compression = parseFront(cell.framework)?.compression ?? 'none';
+  return compression === 'none' ? undefined : compression;
 }
 
 function describeCell(i: number, total: number, rounds: number, cell: Cell, r: CallerResult): string {

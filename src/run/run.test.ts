@@ -4,43 +4,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from './role-process.js';
+import { runCli, type CliResult } from '../testing/processes.js';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
 import { ENDPOINT_LIST } from '../gateway/endpoints.js';
 import type { Summary } from '../analysis/summary-types.js';
+import { schemaValidator } from '../schemas.js';
 import type { RunMetadata } from './metadata.js';
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `faasbench run ...`; `interruptWhen` sends SIGINT once stderr matches it. */
-function faasbenchRun(args: string[], interruptWhen?: RegExp): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FAASBENCH_LOG_LEVEL: 'warn' } });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (interruptWhen && !interrupted && interruptWhen.test(stderr)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `faasbench run ...`; `interruptWhen` sends SIGINT (a user's Ctrl-C) once stderr matches it. */
+function faasbenchRun(args: string[], interruptWhen?: RegExp): Promise<CliResult> {
+  return runCli(['run', ...args], { signalWhen: interruptWhen, signal: 'SIGINT', timeoutMs: 120_000, env: { ...process.env, FAASBENCH_LOG_LEVEL: 'warn' } });
 }
 
 function alive(pid: number): boolean {
@@ -62,8 +38,8 @@ test('run --quick drives every framework × endpoint and writes a report of join
   const meta = readJson<RunMetadata>(join(out, 'run.json'));
   assert.equal(meta.status, 'complete');
   assert.equal(meta.cells.done, meta.cells.planned);
-  // Every endpoint once per framework, /empty at two connection counts (a short sweep).
-  assert.equal(meta.cells.planned, FRAMEWORKS.length * (ENDPOINT_LIST.filter((e) => e.path !== '/fault').length + 1));
+  // Every endpoint of the seed once per framework (not the fault or payload probes), /empty at two connection counts (a short sweep).
+  assert.equal(meta.cells.planned, FRAMEWORKS.length * (ENDPOINT_LIST.filter((e) => e.path !== '/fault' && e.path !== '/payload').length + 1));
   assert.equal(meta.node, process.version);
   assert.ok(meta.host.cores >= 1 && meta.pinning !== null && meta.pinning.note.length > 0);
   // Every server it started is gone.
@@ -71,6 +47,7 @@ test('run --quick drives every framework × endpoint and writes a report of join
   for (const p of meta.processes) assert.equal(alive(p.pid), false, `pid ${p.pid} (${p.args}) still running`);
 
   const summary = readJson<Summary>(join(out, 'report', 'summary.json'));
+  assert.equal(schemaValidator('summary')(summary), null, 'summary.json meets schemas/summary.schema.json');
   for (const framework of FRAMEWORKS) {
     for (const endpoint of ['empty', 'sleep', 'math', 'image']) {
       const g = summary.groups.find((x) => x.framework === framework && x.endpoint === endpoint);
@@ -101,15 +78,18 @@ test('run --quick drives every framework × endpoint and writes a report of join
   for (const framework of FRAMEWORKS) assert.match(r.stdout, new RegExp(`^${framework}\\s+empty\\s+\\d+`, 'm'));
   assert.match(r.stdout, /report:\s+\S+report\.html/);
   assert.match(r.stderr, /\[ ?1\/25\] round 1\/1/);
+  // Before it starts, it says what it writes where, and how much.
+  assert.match(r.stderr, /writes to \S+quick: run\.json, caller\.ndjson, worker\.ndjson, gateway-<framework>\.ndjson, then report\//);
+  assert.match(r.stderr, /expected size: about [\d.]+ MB/);
 });
 
-test('Ctrl-C stops every process and leaves analysable records', { timeout: 120_000 }, async () => {
+test('Ctrl-C stops every process and leaves analysable records, gzipped with --compress', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'faasbench-run-'));
   const config = join(dir, 'exp.json');
   // Long enough that the interrupt lands mid-run.
   writeFileSync(config, JSON.stringify({ frameworks: ['node', 'hono'], endpoints: [{ path: '/empty' }], connections: 4, duration: '3s', warmup: '100ms', rounds: 3 }));
   const out = join(dir, 'out');
-  const r = await faasbenchRun(['--config', config, '--out', out], /\[2\/6\]/);
+  const r = await faasbenchRun(['--config', config, '--out', out, '--compress'], /\[2\/6\]/);
   assert.equal(r.code, 130, r.stderr);
   assert.match(r.stderr, /stopping/);
 
@@ -117,15 +97,11 @@ test('Ctrl-C stops every process and leaves analysable records', { timeout: 120_
   assert.equal(meta.status, 'interrupted');
   assert.ok(meta.cells.done >= 2 && meta.cells.done < 6, `cells done: ${meta.cells.done}`);
   for (const p of meta.processes) assert.equal(alive(p.pid), false, `pid ${p.pid} (${p.args}) still running`);
+  for (const role of ['caller', 'worker', 'gateway-node', 'gateway-hono']) {
+    assert.ok(existsSync(join(out, `${role}.ndjson.gz`)) && !existsSync(join(out, `${role}.ndjson`)), `${role} records gzipped`);
+  }
 
-  const analysis = await new Promise<Outcome>((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'analyze', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const analysis = await runCli(['analyze', out], { timeoutMs: 120_000 });
   assert.equal(analysis.code, 0, analysis.stderr);
   const summary = readJson<Summary>(join(out, 'report', 'summary.json'));
   assert.deepEqual(summary.groups.map((g) => g.framework).sort(), ['hono', 'node']);
@@ -140,6 +116,6 @@ test('a bad config is refused with the field named, exit code 2', async () => {
   writeFileSync(config, 'frameworks: [node, flask]\n');
   const r = await faasbenchRun(['--config', config, '--out', join(dir, 'out')]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /frameworks has unknown "flask"/);
+  assert.match(r.stderr, /^faasbench: \S+bad\.yaml: frameworks\[1\] must be one of node, fastify, express, koa, hono, node\+gzip, .*, tcp, direct, got "flask"$/m);
   assert.equal(existsSync(join(dir, 'out')), false, 'nothing was started');
 });

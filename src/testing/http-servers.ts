@@ -105,12 +105,12 @@ export interface ParsedRecord {
   label?: string;
 }
 
-/** The request records of a file; its saturation samples (`"type":"sample"`) are left out. */
+/** The request records of a file; lines with a `type` (saturation samples, clock anchors) are left out. */
 export function readRecords(file: string): ParsedRecord[] {
   const text = readFileSync(file, 'utf8');
   return text
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as ParsedRecord & { type?: string })
-    .filter((r) => r.type !== 'sample');
+    .filter((r) => r.type === undefined);
 }

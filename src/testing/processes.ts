@@ -51,7 +51,7 @@ export async function readRecords(file: string, kind: 'requests' | 'samples' = '
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((r) => (r.type === 'sample') === (kind === 'samples'));
+    .filter((r) => (kind === 'samples' ? r.type === 'sample' : r.type === undefined));
 }
 
 export interface CliResult {
@@ -63,10 +63,14 @@ export interface CliResult {
 
 /**
  * Runs `faasbench ...args` to its end (a command that should exit at once, or
- * one stopped by `signalWhen`: sent SIGTERM once stderr matches it). Killed
- * by PID after `timeoutMs`, so a hang fails the test rather than the run.
+ * one stopped by `signalWhen`: sent `signal`, default SIGTERM, once stderr
+ * matches it). Killed by PID after `timeoutMs`, so a hang fails the test
+ * rather than the run.
  */
-export function runCli(args: string[], options: { timeoutMs?: number; signalWhen?: RegExp; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { timeoutMs?: number; signalWhen?: RegExp; signal?: NodeJS.Signals; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -77,7 +81,7 @@ export function runCli(args: string[], options: { timeoutMs?: number; signalWhen
       stderr += d;
       if (options.signalWhen && !signalled && options.signalWhen.test(stderr)) {
         signalled = true;
-        child.kill('SIGTERM');
+        child.kill(options.signal ?? 'SIGTERM');
       }
     });
     const kill = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);

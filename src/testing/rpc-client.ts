@@ -54,3 +54,16 @@ export async function rawRpc(address: string, secret?: string): Promise<RawRpc> 
     close: () => socket.destroy(),
   };
 }
+
+/** The most function runs (t3_start…t3_end) of these replies that overlapped at any moment. */
+export function mostAtOnce(replies: readonly ReplyMessage[]): number {
+  const events = replies.flatMap((r) => [
+    { at: r.t3_start, d: 1 },
+    { at: r.t3_end, d: -1 },
+  ]);
+  events.sort((a, b) => (a.at === b.at ? a.d - b.d : a.at < b.at ? -1 : 1));
+  let running = 0;
+  let most = 0;
+  for (const e of events) most = Math.max(most, (running += e.d));
+  return most;
+}

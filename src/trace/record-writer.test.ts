@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { openRecordSink } from './record-writer.js';
+
+/** The start of a gzip member: magic, deflate, no flags. */
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08, 0x00]);
 
 test('every line reaches the file, in order, in chunks while running and the rest at close', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'faasbench-sink-')), 'nested', 'records.ndjson');
@@ -28,4 +32,19 @@ test('a second sink on the same file appends', async () => {
     await sink.close();
   }
   assert.equal(readFileSync(file, 'utf8'), 'a\nb\n');
+});
+
+test('a .gz file gets gzip members that read back as the lines written, appended sinks included', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'faasbench-sink-')), 'records.ndjson.gz');
+  const lines = Array.from({ length: 5000 }, (_, i) => `{"id":"r-${i}","pad":"${'x'.repeat(i % 97)}"}\n`);
+  for (const part of [lines.slice(0, 4000), lines.slice(4000)]) {
+    const sink = openRecordSink(file);
+    for (const line of part) sink.write(line);
+    await sink.close();
+  }
+  const bytes = readFileSync(file);
+  assert.equal(gunzipSync(bytes).toString(), lines.join(''));
+  let members = 0;
+  for (let i = bytes.indexOf(GZIP_MAGIC); i !== -1; i = bytes.indexOf(GZIP_MAGIC, i + 1)) members++;
+  assert.ok(members >= 3, `${members} gzip members`);
 });

@@ -16,6 +16,9 @@ import type { Sample } from './sampler.js';
 export const HOST = process.env.FAASBENCH_HOST || hostname();
 const hostJson = JSON.stringify(HOST);
 
+/** A record file (or requests.csv) named *.gz is gzipped: written so by every role, read so by the analysis. */
+export const isGzipFile = (file: string): boolean => /\.gz$/i.test(file);
+
 export interface WorkerStamps {
   t3_recv: bigint;
   t3_start: bigint;
@@ -39,7 +42,12 @@ export interface GatewayRecord {
   /** The gateway's balancing policy, which chose that worker, among how many workers it was given. */
   balance: string;
   workers: number;
+  /** The trace id of the request's W3C traceparent; written only when there was one. */
+  traceId?: string | null;
 }
+
+/** The optional last field of a record: a W3C trace id (32 hex digits, nothing to escape). */
+const traceField = (traceId: string | null | undefined) => (traceId ? `,"trace_id":"${traceId}"` : '');
 
 export function formatGatewayRecord(r: GatewayRecord): string {
   const w = r.worker;
@@ -51,7 +59,8 @@ export function formatGatewayRecord(r: GatewayRecord): string {
     `,"t3_recv":${stampText(w?.t3_recv)},"t3_start":${stampText(w?.t3_start)}` +
     `,"t3_end":${stampText(w?.t3_end)},"t3_send":${stampText(w?.t3_send)}` +
     `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
-    `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)},"balance":"${r.balance}","workers":${r.workers}}\n`
+    `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)},"balance":"${r.balance}","workers":${r.workers}` +
+    `${traceField(r.traceId)}}\n`
   );
 }
 
@@ -59,6 +68,9 @@ export interface WorkerRecord extends WorkerStamps {
   id: string;
   fn: string;
   error: string | null;
+  traceId?: string | null;
+  /** The instance that ran the call; its cold-start stamps when the call started it. */
+  instance: { instance: string; cold: { spawn: bigint; loaded: bigint; init: bigint } | null } | null;
 }
 
 export function formatWorkerRecord(r: WorkerRecord): string {
@@ -66,8 +78,18 @@ export function formatWorkerRecord(r: WorkerRecord): string {
     `{"role":"worker","host":${hostJson},"id":${JSON.stringify(r.id)},"fn":${JSON.stringify(r.fn)}` +
     `,"error":${r.error === null ? 'null' : `"${r.error}"`}` +
     `,"t3_recv":${stampText(r.t3_recv)},"t3_start":${stampText(r.t3_start)}` +
-    `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}}\n`
+    `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}` +
+    instanceFields(r.instance) +
+    `${traceField(r.traceId)}}\n`
   );
+}
+
+/** instance, cold, and a cold call's cold_spawn / cold_loaded / cold_init stamps. */
+function instanceFields(use: WorkerRecord['instance']): string {
+  if (use === null) return ',"instance":null,"cold":null';
+  const c = use.cold;
+  const head = `,"instance":${JSON.stringify(use.instance)},"cold":${c !== null}`;
+  return c === null ? head : `${head},"cold_spawn":${stampText(c.spawn)},"cold_loaded":${stampText(c.loaded)},"cold_init":${stampText(c.init)}`;
 }
 
 export type SampledRole = 'caller' | 'gateway' | 'worker';
@@ -93,6 +115,15 @@ export function sampleRecordFormatter(role: SampledRole, fixed: Record<string, s
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * The caller's clock anchor: one line per caller run pairing a monotonic
+ * stamp with wall-clock time (epoch ms), so the analysis can put requests on
+ * a calendar without ever stamping them with the jumpy wall clock.
+ */
+export function formatClockRecord(role: SampledRole, t: bigint, wallMs: number): string {
+  return `{"role":"${role}","type":"clock","host":${hostJson},"pid":${process.pid},"t":${stampText(t)},"wall_ms":${round3(wallMs)}}\n`;
+}
 
 /*
  * The caller's record: one NDJSON line per request, warm-up and failures
@@ -133,6 +164,8 @@ export interface CallerOutcome {
   t0: bigint;
   t6: bigint;
   t0_intended: bigint | null;
+  /** The W3C trace id sent in the request's traceparent. */
+  traceId?: string | null;
 }
 
 export type CallerRecord = CallerRunFields & CallerOutcome;
@@ -147,7 +180,7 @@ export function callerRecordFormatter(run: CallerRunFields): (r: CallerOutcome) 
   const fixed =
     `,"method":${JSON.stringify(run.method)},"path":${JSON.stringify(run.path)}` +
     `,"connections":${run.connections},"warmup":`;
-  const tail = run.label === undefined ? '}\n' : `,"label":${JSON.stringify(run.label)}}\n`;
+  const label = run.label === undefined ? '' : `,"label":${JSON.stringify(run.label)}`;
   return (r) =>
     head +
     JSON.stringify(r.id) +
@@ -156,7 +189,9 @@ export function callerRecordFormatter(run: CallerRunFields): (r: CallerOutcome) 
     `,"status":${r.status},"bytes":${r.bytes},"error":${r.error === null ? 'null' : JSON.stringify(r.error)}` +
     `,"t0":${stampText(r.t0)},"t6":${stampText(r.t6)}` +
     (r.t0_intended === null ? '' : `,"t0_intended":${stampText(r.t0_intended)}`) +
-    tail;
+    label +
+    traceField(r.traceId) +
+    '}\n';
 }
 
 export function formatCallerRecord(r: CallerRecord): string {

@@ -2,18 +2,23 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
 import { LOCAL_HOST, UsageError, WORKER_PORT } from '../commands.js';
-import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
+import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
 import { closeOnSignal, startOrExplain } from '../lifecycle.js';
 import { createLogger } from '../log.js';
-import { startWorker } from './worker.js';
+import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
+import { DEFAULT_MAX_INSTANCES, startWorker } from './worker.js';
 
-interface WorkerArgs {
+interface WorkerArgs extends MetricsArgs {
   host: string;
   port: number;
   log?: string;
   functions?: string;
   'timeout-ms': number;
   'function-memory-mb': number;
+  isolation: 'thread' | 'process' | 'inline';
+  'keep-warm': number;
+  'max-instances': number;
+  'min-instances': number;
   secret?: string;
   'allow-fault-functions': boolean;
   'hello-timeout-ms': number;
@@ -26,10 +31,10 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   aliases: ['rpc-worker'],
   describe: 'Run the functions: a TCP RPC server that the gateways call',
   builder: (y) =>
-    y
+    metricsOptions(y)
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
-      .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file' })
+      .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file (gzipped when it ends in .gz)' })
       .option(
         'sample-interval-ms',
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
@@ -38,8 +43,22 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('timeout-ms', integerOption('timeout-ms', TIMER_MS, 'Time limit of one function call', 30_000))
       .option(
         'function-memory-mb',
-        integerOption('function-memory-mb', { min: 16, max: 65_536 }, 'Heap limit of each pool thread (CPU-bound functions run there)', 512),
+        integerOption('function-memory-mb', { min: 16, max: 65_536 }, 'Heap limit of each instance (or, inline, of each pool thread)', 512),
       )
+      .option('isolation', {
+        choices: ['thread', 'process', 'inline'] as const,
+        default: 'thread' as const,
+        describe: 'Where a function runs: an instance of its own in a worker thread, in a child process, or inline on the worker (no instances: the floor)',
+      })
+      .option('keep-warm', {
+        type: 'string',
+        default: 600_000,
+        defaultDescription: '10m',
+        describe: 'An idle instance ends after this long without a call ("90s", "10m")',
+        coerce: (raw: unknown): number => (typeof raw === 'number' ? raw : parseDurationFlag('keep-warm', String(raw), { min: 1, max: MAX_TIMER_MS })),
+      })
+      .option('max-instances', integerOption('max-instances', { min: 1, max: 1000 }, 'Instances per function at most; further calls wait (worker queue)', DEFAULT_MAX_INSTANCES))
+      .option('min-instances', integerOption('min-instances', { min: 0, max: 1000 }, 'Instances per function started at start and kept warm', 0))
       .option('secret', {
         type: 'string',
         default: process.env.FAASBENCH_SECRET,
@@ -65,6 +84,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
           'set --secret or $FAASBENCH_SECRET (and the same on the gateways), or pass --insecure-no-secret',
       );
     }
+    if (a['min-instances'] > a['max-instances']) {
+      throw new UsageError(`--min-instances ${a['min-instances']} is more than --max-instances ${a['max-instances']}`);
+    }
     const logger = createLogger('worker');
     const worker = await startOrExplain('worker', () => startWorker({
       host: a.host,
@@ -73,10 +95,16 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       functionsDir: a.functions,
       timeoutMs: a['timeout-ms'],
       poolMemoryMb: a['function-memory-mb'],
+      isolation: a.isolation,
+      keepWarmMs: a['keep-warm'],
+      maxInstances: a['max-instances'],
+      minInstances: a['min-instances'],
       secret,
       allowFaultFunctions: a['allow-fault-functions'],
       helloTimeoutMs: a['hello-timeout-ms'],
       sampleIntervalMs: a['sample-interval-ms'],
+      metricsPort: a['metrics-port'],
+      metricsHost: a['metrics-host'],
       logger,
     }));
     closeOnSignal(() => worker.close(), logger);

@@ -12,11 +12,15 @@ export interface FunctionContext {
   /** The call's time limit in ms (the worker's --timeout-ms): for native work
    *  that cannot watch the signal but can be given a deadline of its own. */
   timeoutMs: number;
+  /** The id of the instance running the call (unique within the worker's host). */
+  instance: string;
 }
 
 export interface FaasFunction {
   /**
-   * Where the function runs. `inline` (default): on the worker's event loop;
+   * Where the function runs under `--isolation inline` (with thread or
+   * process isolation every function runs in an instance of its own).
+   * `inline` (default): on the worker's event loop;
    * right for functions that wait (timers, I/O) or hand work to native threads.
    * `pool`: in a worker thread of a pool sized to the cores; right for CPU-bound
    * JavaScript, which would otherwise stall every other call.
@@ -24,6 +28,12 @@ export interface FaasFunction {
   mode?: 'inline' | 'pool';
   /** Content type of a binary (Uint8Array) result. */
   contentType?: string;
+  /**
+   * Runs once when an instance starts, before its first call: the cold
+   * start's own work (connections, caches). Its end is the record's
+   * `cold_init` stamp. Not run in `--isolation inline`.
+   */
+  init?(context: FunctionContext): unknown;
   /**
    * Runs one call. Returns a msgpack-serialisable value (answered as JSON) or
    * a Uint8Array (answered as bytes of `contentType`). Throw an `InputError`

@@ -4,6 +4,8 @@ import { ReplyErrorCode } from '../rpc/protocol.js';
 import type { CallOutcome } from '../rpc/server.js';
 import { now } from '../trace/clock.js';
 import type { FunctionContext } from './contract.js';
+import type { Isolation } from './instance.js';
+import { Instances, type InstanceRun, type InstanceUse, type InstancesOptions } from './instances.js';
 import type { LoadedFunction } from './registry.js';
 import type { PoolResult, PoolTask } from './pool-task.js';
 import { callStamped, type Ran } from './stamped-call.js';
@@ -15,6 +17,15 @@ export interface ExecutorOptions {
   /** Heap limit of each pool thread, so a runaway allocation kills a thread, not the worker. */
   poolMemoryMb: number;
   poolThreads?: number;
+  /** `inline`: inline functions on this loop, pool functions in the pool (the floor); else every function in instances. */
+  isolation: Isolation | 'inline';
+  instances: Pick<InstancesOptions, 'keepWarmMs' | 'maxInstances' | 'minInstances'>;
+}
+
+/** A call's outcome, and the instance that ran it (for its record). */
+export interface Executed {
+  outcome: CallOutcome;
+  instance: InstanceUse | null;
 }
 
 /** How busy the executor is right now: the worker's saturation samples read it. */
@@ -25,6 +36,12 @@ export interface ExecutorLoad {
   pool_running: number;
   /** Of those, pool calls waiting for a thread. */
   pool_queued: number;
+  /** Instances alive or starting, of every function (0 inline). */
+  instances: number;
+  /** Of those, running a call. */
+  instances_busy: number;
+  /** Calls waiting for an instance (beyond --max-instances, or for a cold start). */
+  instances_queued: number;
 }
 
 /**
@@ -37,6 +54,7 @@ class CallContext implements FunctionContext {
   constructor(
     readonly assetsDir: string,
     readonly timeoutMs: number,
+    readonly instance: string,
   ) {}
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
@@ -47,21 +65,34 @@ class CallContext implements FunctionContext {
 }
 
 /**
- * Runs calls: inline functions on this event loop, pool functions in worker
- * threads. Every outcome, including every failure, becomes a reply: this
+ * Runs calls: each in an instance of its function (instances.ts), or under
+ * `--isolation inline` inline functions on this event loop and pool functions
+ * in worker threads. Every outcome, including every failure, becomes a reply: this
  * never throws, so one bad call cannot take the worker down.
  *
  * t3_start / t3_end come from callStamped() in the thread that runs the
- * function, so the pool's queue and the dispatch of other calls stay out of
+ * function, so the pool's queue, the wait for an instance, its cold start and the dispatch of other calls stay out of
  * the `function` stage and land in `worker queue`.
  */
 export class Executor {
   private readonly pool: Piscina<PoolTask, unknown> | null;
+  private readonly instances: Instances | null;
   private inflight = 0;
   private pooled = 0;
 
   constructor(private readonly options: ExecutorOptions) {
-    const needsPool = [...options.functions.values()].some((f) => f.fn.mode === 'pool');
+    const { isolation } = options;
+    this.instances =
+      isolation === 'inline'
+        ? null
+        : new Instances(options.functions.values(), {
+            ...options.instances,
+            isolation,
+            memoryMb: options.poolMemoryMb,
+            assetsDir: options.assetsDir,
+            timeoutMs: options.timeoutMs,
+          });
+    const needsPool = isolation === 'inline' && [...options.functions.values()].some((f) => f.fn.mode === 'pool');
     const threads = options.poolThreads ?? availableParallelism();
     this.pool = needsPool
       ? new Piscina({
@@ -76,31 +107,55 @@ export class Executor {
 
   get load(): ExecutorLoad {
     const queued = this.pool?.queueSize ?? 0;
-    return { inflight: this.inflight, pool_running: this.pooled - queued, pool_queued: queued };
+    const instances = this.instances?.load ?? { instances: 0, instances_busy: 0, instances_queued: 0 };
+    return { inflight: this.inflight, pool_running: this.pooled - queued, pool_queued: queued, ...instances };
   }
 
-  run(name: string, args: Record<string, unknown>): Promise<CallOutcome> {
+  /** Starts the pre-warmed instances (--min-instances). */
+  prewarm(): Promise<void> {
+    return this.instances?.prewarm() ?? Promise.resolve();
+  }
+
+  /** The one path of every call: a hook that counts calls belongs here. */
+  run(name: string, args: Record<string, unknown>): Promise<Executed> {
     const loaded = this.options.functions.get(name);
     if (!loaded) {
       const t = now();
       const hint = name === 'fault' ? ' (start the worker with --allow-fault-functions)' : '';
       const message = `no function named ${JSON.stringify(name)} on this worker${hint}`;
-      return Promise.resolve({ err: { code: ReplyErrorCode.unknownFunction, message }, t3_start: t, t3_end: t });
+      return Promise.resolve({ outcome: { err: { code: ReplyErrorCode.unknownFunction, message }, t3_start: t, t3_end: t }, instance: null });
     }
     this.inflight++;
-    const outcome = loaded.fn.mode === 'pool' && this.pool ? this.runPooled(this.pool, loaded, args) : this.runInline(loaded, args);
-    return outcome.then((o) => {
+    const executed = this.instances
+      ? this.runInInstance(this.instances, loaded, args)
+      : (loaded.fn.mode === 'pool' && this.pool ? this.runPooled(this.pool, loaded, args) : this.runInline(loaded, args)).then(
+          (outcome) => ({ outcome, instance: { instance: inlineInstance(loaded.name), cold: null } }),
+        );
+    return executed.then((e) => {
       this.inflight--;
-      return o;
+      return e;
     });
   }
 
   async close(): Promise<void> {
+    await this.instances?.close();
     await this.pool?.destroy();
   }
 
+  private async runInInstance(instances: Instances, loaded: LoadedFunction, args: Record<string, unknown>): Promise<Executed> {
+    const handedOver = now();
+    const run: InstanceRun = await instances.run(loaded, args);
+    if (!run.ok) {
+      // No stamps from the instance: the stage then includes the wait and any cold start.
+      return { outcome: { err: { code: run.error.code, message: run.error.message }, t3_start: handedOver, t3_end: now() }, instance: run.use };
+    }
+    const r = run.result;
+    const error = r.error ? Object.assign(new Error(r.error.message), { name: r.error.name }) : undefined;
+    return { outcome: this.outcome(loaded, { ok: r.ok, value: r.value, error, t3_start: r.t3_start, t3_end: r.t3_end }), instance: run.use };
+  }
+
   private runInline(loaded: LoadedFunction, args: Record<string, unknown>): Promise<CallOutcome> {
-    const context = new CallContext(this.options.assetsDir, this.options.timeoutMs);
+    const context = new CallContext(this.options.assetsDir, this.options.timeoutMs, inlineInstance(loaded.name));
     const t3_start = now();
     const ran = callStamped(() => loaded.fn.run(args, context), t3_start);
     if (!(ran instanceof Promise)) return Promise.resolve(this.outcome(loaded, ran));
@@ -130,7 +185,7 @@ export class Executor {
       controller.abort();
     }, this.options.timeoutMs);
     this.pooled++;
-    const task: PoolTask = { url: loaded.url, args, assetsDir: this.options.assetsDir, timeoutMs: this.options.timeoutMs };
+    const task: PoolTask = { url: loaded.url, args, assetsDir: this.options.assetsDir, timeoutMs: this.options.timeoutMs, instance: inlineInstance(loaded.name) };
     return pool.run(task, { signal: controller.signal }).then(
       (result) => {
         this.pooled--;
@@ -176,4 +231,9 @@ export class Executor {
     }
     return { code: ReplyErrorCode.functionError, message: `function ${name} failed: ${e.message}` };
   }
+}
+
+/** Under --isolation inline a function has one instance for the worker's life: its module, loaded at start. */
+function inlineInstance(name: string): string {
+  return `${process.pid}-${name}-inline`;
 }

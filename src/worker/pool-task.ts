@@ -3,7 +3,6 @@
  * and runs calls of it. A thread is sacrificed, not the worker process, when a
  * function loops, exhausts its memory or calls process.exit.
  */
-import { Piscina } from 'piscina';
 import type { FaasFunction } from './contract.js';
 import { callStamped, type Ran } from './stamped-call.js';
 
@@ -12,6 +11,7 @@ export interface PoolTask {
   args: Record<string, unknown>;
   assetsDir: string;
   timeoutMs: number;
+  instance: string;
 }
 
 /**
@@ -46,7 +46,7 @@ const signal = new AbortController().signal;
 
 export default async function runTask(task: PoolTask): Promise<unknown> {
   const fn = await load(task.url);
-  const context = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs };
+  const context = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs, instance: task.instance };
   return answer(await callStamped(() => fn.run(task.args, context)));
 }
 
@@ -57,12 +57,7 @@ function answer(ran: Ran): unknown {
     const result: PoolResult = { ok, value: null, error: { name: e.name, message: e.message }, t3_start, t3_end };
     return result;
   }
+  // Copied, never transferred: a function may keep the bytes it returned (a cache), and a transfer would detach them.
   const result: PoolResult = { ok, value, error: null, t3_start, t3_end };
-  // Hand binary results over without a copy, unless the bytes share their
-  // buffer with others (node's Buffer pool): transferring would detach those.
-  if (value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) {
-    const movable = { [Piscina.transferableSymbol]: value.buffer, [Piscina.valueSymbol]: result };
-    return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]);
-  }
   return result;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ReplyMessage } from '../rpc/protocol.js';
 import { startWorkerProcess, type RoleProcess } from '../testing/processes.js';
-import { rawRpc, type RawRpc } from '../testing/rpc-client.js';
+import { mostAtOnce, rawRpc, type RawRpc } from '../testing/rpc-client.js';
 
 const SLOW_MS = 60;
 
@@ -28,7 +28,8 @@ before(async () => {
   );
   await writeFile(join(dir, 'plain.js'), 'export default { run: () => ({}) };\n');
   await writeFile(join(dir, 'settled.js'), 'export default { async run() { return {}; } };\n');
-  worker = await startWorkerProcess(['--functions', dir]);
+  // The pool and the inline dispatch; instances have their own tests (instances.test.ts).
+  worker = await startWorkerProcess(['--functions', dir, '--isolation', 'inline']);
   rpc = await rawRpc(worker.address);
 });
 after(async () => {
@@ -48,14 +49,7 @@ test('a pool call waiting for a thread is booked as worker queue, not as functio
   for (const r of replies) assert.ok(ms(r.t3_end - r.t3_start) >= SLOW_MS - 1, `function ${ms(r.t3_end - r.t3_start)} ms`);
   // A thread runs one call at a time, so no more function intervals overlap than there are threads.
   // (Stamped at the hand-over to the pool, all of them would overlap at once.)
-  const events = replies.flatMap((r) => [
-    { at: r.t3_start, d: 1 },
-    { at: r.t3_end, d: -1 },
-  ]);
-  events.sort((a, b) => (a.at === b.at ? a.d - b.d : a.at < b.at ? -1 : 1));
-  let running = 0;
-  let most = 0;
-  for (const e of events) most = Math.max(most, (running += e.d));
+  const most = mostAtOnce(replies);
   assert.ok(most <= threads, `${most} functions ran at once on ${threads} threads`);
   // The calls beyond the threads waited for whole runs of others: that wait is worker queue.
   const queues = replies.map((r) => ms(r.t3_start - r.t3_recv)).sort((a, b) => a - b);

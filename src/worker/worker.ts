@@ -1,11 +1,19 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { startMetricsServer } from '../metrics/server.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { startRpcServer } from '../rpc/server.js';
 import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
+import type { CallMessage } from '../rpc/protocol.js';
 import { Executor } from './executor.js';
+import type { Isolation } from './instance.js';
+import type { InstanceUse } from './instances.js';
 import { defaultFunctionsDir, faultFunctionsDir, loadFunctions } from './registry.js';
+
+export const DEFAULT_KEEP_WARM_MS = 600_000;
+export const DEFAULT_MAX_INSTANCES = 10;
 
 export interface WorkerOptions {
   host: string;
@@ -14,18 +22,31 @@ export interface WorkerOptions {
   functionsDir?: string;
   timeoutMs: number;
   poolMemoryMb: number;
+  /** Where functions run: an instance thread (default), an instance process, or inline (the floor). */
+  isolation?: Isolation | 'inline';
+  /** An idle instance ends after this long without a call. */
+  keepWarmMs?: number;
+  /** Instances per function at most; calls beyond wait for one. */
+  maxInstances?: number;
+  /** Instances per function started ahead and kept. */
+  minInstances?: number;
   secret?: string;
   /** Also load the misbehaving functions (functions/faults). */
   allowFaultFunctions?: boolean;
   helloTimeoutMs?: number;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
   sampleIntervalMs?: number;
+  /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
+  metricsPort?: number;
+  metricsHost?: string;
   logger: Logger;
 }
 
 export interface RunningWorker {
   address: { host: string; port: number };
   functions: string[];
+  /** The /metrics URL, when metrics are on. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -40,8 +61,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     assetsDir: join(dir, 'assets'),
     timeoutMs: options.timeoutMs,
     poolMemoryMb: options.poolMemoryMb,
+    isolation: options.isolation ?? 'thread',
+    instances: {
+      keepWarmMs: options.keepWarmMs ?? DEFAULT_KEEP_WARM_MS,
+      maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
+      minInstances: options.minInstances ?? 0,
+    },
   });
+  await executor.prewarm();
+  /** Where each call ran, from its run to its record (the reply frame does not carry it). */
+  const ranIn = new WeakMap<CallMessage, InstanceUse | null>();
   const sink = openRecordSink(options.log);
+  let connections = () => 0;
+  const metrics = options.metricsPort === undefined ? null : new WorkerMetrics(() => ({ ...executor.load }), () => connections());
   const server = await startRpcServer({
     host: options.host,
     port: options.port,
@@ -49,35 +81,60 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs,
     functions: [...functions.keys()],
-    handle: (call) => executor.run(call.fn, call.args),
-    onReplySent: (call, outcome, t3_recv, t3_send) =>
+    handle: (call) =>
+      executor.run(call.fn, call.args).then((e) => {
+        ranIn.set(call, e.instance);
+        return e.outcome;
+      }),
+    onReplySent: (call, outcome, t3_recv, t3_send) => {
+      const error = outcome.err?.code ?? null;
+      metrics?.observe(call.fn, error, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
       sink.write(
         formatWorkerRecord({
           id: call.rid,
           fn: call.fn,
-          error: outcome.err?.code ?? null,
+          error,
           t3_recv,
           t3_start: outcome.t3_start,
           t3_end: outcome.t3_end,
           t3_send,
+          instance: ranIn.get(call) ?? null,
+          traceId: call.tp,
         }),
-      ),
+      );
+    },
   });
+  connections = () => server.connections;
+  const metricsServer = metrics ? await startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
   const format = sampleRecordFormatter('worker');
   const sampler =
-    options.log && interval > 0
-      ? new Sampler({ intervalMs: interval, gauges: () => ({ ...executor.load }), onSample: (s) => sink.write(format(s)) }).start()
+    (options.log || metrics) && interval > 0
+      ? new Sampler({
+          intervalMs: interval,
+          gauges: () => ({ ...executor.load }),
+          onSample: (s) => {
+            if (options.log) sink.write(format(s));
+            metrics?.onSample(s);
+          },
+        }).start()
       : null;
   options.logger.info(
-    { address: `${server.address.address}:${server.address.port}`, functions: [...functions.keys()], records: options.log ?? null },
+    {
+      address: `${server.address.address}:${server.address.port}`,
+      functions: [...functions.keys()],
+      records: options.log ?? null,
+      metrics: metricsServer?.url ?? null,
+    },
     'worker listening',
   );
   return {
     address: { host: server.address.address, port: server.address.port },
     functions: [...functions.keys()],
+    metricsUrl: metricsServer?.url ?? null,
     async close() {
       sampler?.stop();
+      await metricsServer?.close();
       await server.close();
       await executor.close();
       await sink.close();

@@ -249,3 +249,98 @@ export function loadStagesSpec(cells: readonly CellSummary[]): TopLevelSpec | nu
     },
   } as TopLevelSpec;
 }
+
+/** The spectrum's x: −log10(1 − p), so that each further nine of a percentile is one step right. */
+export const ninesOf = (p: number): number => -Math.log10(1 - p / 100);
+const NINES_LABEL = "datum.value < 0.5 ? '50%' : datum.value < 1.5 ? '90%' : datum.value < 2.5 ? '99%' : datum.value < 3.5 ? '99.9%' : '99.99%'";
+
+/** Latency by percentile (HdrHistogram's plot): a panel per endpoint, a line per framework and connection count, log axes. */
+export function spectrumSpec(cells: readonly CellSummary[], percentiles: readonly number[], key: (p: number) => string): TopLevelSpec | null {
+  const mine = cells.filter((c) => c.measured > 0);
+  const rows = mine.flatMap((c) =>
+    percentiles.map((p) => ({
+      framework: c.framework,
+      endpoint: c.endpoint,
+      connections: `${c.connections || '?'} conn.`,
+      nines: ninesOf(p),
+      latency: (c.latency_percentiles_us as Record<string, number>)[key(p)]!,
+    })),
+  ).filter((r) => r.latency > 0);
+  if (rows.length === 0) return null;
+  const frameworks = sorted(rows.map((r) => r.framework), byFramework);
+  const endpoints = sorted(rows.map((r) => r.endpoint), byEndpoint);
+  const several = new Set(rows.map((r) => r.connections)).size > 1;
+  return endpointPanels(rows, endpoints, {
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: {
+        field: 'nines', type: 'quantitative', title: 'percentile',
+        scale: { domain: [ninesOf(percentiles[0]!), ninesOf(percentiles.at(-1)!)] },
+        axis: { values: percentiles.map(ninesOf), labelExpr: NINES_LABEL, labelOverlap: false, labelFontSize: 10 },
+      },
+      y: { field: 'latency', type: 'quantitative', scale: { type: 'log', nice: false, padding: 10 }, axis: { labelExpr: US_LABEL, tickCount: 5 }, title: 'latency, log scale' },
+      color: { field: 'framework', type: 'nominal', sort: frameworks, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', title: null } },
+      ...(several ? { strokeDash: { field: 'connections', type: 'nominal', legend: { orient: 'bottom', title: null, symbolType: 'stroke', symbolStrokeColor: '#555', symbolStrokeWidth: 1.5 } }, detail: { field: 'connections' } } : {}),
+    },
+  }) as TopLevelSpec;
+}
+
+export interface TimelineRow {
+  framework: string;
+  endpoint: string;
+  series: string;
+  t_s: number;
+  responses: number;
+  errors: number;
+  p50: number | null;
+  p99: number | null;
+}
+
+/**
+ * The run over time: responses, p50 and p99 latency, and failures per second,
+ * one panel each over a shared time axis; a line per stretch of time a cell
+ * ran (`series`), colour by framework, dash by endpoint.
+ */
+export function timelineSpec(rows: readonly TimelineRow[]): TopLevelSpec | null {
+  if (rows.length === 0) return null;
+  const frameworks = sorted(rows.map((r) => r.framework), byFramework);
+  const endpoints = sorted(rows.map((r) => r.endpoint), byEndpoint);
+  const x = { field: 't_s', type: 'quantitative', title: 's since the first request', scale: { domain: [0, Math.max(1, ...rows.map((r) => r.t_s + 1))] } } as const;
+  const panel = (field: string, title: string, log: boolean) => ({
+    width: 1000,
+    height: 110,
+    mark: { type: 'line', point: { size: 12 }, strokeWidth: 1.5 },
+    encoding: {
+      x,
+      y: { field, type: 'quantitative', title, ...(log ? { scale: { type: 'log', nice: false }, axis: { labelExpr: US_LABEL, tickCount: 4 } } : { axis: { tickCount: 4 } }) },
+      color: { field: 'framework', type: 'nominal', sort: frameworks, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', title: null } },
+      ...(endpoints.length > 1 ? { strokeDash: { field: 'endpoint', type: 'nominal', sort: endpoints, legend: { orient: 'bottom', title: null, symbolType: 'stroke', symbolStrokeColor: '#555', symbolStrokeWidth: 1.5 } } } : {}),
+      detail: { field: 'series' },
+    },
+  });
+  return {
+    config: CONFIG,
+    data: { values: rows },
+    vconcat: [panel('responses', 'responses / s', false), panel('p50', 'p50 latency', true), panel('p99', 'p99 latency', true), panel('errors', 'failures / s', false)],
+  } as unknown as TopLevelSpec;
+}
+
+/** Each role's event-loop utilisation and CPU over the run, from its samples. */
+export function utilisationSpec(points: readonly { series: string; t_s: number; elu: number; cpu_percent: number }[]): TopLevelSpec | null {
+  if (points.length === 0) return null;
+  const panel = (field: string, title: string, format: string) => ({
+    width: 1000,
+    height: 110,
+    mark: { type: 'line', point: { size: 10 }, strokeWidth: 1.2 },
+    encoding: {
+      x: { field: 't_s', type: 'quantitative', title: 's since the first request' },
+      y: { field, type: 'quantitative', title, axis: { format, tickCount: 4 } },
+      color: { field: 'series', type: 'nominal', scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', title: null, columns: 6 } },
+    },
+  });
+  return {
+    config: CONFIG,
+    data: { values: points },
+    vconcat: [panel('elu', 'event loop busy', '.0%'), panel('cpu_percent', 'CPU, % of a core', '~s')],
+  } as unknown as TopLevelSpec;
+}

@@ -18,18 +18,19 @@ section { margin: 28px 0; padding-top: 4px; }
 .answer table { background: #fff; }
 .warn { background: #fff6e5; border-left: 4px solid #f0a500; padding: 10px 18px; border-radius: 4px; }
 .warn ul { margin: 4px 0; padding-left: 18px; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 12.5px; font-variant-numeric: tabular-nums; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12px; padding-top: 4px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
 th { font-weight: 600; border-bottom: 2px solid #ccc; white-space: normal; vertical-align: bottom; }
 td.num, th.num { text-align: right; }
-td.wrap { white-space: normal; min-width: 160px; }
+td.wrap { white-space: normal; min-width: 160px; overflow-wrap: anywhere; }
 .findings { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; font-size: 13px; margin: 6px 0; }
 .findings dt { font-weight: 600; }
 .findings dd { margin: 0; }
 .answer .verdict { font-size: 15px; margin: 10px 0; }
 tbody tr:hover { background: var(--bg-soft); }
-.figure .chart { margin: 8px 0 4px; overflow-x: auto; }
+.chart { margin: 8px 0 4px; overflow-x: auto; max-width: 100%; }
 .figure .chart svg { max-width: 100%; height: auto; }
 .formula { color: var(--muted); font-size: 12px; white-space: nowrap; }
 .note, .empty { color: var(--muted); font-size: 12.5px; }

@@ -15,7 +15,7 @@ export interface Column<R> {
   title?: string;
 }
 
-/** A table; cells are already-escaped HTML. */
+/** A table; cells are already-escaped HTML. It scrolls in its own box, so a wide one never widens the page. */
 export function table<R>(rows: readonly R[], columns: readonly Column<R>[], caption?: string): string {
   const th = columns
     .map((c) => `<th${c.num ? ' class="num"' : ''}${c.title ? ` title="${esc(c.title)}"` : ''}>${c.head}</th>`)
@@ -23,5 +23,5 @@ export function table<R>(rows: readonly R[], columns: readonly Column<R>[], capt
   const body = rows
     .map((r) => `<tr>${columns.map((c) => `<td${c.num ? ' class="num"' : c.wrap ? ' class="wrap"' : ''}>${c.cell(r)}</td>`).join('')}</tr>`)
     .join('\n');
-  return `<table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<div class="scroll"><table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }

@@ -10,9 +10,12 @@ import { REPORT_CSS } from './css.js';
 import { sweptEndpoints } from '../warnings.js';
 import { loadSentences, loadStagesFigure, saturationSection } from './load.js';
 import { scaleSection } from './scale.js';
-import { dataSection, offsetsTable, runFacts } from './sections.js';
+import { dataSection, offsetsTable, overview, runJson } from './sections.js';
+import { latencyNote, spectrumFigure, timelineSection } from './time.js';
+import { payloadFigure } from './payload.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from '../summary-types.js';
+import { MIN_ROUNDS, NEGLIGIBLE } from '../rounds.js';
 
 interface FigureDef {
   n: number;
@@ -22,7 +25,7 @@ interface FigureDef {
 }
 
 const BOX_FIGURES: FigureDef[] = [
-  { n: 4, stage: 'roundtrip', title: 'HTTP roundtrip', text: 'Caller sends (t0) to caller has the whole response (t6): what a user of the function waits.' },
+  { n: 4, stage: 'latency', title: 'Latency', text: 'Caller sends (t0) to caller has the whole response (t6): what a user of the function waits. In open-loop cells from when the request was due (t0_intended), so time a request spent waiting to be sent counts.' },
   { n: 5, stage: 'function', title: 'Function duration on the worker', text: 'The user function alone, t3_start to t3_end, stamped in the thread that runs it: the original report\'s step 3.' },
   { n: 6, stage: 'rpc_link', title: 'RPC link', text: 'The gateway\'s wait for the worker minus the worker\'s own time: frames on the wire and their encoding, both directions (steps 2 and 4), and any wait for a busy loop to read them.' },
   { n: 7, stage: 'handler', title: 'Endpoint handler (the original report\'s Figure 7)', text: 'As the original report defines it: from receiving step 1 to sending step 5, t1 to t5 on the gateway. It holds every stage from gateway in to respond.' },
@@ -36,15 +39,22 @@ const DETAIL_FIGURES: FigureDef[] = [
 
 export async function renderReport(s: Summary): Promise<string> {
   const figures: string[] = [];
+  // Without gateway records there are no stages: the latency figures only.
+  const staged = s.groups.some((g) => !g.caller_only);
   // Figure 3 only when a sweep ran: some endpoint at more than one connection count.
   const swept = sweptEndpoints(s);
   if (s.sweep && swept.length > 0) {
     figures.push(await sweepFigure(s.sweep.filter((p) => swept.includes(p.endpoint))));
-    figures.push(await loadStagesFigure(s.cells, swept));
+    if (staged) figures.push(await loadStagesFigure(s.cells.filter((c) => !c.caller_only), swept));
   }
-  for (const def of BOX_FIGURES) figures.push(await boxFigure(s, def));
-  figures.push(await sharesFigure(s.groups));
-  for (const def of DETAIL_FIGURES) figures.push(await boxFigure(s, def));
+  const [latency, ...stageFigures] = BOX_FIGURES;
+  figures.push(await boxFigure(s, latency!), await spectrumFigure(s));
+  if (staged) {
+    for (const def of stageFigures) figures.push(await boxFigure(s, def));
+    figures.push(await sharesFigure(s.groups));
+    for (const def of DETAIL_FIGURES) figures.push(await boxFigure(s, def));
+  }
+  if (staged) figures.push(await payloadFigure(s.cells));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -55,15 +65,17 @@ export async function renderReport(s: Summary): Promise<string> {
 <h1>faasbench report</h1>
 <p class="meta">Generated ${esc(s.generated_at)} by faasbench ${esc(s.faasbench_version)} from
 ${fmtInt(s.inputs.files.length)} record file(s) in ${s.inputs.paths.map((p) => `<code>${esc(p)}</code>`).join(', ')}.</p>
-${runFacts(s)}
+${overview(s)}
 </header>
 ${await answerSection(s)}
 ${warnings(s)}
+${await timelineSection(s)}
 ${saturationSection(s.cells)}
 ${comparisonSection(s)}
 ${figures.join('\n')}
 ${await scaleSection(s.scale)}
 ${dataSection(s)}
+${runJson(s)}
 <section><h2>Host clocks</h2>
 <p>No stage depends on these: every stage subtracts stamps of one host. The offsets are estimated NTP-style per exchange and shown for
 checking the setup. The true offset lies between the causality bounds; the min-RTT estimate is the tightest single one.</p>
@@ -86,6 +98,7 @@ function warnings(s: Summary): string {
 
 async function answerSection(s: Summary): Promise<string> {
   const rows = s.answer.by_endpoint;
+  if (rows.length === 0 && s.groups.some((g) => g.measured > 0)) return callerOnlyAnswer(s);
   if (rows.length === 0) return `<section class="answer"><h2>Where did the time go?</h2><p>No request made it into the figures; see "What was read".</p></section>`;
   const spec = answerSpec(rows);
   const lines = rows.map((r) => {
@@ -98,7 +111,7 @@ async function answerSection(s: Summary): Promise<string> {
   return `<section class="answer"><h2>Where did the time go?</h2>
 <ul class="lead">${lines.join('')}</ul>
 ${seed}
-${loadSentences(s.cells, sweptEndpoints(s))}
+${loadSentences(s.cells.filter((c) => !c.caller_only), sweptEndpoints(s))}
 ${respondCaveat(s)}
 <div class="chart">${spec ? await renderSvg(spec) : ''}</div>
 ${table(rows, [
@@ -112,6 +125,22 @@ ${table(rows, [
 ], 'All frameworks pooled. Shares of the total time (Σ stage / Σ roundtrip), so they add up to 100% and are shares of the mean roundtrip; ' +
   'the last two columns take each request\'s own share instead and report the median. Per framework: Figure 9.')}
 </section>`;
+}
+
+/** Records of the caller alone: what it saw, per endpoint, and why there are no stages. */
+function callerOnlyAnswer(s: Summary): string {
+  const groups = s.groups.filter((g) => g.measured > 0);
+  const failed = (g: GroupSummary) => Object.values(g.excluded).reduce((a, b) => a + b, 0);
+  const lines = groups.map((g) => {
+    const l = g.stages.latency!;
+    const f = failed(g);
+    return `<li><strong>${esc(g.framework)} ${esc(g.endpoint)}</strong>: ${fmtInt(g.throughput.requests_per_s)} responses/s, latency ` +
+      `p50 ${fmtDuration(l.p50)}, p99 ${fmtDuration(l.p99)}, p99.9 ${fmtDuration(l.p99_9)}; ${f === 0 ? 'no failures' : `<strong>${fmtInt(f)} failed</strong> (${fmtPct(f / g.requests)})`}.</li>`;
+  });
+  return `<section class="answer"><h2>What the caller saw</h2>
+<ul class="lead">${lines.join('')}</ul>
+<p>Only caller records: the server is not faasbench's gateway, or its records were not collected. So there is the latency, throughput and failures,
+but no stage inside the server. ${esc(latencyNote(s.cells))}</p></section>`;
 }
 
 /** respond ends at t5 (response handed to the socket); when t5 was stamped after the caller already had the response, say so beside the answer. */
@@ -134,6 +163,7 @@ function fmtDuration(us: number): string {
 function comparisonSection(s: Summary): string {
   if (s.comparisons.length === 0) return '';
   const baseline = s.comparisons[0]!.baseline;
+  const level = `${Math.round(s.comparisons[0]!.confidence * 100)}%`;
   const byStage = (stage: Stage) => s.comparisons.filter((c) => c.stage === stage);
   const cols: Column<Comparison>[] = [
     { head: 'endpoint', cell: (c) => esc(c.endpoint) },
@@ -141,16 +171,23 @@ function comparisonSection(s: Summary): string {
     { head: 'median µs', cell: (c) => fmtUs(c.median), num: true },
     { head: `${esc(baseline)} median µs`, cell: (c) => fmtUs(c.baseline_median), num: true },
     { head: 'difference µs', cell: (c) => signed(c.difference), num: true },
-    { head: '95% CI µs', cell: (c) => `${signed(c.ci_low)} … ${signed(c.ci_high)}`, num: true },
     { head: 'ratio', cell: (c) => `${c.ratio.toFixed(3)}×`, num: true },
-    { head: 'real at 95%?', cell: (c) => (c.significant ? `<strong>yes, ${c.difference > 0 ? 'slower' : 'faster'}</strong>` : 'no') },
+    { head: 'rounds', cell: (c) => fmtInt(c.rounds), num: true, title: 'rounds in which both ran: the n of the interval' },
+    { head: `${level} CI of the per-round difference µs`, cell: (c) => (c.ci_low === null || c.ci_high === null ? '–' : `${signed(c.ci_low)} … ${signed(c.ci_high)}`), num: true },
+    { head: 'verdict', cell: (c) => (c.significant ? `<strong>${c.verdict}</strong>` : esc(c.verdict)) },
   ];
   const stages = [...new Set(s.comparisons.map((c) => c.stage))];
-  const real = byStage('roundtrip').filter((c) => c.significant);
-  const headline = byStage('roundtrip').length
-    ? `<p><strong>${real.length} of ${byStage('roundtrip').length}</strong> roundtrip medians differ from ${esc(baseline)}'s at 95% confidence ` +
-      `(${real.filter((c) => c.difference < 0).length} faster, ${real.filter((c) => c.difference > 0).length} slower; the rows marked below).</p>`
-    : '';
+  const lead = byStage(stages[0]!);
+  const count = (v: string) => lead.filter((c) => c.verdict === v).length;
+  const rounds = [...new Set(lead.map((c) => c.rounds))].sort((a, b) => a - b);
+  const headline =
+    count('cannot be judged') === lead.length
+      ? `<p><strong>No verdict:</strong> ${rounds.length === 1 ? plural(rounds[0]!, 'round') : `${rounds[0]} to ${plural(rounds.at(-1)!, 'round')}`} behind each comparison, ` +
+        `and a difference between frameworks needs at least ${MIN_ROUNDS} to be judged (run more <code>rounds</code>). The medians are shown, not judged.</p>`
+      : `<p>Of ${lead.length} ${esc(STAGE_NAMES[stages[0]!])} medians against ${esc(baseline)}'s, <strong>${count('faster')} faster</strong> and ` +
+        `<strong>${count('slower')} slower</strong> at ${level}; ${count('negligible')} negligible (real but under ${NEGLIGIBLE * 100}% of ${esc(baseline)}'s median), ` +
+        `${count('no difference found')} with no difference found${count('cannot be judged') ? `, ${count('cannot be judged')} cannot be judged (fewer than ${MIN_ROUNDS} rounds)` : ''}. ` +
+        `Each verdict rests on ${rounds.length === 1 ? plural(rounds[0]!, 'round') : `${rounds[0]} to ${plural(rounds.at(-1)!, 'round')}`} (the rounds column).</p>`;
   return `<section><h2>Frameworks against ${esc(baseline)}</h2>
 ${headline}
 ${stages
@@ -160,10 +197,14 @@ ${stages
     return k === 0 ? `<h3>${esc(title)}</h3>${t}` : `<details><summary>${esc(title)}</summary>${t}</details>`;
   })
   .join('\n')}
-<p class="note">Bootstrap (${fmtInt(s.comparisons[0]!.resamples)} resamples, seeded, full sample size) of the difference of medians. It treats
-requests as independent, so the interval covers sampling noise, not drift between repetitions of a run.</p>
+<p class="note">The unit of replication is the round: one caller run of a cell. Requests of one round share its warm-up, its connections and the
+machine's state, so they are not independent samples. Per round, each framework's median; per round both ran, the difference; the interval is
+Student's t over those differences. Fewer than ${MIN_ROUNDS} rounds: cannot be judged. A difference whose interval excludes 0 but which is under
+${NEGLIGIBLE * 100}% of the baseline's median is called negligible. Open-loop cells are compared on latency from the due time.</p>
 </section>`;
 }
+
+const plural = (n: number, word: string) => `${fmtInt(n)} ${word}${n === 1 ? '' : 's'}`;
 
 const signed = (v: number) => (v > 0 ? `+${fmtUs(v)}` : v < 0 ? `−${fmtUs(-v)}` : fmtUs(v));
 
@@ -182,7 +223,7 @@ async function boxFigure(s: Summary, def: FigureDef): Promise<string> {
   const spec = boxPlotSpec(s.groups, def.stage);
   const rows = s.groups.filter((g) => g.stages[def.stage]).map((g) => ({ g, stage: def.stage }));
   const extra: Column<{ g: GroupSummary; stage: Stage }>[] =
-    def.stage === 'roundtrip' ? [{ head: 'throughput req/s', cell: (r) => fmtInt(r.g.throughput.requests_per_s), num: true }] : [];
+    def.stage === 'latency' ? [{ head: 'throughput req/s', cell: (r) => fmtInt(r.g.throughput.requests_per_s), num: true }] : [];
   const how = '<br><span class="note">Box: 25th to 75th percentile, black line: median, whiskers: 1st to 99th percentile. Each panel has its own scale.</span>';
   return figure(def.n, def.title, `${def.text} <span class="formula">${esc(STAGE_LABELS[def.stage])}</span>${how}`, spec ? await renderSvg(spec) : null,
     table(rows, [...STATS_COLUMNS, ...extra], 'Durations in µs; n = requests in the figure. Nearest-rank percentiles.'));
@@ -215,8 +256,8 @@ async function sweepFigure(points: SweepPoint[]): Promise<string> {
       { head: 'connections', cell: (p) => fmtInt(p.connections), num: true },
       { head: 'requests', cell: (p) => fmtInt(p.count), num: true },
       { head: 'req/s', cell: (p) => fmtInt(p.requests_per_s), num: true },
-      { head: 'roundtrip p50 µs', cell: (p) => fmtUs(p.p50_us), num: true },
-      { head: 'roundtrip p99 µs', cell: (p) => fmtUs(p.p99_us), num: true },
+      { head: 'latency p50 µs', cell: (p) => fmtUs(p.p50_us), num: true },
+      { head: 'latency p99 µs', cell: (p) => fmtUs(p.p99_us), num: true },
     ]));
 }
 

@@ -4,32 +4,68 @@ import { fmtInt, fmtNs } from '../format.js';
 import type { ClockOffset } from '../offsets.js';
 import type { Summary } from '../summary-types.js';
 
-const MAX_FACTS = 24;
+/** The parts of run.json the first screen reads; any may be missing (an older or hand-made run.json). */
+interface RunJson {
+  startedAt?: string;
+  finishedAt?: string | null;
+  status?: string;
+  mode?: string;
+  host?: { hostname?: string; cpu?: string; cores?: number; memoryGiB?: number };
+  config?: { rounds?: number; rate?: number | null; duration?: string; requests?: number | null; warmup?: string; connections?: number | number[] };
+  cells?: { planned?: number; done?: number };
+}
 
-/** Key facts of run.json, whatever its exact schema: scalars, one level of nesting flattened. */
-export function runFacts(s: Summary): string {
-  if (s.runs.length === 0) return '<p class="meta">No run.json found beside the records.</p>';
+/**
+ * The first screen: what ran, where, how long, from run.json where there is
+ * one and from the records otherwise. The answer follows it.
+ */
+export function overview(s: Summary): string {
+  const meta = (s.run && typeof s.run === 'object' ? s.run : {}) as RunJson;
+  const cfg = meta.config ?? {};
+  const cells = s.cells.filter((c) => c.measured > 0);
+  const list = (xs: readonly (string | number)[]) => [...new Set(xs)].map((x) => esc(x)).join(', ') || '–';
+  const open = cells.filter((c) => c.open_loop).length;
+  const rate = typeof cfg.rate === 'number' ? ` at ${fmtInt(cfg.rate)} req/s` : '';
+  const load = open === 0 ? 'closed loop' : open === cells.length ? `open loop${rate}, latency from the due time` : `${open} of ${cells.length} cells open loop`;
+  const perCell = cfg.requests ? `${fmtInt(cfg.requests)} requests` : cfg.duration ? `${esc(cfg.duration)}` : null;
+  const rounds = Math.max(0, ...s.groups.map((g) => g.rounds));
+  const hosts = (role: string) => [...new Set(s.clock_offsets.flatMap((o) => [o.clocks.startsWith(role) ? o.host : null, o.clocks.endsWith(role) ? o.reference_host : null]).filter((h): h is string => h !== null))];
+  const callerHosts = hosts('caller');
+  if (callerHosts.length === 0 && s.timeline) callerHosts.push(s.timeline.origin.host);
+  const where = [
+    `caller ${list(callerHosts)}`,
+    ...(s.groups.some((g) => !g.caller_only) ? [`gateway ${list(hosts('gateway'))}`, `worker ${list(hosts('worker'))}`] : ['server: not faasbench (caller records only)']),
+  ].join(' · ');
+  const machine = meta.host ? `${esc(meta.host.hostname ?? '?')}: ${esc(meta.host.cpu ?? '?')}, ${fmtInt(meta.host.cores)} cores, ${meta.host.memoryGiB ?? '?'} GiB` : null;
+  const started = meta.startedAt ?? (s.timeline?.origin.wall_ms != null ? new Date(s.timeline.origin.wall_ms).toISOString() : null);
+  const seconds = meta.startedAt && meta.finishedAt ? (Date.parse(meta.finishedAt) - Date.parse(meta.startedAt)) / 1000 : null;
+  const measured = cells.reduce((n, c) => n + c.measured, 0);
+  const facts: [string, string | null][] = [
+    ['frameworks', list(s.groups.map((g) => g.framework))],
+    ['endpoints', list(s.groups.map((g) => g.endpoint))],
+    ['connections', list(cells.map((c) => c.connections).sort((a, b) => a - b))],
+    ['rounds', `${fmtInt(rounds)}${rounds < 3 ? ' (too few to judge differences between frameworks)' : ''}`],
+    ['load', `${load}${perCell ? `; ${perCell} per cell` : ''}${cfg.warmup ? ` after ${esc(cfg.warmup)} warm-up` : ''}`],
+    ['where', `${meta.mode ? `${esc(meta.mode)} run; ` : ''}${where}`],
+    ['machine', machine],
+    ['when', started ? `${esc(started)}${seconds !== null ? `, ${fmtSeconds(seconds)}` : ''}${meta.status && meta.status !== 'complete' ? ` (<strong>${esc(meta.status)}</strong>)` : ''}` : null],
+    ['requests', `${fmtInt(measured)} in the figures, ${fmtInt(cells.length)} cells${meta.cells ? ` (${fmtInt(meta.cells.done)} of ${fmtInt(meta.cells.planned)} planned)` : ''}`],
+  ];
+  return `<div class="facts"><dl>${facts
+    .filter((f): f is [string, string] => f[1] !== null)
+    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`)
+    .join('')}</dl></div>`;
+}
+
+const fmtSeconds = (s: number) => (s >= 120 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(0)} s`);
+
+/** run.json as written, folded away at the end: for whoever wants every detail. */
+export function runJson(s: Summary): string {
+  if (s.runs.length === 0) return '<section><h2>run.json</h2><p class="meta">No run.json found beside the records.</p></section>';
   const first = s.runs[0]!;
-  if (first.meta === null) return `<p class="meta">run.json at <code>${esc(first.path)}</code> did not parse: ${esc(first.error ?? '')}</p>`;
-  const facts: [string, string][] = [];
-  const add = (key: string, value: unknown) => {
-    if (facts.length >= MAX_FACTS) return;
-    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) facts.push([key, String(value)]);
-    else if (Array.isArray(value)) {
-      const scalars = value.every((v) => v === null || typeof v !== 'object');
-      facts.push([key, scalars ? value.join(', ') : `[${value.length} items]`]);
-    }
-  };
-  const meta = first.meta as Record<string, unknown>;
-  if (typeof meta === 'object' && !Array.isArray(meta)) {
-    for (const [k, v] of Object.entries(meta)) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) add(`${k}.${k2}`, v2);
-      else add(k, v);
-    }
-  }
+  if (first.meta === null) return `<section><h2>run.json</h2><p class="meta">run.json at <code>${esc(first.path)}</code> did not parse: ${esc(first.error ?? '')}</p></section>`;
   const more = s.runs.length > 1 ? `<p class="meta">${s.runs.length} run.json files; shown: the first.</p>` : '';
-  return `<div class="facts"><dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v.length > 160 ? `${v.slice(0, 160)}…` : v)}</dd>`).join('')}</dl>
-${more}<details><summary>run.json (<code>${esc(first.path)}</code>)</summary><pre>${esc(JSON.stringify(first.meta, null, 2))}</pre></details></div>`;
+  return `<section><h2>run.json</h2>${more}<details><summary><code>${esc(first.path)}</code></summary><pre>${esc(JSON.stringify(first.meta, null, 2))}</pre></details></section>`;
 }
 
 export function dataSection(s: Summary): string {
@@ -72,13 +108,16 @@ export function offsetsTable(offsets: ClockOffset[]): string {
     { head: 'clocks', cell: (o) => `${esc(o.clocks)}` },
     {
       head: 'host − reference',
-      cell: (o) => (o.same_host ? `${esc(o.host)} − ${esc(o.reference_host)} <span class="note">(one host: true offset 0)</span>` : `${esc(o.host)} − ${esc(o.reference_host)}`),
+      // Host names can be long (cloud FQDNs): one per line, wrapping, so the table fits the page.
+      cell: (o) => `${esc(o.host)}<br>− ${esc(o.reference_host)}${o.same_host ? ' <span class="note">(one host: true offset 0)</span>' : ''}`,
+      wrap: true,
     },
     { head: 'n', cell: (o) => fmtInt(o.n), num: true },
     { head: 'median', cell: (o) => fmtNs(o.median_ns), num: true },
     { head: 'p5 … p95 − median', cell: (o) => `${fmtNs(o.p5_ns - o.median_ns)} … ${fmtNs(o.p95_ns - o.median_ns)}`, num: true },
     { head: 'IQR', cell: (o) => fmtNs(o.p75_ns - o.p25_ns), num: true },
-    { head: 'at min RTT (RTT)', cell: (o) => `${fmtNs(o.at_min_rtt_ns)} (${fmtNs(o.min_rtt_ns)})`, num: true },
+    // Relative to the median like the spread: an offset of hours written twice would widen the table past the page.
+    { head: 'at min RTT − median (RTT)', cell: (o) => `${fmtNs(o.at_min_rtt_ns - o.median_ns)} (${fmtNs(o.min_rtt_ns, false)})`, num: true },
     {
       head: 'causality bounds − median',
       cell: (o) =>

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
+import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST } from '../endpoints.js';
 import { traceOf } from '../request-log.js';
@@ -18,6 +20,16 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
   // every key after the 1000th: the same parser without that limit (the
   // request line itself is bounded by the header size limit).
   app.set('query parser', (text: string) => parseQuery(text, '&', '=', { maxKeys: 0 }));
+  if (core.compression !== 'none') {
+    app.use(
+      compression({
+        threshold: COMPRESSION_THRESHOLD_BYTES,
+        ...GZIP_OPTIONS,
+        brotli: BROTLI_OPTIONS,
+        filter: (_req, res) => COMPRESSIBLE.test(String(res.getHeader('content-type') ?? '')),
+      }),
+    );
+  }
   const raw = express.raw({ type: () => true, limit: core.maxBodyBytes });
   // body-parser answers a too large body only once it has read all of it;
   // one declared too large is refused at once, as in every adapter.
@@ -58,5 +70,6 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
 };
 
 function send(res: Response, a: Answer): void {
+  if (a.serverTiming !== undefined) res.set('server-timing', a.serverTiming);
   res.status(a.status).set('content-type', a.contentType).set('x-request-id', a.requestId).send(a.body);
 }

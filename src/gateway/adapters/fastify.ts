@@ -1,5 +1,7 @@
 import { METHODS } from 'node:http';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyCompress from '@fastify/compress';
+import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST, FUNCTION_METHODS } from '../endpoints.js';
 import { traceOf } from '../request-log.js';
@@ -22,6 +24,15 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
   /** The methods that answer 405 on a route served with `methods` (HEAD goes with GET). */
   const otherMethods = (methods: readonly string[]) =>
     app.supportedMethods.filter((m) => !methods.includes(m) && !(m === 'HEAD' && methods.includes('GET')));
+  if (core.compression !== 'none') {
+    await app.register(fastifyCompress, {
+      encodings: [core.compression],
+      threshold: COMPRESSION_THRESHOLD_BYTES,
+      zlibOptions: GZIP_OPTIONS,
+      brotliOptions: BROTLI_OPTIONS,
+      customTypes: COMPRESSIBLE,
+    });
+  }
 
   for (const endpoint of ENDPOINT_LIST) {
     app.route({
@@ -71,5 +82,6 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
 };
 
 function send(reply: FastifyReply, a: Answer): FastifyReply {
+  if (a.serverTiming !== undefined) reply.header('server-timing', a.serverTiming);
   return reply.code(a.status).header('content-type', a.contentType).header('x-request-id', a.requestId).send(a.body);
 }

@@ -2,6 +2,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { compress } from 'hono/compress';
+import { createMiddleware } from 'hono/factory';
+import { COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, compressBody, shouldCompress } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST } from '../endpoints.js';
 import { traceOf } from '../request-log.js';
@@ -13,6 +16,9 @@ type Env = { Bindings: HttpBindings };
 export const createHonoServer: CreateServer = (core: GatewayCore) => {
   const app = new Hono<Env>();
   const trace = (c: Context<Env>) => traceOf(c.env.incoming as IncomingMessage);
+  if (core.compression === 'gzip') app.use(compress({ encoding: 'gzip', threshold: COMPRESSION_THRESHOLD_BYTES, contentTypeFilter: COMPRESSIBLE }));
+  // hono's compress middleware offers gzip and deflate only (CompressionStream has no brotli on Node 20): br is node's zlib.
+  if (core.compression === 'br') app.use(brotli);
   const limit = bodyLimit({
     maxSize: core.maxBodyBytes,
     onError: (c) => send(c, core.tooLarge(trace(c as Context<Env>), (c as Context<Env>).env.incoming.url ?? '')),
@@ -51,6 +57,21 @@ export const createHonoServer: CreateServer = (core: GatewayCore) => {
 function send(c: Context, a: Answer): Response {
   return c.body(typeof a.body === 'string' ? a.body : new Uint8Array(a.body), a.status as 200, {
     'content-type': a.contentType,
+    // Read by the compress middleware's threshold, which compresses a response of unknown length.
+    'content-length': String(Buffer.byteLength(a.body)),
     'x-request-id': a.requestId,
+    ...(a.serverTiming === undefined ? {} : { 'server-timing': a.serverTiming }),
   });
 }
+
+const brotli = createMiddleware(async (c, next) => {
+  await next();
+  const type = c.res.headers.get('content-type') ?? '';
+  const length = Number(c.res.headers.get('content-length'));
+  if (!shouldCompress('br', c.req.header('accept-encoding'), type, length, c.req.method)) return;
+  const body = await compressBody('br', new Uint8Array(await c.res.arrayBuffer()));
+  c.res = new Response(body, c.res);
+  c.res.headers.set('content-encoding', 'br');
+  c.res.headers.set('content-length', String(body.length));
+  c.res.headers.set('vary', 'Accept-Encoding');
+});

@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
+import compress from 'koa-compress';
 import getRawBody from 'raw-body';
+import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST, isEndpointName } from '../endpoints.js';
 import { traceOf } from '../request-log.js';
@@ -50,6 +52,17 @@ export const createKoaServer: CreateServer = (core: GatewayCore) => {
   router.get('/:fn', handleFn);
   router.post('/:fn', handleFn);
 
+  if (core.compression !== 'none') {
+    app.use(
+      compress({
+        threshold: COMPRESSION_THRESHOLD_BYTES,
+        filter: (type) => COMPRESSIBLE.test(type),
+        gzip: core.compression === 'gzip' ? GZIP_OPTIONS : false,
+        br: core.compression === 'br' ? BROTLI_OPTIONS : false,
+        deflate: false,
+      }),
+    );
+  }
   app.use(async (ctx, next) => {
     try {
       await next();
@@ -71,6 +84,7 @@ export const createKoaServer: CreateServer = (core: GatewayCore) => {
 function send(ctx: Koa.Context, a: Answer): void {
   ctx.status = a.status;
   ctx.set('x-request-id', a.requestId);
+  if (a.serverTiming !== undefined) ctx.set('server-timing', a.serverTiming);
   ctx.type = a.contentType;
   ctx.body = a.body;
 }

@@ -1,13 +1,29 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { ENDPOINTS, FUNCTION_METHODS, isEndpointName } from '../endpoints.js';
-import { writeAnswer as send } from '../reply.js';
+import { compressBody, shouldCompress } from '../compression.js';
+import type { Answer } from '../core.js';
+import { writeAnswer } from '../reply.js';
 import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 /** Plain node:http, the baseline: a switch on the path and URLSearchParams. */
-export const createNodeServer: CreateServer = (core) =>
-  createServer((req, res) => {
+export const createNodeServer: CreateServer = (core) => {
+  const coding = core.compression === 'none' ? null : core.compression;
+  return createServer((req, res) => {
     const trace = traceOf(req);
+    const send = (a: Answer): void => {
+      if (coding === null || !shouldCompress(coding, req.headers['accept-encoding'], a.contentType, Buffer.byteLength(a.body), req.method ?? '')) {
+        return writeAnswer(res, a);
+      }
+      compressBody(coding, typeof a.body === 'string' ? Buffer.from(a.body) : a.body).then(
+        (body) => {
+          res.setHeader('content-encoding', coding);
+          res.setHeader('vary', 'Accept-Encoding');
+          writeAnswer(res, { ...a, body });
+        },
+        (err: Error) => writeAnswer(res, core.fail(trace, 'internal_error', err.message)),
+      );
+    };
     const target = req.url ?? '/';
     // An absolute-form target (GET http://host/empty) names the same path, as the frameworks read it.
     const url = target.startsWith('/') ? target : pathOf(target);
@@ -16,11 +32,11 @@ export const createNodeServer: CreateServer = (core) =>
     const name = path.slice(1);
     // A fixed endpoint, or any other function a worker announced.
     const fixed = isEndpointName(name);
-    if (!(fixed ? path === ENDPOINTS[name].path : core.servesFunction(name))) return send(res, core.notFound(trace, req.method ?? '', target));
+    if (!(fixed ? path === ENDPOINTS[name].path : core.servesFunction(name))) return send(core.notFound(trace, req.method ?? '', target));
     // HEAD is GET without the body, as every framework treats it.
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
     if (!((fixed ? ENDPOINTS[name].methods : FUNCTION_METHODS) as readonly string[]).includes(method)) {
-      return send(res, core.methodNotAllowed(trace, req.method ?? '', name));
+      return send(core.methodNotAllowed(trace, req.method ?? '', name));
     }
     const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
     const param = (key: string) => {
@@ -33,10 +49,11 @@ export const createNodeServer: CreateServer = (core) =>
         ? readBody(req, core.maxBodyBytes).then((body) => (body ? call(body) : core.tooLarge(trace, url)))
         : call();
     answer.then(
-      (a) => send(res, a),
-      (err: Error) => send(res, core.fail(trace, 'internal_error', err.message)),
+      (a) => send(a),
+      (err: Error) => send(core.fail(trace, 'internal_error', err.message)),
     );
   });
+};
 
 function pathOf(target: string): string {
   try {

@@ -1,0 +1,45 @@
+/**
+ * What observability costs the gateway: CPU per request on /empty with
+ * metrics on (--metrics-port, never scraped: the cost per request, not per
+ * scrape) and with Server-Timing on, each against a gateway with both off.
+ * Same worker, interleaved rounds, medians.
+ */
+import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
+import { median } from './children.js';
+import { cpuPerRequest } from './gateway-bench.js';
+
+export interface ObservabilityBenchRow {
+  framework: string;
+  offUs: number;
+  metricsUs: number;
+  serverTimingUs: number;
+}
+
+const VARIANTS = {
+  off: ['--no-server-timing'],
+  metrics: ['--no-server-timing', '--metrics-port', '0'],
+  serverTiming: [],
+} as const;
+
+export async function observabilityBench(frameworks: string[], rounds: number, requests: number): Promise<ObservabilityBenchRow[]> {
+  const worker = await startWorkerProcess();
+  const rows: ObservabilityBenchRow[] = [];
+  try {
+    for (const framework of frameworks) {
+      const gateways = await Promise.all(Object.values(VARIANTS).map((extra) => startGatewayProcess(framework, worker.address, [...extra])));
+      const samples: number[][] = gateways.map(() => []);
+      try {
+        for (let i = 0; i < rounds; i++) {
+          for (const [j, g] of gateways.entries()) samples[j]!.push(await cpuPerRequest(g.proc.pid!, `${g.url}/empty`, requests));
+        }
+      } finally {
+        await Promise.all(gateways.map((g) => g.stop()));
+      }
+      const [offUs, metricsUs, serverTimingUs] = samples.map(median) as [number, number, number];
+      rows.push({ framework, offUs, metricsUs, serverTimingUs });
+    }
+  } finally {
+    await worker.stop();
+  }
+  return rows;
+}

@@ -1,0 +1,129 @@
+/**
+ * The TCP front (`gateway --framework tcp`): the seed report's "non-HTTP load
+ * balancer". Callers speak the worker's own RPC protocol to it (README, "The
+ * RPC protocol": 4-byte length + msgpack, hello/welcome, call/reply), and it
+ * forwards each call to a worker exactly as the HTTP adapters do, with the
+ * same records: t1 when the call's bytes reached the front, t5 when its reply
+ * went to the socket. No HTTP, no JSON: the result travels as msgpack.
+ */
+import { lookup } from 'node:dns/promises';
+import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
+import type { RpcClient } from '../rpc/client.js';
+import { startRpcServer, type CallOutcome } from '../rpc/server.js';
+import type { CallMessage } from '../rpc/protocol.js';
+import { now } from '../trace/clock.js';
+import { openRecordSink } from '../trace/record-writer.js';
+import { formatGatewayRecord, sampleRecordFormatter, type WorkerStamps } from '../trace/records.js';
+import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
+import type { Logger } from '../log.js';
+import { recordNameOf } from './endpoints.js';
+import { ERRORS, isErrorCode } from './errors.js';
+
+export interface TcpFrontOptions {
+  host: string;
+  port: number;
+  /** For the log line and the records: where the calls go. */
+  workers: string[];
+  /** The RpcClient's policy, for the records. */
+  balance?: BalancePolicy;
+  log?: string;
+  /** Callers' hello must carry it, as a worker's would. */
+  secret?: string;
+  sampleIntervalMs?: number;
+  logger: Logger;
+}
+
+export interface RunningTcpFront {
+  address: { host: string; port: number };
+  url: string;
+  rpc: RpcClient;
+  /** The TCP front serves no metrics. */
+  metricsUrl: null;
+  close(): Promise<void>;
+}
+
+/** What the front learned about one call on its way through: its record's stamps. */
+interface Forwarded {
+  t2: bigint | null;
+  t4: bigint | null;
+  worker: WorkerStamps | null;
+  workerAddress: string | null;
+  error: string | null;
+}
+
+export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): Promise<RunningTcpFront> {
+  const { logger } = options;
+  await lookup(options.host);
+  const sink = options.log ? openRecordSink(options.log) : null;
+  const forwarded = new WeakMap<CallMessage, Forwarded>();
+  const fleet = fleetOf(options);
+
+  const handle = async (call: CallMessage): Promise<CallOutcome> => {
+    const result = await rpc.call(call.rid, call.fn, call.args);
+    const f: Forwarded = { t2: result.t2, t4: null, worker: null, workerAddress: result.worker, error: null };
+    forwarded.set(call, f);
+    if (!result.ok) {
+      f.error = result.code;
+      const t = now();
+      return { err: { code: result.code, message: result.message }, t3_start: t, t3_end: t };
+    }
+    const { reply } = result;
+    f.t4 = result.t4;
+    f.worker = { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send };
+    f.error = reply.err?.code ?? null;
+    // The reply's own stamps are the front's: the call forwarded (t2) and its reply decoded (t4).
+    return { result: reply.result, ctype: reply.ctype, err: reply.err, t3_start: result.t2, t3_end: result.t4 };
+  };
+
+  const server = await startRpcServer({
+    host: options.host,
+    port: options.port,
+    logger,
+    secret: options.secret,
+    handle,
+    onReplySent: (call, _outcome, t1, t5) => {
+      if (!sink) return;
+      const f = forwarded.get(call);
+      // The status an HTTP front would have answered, so that the analysis reads both alike.
+      const error = f ? f.error : 'internal_error';
+      const status = error === null ? 200 : isErrorCode(error) ? ERRORS[error] : 502;
+      sink.write(
+        formatGatewayRecord({
+          id: call.rid,
+          framework: 'tcp',
+          fn: recordNameOf(call.fn, call.args),
+          status,
+          error,
+          t1,
+          t2: f?.t2 ?? null,
+          t4: f?.t4 ?? null,
+          t5,
+          worker: f?.worker ?? null,
+          workerAddress: f?.workerAddress ?? null,
+          ...fleet,
+        }),
+      );
+    },
+  });
+  const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
+  const format = sampleRecordFormatter('gateway', { framework: 'tcp' });
+  const sampler =
+    sink && interval > 0
+      ? new Sampler({ intervalMs: interval, gauges: () => ({ inflight: rpc.inFlight }), onSample: (s) => sink.write(format(s)) }).start()
+      : null;
+  const { address, port, family } = server.address;
+  const host = family === 'IPv6' ? `[${address}]` : address;
+  logger.info({ framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance, records: options.log ?? null }, 'gateway listening');
+  return {
+    address: { host: address, port },
+    url: `tcp://${host}:${port}`,
+    metricsUrl: null,
+    rpc,
+    async close() {
+      sampler?.stop();
+      await server.close();
+      rpc.close();
+      await sink?.close();
+    },
+  };
+}

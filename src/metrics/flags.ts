@@ -1,0 +1,14 @@
+import type { Argv } from 'yargs';
+import { integerOption, LISTEN_PORT } from '../flags.js';
+
+export interface MetricsArgs {
+  'metrics-port'?: number;
+  'metrics-host': string;
+}
+
+/** --metrics-port and --metrics-host, the same on every server role. */
+export function metricsOptions<T>(y: Argv<T>): Argv<T & MetricsArgs> {
+  return y
+    .option('metrics-port', integerOption('metrics-port', LISTEN_PORT, 'Serve Prometheus metrics at /metrics on this port (0: any free port; default: off)'))
+    .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address the metrics port listens on' }) as Argv<T & MetricsArgs>;
+}

@@ -1,0 +1,166 @@
+/**
+ * One instance seen from the worker: a worker thread or a child process
+ * running instance-host.js with one function loaded. It runs one call at a
+ * time; the worker ends it at a call's deadline, at the end of its keep-warm,
+ * or finds it dead (exit, heap limit), and only this instance is lost.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ReplyErrorCode } from '../rpc/protocol.js';
+import { now } from '../trace/clock.js';
+import type { CallToHost, HostMessage, HostSetup } from './instance-host.js';
+
+export type Isolation = 'thread' | 'process';
+
+export interface ColdStamps {
+  /** The worker asked for the thread or process. */
+  spawn: bigint;
+  /** The function's module was imported in it. */
+  loaded: bigint;
+  /** Its init() returned (= loaded when it has none). */
+  init: bigint;
+}
+
+export interface InstanceSpec extends HostSetup {
+  isolation: Isolation;
+  memoryMb: number;
+}
+
+export type HostResult = Extract<HostMessage, { t: 'result' }>;
+
+/** Why an instance stopped answering: an RPC error code and a message. */
+export class InstanceDied extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const HOST = new URL('./instance-host.js', import.meta.url);
+const STDERR_TAIL = 4096;
+
+/** What both kinds of instance offer the worker. */
+interface Channel {
+  post(call: CallToHost): void;
+  end(): void;
+}
+
+export class Instance {
+  readonly cold: ColdStamps;
+  private readonly channel: Channel;
+  private pending: { id: number; resolve: (r: HostResult) => void; reject: (e: InstanceDied) => void } | null = null;
+  private nextId = 0;
+  private deadReason: InstanceDied | null = null;
+  /** Set by the owner: told once, when the instance is gone for any reason. */
+  onDeath: (why: InstanceDied) => void = () => {};
+  /** Set while an ending was asked for, so its exit is not read as a crash. */
+  private ending: InstanceDied | null = null;
+
+  private constructor(
+    readonly id: string,
+    cold: ColdStamps,
+    channel: Channel,
+  ) {
+    this.cold = cold;
+    this.channel = channel;
+  }
+
+  /** Starts an instance; resolves once its module is loaded and init done, rejects when it cannot start. */
+  static start(spec: InstanceSpec): Promise<Instance> {
+    const spawn = now();
+    return new Promise<Instance>((resolve, reject) => {
+      let instance: Instance | null = null;
+      let stderr = '';
+      const onMessage = (m: HostMessage) => {
+        if (m.t === 'ready') {
+          instance = new Instance(spec.instance, { spawn, loaded: m.loaded, init: m.init }, channel);
+          resolve(instance);
+        } else if (m.t === 'failed') {
+          channel.end();
+          reject(new InstanceDied(ReplyErrorCode.functionError, `function instance ${spec.instance} failed to start: ${m.message}`));
+        } else instance?.settle(m);
+      };
+      const onGone = (why: InstanceDied) => {
+        if (instance) instance.die(why);
+        else reject(why);
+      };
+      const describeExit = (code: number | null, signal: string | null): InstanceDied => {
+        if (/heap out of memory/i.test(stderr)) return outOfMemory(spec);
+        return new InstanceDied(ReplyErrorCode.functionCrashed, `function instance ${spec.instance} ended (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+      };
+      let channel: Channel;
+      if (spec.isolation === 'thread') {
+        const thread = new Worker(HOST, {
+          workerData: { url: spec.url, instance: spec.instance, assetsDir: spec.assetsDir, timeoutMs: spec.timeoutMs } satisfies HostSetup,
+          resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb, maxYoungGenerationSizeMb: 32 },
+        });
+        let error: InstanceDied | null = null;
+        thread.on('message', onMessage);
+        thread.on('error', (err: NodeJS.ErrnoException) => {
+          error =
+            err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+              ? outOfMemory(spec)
+              : new InstanceDied(ReplyErrorCode.functionCrashed, `function instance ${spec.instance} failed: ${err.message}`);
+        });
+        thread.on('exit', (code) => onGone(error ?? describeExit(code, null)));
+        channel = { post: (c) => thread.postMessage(c), end: () => void thread.terminate() };
+      } else {
+        const child: ChildProcess = fork(fileURLToPath(HOST), [JSON.stringify({ url: spec.url, instance: spec.instance, assetsDir: spec.assetsDir, timeoutMs: spec.timeoutMs })], {
+          serialization: 'advanced',
+          execArgv: [`--max-old-space-size=${spec.memoryMb}`],
+          stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        });
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL)));
+        child.on('message', (m) => onMessage(m as HostMessage));
+        child.on('error', (err) => onGone(new InstanceDied(ReplyErrorCode.functionCrashed, `function instance ${spec.instance} failed: ${err.message}`)));
+        // 'close': the exit and the end of its stderr, which names an exhausted heap.
+        child.on('close', (code, signal) => onGone(describeExit(code, signal)));
+        channel = { post: (c) => child.send(c), end: () => void child.kill('SIGKILL') };
+      }
+    });
+  }
+
+  get alive(): boolean {
+    return this.deadReason === null;
+  }
+
+  /** Runs one call; rejects with InstanceDied when the instance is lost before it answers. */
+  call(args: Record<string, unknown>): Promise<HostResult> {
+    if (this.deadReason) return Promise.reject(this.deadReason);
+    const id = this.nextId++;
+    return new Promise<HostResult>((resolve, reject) => {
+      this.pending = { id, resolve, reject };
+      this.channel.post({ id, args });
+    });
+  }
+
+  /** Ends the instance; a call it is running fails with `why`. */
+  end(why: InstanceDied): void {
+    if (this.deadReason || this.ending) return;
+    this.ending = why;
+    this.channel.end();
+  }
+
+  private settle(m: HostResult): void {
+    if (this.pending?.id !== m.id) return;
+    const { resolve } = this.pending;
+    this.pending = null;
+    resolve(m);
+  }
+
+  private die(why: InstanceDied): void {
+    if (this.deadReason) return;
+    this.deadReason = this.ending ?? why;
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(this.deadReason);
+    this.onDeath(this.deadReason);
+  }
+}
+
+function outOfMemory(spec: InstanceSpec): InstanceDied {
+  return new InstanceDied(ReplyErrorCode.outOfMemory, `function instance ${spec.instance} exceeded its memory limit of ${spec.memoryMb} MB`);
+}

@@ -1,0 +1,199 @@
+/**
+ * The instance lifecycle with the real worker binary: cold then warm, expiry
+ * after --keep-warm, the queue beyond --max-instances booked as worker queue,
+ * LIFO reuse, pre-warming, and endless loops contained in every isolation
+ * mode. Every check holds at any machine speed: waits are generous lower
+ * bounds, never upper ones.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import type { ReplyMessage } from '../rpc/protocol.js';
+import { readRecords, startGatewayProcess, startWorkerProcess, type RoleProcess } from '../testing/processes.js';
+import { mostAtOnce, rawRpc, type RawRpc } from '../testing/rpc-client.js';
+import { defaultFunctionsDir } from './registry.js';
+
+const NAP = `import { setTimeout as delay } from 'node:timers/promises';
+export default { async run(args) { await delay(args.ms ?? 0); return { ms: args.ms ?? 0 }; } };\n`;
+
+let dir: string;
+const started: RoleProcess[] = [];
+const clients: RawRpc[] = [];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fb-instances-'));
+  await writeFile(join(dir, 'empty.mjs'), `export { default } from '${new URL(`file://${defaultFunctionsDir}/empty.js`).href}';\n`);
+  await writeFile(join(dir, 'nap.mjs'), NAP);
+  await writeFile(join(dir, 'lifo.mjs'), NAP);
+  // Declares no mode, so --isolation inline would run it on the worker's loop.
+  await writeFile(join(dir, 'spin.mjs'), 'export default { run() { for (;;) {} } };\n');
+});
+after(async () => {
+  for (const c of clients) c.close();
+  await Promise.all(started.map((p) => p.stop()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function worker(name: string, flags: string[]): Promise<{ rpc: RawRpc; records: string; address: string; process: RoleProcess }> {
+  const records = join(dir, `${name}.ndjson`);
+  const w = await startWorkerProcess(['--functions', dir, '--log', records, '--sample-interval-ms', '0', ...flags]);
+  started.push(w);
+  const rpc = await rawRpc(w.address);
+  clients.push(rpc);
+  return { rpc, records, address: w.address, process: w };
+}
+
+const one = async (rpc: RawRpc, fn: string, args: Record<string, unknown> = {}) => (await rpc.burst([{ fn, args }], 60_000))[0]!;
+const ms = (ns: bigint) => Number(ns) / 1e6;
+const byId = async (records: string) => new Map((await readRecords(records)).map((r) => [r.id as string, r]));
+const stamp = (r: Record<string, unknown>, k: string) => BigInt(r[k] as string);
+
+for (const isolation of ['thread', 'process']) {
+  describe(`--isolation ${isolation}`, () => {
+    let w: Awaited<ReturnType<typeof worker>>;
+    let gateway: RoleProcess & { url: string };
+    before(async () => {
+      // The default time limit (30 s): however slow the machine, alloc meets its heap limit first.
+      w = await worker(isolation, ['--isolation', isolation, '--max-instances', '2', '--function-memory-mb', '64', '--allow-fault-functions']);
+      gateway = await startGatewayProcess('node', w.address);
+      started.push(gateway);
+    });
+
+    for (const [kind, code] of [
+      ['alloc', 'out_of_memory'],
+      ['exit', 'function_crashed'],
+    ]) {
+      test(`a function that fails by ${kind} loses its instance only: ${code}, and calls beside it are answered`, async () => {
+        const neighbour = await one(w.rpc, 'nap', { ms: 0 });
+        const fault = one(w.rpc, 'fault', { kind });
+        const during = await one(w.rpc, 'nap', { ms: 0 });
+        const failed = await fault;
+        assert.equal(failed.err?.code, code, failed.err?.message);
+        assert.equal(during.err, undefined);
+        const after = await one(w.rpc, 'nap', { ms: 0 });
+        const instances = (await readRecordsSoon(w.records, 1)).filter((r) => r.fn === 'nap').map((r) => r.instance);
+        assert.equal(new Set(instances.slice(-3)).size, 1, 'the neighbour kept its instance');
+        assert.ok(after.t3_start > neighbour.t3_start);
+      });
+    }
+
+    test('the first call starts an instance cold; the next one reuses it warm; /empty?instance=1 names it', async () => {
+      const get = async (id: string) => {
+        const res = await fetch(`${gateway.url}/empty?instance=1`, { headers: { 'x-request-id': id } });
+        assert.equal(res.status, 200);
+        return ((await res.json()) as { instance: string }).instance;
+      };
+      const first = await get(`${isolation}-first`);
+      const second = await get(`${isolation}-second`);
+      assert.equal(second, first, 'the warm instance answered again');
+      await w.process.stop();
+      started.splice(started.indexOf(w.process), 1);
+      const records = await byId(w.records);
+      const [a, b] = [records.get(`${isolation}-first`)!, records.get(`${isolation}-second`)!];
+      assert.equal(a.instance, first);
+      assert.equal(a.cold, true);
+      assert.equal(b.instance, first);
+      assert.equal(b.cold, false);
+      assert.equal(b.cold_spawn, undefined, 'a warm call has no start-up stamps');
+      // The cold start lies inside the call's worker queue, in order.
+      const order = ['t3_recv', 'cold_spawn', 'cold_loaded', 'cold_init', 't3_start', 't3_end', 't3_send'].map((k) => stamp(a, k));
+      for (let k = 1; k < order.length; k++) assert.ok(order[k - 1]! <= order[k]!, `stamp ${k} out of order: ${order.join(' ')}`);
+    });
+  });
+}
+
+for (const isolation of ['thread', 'process']) {
+  describe(`--isolation ${isolation}: instances are limited, queued and contained`, () => {
+    let w: Awaited<ReturnType<typeof worker>>;
+    before(async () => {
+      w = await worker(`limits-${isolation}`, ['--isolation', isolation, '--max-instances', '2', '--timeout-ms', '8000', '--allow-fault-functions']);
+    });
+
+    test('calls beyond --max-instances wait for an instance, and the wait is worker queue', async () => {
+      const NAP_MS = 300;
+      const replies = await w.rpc.burst(Array.from({ length: 6 }, () => ({ fn: 'nap', args: { ms: NAP_MS } })), 60_000);
+      for (const r of replies) assert.equal(r.err, undefined, JSON.stringify(r.err));
+      const records = [...(await readRecordsSoon(w.records, 6))].filter((r) => r.fn === 'nap');
+      assert.equal(new Set(records.map((r) => r.instance)).size, 2, 'two instances served six calls');
+      assert.ok(mostAtOnce(replies) <= 2, 'no more than two ran at once');
+      for (const r of replies) assert.ok(ms(r.t3_end - r.t3_start) >= NAP_MS - 1, 'function is the nap alone');
+      // Six calls on two instances: the last two waited for two whole naps each.
+      const queues = replies.map((r) => ms(r.t3_start - r.t3_recv)).sort((a, b) => a - b);
+      assert.ok(queues.at(-1)! >= 2 * NAP_MS - 1, `longest worker queue ${queues.at(-1)} ms`);
+    });
+
+    for (const [fn, args] of [
+      ['spin', {}],
+      ['fault', { kind: 'loop' }],
+    ] as const) {
+      test(`an endless loop (${fn}) loses its own instance at the time limit; other calls are answered meanwhile`, async () => {
+        const loop = one(w.rpc, fn, args);
+        await delay(200);
+        const during = await one(w.rpc, 'empty');
+        const looped = await loop;
+        assert.equal(looped.err?.code, 'function_timeout');
+        assert.equal(during.err, undefined);
+        assert.ok(during.t3_send < looped.t3_send, 'the neighbour was answered before the loop was stopped');
+        assert.equal((await one(w.rpc, fn === 'spin' ? 'nap' : 'fault', fn === 'spin' ? {} : { kind: 'throw' })).err?.code, fn === 'spin' ? undefined : 'function_error');
+      });
+    }
+  });
+}
+
+test('an instance idle longer than --keep-warm is gone: the next call is cold in a new one', async () => {
+  const w = await worker('keep-warm', ['--keep-warm', '300ms']);
+  const first = await one(w.rpc, 'empty', { instance: true });
+  await delay(1500);
+  const later = await one(w.rpc, 'empty', { instance: true });
+  assert.notEqual((later.result as { instance: string }).instance, (first.result as { instance: string }).instance);
+  const records = [...(await readRecordsSoon(w.records, 2))];
+  assert.deepEqual(
+    records.map((r) => r.cold),
+    [true, true],
+  );
+});
+
+test('pre-warmed instances (--min-instances) answer warm, and the most recently used is reused first (LIFO)', async () => {
+  const w = await worker('lifo', ['--min-instances', '2', '--max-instances', '2']);
+  // Both pre-warmed instances run at once; the short call's instance is released long before the long one's.
+  const [short, long] = await w.rpc.burst(
+    [
+      { fn: 'lifo', args: { ms: 0 } },
+      { fn: 'lifo', args: { ms: 800 } },
+    ],
+    60_000,
+  );
+  const next = await one(w.rpc, 'lifo', { ms: 0 });
+  const records = await readRecordsSoon(w.records, 3);
+  const instanceOf = (r: ReplyMessage) => records.find((x) => x.t3_start === String(r.t3_start))!.instance;
+  assert.notEqual(instanceOf(short!), instanceOf(long!), 'the two calls ran in the two pre-warmed instances');
+  assert.equal(instanceOf(next), instanceOf(long!), 'the last one released is taken first');
+  assert.deepEqual(
+    records.map((r) => r.cold),
+    [false, false, false],
+  );
+});
+
+test('--isolation inline: a pool function that loops is stopped in its pool thread; calls go on', async () => {
+  const w = await worker('inline', ['--isolation', 'inline', '--timeout-ms', '1500', '--allow-fault-functions']);
+  const loop = one(w.rpc, 'fault', { kind: 'loop' });
+  await delay(200);
+  const during = await one(w.rpc, 'empty', { instance: true });
+  assert.equal((await loop).err?.code, 'function_timeout');
+  assert.match((during.result as { instance: string }).instance, /-empty-inline$/);
+  const record = (await readRecordsSoon(w.records, 2)).find((r) => r.fn === 'empty')!;
+  assert.equal(record.cold, false, 'an inline function is loaded at start: never cold');
+});
+
+/** The records a worker has written so far, once there are `count` (records go out in batches). */
+async function readRecordsSoon(file: string, count: number): Promise<Record<string, unknown>[]> {
+  for (let k = 0; ; k++) {
+    const records = await readRecords(file).catch(() => []);
+    if (records.length >= count || k > 600) return records;
+    await delay(100);
+  }
+}
+
