@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DEFAULT_HOSTS, HOURS, requestLines, trueStamps, writeRecordDir, type Hosts, type RequestSpec } from '../testing/analysis-records.js';
+import { schemaValidator } from '../schemas.js';
 import { analyze } from './analyze.js';
 import { percentileOfSorted } from './stats.js';
 
@@ -91,6 +92,11 @@ test('two callers merge: throughput summed, percentiles over the union, each cal
   assert.deepEqual(both.warnings.filter((w) => /started/.test(w)), []);
   // One caller alone: nothing to merge.
   assert.deepEqual(a.scale.callers, []);
+  // The scale figures as the published summary schema describes them.
+  assert.equal(schemaValidator('summary')(JSON.parse(JSON.stringify(both))), null);
+  const broken = JSON.parse(JSON.stringify(both)) as { scale: { callers: { start_lag_ms: unknown }[] } };
+  broken.scale.callers[1]!.start_lag_ms = 'late';
+  assert.match(schemaValidator('summary')(broken) ?? '', /^scale\.callers\[1\]\.start_lag_ms must be /);
 });
 
 test('a caller that started later than the tolerance is warned about', async () => {
