@@ -109,6 +109,11 @@ const out = {
   addresses: { callers: expected.callers.map((c) => c.address), gateways: gatewayHosts, workers: gotWorkerAddresses },
   merged_callers: merged,
   start_lag_ms_max: lags.length ? Math.max(...lags) : null,
+  // Per cell, the latest caller's lag: the first cell of the run is the one --start-at lines up.
+  start_lag_ms: Object.fromEntries(summary.groups.map((g) => {
+    const inCell = scale.callers.filter((c) => c.framework === g.framework && c.endpoint === g.endpoint && c.start_lag_ms !== null);
+    return [`${g.framework} ${g.endpoint}`, inCell.length ? Math.round(Math.max(...inCell.map((c) => c.start_lag_ms))) : null];
+  })),
   gateway_shares: scale.gateways.map((g) => `${g.framework} ${g.endpoint} ${g.host} ${g.share.toFixed(2)}`),
   worker_shares: scale.workers.map((w) => `${w.framework} ${w.endpoint} ${w.address} ${w.share.toFixed(2)}`),
   groups: summary.groups.map((g) => ({
