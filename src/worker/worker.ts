@@ -88,7 +88,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }),
     onReplySent: (call, outcome, t3_recv, t3_send) => {
       const error = outcome.err?.code ?? null;
-      metrics?.observe(call.fn, error, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
+      const instance = ranIn.get(call) ?? null;
+      metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
       sink.write(
         formatWorkerRecord({
           id: call.rid,
@@ -98,7 +99,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           t3_start: outcome.t3_start,
           t3_end: outcome.t3_end,
           t3_send,
-          instance: ranIn.get(call) ?? null,
+          instance,
           traceId: call.tp,
         }),
       );
