@@ -13,14 +13,14 @@ export interface RanIn {
 }
 
 /** How a call found its instance: it started one, took a warm one, or never reached one (unknown function, instance lost). */
-export type CallStart = 'cold' | 'warm' | 'none';
+const START = ['cold', 'warm', 'none'] as const;
 
 interface FnSeries {
   stages: HistogramChild[];
   /** A cold start's phases: spawn → module loaded, loaded → init done. */
   coldPhases: HistogramChild[];
-  /** `${start}\u0000${outcome}` ('ok' or the error code) → counter. */
-  calls: Map<string, CounterChild>;
+  /** outcome ('ok' or the error code) → counters by START index. */
+  calls: Map<string, CounterChild[]>;
   label: string;
 }
 
@@ -86,11 +86,11 @@ export class WorkerMetrics {
       s.coldPhases[0]!.observeNs(Number(cold.loaded - cold.spawn));
       s.coldPhases[1]!.observeNs(Number(cold.init - cold.loaded));
     }
-    const start: CallStart = instance === null ? 'none' : cold ? 'cold' : 'warm';
+    const start = instance === null ? 2 : cold ? 0 : 1;
     const outcome = error ?? 'ok';
-    const key = `${start}\u0000${outcome}`;
-    let c = s.calls.get(key);
-    if (!c) s.calls.set(key, (c = this.calls.child([s.label, outcome, start])));
+    let byStart = s.calls.get(outcome);
+    if (!byStart) s.calls.set(outcome, (byStart = []));
+    const c = (byStart[start] ??= this.calls.child([s.label, outcome, START[start]!]));
     c.value++;
   }
 }
