@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { startMetricsServer } from '../metrics/server.js';
-import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { startRpcServer } from '../rpc/server.js';
 import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
@@ -73,7 +71,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const ranIn = new WeakMap<CallMessage, InstanceUse | null>();
   const sink = openRecordSink(options.log);
   let connections = () => 0;
-  const metrics = options.metricsPort === undefined ? null : new WorkerMetrics(() => ({ ...executor.load }), () => connections());
+  // prom-client is loaded only by a worker that serves metrics.
+  const metrics = options.metricsPort === undefined ? null : new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections());
   const server = await startRpcServer({
     host: options.host,
     port: options.port,
@@ -106,7 +105,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
   });
   connections = () => server.connections;
-  const metricsServer = metrics ? await startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
+  const metricsServer = metrics ? await (await import('../metrics/server.js')).startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
   const format = sampleRecordFormatter('worker');
   const sampler =
