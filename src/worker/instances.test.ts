@@ -30,6 +30,8 @@ before(async () => {
   await writeFile(join(dir, 'lifo.mjs'), NAP);
   // Declares no mode, so --isolation inline would run it on the worker's loop.
   await writeFile(join(dir, 'spin.mjs'), 'export default { run() { for (;;) {} } };\n');
+  // Its module takes a while to load: a slow cold start.
+  await writeFile(join(dir, 'slowstart.mjs'), "import { setTimeout as delay } from 'node:timers/promises';\nawait delay(400);\nexport default { run() { return {}; } };\n");
 });
 after(async () => {
   for (const c of clients) c.close();
@@ -142,6 +144,23 @@ for (const isolation of ['thread', 'process']) {
     }
   });
 }
+
+test('a call that finds no warm instance waits for its own: two closed loops start two instances, each charged to a cold call', async () => {
+  const w = await worker('bound', ['--max-instances', '8']);
+  // Two callers, each sending its next call when the previous answer is in. While the second
+  // instance starts, the first is free again many times over: none of that may start a third.
+  const loop = async () => {
+    for (let k = 0; k < 40; k++) assert.equal((await one(w.rpc, 'slowstart')).err, undefined);
+  };
+  await Promise.all([loop(), loop()]);
+  const records = (await readRecordsSoon(w.records, 80)).filter((r) => r.fn === 'slowstart');
+  assert.equal(records.length, 80);
+  const instances = new Set(records.map((r) => r.instance));
+  const cold = records.filter((r) => r.cold === true);
+  assert.ok(instances.size <= 2, `${instances.size} instances for two callers`);
+  assert.deepEqual(new Set(cold.map((r) => r.instance)), instances, 'every instance started for a call that waited for it');
+  assert.equal(cold.length, instances.size);
+});
 
 test('an instance idle longer than --keep-warm is gone: the next call is cold in a new one', async () => {
   const w = await worker('keep-warm', ['--keep-warm', '300ms']);
