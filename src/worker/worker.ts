@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
-import { startRpcServer } from '../rpc/server.js';
+import { startRpcServer, type RpcServer } from '../rpc/server.js';
+import { now } from '../trace/clock.js';
 import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
@@ -56,6 +57,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (options.allowFaultFunctions) {
     for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
   }
+  let server: RpcServer | null = null;
   const executor = new Executor({
     functions,
     assetsDir: join(dir, 'assets'),
@@ -67,6 +69,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
       minInstances: options.minInstances ?? 0,
     },
+    onInterrupted: () => server?.resumeInterrupted(),
   });
   await executor.prewarm();
   /** Where each call ran, from its run to its record (the reply frame does not carry it). */
@@ -74,7 +77,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const sink = openRecordSink(options.log);
   let connections = () => 0;
   const metrics = options.metricsPort === undefined ? null : new WorkerMetrics(() => ({ ...executor.load }), () => connections());
-  const server = await startRpcServer({
+  server = await startRpcServer({
     host: options.host,
     port: options.port,
     logger: options.logger,
@@ -86,6 +89,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         ranIn.set(call, e.instance);
         return e.outcome;
       }),
+    interrupted: (call) => {
+      const e = executor.takeInterrupted();
+      ranIn.set(call, e?.instance ?? null);
+      return e?.outcome ?? { err: { code: 'function_error', message: `call ${call.cid} was interrupted` }, t3_start: now(), t3_end: now() };
+    },
+    settlesHere: () => executor.settlesHere,
+    turn: (next) => executor.turn(next),
     onReplySent: (call, outcome, t3_recv, t3_send) => {
       const error = outcome.err?.code ?? null;
       metrics?.observe(call.fn, error, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
