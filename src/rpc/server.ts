@@ -29,7 +29,7 @@ export interface RpcServerOptions {
    * The answer for a call whose dispatch was cut short: `handle` never
    * returned because the inline watchdog terminated the function it ran.
    */
-  interrupted?: (call: CallMessage) => CallOutcome;
+  interrupted?: (call: CallMessage) => CallOutcome | null;
   /**
    * Whether the call just dispatched left a promise that settles on this
    * thread (its t3_end is stamped in a reaction): then the next frame of the

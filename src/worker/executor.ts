@@ -164,6 +164,8 @@ export class Executor {
 
   /** The one path of every call: a hook that counts calls belongs here. */
   run(name: string, args: Record<string, unknown>): Promise<Executed> {
+    // Set again by runInline: nothing else leaves a promise that settles here.
+    this.lastSettlesHere = false;
     const loaded = this.options.functions.get(name);
     if (!loaded) {
       const t = now();
@@ -172,7 +174,6 @@ export class Executor {
       return Promise.resolve({ outcome: { err: { code: ReplyErrorCode.unknownFunction, message }, t3_start: t, t3_end: t }, instance: null });
     }
     this.inflight++;
-    this.lastSettlesHere = false;
     const executed = this.instances
       ? this.runInInstance(this.instances, loaded, args)
       : (loaded.fn.mode === 'pool' && this.pool ? this.runPooled(this.pool, loaded, args) : this.runInline(loaded, args)).then(

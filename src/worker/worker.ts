@@ -3,7 +3,6 @@ import type { Logger } from '../log.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { startRpcServer, type RpcServer } from '../rpc/server.js';
-import { now } from '../trace/clock.js';
 import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
@@ -91,8 +90,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }),
     interrupted: (call) => {
       const e = executor.takeInterrupted();
-      ranIn.set(call, e?.instance ?? null);
-      return e?.outcome ?? { err: { code: 'function_error', message: `call ${call.cid} was interrupted` }, t3_start: now(), t3_end: now() };
+      if (e) ranIn.set(call, e.instance);
+      return e?.outcome ?? null;
     },
     settlesHere: () => executor.settlesHere,
     turn: (next) => executor.turn(next),
