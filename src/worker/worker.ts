@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { startRpcServer } from '../rpc/server.js';
+import { startRpcServer, type RpcServer } from '../rpc/server.js';
 import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
@@ -54,6 +54,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (options.allowFaultFunctions) {
     for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
   }
+  let server: RpcServer | null = null;
   const executor = new Executor({
     functions,
     assetsDir: join(dir, 'assets'),
@@ -65,6 +66,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
       minInstances: options.minInstances ?? 0,
     },
+    onInterrupted: () => server?.resumeInterrupted(),
   });
   await executor.prewarm();
   /** Where each call ran, from its run to its record (the reply frame does not carry it). */
@@ -73,7 +75,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let connections = () => 0;
   // prom-client is loaded only by a worker that serves metrics.
   const metrics = options.metricsPort === undefined ? null : new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections());
-  const server = await startRpcServer({
+  server = await startRpcServer({
     host: options.host,
     port: options.port,
     logger: options.logger,
@@ -85,6 +87,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         ranIn.set(call, e.instance);
         return e.outcome;
       }),
+    interrupted: (call) => {
+      const e = executor.takeInterrupted();
+      if (e) ranIn.set(call, e.instance);
+      return e?.outcome ?? null;
+    },
+    settlesHere: () => executor.settlesHere,
+    turn: (next) => executor.turn(next),
     onReplySent: (call, outcome, t3_recv, t3_send) => {
       const error = outcome.err?.code ?? null;
       const instance = ranIn.get(call) ?? null;
