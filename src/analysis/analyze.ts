@@ -143,7 +143,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     cells: figures.cells,
     timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
-    scale: summarizeScale(table, joined.groups, offsets, options.startToleranceMs),
+    scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs),
     warnings: [],
   };
   summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale)];

@@ -86,7 +86,7 @@ export function summarizeCells(t: RequestTable, groups: readonly Group[], runs: 
         open_loop: slots.some((i) => t.f64.t0_intended[i] === t.f64.t0_intended[i]),
         rounds: new Set(slots.map((i) => runs.runs[runs.runOf[i]!]?.round)).size,
         measured: slots.length,
-        requests_per_s: throughputOf(t, slots).requests_per_s,
+        requests_per_s: throughputOf(t, slots, runs.runOf).requests_per_s,
         latency_percentiles_us: spectrum,
         stage_mean_us: mean,
         stage_p50_us: p50,

@@ -83,6 +83,7 @@ const US = 1e-3;
 export function summarizeScale(
   t: RequestTable,
   groups: readonly Group[],
+  runOf: Int32Array,
   offsets: readonly ClockOffset[],
   startToleranceMs = DEFAULT_START_TOLERANCE_MS,
 ): ScaleSummary {
@@ -94,20 +95,20 @@ export function summarizeScale(
       const workers = splitBy(slots, (i) => t.u16.workerAddress[i]!, (i) => t.hosts.value(t.u16.workerAddress[i]!) ?? '?');
       for (const [address, s] of workers) {
         out.workers.push({
-          ...cell, address, ...latency(t, s), share: s.length / slots.length,
+          ...cell, address, ...latency(t, s, runOf), share: s.length / slots.length,
           function_mean_us: mean(stageValues(t, 'function', s)) * US,
           worker_queue_mean_us: mean(stageValues(t, 'worker_queue', s)) * US,
         });
       }
       for (const [host, s] of splitBy(slots, (i) => t.u16.gatewayClock[i]!, (i) => t.clockHost[t.u16.gatewayClock[i]!]!)) {
-        out.gateways.push({ ...cell, host, ...latency(t, s), share: s.length / slots.length });
+        out.gateways.push({ ...cell, host, ...latency(t, s, runOf), share: s.length / slots.length });
       }
       const counts = [...workers.values()].map((s) => s.length);
       out.replicas.push({
-        ...cell, ...latency(t, slots), workers_used: counts.length,
+        ...cell, ...latency(t, slots, runOf), workers_used: counts.length,
         max_over_mean: Math.max(...counts) / (slots.length / counts.length),
       });
-      if (callerClocks.size > 1) out.callers.push(...callerFigures(t, cell, slots, offsets));
+      if (callerClocks.size > 1) out.callers.push(...callerFigures(t, cell, slots, runOf, offsets));
     }
   }
   return out;
@@ -123,7 +124,7 @@ export function scaleWarnings(s: ScaleSummary): string[] {
   );
 }
 
-function callerFigures(t: RequestTable, cell: ScaleCell, slots: number[], offsets: readonly ClockOffset[]): CallerFigures[] {
+function callerFigures(t: RequestTable, cell: ScaleCell, slots: number[], runOf: Int32Array, offsets: readonly ClockOffset[]): CallerFigures[] {
   const byCaller = splitBy(slots, (i) => t.u16.callerClock[i]!, (i) => t.u16.callerClock[i]!);
   // Each caller's first measured send, moved onto every gateway clock it reached: t0 + (gateway − caller).
   const starts = new Map<number, Map<number, number>>(); // caller clock → gateway clock → start, gateway-relative ns
@@ -155,15 +156,16 @@ function callerFigures(t: RequestTable, cell: ScaleCell, slots: number[], offset
         lag = Math.max(lag ?? 0, (start - earliest) / 1e6);
       }
     }
-    return { ...cell, host: t.clockHost[clock]!, ...latency(t, s), start_lag_ms: lag };
+    return { ...cell, host: t.clockHost[clock]!, ...latency(t, s, runOf), start_lag_ms: lag };
   }).sort((x, y) => (x.host < y.host ? -1 : x.host > y.host ? 1 : 0));
 }
 
-function latency(t: RequestTable, slots: ArrayLike<number>): Latency {
+/** `runOf`: each slot's caller run, which throughput counts the time of (callerRuns()). */
+function latency(t: RequestTable, slots: ArrayLike<number>, runOf: Int32Array): Latency {
   const rt = stageValues(t, 'roundtrip', slots).sort();
   return {
     measured: slots.length,
-    requests_per_s: throughputOf(t, slots).requests_per_s,
+    requests_per_s: throughputOf(t, slots, runOf).requests_per_s,
     p50_us: percentileOfSorted(rt, 50) * US,
     p99_us: percentileOfSorted(rt, 99) * US,
   };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { analyze } from './analyze.js';
 import { compareMedians } from './bootstrap.js';
-import { requestLines, writeRecordDir } from '../testing/analysis-records.js';
+import { DEFAULT_HOSTS, HOURS, requestLines, trueStamps, writeRecordDir } from '../testing/analysis-records.js';
 import { seededRandom } from './random.js';
 import { percentileOfSorted } from './stats.js';
 import { busyTime } from './throughput.js';
@@ -49,7 +49,7 @@ test('per framework × endpoint figures equal a direct computation from the laid
     cell.roundtrip.push(roundtrip);
     cell.t0.push(Number(at));
     cell.t6.push(Number(at) + roundtrip);
-    // One request at a time, then a 1 ms pause: busy time is the sum of roundtrips.
+    // One request at a time, then a 1 ms pause.
     at += BigInt(roundtrip) + 1_000_000n;
   }
   const dir = await writeRecordDir(lines);
@@ -77,13 +77,49 @@ test('per framework × endpoint figures equal a direct computation from the laid
       assert.ok(Math.abs(g.respond_share - sum(want.respond) / sum(want.roundtrip)) < 1e-12);
       const shares = Object.values(g.shares).reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(shares - 1) < 1e-12, 'the seven shares add up to 1');
-      const busy = sum(want.roundtrip) / 1e9;
+      // One caller run holds both frameworks: each is measured from its first send to its last answer.
+      const busy = (Math.max(...want.t6) - Math.min(...want.t0)) / 1e9;
       assert.ok(Math.abs(g.throughput.busy_s - busy) < 1e-9);
       assert.ok(Math.abs(g.throughput.requests_per_s - 1001 / busy) < 1e-6);
     }
     const byEndpoint = summary.answer.by_endpoint;
     assert.equal(byEndpoint.length, 1);
     assert.equal(byEndpoint[0]!.count, 2002);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('throughput: an open loop below capacity counts its idle gaps, rounds count their own spans, and callers add up', async () => {
+  const lines = { caller: [] as string[], gateway: [] as string[], worker: [] as string[] };
+  const push = (r: { caller: string; gateway: string; worker: string }) => {
+    lines.caller.push(r.caller);
+    lines.gateway.push(r.gateway);
+    lines.worker.push(r.worker);
+  };
+  // 100/s for 1 s per round, each request answered in ~1.3 ms: in flight ~13% of the time.
+  // Round 2 starts an hour later: the hour between rounds is not measured time.
+  const roundStarts = [0n, HOURS];
+  for (const [r, start] of roundStarts.entries()) {
+    for (let k = 0; k < 100; k++) {
+      const due = start + BigInt(k) * 10_000_000n;
+      push(requestLines({ id: `c00000000000${r}-${k}`, at: due + 50_000n, dueAt: due, framework: 'node', fn: 'empty', connections: 4 }));
+    }
+  }
+  // A second caller host at the same time sends 100 more in its own run.
+  const other = { ...DEFAULT_HOSTS, caller: 'caller-b', callerBase: 7n * HOURS };
+  for (let k = 0; k < 100; k++) push(requestLines({ id: `cbbbbbbbbbbbb-${k}`, at: BigInt(k) * 10_000_000n, framework: 'node', fn: 'empty', connections: 4 }, other));
+  const dir = await writeRecordDir(lines);
+  try {
+    const { summary } = await analyze({ inputs: [dir], csv: false, resamples: 200 });
+    const tp = summary.groups[0]!.throughput;
+    const roundtrip = Number(trueStamps(0n).t6 - trueStamps(0n).t0);
+    // Caller A: two spans from the first due time to the last answer; caller B: one span from its first send.
+    const spanA = (99 * 10_000_000 + 50_000 + roundtrip) / 1e9;
+    const spanB = (99 * 10_000_000 + roundtrip) / 1e9;
+    assert.ok(Math.abs(tp.busy_s - (2 * spanA + spanB)) < 1e-9, `busy ${tp.busy_s}`);
+    assert.ok(Math.abs(tp.requests_per_s - (200 / (2 * spanA) + 100 / spanB)) < 1e-6, `rate ${tp.requests_per_s}`);
+    assert.ok(tp.requests_per_s > 199 && tp.requests_per_s < 202, 'two callers at 100/s each read ~200/s');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

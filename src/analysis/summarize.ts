@@ -59,7 +59,7 @@ export function summarize(t: RequestTable, join: Join, runs: CallerRuns, samples
     // The answer is about stages: caller-only groups have none.
     answer: { ...answer(worked.filter((w) => !w.group.caller_only)), seed: seedVerdict(cells.filter((c) => !c.caller_only)) },
     comparisons: compare(worked, o),
-    sweep: sweep(t, ordered),
+    sweep: sweep(t, ordered, runs),
     cells,
   };
 }
@@ -101,7 +101,7 @@ function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStage
       requests: group.total,
       measured: group.slots.length,
       excluded: group.excluded,
-      throughput: throughputOf(t, group.slots),
+      throughput: throughputOf(t, group.slots, runs.runOf),
       stages,
       box,
       shares,
@@ -215,7 +215,7 @@ function compare(worked: Worked[], o: SummarizeOptions): Comparison[] {
 }
 
 /** Figure 3: per framework × endpoint × connection count, when more than one count was run. */
-function sweep(t: RequestTable, groups: Group[]): SweepPoint[] | null {
+function sweep(t: RequestTable, groups: Group[], runs: CallerRuns): SweepPoint[] | null {
   const all = new Set<number>();
   for (const g of groups) for (const i of g.slots) all.add(t.u32.connections[i]!);
   all.delete(0);
@@ -231,7 +231,7 @@ function sweep(t: RequestTable, groups: Group[]): SweepPoint[] | null {
       list.push(i);
     }
     for (const [connections, slots] of [...byConnections].sort((a, b) => a[0] - b[0])) {
-      const tp = throughputOf(t, slots);
+      const tp = throughputOf(t, slots, runs.runOf);
       const rt = stageValues(t, 'latency', slots).sort();
       points.push({
         framework: g.framework,

@@ -11,7 +11,7 @@ export const METHOD: Summary['method'] = {
   shares:
     'A stage\'s share is Σ stage / Σ roundtrip over the cell\'s requests (time-weighted); the seven stages add up to the roundtrip exactly. "Median request" columns take each request\'s own share.',
   throughput:
-    'Successful responses per second of time during which the cell had at least one request in flight (union of its [t0, t6] intervals on each caller clock), so interleaved cells do not dilute each other.',
+    'Successful responses per second of the time the cell was measured: the union of its caller runs\' spans (first send, or first due time in an open loop, to last response) on each caller clock, so interleaved cells do not dilute each other and an open loop\'s idle gaps count.',
   bootstrap:
     'Difference of medians to the baseline framework, per endpoint: percentile bootstrap, full sample size, seeded PRNG. The median of a resample of sorted data is drawn exactly via a Beta order statistic, so no subsampling is needed. Significant: the 95% interval excludes 0.',
   offsets:

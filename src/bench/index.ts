@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: the roundtrip's own costs, as ratios within one run.
  * Options: --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
- * --only rpc,gateway,observability (default: all three).
+ * --only rpc,gateway,observability,instances (default: all four).
  */
 import { parseArgs } from 'node:util';
 import { gatewayBench } from './gateway-bench.js';
+import { instancesBench } from './instances-bench.js';
 import { observabilityBench } from './observability-bench.js';
 import { rpcBench } from './rpc-bench.js';
 
@@ -13,7 +14,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     frameworks: { type: 'string', default: 'node,fastify,express,koa,hono' },
-    only: { type: 'string', default: 'rpc,gateway,observability' },
+    only: { type: 'string', default: 'rpc,gateway,observability,instances' },
   },
 });
 const only = new Set(values.only.split(','));
@@ -61,6 +62,21 @@ if (only.has('observability')) {
     console.log(
       `  ${r.framework.padEnd(9)}  ${fmt(r.offUs, 1).padStart(6)}  ${fmt(r.metricsUs, 1).padStart(10)}  ${fmt(m).padStart(5)}  ${target(m)}  ` +
         `${fmt(r.serverTimingUs, 1).padStart(16)}  ${fmt(st).padStart(5)}  ${target(st)}`,
+    );
+  }
+}
+
+if (only.has('instances')) {
+  const rows = await instancesBench(rounds, Math.round(2_000 * scale), Math.max(3, Math.round(10 * scale)));
+  const inline = rows.find((r) => r.isolation === 'inline')!.warmOutsideUs;
+  console.log("\nInstances: the worker's own time per warm /empty call (t3_send - t3_recv - function), and cold starts' phases");
+  console.log('  isolation  warm µs  vs inline   cold calls  before spawn µs  boot+load µs  init µs  hand-over µs');
+  for (const r of rows) {
+    const c = r.cold;
+    const col = (x: number | undefined) => (x === undefined ? '-' : fmt(x, 0)).padStart(12);
+    console.log(
+      `  ${r.isolation.padEnd(9)}  ${fmt(r.warmOutsideUs, 1).padStart(7)}  ${((r.warmOutsideUs >= inline ? '+' : '') + fmt(r.warmOutsideUs - inline, 1)).padStart(9)}   ${String(r.coldCalls).padStart(10)}  ` +
+        `${col(c?.before_spawn).padStart(15)}  ${col(c?.boot_and_load)}  ${(c ? fmt(c.init, 0) : '-').padStart(7)}  ${col(c?.hand_over)}`,
     );
   }
 }

@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
-import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { startMetricsServer } from '../metrics/server.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RpcClient } from '../rpc/client.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { sampleRecordFormatter } from '../trace/records.js';
@@ -85,10 +84,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
   const label = compression === 'none' ? options.framework : `${options.framework}+${compression}`;
   const sockets = new Set<Socket>();
-  const metrics =
+  // prom-client is loaded only by a gateway that serves metrics.
+  const metrics: GatewayMetrics | null =
     options.metricsPort === undefined
       ? null
-      : new GatewayMetrics(label, {
+      : new (await import('../metrics/gateway-metrics.js')).GatewayMetrics(label, {
           inFlight: () => rpc.inFlight,
           httpConnections: () => sockets.size,
           rpcConnected: () => rpc.readyCount,
@@ -137,7 +137,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       resolve();
     });
   });
-  const metricsServer = metrics ? await startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
+  const metricsServer = metrics ? await (await import('../metrics/server.js')).startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
   const format = sampleRecordFormatter('gateway', { framework: label });
   const sampler =

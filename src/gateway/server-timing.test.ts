@@ -30,6 +30,11 @@ test('durMs: ms with µs precision, to the nearest µs', () => {
   assert.equal(durMs(1_499n), '0.001');
   assert.equal(durMs(1_500n), '0.002');
   assert.equal(durMs(12_345_678n), '12.346');
+  assert.equal(durMs(-1_234_400n), '-1.234', 'a negative stage (clocks of different hosts) keeps its sign');
+  assert.equal(durMs(-400n), '0.000');
+  assert.equal(durMs(60_000_000_000n), '60000.000');
+  // Agrees with the arithmetic definition across magnitudes.
+  for (let ns = 1n; ns < 10n ** 12n; ns = ns * 7n + 3n) assert.equal(durMs(ns), (Math.round(Number(ns) / 1e3) / 1e3).toFixed(3), String(ns));
   const header = serverTiming(1_000n, 11_000n, 61_000n, { t3_recv: 5_000_000n, t3_start: 5_002_000n, t3_end: 5_030_000n, t3_send: 5_040_000n });
   assert.deepEqual(
     [...parseServerTiming(header)],

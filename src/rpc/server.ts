@@ -25,6 +25,19 @@ export interface RpcServerOptions {
   helloTimeoutMs?: number;
   /** Function names announced in the welcome. */
   functions?: string[];
+  /**
+   * The answer for a call whose dispatch was cut short: `handle` never
+   * returned because the inline watchdog terminated the function it ran.
+   */
+  interrupted?: (call: CallMessage) => CallOutcome | null;
+  /**
+   * Whether the call just dispatched left a promise that settles on this
+   * thread (its t3_end is stamped in a reaction): then the next frame of the
+   * same read waits for a turn (`turn`). Unset: a turn between every two frames.
+   */
+  settlesHere?: () => boolean;
+  /** How a turn is waited for: a microtask unless told (the inline watchdog needs a message). */
+  turn?: (next: () => void) => void;
 }
 
 interface Sent {
@@ -37,17 +50,42 @@ export interface RpcServer {
   address: AddressInfo;
   /** Client connections open. */
   readonly connections: number;
+  /** Answers a call whose dispatch was cut short and dispatches the frames read after it. */
+  resumeInterrupted(): void;
   close(): Promise<void>;
+}
+
+/**
+ * The dispatch state shared by a server's connections, kept off the stack: a
+ * function the inline watchdog terminates unwinds every frame above it, the
+ * server's included, without running a `finally`.
+ */
+interface Pump {
+  /** Answers the call being dispatched when that was cut short; null outside a dispatch. */
+  cut: (() => void) | null;
+  /** Connections with frames read and not yet dispatched. */
+  ready: Set<() => void>;
+}
+
+/** Runs in a read or message callback only, where a termination is survivable. */
+function pumpAll(pump: Pump): void {
+  pump.cut?.();
+  for (const drain of pump.ready) {
+    // Taken off before it runs: a drain cut short is put back by its resume.
+    pump.ready.delete(drain);
+    drain();
+  }
 }
 
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
   const { logger } = options;
   const sockets = new Set<Socket>();
   const guard = new HelloGuard(options.secret, logger);
+  const pump: Pump = { cut: null, ready: new Set() };
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, options, guard);
+    serveConnection(socket, options, guard, pump);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -62,6 +100,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     get connections() {
       return sockets.size;
     },
+    resumeInterrupted: () => pumpAll(pump),
     close: () =>
       new Promise<void>((resolve) => {
         guard.refusals.close();
@@ -71,7 +110,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   };
 }
 
-function serveConnection(socket: Socket, options: RpcServerOptions, guard: HelloGuard): void {
+function serveConnection(socket: Socket, options: RpcServerOptions, guard: HelloGuard, pump: Pump): void {
   const { logger, handle, onReplySent } = options;
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
@@ -134,7 +173,13 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
       return true;
     }
     running.add(call.cid);
-    handle(call)
+    cutCall = call;
+    cutRecv = t3Recv;
+    pump.cut = resumeCut;
+    const answer = handle(call);
+    pump.cut = null;
+    cutCall = null;
+    answer
       .catch((err: Error): CallOutcome => failure('function_error', err.message))
       .then((outcome) => {
         running.delete(call.cid);
@@ -143,16 +188,55 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     return true;
   }
 
-  /**
-   * Several frames from one read: each call is dispatched after the one
-   * before has had its microtask turn, so a function whose promise settled at
-   * once is stamped (t3_end) before its neighbours are dispatched, not after.
-   */
-  async function receiveAll(bodies: Buffer[], t3Recv: bigint): Promise<void> {
-    for (let k = 0; k < bodies.length; k++) {
-      if (k > 0) await null;
-      if (!receive(bodies[k]!, t3Recv)) return;
+  // Frames read and not yet dispatched, with their read's t3_recv. A read
+  // that completes several frames dispatches them one after the other; the
+  // call after one whose promise settles here waits for a turn, so that a
+  // promise settled at once is stamped (t3_end) before its neighbours are
+  // dispatched, not after.
+  let waiting: Buffer[] = [];
+  let waitingRecv: bigint[] = [];
+  let next = 0;
+  let turnPending = false;
+  /** The call being dispatched, for resumeCut(). */
+  let cutCall: CallMessage | null = null;
+  let cutRecv = 0n;
+  const settlesHere = options.settlesHere ?? (() => true);
+  const turn = options.turn ?? ((f: () => void) => void Promise.resolve().then(f));
+
+  function drain(): void {
+    while (next < waiting.length && !turnPending) {
+      const k = next++;
+      if (!receive(waiting[k]!, waitingRecv[k]!)) {
+        next = waiting.length;
+        break;
+      }
+      if (next < waiting.length && settlesHere()) {
+        turnPending = true;
+        turn(afterTurn);
+        return;
+      }
     }
+    if (next === waiting.length) {
+      waiting = [];
+      waitingRecv = [];
+      next = 0;
+    }
+  }
+
+  function afterTurn(): void {
+    turnPending = false;
+    pump.ready.add(drain);
+    pumpAll(pump);
+  }
+
+  /** The dispatch of cutCall was cut short: its answer, then (by pumpAll) the frames after it. */
+  function resumeCut(): void {
+    pump.cut = null;
+    const call = cutCall!;
+    cutCall = null;
+    running.delete(call.cid);
+    sendReply(call, options.interrupted?.(call) ?? failure('function_error', `call ${call.cid} was interrupted`), cutRecv);
+    pump.ready.add(drain);
   }
 
   socket.on('data', (chunk: Buffer) => {
@@ -167,8 +251,16 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
       socket.removeAllListeners('data');
       return refuse('bad_frame', (err as FrameError).message);
     }
-    if (bodies.length === 1) receive(bodies[0]!, t3Recv);
-    else if (bodies.length > 1) void receiveAll(bodies, t3Recv);
+    if (bodies.length === 1 && next === waiting.length && !turnPending && pump.cut === null && pump.ready.size === 0) {
+      receive(bodies[0]!, t3Recv);
+      return;
+    }
+    for (const body of bodies) {
+      waiting.push(body);
+      waitingRecv.push(t3Recv);
+    }
+    if (waiting.length > next) pump.ready.add(drain);
+    pumpAll(pump);
   });
 
   function sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {

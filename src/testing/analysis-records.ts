@@ -60,6 +60,8 @@ export interface RequestSpec {
   id: string;
   /** True time (ns) the caller sends. */
   at: bigint;
+  /** Open loop: the true time the request was due (the caller's t0_intended). */
+  dueAt?: bigint;
   d?: Partial<Durations>;
   framework?: string;
   fn?: string;
@@ -117,7 +119,7 @@ export function requestLines(spec: RequestSpec, hosts: Hosts = DEFAULT_HOSTS): R
     caller: JSON.stringify({
       role: 'caller', host: hosts.caller, id: spec.id, method: 'GET', path: spec.path ?? `/${fn}`,
       connections: spec.connections ?? 8, warmup: spec.warmup ?? false, status, bytes: 200, error: null,
-      t0: c(s.t0), t6: c(s.t6),
+      t0: c(s.t0), ...(spec.dueAt === undefined ? {} : { t0_intended: c(spec.dueAt) }), t6: c(s.t6),
     }),
     gateway: JSON.stringify({
       role: 'gateway', host: hosts.gateway, id: spec.id, framework: spec.framework ?? 'node', fn, status, error: null,

@@ -4,6 +4,7 @@ import { ReplyErrorCode } from '../rpc/protocol.js';
 import type { CallOutcome } from '../rpc/server.js';
 import { now } from '../trace/clock.js';
 import type { FunctionContext } from './contract.js';
+import { InlineWatchdog } from './inline-watchdog.js';
 import type { Isolation } from './instance.js';
 import { Instances, type InstanceRun, type InstanceUse, type InstancesOptions } from './instances.js';
 import type { LoadedFunction } from './registry.js';
@@ -20,6 +21,11 @@ export interface ExecutorOptions {
   /** `inline`: inline functions on this loop, pool functions in the pool (the floor); else every function in instances. */
   isolation: Isolation | 'inline';
   instances: Pick<InstancesOptions, 'keepWarmMs' | 'maxInstances' | 'minInstances'>;
+  /**
+   * Under `--isolation inline`: the watchdog stopped an inline call that ran
+   * past the limit (its caller's frames are gone); takeInterrupted() answers it.
+   */
+  onInterrupted?: () => void;
 }
 
 /** A call's outcome, and the instance that ran it (for its record). */
@@ -77,8 +83,13 @@ class CallContext implements FunctionContext {
 export class Executor {
   private readonly pool: Piscina<PoolTask, unknown> | null;
   private readonly instances: Instances | null;
+  private readonly watchdog: InlineWatchdog | null;
   private inflight = 0;
   private pooled = 0;
+  /** The synchronous inline call running now (null outside one), for takeInterrupted(). */
+  private running: LoadedFunction | null = null;
+  private runningStart = 0n;
+  private lastSettlesHere = false;
 
   constructor(private readonly options: ExecutorOptions) {
     const { isolation } = options;
@@ -103,6 +114,41 @@ export class Executor {
           resourceLimits: { maxOldGenerationSizeMb: options.poolMemoryMb, maxYoungGenerationSizeMb: 32 },
         })
       : null;
+    // Only inline functions run on this loop: without any, nothing to watch.
+    // FAASBENCH_INLINE_WATCHDOG=off turns it off: for stepping through an
+    // inline function in a debugger, and to measure what it costs.
+    const needsWatchdog =
+      isolation === 'inline' && process.env.FAASBENCH_INLINE_WATCHDOG !== 'off' && [...options.functions.values()].some((f) => f.fn.mode !== 'pool');
+    this.watchdog = needsWatchdog ? new InlineWatchdog(options.timeoutMs, () => options.onInterrupted?.()) : null;
+  }
+
+  /** Whether the last call dispatched left a promise that settles on this thread (its t3_end is stamped in a reaction). */
+  get settlesHere(): boolean {
+    return this.lastSettlesHere;
+  }
+
+  /**
+   * Waits for a turn before the next dispatch: a microtask, or with the
+   * watchdog a message, since a call terminated in a microtask would take
+   * every other queued microtask with it.
+   */
+  turn(next: () => void): void {
+    if (this.watchdog) this.watchdog.hop(next);
+    else void Promise.resolve().then(next);
+  }
+
+  /**
+   * The inline call the watchdog terminated, answered as timed out, or null
+   * when none was. Its frames were unwound without `finally`: what they would
+   * have undone (the in-flight count, the running call) is undone here.
+   */
+  takeInterrupted(): Executed | null {
+    const loaded = this.running;
+    if (!loaded) return null;
+    this.running = null;
+    this.watchdog?.reset();
+    this.inflight--;
+    return { outcome: this.timedOut(loaded.name, this.runningStart), instance: { instance: inlineInstance(loaded.name), cold: null } };
   }
 
   get load(): ExecutorLoad {
@@ -118,6 +164,8 @@ export class Executor {
 
   /** The one path of every call: a hook that counts calls belongs here. */
   run(name: string, args: Record<string, unknown>): Promise<Executed> {
+    // Set again by runInline: nothing else leaves a promise that settles here.
+    this.lastSettlesHere = false;
     const loaded = this.options.functions.get(name);
     if (!loaded) {
       const t = now();
@@ -138,6 +186,7 @@ export class Executor {
   }
 
   async close(): Promise<void> {
+    await this.watchdog?.close();
     await this.instances?.close();
     await this.pool?.destroy();
   }
@@ -157,7 +206,21 @@ export class Executor {
   private runInline(loaded: LoadedFunction, args: Record<string, unknown>): Promise<CallOutcome> {
     const context = new CallContext(this.options.assetsDir, this.options.timeoutMs, inlineInstance(loaded.name));
     const t3_start = now();
-    const ran = callStamped(() => loaded.fn.run(args, context), t3_start);
+    const watchdog = this.watchdog;
+    let ran: Ran | Promise<Ran>;
+    if (watchdog) {
+      // Only the synchronous part is watched: a loop after an await runs in a
+      // microtask, where a termination is not survivable (inline-watchdog.ts).
+      const id = watchdog.enter();
+      this.running = loaded;
+      this.runningStart = t3_start;
+      ran = callStamped(() => loaded.fn.run(args, context), t3_start);
+      watchdog.leave(id);
+      this.running = null;
+    } else {
+      ran = callStamped(() => loaded.fn.run(args, context), t3_start);
+    }
+    this.lastSettlesHere = ran instanceof Promise;
     if (!(ran instanceof Promise)) return Promise.resolve(this.outcome(loaded, ran));
     // Only a function that waits can be stopped at its limit (a synchronous
     // one has already returned): the timer exists for those alone.

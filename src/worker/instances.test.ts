@@ -2,7 +2,7 @@
  * The instance lifecycle with the real worker binary: cold then warm, expiry
  * after --keep-warm, the queue beyond --max-instances booked as worker queue,
  * LIFO reuse, pre-warming, and endless loops contained in every isolation
- * mode. Every check holds at any machine speed: waits are generous lower
+ * mode, inline functions under --isolation inline included (the watchdog). Every check holds at any machine speed: waits are generous lower
  * bounds, never upper ones.
  */
 import assert from 'node:assert/strict';
@@ -30,6 +30,10 @@ before(async () => {
   await writeFile(join(dir, 'lifo.mjs'), NAP);
   // Declares no mode, so --isolation inline would run it on the worker's loop.
   await writeFile(join(dir, 'spin.mjs'), 'export default { run() { for (;;) {} } };\n');
+  // Its module takes a while to load: a slow cold start.
+  await writeFile(join(dir, 'slowstart.mjs'), "import { setTimeout as delay } from 'node:timers/promises';\nawait delay(400);\nexport default { run() { return {}; } };\n");
+  // A promise settled at once: the frame after it in a read waits for a turn.
+  await writeFile(join(dir, 'settled.mjs'), 'export default { async run() { return { settled: true }; } };\n');
 });
 after(async () => {
   for (const c of clients) c.close();
@@ -143,6 +147,23 @@ for (const isolation of ['thread', 'process']) {
   });
 }
 
+test('a call that finds no warm instance waits for its own: two closed loops start two instances, each charged to a cold call', async () => {
+  const w = await worker('bound', ['--max-instances', '8']);
+  // Two callers, each sending its next call when the previous answer is in. While the second
+  // instance starts, the first is free again many times over: none of that may start a third.
+  const loop = async () => {
+    for (let k = 0; k < 40; k++) assert.equal((await one(w.rpc, 'slowstart')).err, undefined);
+  };
+  await Promise.all([loop(), loop()]);
+  const records = (await readRecordsSoon(w.records, 80)).filter((r) => r.fn === 'slowstart');
+  assert.equal(records.length, 80);
+  const instances = new Set(records.map((r) => r.instance));
+  const cold = records.filter((r) => r.cold === true);
+  assert.ok(instances.size <= 2, `${instances.size} instances for two callers`);
+  assert.deepEqual(new Set(cold.map((r) => r.instance)), instances, 'every instance started for a call that waited for it');
+  assert.equal(cold.length, instances.size);
+});
+
 test('an instance idle longer than --keep-warm is gone: the next call is cold in a new one', async () => {
   const w = await worker('keep-warm', ['--keep-warm', '300ms']);
   const first = await one(w.rpc, 'empty', { instance: true });
@@ -186,6 +207,53 @@ test('--isolation inline: a pool function that loops is stopped in its pool thre
   assert.match((during.result as { instance: string }).instance, /-empty-inline$/);
   const record = (await readRecordsSoon(w.records, 2)).find((r) => r.fn === 'empty')!;
   assert.equal(record.cold, false, 'an inline function is loaded at start: never cold');
+});
+
+describe('--isolation inline: an inline function that loops is stopped by the watchdog', () => {
+  const LIMIT_MS = 1500;
+  let w: Awaited<ReturnType<typeof worker>>;
+  before(async () => {
+    w = await worker('inline-watchdog', ['--isolation', 'inline', '--timeout-ms', String(LIMIT_MS)]);
+  });
+
+  test('spin is stopped at the limit (function_timeout); a call sent during the loop is answered once it is stopped, and later calls are answered', async () => {
+    const loop = one(w.rpc, 'spin');
+    await delay(200);
+    const during = one(w.rpc, 'empty', { instance: true });
+    const looped = await loop;
+    assert.equal(looped.err?.code, 'function_timeout');
+    assert.equal(looped.err?.message, `function spin ran past its limit of ${LIMIT_MS} ms`);
+    assert.ok(ms(looped.t3_end - looped.t3_start) >= LIMIT_MS - 1, 'stopped no earlier than the limit');
+    const neighbour = await during;
+    assert.equal(neighbour.err, undefined);
+    // One thread: the neighbour cannot run while spin loops, only after it is stopped.
+    assert.ok(neighbour.t3_start > looped.t3_end, 'the neighbour ran after the loop was stopped');
+    assert.equal((await one(w.rpc, 'nap', { ms: 0 })).err, undefined);
+    assert.equal((await one(w.rpc, 'empty')).err, undefined);
+    const spun = (await readRecordsSoon(w.records, 4)).find((r) => r.fn === 'spin');
+    assert.equal(spun?.error, 'function_timeout', 'its record is written like any timed-out call');
+    assert.match(spun.instance as string, /-spin-inline$/);
+  });
+
+  test('calls pipelined in one write around looping ones are all answered', async () => {
+    const calls = [
+      { fn: 'empty' },
+      { fn: 'settled' },
+      { fn: 'spin' },
+      { fn: 'empty' },
+      { fn: 'settled' },
+      // After a settled promise: dispatched after a turn, from a message callback.
+      { fn: 'spin' },
+      { fn: 'nap', args: { ms: 0 } },
+      { fn: 'empty' },
+    ];
+    const replies = await w.rpc.burst(calls, 120_000);
+    assert.deepEqual(
+      replies.map((r) => r.err?.code ?? 'ok'),
+      calls.map((c) => (c.fn === 'spin' ? 'function_timeout' : 'ok')),
+    );
+    assert.equal((await one(w.rpc, 'empty')).err, undefined);
+  });
 });
 
 /** The records a worker has written so far, once there are `count` (records go out in batches). */

@@ -147,19 +147,28 @@ export class Instances {
       f.expiry.delete(warm);
       return waiter.grant(warm, false);
     }
-    f.waiters.push(waiter);
-    if (f.live < this.options.maxInstances) this.startInto(f).catch(() => {});
+    // A call that finds no warm instance starts its own and waits for it (a
+    // cold call), as a platform does: were it served by whichever instance
+    // freed first, every collision during a slow start would start another
+    // instance that no call is charged for. At --max-instances it queues.
+    if (f.live < this.options.maxInstances) this.startInto(f, waiter).catch(() => {});
+    else f.waiters.push(waiter);
   }
 
-  /** Starts one instance of `f`; it goes to the first waiter, or to the warm stack. */
-  private startInto(f: FunctionInstances): Promise<Instance> {
+  /**
+   * Starts one instance of `f` for `owner` (the call that asked for it), or
+   * with no owner (pre-warming, a replacement) for the first waiter or the
+   * warm stack.
+   */
+  private startInto(f: FunctionInstances, owner?: Waiter): Promise<Instance> {
     f.live++;
     const id = `${process.pid}-${f.loaded.name}-${++sequence}`;
     const started = Instance.start({ ...this.options, url: f.loaded.url, instance: id });
     return started.then(
       (instance) => {
         instance.onDeath = () => this.lost(f, instance);
-        const waiter = f.waiters.shift();
+        // An owner that has given up (its time limit) hands it on through release().
+        const waiter = owner ?? f.waiters.shift();
         if (waiter) waiter.grant(instance, true);
         else this.release(f, instance, true);
         return instance;
@@ -167,7 +176,7 @@ export class Instances {
       (error: InstanceDied) => {
         f.live--;
         // A module that cannot start fails the call that asked for it, not every queued call.
-        f.waiters.shift()?.fail(error);
+        (owner ?? f.waiters.shift())?.fail(error);
         throw error;
       },
     );
@@ -195,7 +204,8 @@ export class Instances {
     const at = f.idle.indexOf(instance);
     if (at !== -1) f.idle.splice(at, 1);
     if (this.closed) return;
-    // A lost instance leaves room: a waiting call starts its own, and the pre-warmed floor is kept.
-    if (f.waiters.length > 0 || f.live < this.options.minInstances) this.startInto(f).catch(() => {});
+    // A lost instance leaves room: the first waiting call starts its own, and the pre-warmed floor is kept.
+    const waiter = f.waiters.shift();
+    if (waiter || f.live < this.options.minInstances) this.startInto(f, waiter).catch(() => {});
   }
 }

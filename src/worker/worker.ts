@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { startMetricsServer } from '../metrics/server.js';
-import { WorkerMetrics } from '../metrics/worker-metrics.js';
-import { startRpcServer } from '../rpc/server.js';
+import { startRpcServer, type RpcServer } from '../rpc/server.js';
 import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
@@ -56,6 +54,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (options.allowFaultFunctions) {
     for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
   }
+  let server: RpcServer | null = null;
   const executor = new Executor({
     functions,
     assetsDir: join(dir, 'assets'),
@@ -67,14 +66,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
       minInstances: options.minInstances ?? 0,
     },
+    onInterrupted: () => server?.resumeInterrupted(),
   });
   await executor.prewarm();
   /** Where each call ran, from its run to its record (the reply frame does not carry it). */
   const ranIn = new WeakMap<CallMessage, InstanceUse | null>();
   const sink = openRecordSink(options.log);
   let connections = () => 0;
-  const metrics = options.metricsPort === undefined ? null : new WorkerMetrics(() => ({ ...executor.load }), () => connections());
-  const server = await startRpcServer({
+  // prom-client is loaded only by a worker that serves metrics.
+  const metrics = options.metricsPort === undefined ? null : new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections());
+  server = await startRpcServer({
     host: options.host,
     port: options.port,
     logger: options.logger,
@@ -86,9 +87,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         ranIn.set(call, e.instance);
         return e.outcome;
       }),
+    interrupted: (call) => {
+      const e = executor.takeInterrupted();
+      if (e) ranIn.set(call, e.instance);
+      return e?.outcome ?? null;
+    },
+    settlesHere: () => executor.settlesHere,
+    turn: (next) => executor.turn(next),
     onReplySent: (call, outcome, t3_recv, t3_send) => {
       const error = outcome.err?.code ?? null;
-      metrics?.observe(call.fn, error, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
+      const instance = ranIn.get(call) ?? null;
+      metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
       sink.write(
         formatWorkerRecord({
           id: call.rid,
@@ -98,14 +107,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           t3_start: outcome.t3_start,
           t3_end: outcome.t3_end,
           t3_send,
-          instance: ranIn.get(call) ?? null,
+          instance,
           traceId: call.tp,
         }),
       );
     },
   });
   connections = () => server.connections;
-  const metricsServer = metrics ? await startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
+  const metricsServer = metrics ? await (await import('../metrics/server.js')).startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
   const format = sampleRecordFormatter('worker');
   const sampler =

@@ -248,7 +248,7 @@ async function sharesFigure(groups: GroupSummary[]): Promise<string> {
 async function sweepFigure(points: SweepPoint[]): Promise<string> {
   const spec = sweepSpec(points);
   return figure(3, 'Throughput against concurrent connections',
-    'Successful responses per second while the cell had requests in flight, for each connection count the caller ran.',
+    'Successful responses per second of the time the cell was measured (its caller runs, first send to last answer), for each connection count the caller ran.',
     spec ? await renderSvg(spec) : null,
     table(points, [
       { head: 'endpoint', cell: (p) => esc(p.endpoint) },
