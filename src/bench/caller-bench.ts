@@ -127,7 +127,8 @@ console.log(
 
 // (a) /sleep?ms=20 through a real gateway and worker, 10 connections.
 {
-  const worker = await startWorkerProcess();
+  // The floor (functions on the worker's loop): what is measured is the path to the worker, not an isolation mode.
+  const worker = await startWorkerProcess(['--isolation', 'inline']);
   const gateway = await startGatewayProcess('node', worker.address);
   pinTo(worker.proc.pid!, SERVER_CORE);
   pinTo(gateway.proc.pid!, SERVER_CORE);

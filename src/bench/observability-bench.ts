@@ -22,7 +22,8 @@ const VARIANTS = {
 } as const;
 
 export async function observabilityBench(frameworks: string[], rounds: number, requests: number): Promise<ObservabilityBenchRow[]> {
-  const worker = await startWorkerProcess();
+  // The floor (functions on the worker's loop): what is measured is the path to the worker, not an isolation mode.
+  const worker = await startWorkerProcess(['--isolation', 'inline']);
   const rows: ObservabilityBenchRow[] = [];
   try {
     for (const framework of frameworks) {

@@ -73,7 +73,8 @@ export interface RpcBenchResult {
 }
 
 export async function rpcBench(rounds: number, calls: number): Promise<RpcBenchResult> {
-  const worker = await startWorkerProcess();
+  // The floor (functions on the worker's loop): what is measured is the path to the worker, not an isolation mode.
+  const worker = await startWorkerProcess(['--isolation', 'inline']);
   const echo = await startScript('./echo-server.js');
   const client = new RpcClient({ workers: [worker.address], logger: pino({ level: 'warn' }), timeoutMs: 10_000 });
   await client.whenAnyReady();
