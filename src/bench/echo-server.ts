@@ -2,12 +2,20 @@
  * The baseline for the RPC link benchmark: the least a msgpack-framed TCP
  * echo can do. It decodes each call, encodes a reply and answers everything
  * decoded from one chunk in one write. Run as a child process.
+ * With `raw`, it sends back every chunk as it came: the far end of the
+ * gateway benchmark's bare proxy (hello-servers.ts).
  */
 import { createServer } from 'node:net';
 import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
 
+const raw = process.argv[2] === 'raw';
 const server = createServer({ noDelay: true }, (socket) => {
+  if (raw) {
+    socket.on('data', (chunk: Buffer) => socket.write(chunk));
+    socket.on('error', () => socket.destroy());
+    return;
+  }
   const decoder = new FrameDecoder();
   socket.on('data', (chunk: Buffer) => {
     const replies: Buffer[] = [];

@@ -1,6 +1,7 @@
 /**
  * Gateway cost: CPU time per request of `faasbench gateway` on /empty against
- * a bare hello world of the same framework, and of the gateway with records
+ * a bare hello world of the same framework and against a bare proxy (an
+ * HTTP server with a TCP hop and nothing else), and of the gateway with records
  * on (plain and gzipped) against records off. CPU is read from /proc for the
  * server's PID only (all its threads: gzip runs on libuv's pool),
  * so the load generator and the worker sharing the machine do not count.
@@ -24,34 +25,52 @@ export async function cpuPerRequest(pid: number, url: string, requests: number):
 
 export interface GatewayBenchRow {
   framework: string;
+  /** Medians of CPU µs per request. */
   helloUs: number;
+  proxyUs: number;
   gatewayUs: number;
   gatewayRecordsUs: number;
   gatewayRecordsGzUs: number;
+  /** Medians of the per-round ratios: each pair measured in the same round, minutes apart at most. */
+  gatewayVsHello: number;
+  proxyVsHello: number;
+  gatewayVsProxy: number;
+  recordsVsPlain: number;
+  gzVsPlain: number;
+}
+
+/** The median of the ratios a[i] / b[i] of one round each. */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
 }
 
 export async function gatewayBench(frameworks: string[], rounds: number, requests: number): Promise<GatewayBenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'faasbench-bench-'));
   // The floor (functions on the worker's loop): what is measured is the path to the worker, not an isolation mode.
   const worker = await startWorkerProcess(['--isolation', 'inline']);
+  const echo = await startScript('./echo-server.js', ['raw']);
   const rows: GatewayBenchRow[] = [];
   try {
     for (const framework of frameworks) {
       const hello = await startScript('./hello-servers.js', [framework]);
+      // The bare proxy is node:http: against it, every framework's gateway shows what the RPC hop alone costs.
+      const proxy = await startScript('./hello-servers.js', ['proxy', String(echo.port)]);
       const plain = await startGatewayProcess(framework, worker.address);
       const recording = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson`)]);
       const gzipping = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson.gz`)]);
-      const samples = { hello: [] as number[], plain: [] as number[], recording: [] as number[], gzipping: [] as number[] };
+      const samples = { hello: [] as number[], proxy: [] as number[], plain: [] as number[], recording: [] as number[], gzipping: [] as number[] };
       try {
-        // Interleaved rounds, so drift on a shared machine hits all three alike.
+        // Interleaved rounds, so drift on a shared machine hits all alike.
         for (let i = 0; i < rounds; i++) {
           samples.hello.push(await cpuPerRequest(hello.proc.pid!, `http://127.0.0.1:${hello.port}/empty`, requests));
+          samples.proxy.push(await cpuPerRequest(proxy.proc.pid!, `http://127.0.0.1:${proxy.port}/empty`, requests));
           samples.plain.push(await cpuPerRequest(plain.proc.pid!, `${plain.url}/empty`, requests));
           samples.recording.push(await cpuPerRequest(recording.proc.pid!, `${recording.url}/empty`, requests));
           samples.gzipping.push(await cpuPerRequest(gzipping.proc.pid!, `${gzipping.url}/empty`, requests));
         }
       } finally {
         hello.stop();
+        proxy.stop();
         await plain.stop();
         await recording.stop();
         await gzipping.stop();
@@ -59,12 +78,19 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
       rows.push({
         framework,
         helloUs: median(samples.hello),
+        proxyUs: median(samples.proxy),
         gatewayUs: median(samples.plain),
         gatewayRecordsUs: median(samples.recording),
         gatewayRecordsGzUs: median(samples.gzipping),
+        gatewayVsHello: pairedRatio(samples.plain, samples.hello),
+        proxyVsHello: pairedRatio(samples.proxy, samples.hello),
+        gatewayVsProxy: pairedRatio(samples.plain, samples.proxy),
+        recordsVsPlain: pairedRatio(samples.recording, samples.plain),
+        gzVsPlain: pairedRatio(samples.gzipping, samples.plain),
       });
     }
   } finally {
+    echo.stop();
     await worker.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,17 +2,21 @@
  * What observability costs the gateway: CPU per request on /empty with
  * metrics on (--metrics-port, never scraped: the cost per request, not per
  * scrape) and with Server-Timing on, each against a gateway with both off.
- * Same worker, interleaved rounds, medians.
+ * Same worker, interleaved rounds; ratios are medians of per-round ratios.
  */
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 import { median } from './children.js';
-import { cpuPerRequest } from './gateway-bench.js';
+import { cpuPerRequest, pairedRatio } from './gateway-bench.js';
 
 export interface ObservabilityBenchRow {
   framework: string;
+  /** Medians of CPU µs per request. */
   offUs: number;
   metricsUs: number;
   serverTimingUs: number;
+  /** Medians of the per-round ratios against `off`. */
+  metricsRatio: number;
+  serverTimingRatio: number;
 }
 
 const VARIANTS = {
@@ -37,7 +41,8 @@ export async function observabilityBench(frameworks: string[], rounds: number, r
         await Promise.all(gateways.map((g) => g.stop()));
       }
       const [offUs, metricsUs, serverTimingUs] = samples.map(median) as [number, number, number];
-      rows.push({ framework, offUs, metricsUs, serverTimingUs });
+      const [off, metrics, serverTiming] = samples as [number[], number[], number[]];
+      rows.push({ framework, offUs, metricsUs, serverTimingUs, metricsRatio: pairedRatio(metrics, off), serverTimingRatio: pairedRatio(serverTiming, off) });
     }
   } finally {
     await worker.stop();

@@ -1,4 +1,4 @@
-import type { RpcClient } from '../rpc/client.js';
+import type { CallResult, RpcClient } from '../rpc/client.js';
 import type { Compression } from './compression.js';
 import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
 import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from './errors.js';
@@ -42,22 +42,25 @@ export class GatewayCore {
     return this.options.compression ?? 'none';
   }
 
-  async invoke(name: EndpointName, trace: RequestTrace, param: ParamReader, body?: Uint8Array): Promise<Answer> {
+  invoke(name: EndpointName, trace: RequestTrace, param: ParamReader, body?: Uint8Array): Promise<Answer> {
+    return new Promise((resolve) => this.run(name, trace, param, body, resolve));
+  }
+
+  private run(name: EndpointName, trace: RequestTrace, param: ParamReader, body: Uint8Array | undefined, done: (a: Answer) => void): void {
     trace.fn = name;
     let args: Record<string, unknown>;
     try {
       args = ENDPOINTS[name].args(param);
+      const recordName = ENDPOINTS[name].recordName;
+      if (recordName) trace.fn = recordName(args);
     } catch (err) {
-      if (err instanceof ParameterError) return this.fail(trace, 'bad_parameter', err.message);
-      throw err;
+      return done(err instanceof ParameterError ? this.fail(trace, 'bad_parameter', err.message) : this.fail(trace, 'internal_error', messageOf(err)));
     }
-    const recordName = ENDPOINTS[name].recordName;
-    if (recordName) trace.fn = recordName(args);
     if (body !== undefined) {
-      if (body.length === 0) return this.fail(trace, 'bad_parameter', 'the request body must be an image');
+      if (body.length === 0) return done(this.fail(trace, 'bad_parameter', 'the request body must be an image'));
       args.image = body;
     }
-    return this.call(name, trace, args);
+    this.call(name, trace, args, done);
   }
 
   /** Whether `/name` is a function a connected worker announced, beyond the fixed endpoints. */
@@ -71,14 +74,36 @@ export class GatewayCore {
    * (an InputError answers 400 bad_input).
    */
   invokeFunction(name: string, trace: RequestTrace, rawUrl: string, body?: Uint8Array): Promise<Answer> {
+    return new Promise((resolve) => this.runFunction(name, trace, rawUrl, body, resolve));
+  }
+
+  private runFunction(name: string, trace: RequestTrace, rawUrl: string, body: Uint8Array | undefined, done: (a: Answer) => void): void {
     trace.fn = name;
     const args = functionArgs(rawUrl);
     if (body !== undefined) args.body = body;
-    return this.call(name, trace, args);
+    this.call(name, trace, args, done);
   }
 
-  private async call(name: string, trace: RequestTrace, args: Record<string, unknown>): Promise<Answer> {
-    const result = await this.options.rpc.call(trace.id, name, args, trace.traceId);
+  // One promise per request, made by invoke(): below it the link calls back.
+  private call(name: string, trace: RequestTrace, args: Record<string, unknown>, done: (a: Answer) => void): void {
+    const settle = (result: CallResult) => {
+      let answer: Answer;
+      try {
+        answer = this.answer(trace, result);
+      } catch (err) {
+        answer = this.fail(trace, 'internal_error', messageOf(err));
+      }
+      done(answer);
+    };
+    try {
+      this.options.rpc.send(trace.id, name, args, trace.traceId, settle);
+    } catch (err) {
+      // Arguments msgpack cannot encode: this request fails, never the process.
+      queueMicrotask(() => done(this.fail(trace, 'internal_error', messageOf(err))));
+    }
+  }
+
+  private answer(trace: RequestTrace, result: CallResult): Answer {
     trace.t2 = result.t2;
     trace.workerAddress = result.worker;
     if (!result.ok) return this.fail(trace, result.code, result.message);
@@ -88,7 +113,9 @@ export class GatewayCore {
     const timing = this.options.serverTiming === false ? undefined : serverTiming(trace.t1, result.t2, result.t4, reply);
     if (reply.err) {
       const code = isErrorCode(reply.err.code) ? reply.err.code : 'function_error';
-      return { ...this.fail(trace, code, reply.err.message), serverTiming: timing };
+      const failed = this.fail(trace, code, reply.err.message);
+      failed.serverTiming = timing;
+      return failed;
     }
     if (reply.result instanceof Uint8Array) {
       const bytes = Buffer.from(reply.result.buffer, reply.result.byteOffset, reply.result.byteLength);
@@ -125,3 +152,5 @@ export class GatewayCore {
     return this.fail(trace, 'payload_too_large', `the request body exceeds ${this.options.maxBodyBytes} bytes`);
   }
 }
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));

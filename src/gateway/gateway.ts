@@ -198,16 +198,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
  */
 function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget): void {
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
+  // A client sends the same Host on every request: the last valid one needs no second check.
+  let lastValidHost: string | undefined;
   const frameworks = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     let target = req.url ?? '';
     const host = req.headers.host;
-    if (host === undefined ? req.httpVersion === '1.1' : !validAuthority(host)) {
+    if (host === undefined ? req.httpVersion === '1.1' : host !== lastValidHost && !validAuthority(host)) {
       const why = host === undefined ? 'an HTTP/1.1 request must have a Host header' : `malformed Host header ${JSON.stringify(host.slice(0, 100))}`;
       return writeAnswer(res, core.fail(traceOf(req), 'bad_parameter', why));
     }
-    const absolute = /^https?:\/\//i.exec(target);
+    if (host !== undefined) lastValidHost = host;
+    const absolute = target.charCodeAt(0) === 47 /* '/' */ ? null : /^https?:\/\//i.exec(target);
     if (absolute) {
       const start = absolute[0].length;
       const end = target.slice(start).search(/[/?#]/);

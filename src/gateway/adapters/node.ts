@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import { ENDPOINTS, FUNCTION_METHODS, isEndpointName } from '../endpoints.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ENDPOINTS, FUNCTION_METHODS, isEndpointName, type ParamReader } from '../endpoints.js';
 import { compressBody, shouldCompress } from '../compression.js';
 import type { Answer } from '../core.js';
 import { writeAnswer } from '../reply.js';
@@ -9,21 +9,21 @@ import type { CreateServer } from './adapter.js';
 /** Plain node:http, the baseline: a switch on the path and URLSearchParams. */
 export const createNodeServer: CreateServer = (core) => {
   const coding = core.compression === 'none' ? null : core.compression;
+  const send = (req: IncomingMessage, res: ServerResponse, a: Answer): void => {
+    if (coding === null || !shouldCompress(coding, req.headers['accept-encoding'], a.contentType, Buffer.byteLength(a.body), req.method ?? '')) {
+      return writeAnswer(res, a);
+    }
+    compressBody(coding, typeof a.body === 'string' ? Buffer.from(a.body) : a.body).then(
+      (body) => {
+        res.setHeader('content-encoding', coding);
+        res.setHeader('vary', 'Accept-Encoding');
+        writeAnswer(res, { ...a, body });
+      },
+      (err: Error) => writeAnswer(res, core.fail(traceOf(req), 'internal_error', err.message)),
+    );
+  };
   return createServer((req, res) => {
     const trace = traceOf(req);
-    const send = (a: Answer): void => {
-      if (coding === null || !shouldCompress(coding, req.headers['accept-encoding'], a.contentType, Buffer.byteLength(a.body), req.method ?? '')) {
-        return writeAnswer(res, a);
-      }
-      compressBody(coding, typeof a.body === 'string' ? Buffer.from(a.body) : a.body).then(
-        (body) => {
-          res.setHeader('content-encoding', coding);
-          res.setHeader('vary', 'Accept-Encoding');
-          writeAnswer(res, { ...a, body });
-        },
-        (err: Error) => writeAnswer(res, core.fail(trace, 'internal_error', err.message)),
-      );
-    };
     const target = req.url ?? '/';
     // An absolute-form target (GET http://host/empty) names the same path, as the frameworks read it.
     const url = target.startsWith('/') ? target : pathOf(target);
@@ -32,28 +32,32 @@ export const createNodeServer: CreateServer = (core) => {
     const name = path.slice(1);
     // A fixed endpoint, or any other function a worker announced.
     const fixed = isEndpointName(name);
-    if (!(fixed ? path === ENDPOINTS[name].path : core.servesFunction(name))) return send(core.notFound(trace, req.method ?? '', target));
+    if (!(fixed ? path === ENDPOINTS[name].path : core.servesFunction(name))) return send(req, res, core.notFound(trace, req.method ?? '', target));
     // HEAD is GET without the body, as every framework treats it.
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
     if (!((fixed ? ENDPOINTS[name].methods : FUNCTION_METHODS) as readonly string[]).includes(method)) {
-      return send(core.methodNotAllowed(trace, req.method ?? '', name));
+      return send(req, res, core.methodNotAllowed(trace, req.method ?? '', name));
     }
-    const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
-    const param = (key: string) => {
-      const all = params.getAll(key);
-      return all.length > 1 ? all : all[0];
-    };
-    const call = (body?: Buffer) => (fixed ? core.invoke(name, trace, param, body) : core.invokeFunction(name, trace, url, body));
-    const answer =
-      req.method === 'POST'
-        ? readBody(req, core.maxBodyBytes).then((body) => (body ? call(body) : core.tooLarge(trace, url)))
-        : call();
-    answer.then(
-      (a) => send(a),
-      (err: Error) => send(core.fail(trace, 'internal_error', err.message)),
+    const done = (a: Answer) => send(req, res, a);
+    const call = (body: Buffer | undefined) =>
+      (fixed ? core.invoke(name, trace, q === -1 ? noParams : queryReader(url.slice(q + 1)), body) : core.invokeFunction(name, trace, url, body)).then(done);
+    if (req.method !== 'POST') return call(undefined);
+    readBody(req, core.maxBodyBytes).then(
+      (body) => (body ? call(body) : done(core.tooLarge(trace, url))),
+      (err: Error) => done(core.fail(trace, 'internal_error', err.message)),
     );
   });
 };
+
+const noParams: ParamReader = () => undefined;
+
+function queryReader(query: string): ParamReader {
+  const params = new URLSearchParams(query);
+  return (key) => {
+    const all = params.getAll(key);
+    return all.length > 1 ? all : all[0];
+  };
+}
 
 function pathOf(target: string): string {
   try {

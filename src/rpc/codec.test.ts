@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import fc from 'fast-check';
+import { decodeMessage, encodeCall, encodeMessage, encodeReply, ProtocolError, skip } from './codec.js';
+import type { CallMessage, ReplyMessage } from './protocol.js';
+
+// msgpack refuses a __proto__ key on both paths alike.
+const key = fc.string({ maxLength: 10 }).filter((k) => k !== '__proto__');
+const generic = new Decoder({ useBigInt64: true });
+const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
+
+// Values msgpack round-trips as themselves (no undefined, no -0, no sparse arrays).
+const value = fc.letrec((tie) => ({
+  leaf: fc.oneof(
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }),
+    fc.double({ noNaN: true }).filter((x) => !Object.is(x, -0)),
+    fc.string({ unit: 'grapheme', maxLength: 300 }),
+    fc.uint8Array({ maxLength: 70_000 }),
+  ),
+  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 5 }), fc.dictionary(key, tie('node'), { maxKeys: 5, noNullPrototype: true })),
+})).node;
+
+test('encodeCall writes the bytes encodeMessage writes, for any ids, names, arguments and trace id', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 0xffffffff }),
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.dictionary(key, value, { maxKeys: 4, noNullPrototype: true }),
+      fc.option(fc.stringMatching(/^[0-9a-f]{32}$/), { nil: null }),
+      (cid, rid, fn, args, tp) => {
+        const ours = encodeCall(cid, rid, fn, args, tp);
+        const message = tp === null ? { t: 'call' as const, cid, rid, fn, args } : { t: 'call' as const, cid, rid, fn, args, tp };
+        assert.deepEqual(generic.decode(ours.subarray(4)), generic.decode(encodeMessage(message).subarray(4)));
+        assert.equal(ours.readUInt32BE(0), ours.length - 4, 'the length prefix');
+        const read = decodeMessage(ours.subarray(4)) as CallMessage;
+        assert.deepEqual([read.cid, read.rid, read.fn, read.tp], [cid, rid, fn, tp ?? undefined], 'the worker reads the call');
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+const stamp = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+
+test('a reply read key by key equals the generic decoder, whatever its result, error and stamps', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.option(value, { nil: undefined }),
+      fc.option(fc.string({ maxLength: 40 }), { nil: undefined }),
+      fc.option(fc.record({ code: fc.string({ maxLength: 20 }), message: fc.string({ maxLength: 200 }) }), { nil: undefined }),
+      fc.tuple(stamp, stamp, stamp, stamp),
+      (cid, result, ctype, err, [recv, start, end, send]) => {
+        const reply = { t: 'reply' as const, cid, result, ctype, err, t3_recv: recv, t3_start: start, t3_end: end };
+        const frame = encodeReply(reply);
+        frame.writeBigUInt64BE(send, frame.length - 8);
+        const body = frame.subarray(4);
+        const expected = generic.decode(body) as ReplyMessage;
+        assert.deepEqual(decodeMessage(body), expected);
+        assert.equal((decodeMessage(body) as ReplyMessage).t3_send, send);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('replies the fast reader does not know go to the generic decoder: other key orders, extra keys, wider types', () => {
+  const stamps = { t3_recv: 1n, t3_start: 2n, t3_end: 3n, t3_send: 4n };
+  const cases: Record<string, unknown>[] = [
+    { ...stamps, cid: 7, t: 'reply', result: 'x' }, // another order
+    { t: 'reply', cid: 7, result: 1, extra: true, ...stamps }, // a key of a later version
+    { t: 'reply', cid: 7, t3_recv: 1, t3_start: 2n, t3_end: 3n, t3_send: 4n }, // a stamp that is not a uint64
+    { t: 'reply', cid: 7n, ...stamps }, // a uint64 cid
+  ];
+  for (const c of cases) {
+    const body = encoder.encode(c);
+    let expected: unknown;
+    try {
+      expected = generic.decode(body);
+      if (typeof (expected as { t3_recv: unknown }).t3_recv !== 'bigint' || typeof (expected as { cid: unknown }).cid !== 'number') expected = ProtocolError;
+    } catch {
+      expected = ProtocolError;
+    }
+    if (expected === ProtocolError) assert.throws(() => decodeMessage(body), ProtocolError, JSON.stringify(c, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+    else assert.deepEqual(decodeMessage(body), expected);
+  }
+});
+
+test('a truncated or corrupt reply is refused, never misread', () => {
+  const frame = encodeReply({ t: 'reply', cid: 3, result: { answer: [1, 'two', new Uint8Array(300)] }, t3_recv: 1n, t3_start: 2n, t3_end: 3n });
+  const body = frame.subarray(4);
+  for (let n = 0; n < body.length; n++) assert.throws(() => decodeMessage(body.subarray(0, n)), ProtocolError, `cut at ${n}`);
+  const extra = Buffer.concat([body, Buffer.from([0xc0])]);
+  assert.throws(() => decodeMessage(extra), ProtocolError, 'a byte after the map');
+});
+
+test('skip finds the end of any msgpack value, and -1 for a cut one', () => {
+  fc.assert(
+    fc.property(value, (v) => {
+      const bytes = Buffer.from(encoder.encode(v));
+      assert.equal(skip(bytes, 0), bytes.length);
+      if (bytes.length > 1) assert.equal(skip(bytes.subarray(0, bytes.length - 1), 0), -1);
+    }),
+    { numRuns: 300 },
+  );
+  assert.equal(skip(Buffer.from([0xc1]), 0), -1, '0xc1 is never used');
+});
