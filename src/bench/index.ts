@@ -1,20 +1,21 @@
 /**
  * `npm run bench`: the roundtrip's own costs, as ratios within one run.
  * Options: --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
- * --only rpc,gateway,observability,instances (default: all four).
+ * --only rpc,gateway,observability,instances,saturation (default: all five).
  */
 import { parseArgs } from 'node:util';
 import { gatewayBench } from './gateway-bench.js';
 import { instancesBench } from './instances-bench.js';
 import { observabilityBench } from './observability-bench.js';
 import { rpcBench } from './rpc-bench.js';
+import { saturationBench, saturationUnavailable } from './saturation-bench.js';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     frameworks: { type: 'string', default: 'node,fastify,express,koa,hono' },
-    only: { type: 'string', default: 'rpc,gateway,observability,instances' },
+    only: { type: 'string', default: 'rpc,gateway,observability,instances,saturation' },
   },
 });
 const only = new Set(values.only.split(','));
@@ -76,5 +77,18 @@ if (only.has('instances')) {
       `  ${r.isolation.padEnd(9)}  ${fmt(r.warmOutsideUs, 1).padStart(7)}  ${((r.warmOutsideUs >= inline ? '+' : '') + fmt(r.warmOutsideUs - inline, 1)).padStart(9)}   ${String(r.coldCalls).padStart(10)}  ` +
         `${col(c?.before_spawn).padStart(15)}  ${col(c?.boot_and_load)}  ${(c ? fmt(c.init, 0) : '-').padStart(7)}  ${col(c?.hand_over)}`,
     );
+  }
+}
+
+if (only.has('saturation')) {
+  const why = saturationUnavailable();
+  if (why) console.log(`\nSaturation: skipped, ${why}`);
+  else {
+    const rows = await saturationBench(rounds, Math.max(1, Math.round(5 * scale)));
+    console.log('\nSaturation: closed loop on /empty, 50 connections; each server alone on core 1, the caller, worker and echo on core 0');
+    console.log('  server    requests/s  vs hello  server CPU %');
+    for (const r of rows) {
+      console.log(`  ${r.server.padEnd(8)}  ${fmt(r.requestsPerSecond, 0).padStart(10)}  ${fmt(r.vsHello).padStart(8)}  ${fmt(r.cpuPercent, 0).padStart(12)}`);
+    }
   }
 }
