@@ -82,6 +82,8 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
 };
 
 function send(reply: FastifyReply, a: Answer): FastifyReply {
+  reply.code(a.status).header('content-type', a.contentType).header('x-request-id', a.requestId);
+  // Last, so that answers with and without it share their headers' first keys.
   if (a.serverTiming !== undefined) reply.header('server-timing', a.serverTiming);
-  return reply.code(a.status).header('content-type', a.contentType).header('x-request-id', a.requestId).send(a.body);
+  return reply.send(a.body);
 }
