@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { runCaller } from '../caller/index.js';
+import { hasTaskset } from '../run/pinning.js';
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 import { cpuSeconds, median, startScript } from './children.js';
 import { pairedRatio } from './gateway-bench.js';
@@ -25,14 +26,10 @@ export interface SaturationRow {
 /** Why the bench cannot pin here, or null. */
 export function saturationUnavailable(): string | null {
   if (availableParallelism() < 2) return 'needs two cores';
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-  } catch {
-    return 'needs taskset (util-linux)';
-  }
-  return null;
+  return hasTaskset() ? null : 'needs taskset (util-linux)';
 }
 
+// -a: every thread of the process, libuv's pool and V8's helpers included.
 const pin = (pid: number, cpu: number) => execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 
 export async function saturationBench(rounds: number, seconds: number): Promise<SaturationRow[]> {

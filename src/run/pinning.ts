@@ -16,7 +16,7 @@ export interface PinningPlan {
   note: string;
 }
 
-function hasTaskset(): boolean {
+export function hasTaskset(): boolean {
   try {
     execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
     return true;
