@@ -6,14 +6,10 @@
  * when it comes back, writes shared per poll phase as the gateway's are: the
  * least a gateway with an RPC hop can cost, with nothing measured or checked.
  * Usage: node hello-servers.js FRAMEWORK|proxy [ECHO_PORT] (prints {"port":N} when listening).
+ * Each loads its own framework only, so its RSS is that framework's too.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
-import express from 'express';
-import Fastify from 'fastify';
-import { Hono } from 'hono';
-import Koa from 'koa';
 
 const BODY = '{}';
 
@@ -25,12 +21,14 @@ async function hello(framework: string): Promise<Server> {
         res.end(BODY);
       });
     case 'fastify': {
+      const { default: Fastify } = await import('fastify');
       const app = Fastify({ logger: false });
       app.get('/empty', async (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(BODY));
       await app.ready();
       return app.server;
     }
     case 'express': {
+      const { default: express } = await import('express');
       const app = express();
       app.disable('etag');
       app.disable('x-powered-by');
@@ -40,6 +38,7 @@ async function hello(framework: string): Promise<Server> {
       return createServer(app);
     }
     case 'koa': {
+      const { default: Koa } = await import('koa');
       const app = new Koa();
       app.use(async (ctx) => {
         ctx.type = 'application/json; charset=utf-8';
@@ -48,6 +47,7 @@ async function hello(framework: string): Promise<Server> {
       return createServer(app.callback());
     }
     case 'hono': {
+      const [{ Hono }, { createAdaptorServer }] = await Promise.all([import('hono'), import('@hono/node-server')]);
       const app = new Hono();
       app.get('/empty', (c) => c.body(BODY, 200, { 'content-type': 'application/json; charset=utf-8' }));
       return createAdaptorServer({ fetch: app.fetch }) as Server;

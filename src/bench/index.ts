@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the roundtrip's own costs, as ratios within one run.
  * Options: --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
- * --only rpc,gateway,observability,instances,saturation (default: all five).
+ * --only rpc,gateway,observability,instances,saturation,startup (default: all six).
  */
 import { parseArgs } from 'node:util';
 import { gatewayBench } from './gateway-bench.js';
@@ -9,13 +9,14 @@ import { instancesBench } from './instances-bench.js';
 import { observabilityBench } from './observability-bench.js';
 import { rpcBench } from './rpc-bench.js';
 import { saturationBench, saturationUnavailable } from './saturation-bench.js';
+import { startupBench, versionBench } from './startup-bench.js';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     frameworks: { type: 'string', default: 'node,fastify,express,koa,hono' },
-    only: { type: 'string', default: 'rpc,gateway,observability,instances,saturation' },
+    only: { type: 'string', default: 'rpc,gateway,observability,instances,saturation,startup' },
   },
 });
 const only = new Set(values.only.split(','));
@@ -91,4 +92,21 @@ if (only.has('saturation')) {
       console.log(`  ${r.server.padEnd(8)}  ${fmt(r.requestsPerSecond, 0).padStart(10)}  ${fmt(r.vsHello).padStart(8)}  ${fmt(r.cpuPercent, 0).padStart(12)}`);
     }
   }
+}
+
+if (only.has('startup')) {
+  const v = await versionBench(Math.max(5, Math.round(15 * scale)));
+  console.log('\nStart-up: wall time from spawn, and RSS after 2 s idle (ratios: medians of per-round ratios)');
+  console.log(
+    `  faasbench --version: ${fmt(v.versionMs, 0)} ms, node with an empty module ${fmt(v.nodeMs, 0)} ms, ratio ${fmt(v.ratio)}  (target < 150 ms: ${verdict(v.versionMs < 150)})`,
+  );
+  const rows = await startupBench(values.frameworks.split(','), rounds);
+  console.log('  framework  gateway start ms  gateway RSS MiB  hello RSS MiB  ratio  target');
+  for (const r of rows) {
+    console.log(
+      `  ${r.framework.padEnd(9)}  ${fmt(r.startMs, 0).padStart(16)}  ${fmt(r.gatewayRssMiB, 1).padStart(15)}  ${fmt(r.helloRssMiB, 1).padStart(13)}  ` +
+        `${fmt(r.rssRatio).padStart(5)}  ${r.rssRatio <= 1.2 ? '<=1.2 ok' : '<=1.2 MISS'}`,
+    );
+  }
+  console.log('  start: spawn to connected to its worker. hello: a bare server of the same framework, which loads that framework alone.');
 }
