@@ -3,6 +3,7 @@ import { SummaryLog, type Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { balancer, type BalancePolicy, type Pick } from './balance.js';
 import { BatchWriter } from './batch-writer.js';
+import { CallTable } from './call-table.js';
 import { decodeMessage, encodeCall, encodeMessage } from './codec.js';
 import { FrameDecoder } from './framing.js';
 import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from './protocol.js';
@@ -48,7 +49,7 @@ class WorkerConnection {
   private ready = false;
   private closed = false;
   private nextCid = 1;
-  private pending = new Map<number, Pending>();
+  private pending = new CallTable<Pending>();
   private writer: BatchWriter<Pending> | null = null;
   private backoffMs = 50;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -93,23 +94,20 @@ class WorkerConnection {
       return queueMicrotask(() => done({ ok: false, code: 'payload_too_large', message, t2: null, worker: this.address }));
     }
     const entry: Pending = { resolve: done, t2: null, deadline: performance.now() + this.options.timeoutMs };
-    this.pending.set(cid, entry);
+    this.pending.add(cid, entry);
     this.writer!.enqueue(frame, entry);
   }
 
   /** Fails calls past their deadline; their late replies are then dropped. */
   expire(nowMs: number): void {
-    for (const [cid, entry] of this.pending) {
-      if (entry.deadline <= nowMs) {
-        this.pending.delete(cid);
-        this.settle(entry, {
-          ok: false,
-          code: 'gateway_timeout',
-          message: `no reply from worker ${this.address} within ${this.options.timeoutMs} ms`,
-          t2: entry.t2,
-          worker: this.address,
-        });
-      }
+    for (const entry of this.pending.takeWhere((e) => e.deadline <= nowMs)) {
+      this.settle(entry, {
+        ok: false,
+        code: 'gateway_timeout',
+        message: `no reply from worker ${this.address} within ${this.options.timeoutMs} ms`,
+        t2: entry.t2,
+        worker: this.address,
+      });
     }
   }
 
@@ -165,13 +163,12 @@ class WorkerConnection {
           return;
         }
         if (message.t === 'reply') {
-          const entry = this.pending.get(message.cid);
+          const entry = this.pending.take(message.cid);
           if (!entry) {
             // The gateway's time limit already answered this call.
             this.options.logger.debug({ worker: this.address, cid: message.cid }, 'late reply dropped');
             continue;
           }
-          this.pending.delete(message.cid);
           this.settle(entry, { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
         } else if (message.t === 'welcome') {
           this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
@@ -200,9 +197,7 @@ class WorkerConnection {
   }
 
   private failAll(message: string): void {
-    const entries = [...this.pending.values()];
-    this.pending.clear();
-    for (const entry of entries) this.settle(entry, { ok: false, code: 'worker_unavailable', message, t2: entry.t2, worker: this.address });
+    for (const entry of this.pending.takeAll()) this.settle(entry, { ok: false, code: 'worker_unavailable', message, t2: entry.t2, worker: this.address });
   }
 
   private scheduleReconnect(): void {
