@@ -88,7 +88,7 @@ export function writeSendStamp(replyFrame: Buffer, stamp: bigint): void {
 
 /** Decodes and shape-checks one frame body. Throws ProtocolError. */
 export function decodeMessage(body: Uint8Array): Message {
-  const reply = process.env.NOFAST ? undefined : readReply(body);
+  const reply = readReply(body);
   if (reply !== undefined) return reply;
   let value: unknown;
   try {
