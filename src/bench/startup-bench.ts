@@ -35,7 +35,7 @@ export interface StartupRow {
   rssRatio: number;
 }
 
-/** How long both servers sit idle before their RSS is read: start-up's own garbage is collected by then. */
+/** How long both servers sit idle before their RSS is read, so both are read at rest after start-up. */
 const IDLE_MS = 2000;
 
 async function wallMs(args: string[]): Promise<number> {
