@@ -9,15 +9,15 @@
  *      >= 0.9x wrk's, p50 within 15% of wrk's;
  *  (c) records on vs off: throughput >= 0.95x; the caller's CPU per request
  *      is shown too, since a server-bound run hides the caller's cost.
- * Pinning (unless --no-pin): the servers on core 1; this process (our
- * caller), wrk and autocannon (each its own process) on core 0, with taskset,
- * so the load generator does not steal the server's core. Take the shared lock before running:
+ * Pinning (unless --no-pin; cores.ts): the servers on core 1; this process
+ * (our caller), wrk and autocannon (each its own process) on core 0, so the
+ * load generator does not steal the server's core. Take the shared lock before running:
  *   flock /tmp/faasbench-bench.lock npm run bench:caller
  * Options: --rounds N (5), --seconds S (5), --connections C (100), --no-pin.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
@@ -25,6 +25,7 @@ import type autocannon from 'autocannon';
 import { runCaller, type CallerResult } from '../caller/index.js';
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 import { median, startScript } from './children.js';
+import { benchCores, pinningUnavailable } from './cores.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,17 +38,9 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-const pin = !values['no-pin'] && cpus().length >= 2;
-const LOAD_CORE = '0';
+// wrk and autocannon, started after this, inherit the load's core.
+const cores = values['no-pin'] ? null : benchCores();
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-const SERVER_CORE = '1';
-
-/** Pins every thread of a process (ours or a child we started) to one core. */
-function pinTo(pid: number, core: string): void {
-  if (!pin) return;
-  const r = spawnSync('taskset', ['-a', '-p', '-c', core, String(pid)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`taskset failed for ${pid}: ${r.stderr}`);
-}
 
 interface Sample {
   rps: number;
@@ -85,9 +78,8 @@ function wrkMs(text: string): number {
 
 function wrk(url: string, conns = connections, secs = seconds): Promise<Sample> {
   const args = ['-t1', `-c${conns}`, `-d${secs}s`, '--latency', url];
-  const [cmd, argv] = pin ? ['taskset', ['-c', LOAD_CORE, 'wrk', ...args]] : ['wrk', args];
   return new Promise((resolve, reject) => {
-    execFile(cmd, argv as string[], { timeout: (seconds + 30) * 1000 }, (err, stdout) => {
+    execFile('wrk', args, { timeout: (seconds + 30) * 1000 }, (err, stdout) => {
       if (err) return reject(err);
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
       const p50 = /^\s+50%\s+(\S+)/m.exec(stdout);
@@ -103,9 +95,8 @@ function wrk(url: string, conns = connections, secs = seconds): Promise<Sample> 
 /** autocannon's own CLI in a child process (pinned like wrk), so its heap and GC do not share ours. */
 function cannon(url: string): Promise<Sample> {
   const args = [AUTOCANNON, '-c', String(connections), '-d', String(seconds), '-j', url];
-  const [cmd, argv] = pin ? ['taskset', ['-c', LOAD_CORE, process.execPath, ...args]] : [process.execPath, args];
   return new Promise((resolve, reject) => {
-    execFile(cmd, argv as string[], { timeout: (seconds + 30) * 1000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+    execFile(process.execPath, args, { timeout: (seconds + 30) * 1000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
       if (err) return reject(err);
       const r = JSON.parse(stdout) as autocannon.Result;
       if (r.errors > 0 || r.non2xx > 0) return reject(new Error(`autocannon: ${r.errors} errors, ${r.non2xx} non-2xx`));
@@ -117,11 +108,10 @@ function cannon(url: string): Promise<Sample> {
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 
-pinTo(process.pid, LOAD_CORE);
 const dir = await mkdtemp(join(tmpdir(), 'faasbench-caller-bench-'));
 console.log(
   `faasbench caller bench: node ${process.version}, ${rounds} interleaved rounds of ${seconds} s, medians; ` +
-    (pin ? `servers pinned to core ${SERVER_CORE}, load generators to core ${LOAD_CORE} (taskset)` : 'no pinning') +
+    (cores ? 'servers pinned to core 1, load generators to core 0 (taskset)' : `no pinning (${values['no-pin'] ? '--no-pin' : pinningUnavailable()})`) +
     '\n',
 );
 
@@ -130,8 +120,8 @@ console.log(
   // The floor (functions on the worker's loop): what is measured is the path to the worker, not an isolation mode.
   const worker = await startWorkerProcess(['--isolation', 'inline']);
   const gateway = await startGatewayProcess('node', worker.address);
-  pinTo(worker.proc.pid!, SERVER_CORE);
-  pinTo(gateway.proc.pid!, SERVER_CORE);
+  cores?.server(worker.proc.pid!);
+  cores?.server(gateway.proc.pid!);
   try {
     const url = `${gateway.url}/sleep?ms=20`;
     // wrk alongside as a reference: if it sees the same p50, the time is the server's, not the caller's.
@@ -156,7 +146,7 @@ console.log(
 
 // (b) and (c): a bare node:http hello world at saturation.
 const hello = await startScript('./hello-servers.js', ['node']);
-pinTo(hello.proc.pid!, SERVER_CORE);
+cores?.server(hello.proc.pid!);
 const url = `http://127.0.0.1:${hello.port}/empty`;
 const contenders: Record<string, () => Promise<Sample>> = {
   caller: () => ours(url, undefined),

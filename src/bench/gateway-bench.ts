@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 import { cpuSeconds, median, startScript } from './children.js';
+import type { BenchCores } from './cores.js';
 
 /** CPU µs per request of process `pid` while serving `requests` GETs of `url`. */
 export async function cpuPerRequest(pid: number, url: string, requests: number): Promise<number> {
@@ -44,7 +45,8 @@ export function pairedRatio(a: number[], b: number[]): number {
   return median(a.map((x, i) => x / b[i]!));
 }
 
-export async function gatewayBench(frameworks: string[], rounds: number, requests: number): Promise<GatewayBenchRow[]> {
+/** With `cores`, each server alone on its core and the rest (autocannon in this process, worker, echo) on the other. */
+export async function gatewayBench(frameworks: string[], rounds: number, requests: number, cores: BenchCores | null): Promise<GatewayBenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'faasbench-bench-'));
   // The floor (functions on the worker's loop): what is measured is the path to the worker, not an isolation mode.
   const worker = await startWorkerProcess(['--isolation', 'inline']);
@@ -58,6 +60,7 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
       const plain = await startGatewayProcess(framework, worker.address);
       const recording = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson`)]);
       const gzipping = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson.gz`)]);
+      for (const server of [hello, proxy, plain, recording, gzipping]) cores?.server(server.proc.pid!);
       const samples = { hello: [] as number[], proxy: [] as number[], plain: [] as number[], recording: [] as number[], gzipping: [] as number[] };
       try {
         // Interleaved rounds, so drift on a shared machine hits all alike.

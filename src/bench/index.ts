@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: the roundtrip's own costs, as ratios within one run.
  * Options: --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
- * --only rpc,gateway,observability,instances,saturation,startup (default: all six).
+ * --only rpc,gateway,observability,instances,saturation,startup (default: all six),
+ * --no-pin (the gateway and observability parts unpinned; saturation is then skipped).
  */
 import { parseArgs } from 'node:util';
 import { gatewayBench } from './gateway-bench.js';
 import { instancesBench } from './instances-bench.js';
 import { observabilityBench } from './observability-bench.js';
 import { rpcBench } from './rpc-bench.js';
-import { saturationBench, saturationUnavailable } from './saturation-bench.js';
+import { benchCores, pinningUnavailable, type BenchCores } from './cores.js';
+import { saturationBench } from './saturation-bench.js';
 import { startupBench, versionBench } from './startup-bench.js';
 
 const { values } = parseArgs({
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     frameworks: { type: 'string', default: 'node,fastify,express,koa,hono' },
     only: { type: 'string', default: 'rpc,gateway,observability,instances,saturation,startup' },
+    'no-pin': { type: 'boolean', default: false },
   },
 });
 const only = new Set(values.only.split(','));
@@ -25,7 +28,22 @@ const scale = values.quick ? 0.2 : 1;
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 
-console.log(`faasbench bench: node ${process.version}, ${rounds} interleaved rounds, medians\n`);
+const unpinned = values['no-pin'] ? '--no-pin' : pinningUnavailable();
+console.log(
+  `faasbench bench: node ${process.version}, ${rounds} interleaved rounds, medians; ` +
+    (unpinned ? `no pinning (${unpinned})` : 'servers measured for CPU pinned alone to core 1, their load to core 0') +
+    '\n',
+);
+
+/** Runs `part` pinned (cores.ts) unless pinning is off or unavailable. */
+async function pinned<T>(part: (cores: BenchCores | null) => Promise<T>): Promise<T> {
+  const cores = unpinned ? null : benchCores();
+  try {
+    return await part(cores);
+  } finally {
+    cores?.release();
+  }
+}
 
 if (only.has('rpc')) {
   const rpc = await rpcBench(rounds, Math.round(50_000 * scale));
@@ -37,7 +55,7 @@ if (only.has('rpc')) {
 }
 
 if (only.has('gateway')) {
-  const rows = await gatewayBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale));
+  const rows = await pinned((cores) => gatewayBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale), cores));
   console.log('Gateway CPU per request on /empty (server process only; ratios: medians of per-round ratios)');
   console.log('  framework  hello µs  proxy µs  gateway µs  vs hello  target      proxy/hello  gateway/proxy   records  target       gzip');
   for (const r of rows) {
@@ -52,7 +70,7 @@ if (only.has('gateway')) {
 }
 
 if (only.has('observability')) {
-  const rows = await observabilityBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale));
+  const rows = await pinned((cores) => observabilityBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale), cores));
   console.log('\nObservability: gateway CPU per request on /empty, against metrics and Server-Timing both off (ratios: medians of per-round ratios)');
   console.log('  framework  off µs  metrics µs  ratio  target     Server-Timing µs  ratio  target');
   const target = (x: number) => (x <= 1.05 ? '<=1.05 ok' : '<=1.05 MISS');
@@ -82,10 +100,9 @@ if (only.has('instances')) {
 }
 
 if (only.has('saturation')) {
-  const why = saturationUnavailable();
-  if (why) console.log(`\nSaturation: skipped, ${why}`);
+  if (unpinned) console.log(`\nSaturation: skipped, it needs pinning (${unpinned})`);
   else {
-    const rows = await saturationBench(rounds, Math.max(1, Math.round(5 * scale)));
+    const rows = await pinned((cores) => saturationBench(rounds, Math.max(1, Math.round(5 * scale)), cores!));
     console.log('\nSaturation: closed loop on /empty, 50 connections; each server alone on core 1, the caller, worker and echo on core 0');
     console.log('  server    requests/s  vs hello  server CPU %');
     for (const r of rows) {

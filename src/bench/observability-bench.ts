@@ -6,6 +6,7 @@
  */
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 import { median } from './children.js';
+import type { BenchCores } from './cores.js';
 import { cpuPerRequest, pairedRatio } from './gateway-bench.js';
 
 export interface ObservabilityBenchRow {
@@ -25,13 +26,15 @@ const VARIANTS = {
   serverTiming: [],
 } as const;
 
-export async function observabilityBench(frameworks: string[], rounds: number, requests: number): Promise<ObservabilityBenchRow[]> {
+/** With `cores`, each gateway alone on its core and the rest (autocannon in this process, the worker) on the other. */
+export async function observabilityBench(frameworks: string[], rounds: number, requests: number, cores: BenchCores | null): Promise<ObservabilityBenchRow[]> {
   // The floor (functions on the worker's loop): what is measured is the path to the worker, not an isolation mode.
   const worker = await startWorkerProcess(['--isolation', 'inline']);
   const rows: ObservabilityBenchRow[] = [];
   try {
     for (const framework of frameworks) {
       const gateways = await Promise.all(Object.values(VARIANTS).map((extra) => startGatewayProcess(framework, worker.address, [...extra])));
+      for (const g of gateways) cores?.server(g.proc.pid!);
       const samples: number[][] = gateways.map(() => []);
       try {
         for (let i = 0; i < rounds; i++) {

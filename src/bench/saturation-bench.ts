@@ -3,14 +3,12 @@
  * world and the bare proxy (hello-servers.ts), each server pinned alone to
  * the second core; the caller (this process), the worker and the echo share
  * the first. Closed loop on /empty; the servers' CPU shows which of them
- * ran out of core. Needs taskset (util-linux) and at least two cores.
+ * ran out of core. Needs the pinning of cores.ts.
  */
-import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { runCaller } from '../caller/index.js';
-import { hasTaskset } from '../run/pinning.js';
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 import { cpuSeconds, median, startScript } from './children.js';
+import type { BenchCores } from './cores.js';
 import { pairedRatio } from './gateway-bench.js';
 
 export interface SaturationRow {
@@ -23,17 +21,7 @@ export interface SaturationRow {
   vsHello: number;
 }
 
-/** Why the bench cannot pin here, or null. */
-export function saturationUnavailable(): string | null {
-  if (availableParallelism() < 2) return 'needs two cores';
-  return hasTaskset() ? null : 'needs taskset (util-linux)';
-}
-
-// -a: every thread of the process, libuv's pool and V8's helpers included.
-const pin = (pid: number, cpu: number) => execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
-
-export async function saturationBench(rounds: number, seconds: number): Promise<SaturationRow[]> {
-  pin(process.pid, 0);
+export async function saturationBench(rounds: number, seconds: number, cores: BenchCores): Promise<SaturationRow[]> {
   const worker = await startWorkerProcess(['--isolation', 'inline']);
   const echo = await startScript('./echo-server.js', ['raw']);
   const hello = await startScript('./hello-servers.js', ['node']);
@@ -47,8 +35,7 @@ export async function saturationBench(rounds: number, seconds: number): Promise<
   const rps = servers.map(() => [] as number[]);
   const cpu = servers.map(() => [] as number[]);
   try {
-    for (const pid of [worker.proc.pid!, echo.proc.pid!]) pin(pid, 0);
-    for (const s of servers) pin(s.pid, 1);
+    for (const s of servers) cores.server(s.pid);
     for (let i = 0; i < rounds; i++) {
       for (const [j, s] of servers.entries()) {
         await runCaller({ url: s.url, connections: 50, durationMs: 500, warmupMs: 0 });
