@@ -12,6 +12,7 @@ import { defaultFunctionsDir, faultFunctionsDir, loadFunctions } from './registr
 
 export const DEFAULT_KEEP_WARM_MS = 600_000;
 export const DEFAULT_MAX_INSTANCES = 10;
+const RAN_IN = Symbol('faasbench.ranIn');
 
 export interface WorkerOptions {
   host: string;
@@ -69,8 +70,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onInterrupted: () => server?.resumeInterrupted(),
   });
   await executor.prewarm();
-  /** Where each call ran, from its run to its record (the reply frame does not carry it). */
-  const ranIn = new WeakMap<CallMessage, InstanceUse | null>();
+  /**
+   * Where each call ran, from its run to its record (the reply frame does not
+   * carry it): a property of the call, not a WeakMap, whose entries the
+   * young generation's collector keeps alive for one more scavenge.
+   */
+  const ranIn = (call: CallMessage) => call as CallMessage & { [RAN_IN]?: InstanceUse | null };
   const sink = openRecordSink(options.log);
   let connections = () => 0;
   // prom-client is loaded only by a worker that serves metrics.
@@ -84,19 +89,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     functions: [...functions.keys()],
     handle: (call) =>
       executor.run(call.fn, call.args).then((e) => {
-        ranIn.set(call, e.instance);
+        ranIn(call)[RAN_IN] = e.instance;
         return e.outcome;
       }),
     interrupted: (call) => {
       const e = executor.takeInterrupted();
-      if (e) ranIn.set(call, e.instance);
+      if (e) ranIn(call)[RAN_IN] = e.instance;
       return e?.outcome ?? null;
     },
     settlesHere: () => executor.settlesHere,
     turn: (next) => executor.turn(next),
     onReplySent: (call, outcome, t3_recv, t3_send) => {
       const error = outcome.err?.code ?? null;
-      const instance = ranIn.get(call) ?? null;
+      const instance = ranIn(call)[RAN_IN] ?? null;
       metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
       sink.write(
         formatWorkerRecord({
