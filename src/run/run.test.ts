@@ -45,6 +45,12 @@ test('run --quick drives every framework × endpoint and writes a report of join
   // Every server it started is gone.
   assert.equal(meta.processes.length, 1 + FRAMEWORKS.length);
   for (const p of meta.processes) assert.equal(alive(p.pid), false, `pid ${p.pid} (${p.args}) still running`);
+  // Every role's samples count the host's cores, pinned or not: the load average they are read against is the host's.
+  for (const file of ['caller.ndjson', 'worker.ndjson', ...FRAMEWORKS.map((f) => `gateway-${f}.ndjson`)]) {
+    const samples = readFileSync(join(out, file), 'utf8').split('\n').filter((l) => l.includes('"type":"sample"')).map((l) => JSON.parse(l) as { host_cores: number });
+    assert.ok(samples.length > 0, `${file}: no samples`);
+    for (const s of samples) assert.equal(s.host_cores, meta.host.cores, `${file}: host_cores`);
+  }
 
   const summary = readJson<Summary>(join(out, 'report', 'summary.json'));
   assert.equal(schemaValidator('summary')(summary), null, 'summary.json meets schemas/summary.schema.json');

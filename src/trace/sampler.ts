@@ -4,7 +4,7 @@
  * request's time went; these samples say why (a loop busy all the time, a
  * pool with a queue, a caller short of CPU).
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { now } from './clock.js';
 
@@ -41,7 +41,8 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
 
 /** The delay histogram's timer period: the delay is what it measures beyond that. */
 const RESOLUTION_MS = 10;
-const CORES = availableParallelism();
+// The host's, as its load average is: availableParallelism() would give a pinned process's one core.
+const CORES = cpus().length;
 
 export class Sampler {
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
