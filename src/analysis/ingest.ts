@@ -58,6 +58,9 @@ export interface SampleRow {
   cpu_user_us: number;
   cpu_system_us: number;
   rss_bytes: number;
+  /** The garbage collector's pauses of the main thread over the interval; null in records that predate them. */
+  gc_pause_us: number | null;
+  gc_max_pause_us: number | null;
   /** inflight, connections, pool_running, pool_queued: whichever the role has. */
   gauges: Record<string, number>;
 }
@@ -71,7 +74,7 @@ export interface ClockAnchor {
 
 const SAMPLE_FIELDS = new Set([
   'role', 'type', 'host', 'pid', 'framework', 'label', 't', 'interval_ms', 'elu', 'delay_p50_us', 'delay_p99_us',
-  'delay_max_us', 'cpu_user_us', 'cpu_system_us', 'rss_bytes',
+  'delay_max_us', 'cpu_user_us', 'cpu_system_us', 'rss_bytes', 'gc_pause_us', 'gc_max_pause_us', 'gc_count',
 ]);
 
 const MAX_EXAMPLES = 5;
@@ -173,6 +176,8 @@ export class Ingest {
       cpu_user_us: n(r.cpu_user_us),
       cpu_system_us: n(r.cpu_system_us),
       rss_bytes: n(r.rss_bytes),
+      gc_pause_us: r.gc_pause_us === undefined ? null : maybe(r.gc_pause_us),
+      gc_max_pause_us: r.gc_max_pause_us === undefined ? null : maybe(r.gc_max_pause_us),
       gauges,
     });
   }

@@ -58,7 +58,8 @@ test('report at 1400 px in headless Chromium: nothing overflows, the first scree
     }
     lines.caller.push(JSON.stringify({
       role: 'caller', type: 'sample', host: HOSTS.caller, pid: 7, label: 'node', t: String(HOSTS.callerBase + at), interval_ms: 1000, elu: 0.4,
-      delay_p50_us: 100, delay_p99_us: 900, delay_max_us: 1200, cpu_user_us: 300_000, cpu_system_us: 50_000, rss_bytes: 7e7, inflight: 3,
+      delay_p50_us: 100, delay_p99_us: 900, delay_max_us: 1200, cpu_user_us: 300_000, cpu_system_us: 50_000, rss_bytes: 7e7,
+      gc_pause_us: 9_400, gc_max_pause_us: 1_800, gc_count: 14, inflight: 3,
     }));
   }
   const dir = await writeRecordDir(lines);

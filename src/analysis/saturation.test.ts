@@ -67,6 +67,31 @@ test('each cell gets the load its processes sampled while it ran, rounds pooled,
   assert.equal(one.load.caller, undefined, 'no caller samples were written');
 });
 
+test("the collector's pauses: their share of each cell's time and the longest, a finding when long, null in records without them", async () => {
+  const requests = [...cell('quiet', 0n, 300, 1), ...cell('busy', 10n * S, 300, 150)];
+  const gateway: string[] = [];
+  const worker: string[] = [];
+  for (let s = 1n; s <= 13n; s++) {
+    const busy = s > 10n;
+    // The gateway's samples predate the collector's fields.
+    gateway.push(sampleLine('gateway', s * S, 0.3, { framework: 'node' }));
+    worker.push(sampleLine('worker', s * S, 0.3, busy ? { gc_pause_us: 80_000, gc_max_pause_us: 12_000, gc_count: 40 } : { gc_pause_us: 5_000, gc_max_pause_us: 1_500, gc_count: 4 }));
+  }
+  const summary = await run(requests, { gateway, worker });
+  const [quiet, busy] = [1, 150].map((c) => summary.cells.find((x) => x.connections === c)!);
+  assert.equal(busy!.load.worker!.gc_percent, 8);
+  assert.equal(busy!.load.worker!.gc_max_pause_us, 12_000);
+  assert.equal(quiet!.load.worker!.gc_percent, 0.5);
+  assert.equal(quiet!.load.worker!.gc_max_pause_us, 1_500);
+  assert.equal(busy!.load.gateway!.gc_percent, null);
+  assert.equal(busy!.load.gateway!.gc_max_pause_us, null);
+  assert.deepEqual(busy!.findings.map((f) => f.tag), ['collector: worker']);
+  assert.ok(busy!.notes.some((n) => /worker's garbage collector paused it 8% of the time, up to 12\.0 ms at once/.test(n)), busy!.notes.join(' | '));
+  assert.deepEqual(quiet!.findings, []);
+  // The gc fields are the collector's, not gauges.
+  assert.equal(busy!.load.worker!.gauges.gc_pause_us, undefined);
+});
+
 test('a cell shorter than a sample interval still gets the overlapping part of it', async () => {
   const summary = await run(cell('short', 100n * S + 200_000_000n, 50, 8), {
     caller: [sampleLine('caller', 101n * S, 0.6, { label: 'node', inflight: 8 })],

@@ -20,6 +20,9 @@ export const SEGMENT_GAP_NS = 3e9;
 export const SATURATED_ELU = 0.9;
 /** Event-loop delay p99 beyond which a loop that was not busy must have waited for a CPU. */
 export const STARVED_DELAY_US = 10_000;
+/** A collector pause this long, or this share of the time in the collector, shows in the stages' tails. */
+export const LONG_GC_PAUSE_US = 10_000;
+export const BUSY_GC_PERCENT = 5;
 
 export interface RoleLoad {
   /** Processes sampled (by pid) and samples taken in the cell's windows, and the time they cover. */
@@ -37,6 +40,13 @@ export interface RoleLoad {
   delay_p99_us: number | null;
   delay_max_us: number | null;
   rss_max_bytes: number;
+  /**
+   * The garbage collector's pauses of the main thread: their share of the
+   * time, %, and the longest, µs (from the samples mostly inside the cell,
+   * as for delays). Null when the records predate them.
+   */
+  gc_percent: number | null;
+  gc_max_pause_us: number | null;
   /** The role's gauges (inflight, connections, pool_running, pool_queued, host_load1): mean and max of the readings taken while the cell ran. */
   gauges: Record<string, { mean: number; max: number }>;
 }
@@ -139,6 +149,9 @@ function aggregate(picked: Weighted[]): RoleLoad {
   let rss = 0;
   let p99: number | null = null;
   let max: number | null = null;
+  let gcUs = 0;
+  let gcMs = 0;
+  let gcMax: number | null = null;
   const p50s: number[] = [];
   const gauges: Record<string, { sum: number; max: number }> = {};
   let gaugeMs = 0;
@@ -149,7 +162,12 @@ function aggregate(picked: Weighted[]): RoleLoad {
     user += s.cpu_user_us * share;
     system += s.cpu_system_us * share;
     rss = Math.max(rss, s.rss_bytes);
+    if (s.gc_pause_us !== null) {
+      gcUs += s.gc_pause_us * share;
+      gcMs += inMs;
+    }
     if (share >= 0.5) {
+      if (s.gc_max_pause_us !== null) gcMax = Math.max(gcMax ?? 0, s.gc_max_pause_us);
       if (s.delay_p50_us !== null) p50s.push(s.delay_p50_us);
       if (s.delay_p99_us !== null) p99 = Math.max(p99 ?? 0, s.delay_p99_us);
       if (s.delay_max_us !== null) max = Math.max(max ?? 0, s.delay_max_us);
@@ -177,13 +195,15 @@ function aggregate(picked: Weighted[]): RoleLoad {
     delay_p99_us: p99,
     delay_max_us: max,
     rss_max_bytes: rss,
+    gc_percent: gcMs > 0 ? round1((gcUs / 1e3 / gcMs) * 100) : null,
+    gc_max_pause_us: gcMax,
     gauges: Object.fromEntries(Object.entries(gauges).map(([k, g]) => [k, { mean: round3(g.sum / gaugeMs), max: g.max }])),
   };
 }
 
 /** What a cell's load says, as a short tag for tables; FINDING_MEANING says what each kind does to the stages. */
 export interface Finding {
-  kind: 'saturated' | 'pool_queue' | 'late_loop' | 'host_busy';
+  kind: 'saturated' | 'pool_queue' | 'late_loop' | 'gc' | 'host_busy';
   role: Role | 'host';
   tag: string;
 }
@@ -194,6 +214,9 @@ export const FINDING_MEANING: Record<Finding['kind'], string> = {
     'Worker: calls wait to be read (RPC link) and dispatched (worker queue). Caller: responses wait to be read (caller link).',
   pool_queue: 'calls waited for a pool thread (mean queue length shown): that wait is worker queue; function does not hold it.',
   late_loop: 'a loop that ran ≥ 10 ms late (event-loop delay p99) without being busy: its process waited for a CPU, which stretches every stage it stamps.',
+  gc:
+    "a garbage-collector pause of ≥ 10 ms, or ≥ 5% of the time in the collector: a pause stops its process's thread, and lands in whichever stage that process was timing; " +
+    'the tails (p99, max) of those stages may hold it.',
   host_busy: "the host's 1-minute load average above its cores: processes queued for a CPU; on one machine every stage may hold some of that wait.",
 };
 
@@ -220,6 +243,20 @@ export function readLoad(load: Load): { saturated: Role[]; findings: Finding[]; 
     findings.push({ kind: 'late_loop', role: late[0]!, tag: `late loop: ${late.join(', ')}` });
     for (const r of late) {
       notes.push(`the ${r}'s event loop ran up to ${Math.round(load[r]!.delay_p99_us! / 1000)} ms late (p99) while busy only ${pct(load[r]!.elu)} of the time: it waited for a CPU`);
+    }
+  }
+  const collecting = ROLES.filter((r) => {
+    const l = load[r];
+    return l !== undefined && ((l.gc_max_pause_us ?? 0) >= LONG_GC_PAUSE_US || (l.gc_percent ?? 0) >= BUSY_GC_PERCENT);
+  });
+  if (collecting.length > 0) {
+    findings.push({ kind: 'gc', role: collecting[0]!, tag: `collector: ${collecting.join(', ')}` });
+    for (const r of collecting) {
+      const l = load[r]!;
+      notes.push(
+        `the ${r}'s garbage collector paused it ${l.gc_percent}% of the time, up to ${((l.gc_max_pause_us ?? 0) / 1000).toFixed(1)} ms at once: ` +
+          "that pause is in whichever stage the process was timing, most visibly in the stages' tails",
+      );
     }
   }
   const host = ROLES.map((r) => load[r]?.gauges).find((g) => g?.host_load1 && g.host_cores);

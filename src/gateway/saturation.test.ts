@@ -36,6 +36,9 @@ test('the gateway loop reads busy under a saturating closed loop and idle under 
     const samplesInGateway = await readRecords(join(dir, 'gateway.ndjson'), 'samples');
     assert.ok(samplesInGateway.length >= 8, `${samplesInGateway.length} gateway samples`);
     assert.ok(samplesInGateway.every((r) => r.framework === 'node' && typeof r.elu === 'number' && typeof r.inflight === 'number'));
+    // node reports each collection, and a 2-second closed loop through node:http makes many.
+    assert.ok(samplesInGateway.every((r) => typeof r.gc_pause_us === 'number' && typeof r.gc_max_pause_us === 'number' && typeof r.gc_count === 'number'));
+    assert.ok(samplesInGateway.reduce((n, r) => n + (r.gc_count as number), 0) > 0, 'the gateway collected garbage under load');
     const { summary } = await analyze({ inputs: [dir], csv: false, resamples: 50 });
     const closed = summary.cells.find((c) => c.connections === 64)!;
     const open = summary.cells.find((c) => c.connections === 2)!;
@@ -43,6 +46,7 @@ test('the gateway loop reads busy under a saturating closed loop and idle under 
     const [high, low] = [closed.load.gateway!.elu, open.load.gateway!.elu];
     assert.ok(high >= 0.4 && low <= 0.25 && high >= 3 * low, `gateway loop busy ${high} under the closed loop, ${low} under the open loop`);
     assert.ok(closed.load.gateway!.gauges.connections!.max >= 32, 'the closed loop kept its connections open');
+    assert.ok(closed.load.gateway!.gc_max_pause_us! > 0 && closed.load.gateway!.gc_percent! >= 0, `gateway collector ${closed.load.gateway!.gc_percent}%`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

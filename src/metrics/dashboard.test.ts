@@ -39,7 +39,7 @@ test('the dashboard asks only for metrics the roles expose', async () => {
   const worker = new WorkerMetrics(() => ({ inflight: 0 }), () => 1);
   worker.observe('empty', null, { cold: { spawn: 0n, loaded: 1n, init: 1n } }, 0n, 1n, 2n, 3n);
   worker.observe('empty', null, { cold: null }, 0n, 1n, 2n, 3n);
-  const sample = { t: 0n, intervalMs: 1000, elu: 0.5, delayP50Us: 1, delayP99Us: 2, delayMaxUs: 3, cpuUserUs: 10, cpuSystemUs: 5, rssBytes: 1, gauges: {} };
+  const sample = { t: 0n, intervalMs: 1000, elu: 0.5, delayP50Us: 1, delayP99Us: 2, delayMaxUs: 3, cpuUserUs: 10, cpuSystemUs: 5, rssBytes: 1, gcPauseUs: 4, gcMaxPauseUs: 3, gcCount: 2, gauges: {} };
   gateway.onSample(sample);
   worker.onSample(sample);
   const names = new Set(parseExposition((await gateway.registry.metrics()) + (await worker.registry.metrics())).map((s) => s.name));

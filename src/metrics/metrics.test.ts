@@ -111,6 +111,9 @@ test('counters match the requests sent, histograms match the records, promtool a
   );
   const gwText = await scrape(gateway);
   const wkText = await scrape(worker);
+  for (const name of ['faasbench_gateway_process_gc_pause_seconds_total', 'faasbench_gateway_process_gc_pauses_total', 'faasbench_gateway_process_gc_max_pause_seconds']) {
+    assert.ok(parseExposition(gwText).some((s) => s.name === name && s.value >= 0), `${name} is exposed`);
+  }
   for (const [role, text] of [['gateway', gwText], ['worker', wkText]]) {
     const check = promtoolCheck(promtool.path, text!);
     assert.equal(check.status, 0, `promtool check metrics on the ${role}: ${check.output}`);

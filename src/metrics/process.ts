@@ -17,6 +17,9 @@ export function processMetrics(registry: Registry, prefix: string): (s: Sample) 
   });
   const cpu = new Counter({ name: `${prefix}_cpu_seconds_total`, help: 'CPU time of the process (all threads)', labelNames: ['mode'], registers });
   const rss = new Gauge({ name: `${prefix}_resident_memory_bytes`, help: 'Resident set size at the last sample', registers });
+  const gcPause = new Counter({ name: `${prefix}_gc_pause_seconds_total`, help: 'Time the garbage collector paused the main thread', registers });
+  const gcPauses = new Counter({ name: `${prefix}_gc_pauses_total`, help: "The garbage collector's pauses of the main thread", registers });
+  const gcMax = new Gauge({ name: `${prefix}_gc_max_pause_seconds`, help: 'Longest garbage-collector pause of the main thread in the last sample interval', registers });
   return (s) => {
     elu.set(s.elu);
     if (s.delayP50Us !== null) delay.set({ stat: 'p50' }, s.delayP50Us / 1e6);
@@ -25,5 +28,8 @@ export function processMetrics(registry: Registry, prefix: string): (s: Sample) 
     cpu.inc({ mode: 'user' }, s.cpuUserUs / 1e6);
     cpu.inc({ mode: 'system' }, s.cpuSystemUs / 1e6);
     rss.set(s.rssBytes);
+    gcPause.inc(s.gcPauseUs / 1e6);
+    gcPauses.inc(s.gcCount);
+    gcMax.set(s.gcMaxPauseUs / 1e6);
   };
 }

@@ -108,7 +108,8 @@ export function sampleRecordFormatter(role: SampledRole, fixed: Record<string, s
     let line =
       `${head},"t":${stampText(s.t)},"interval_ms":${round3(s.intervalMs)},"elu":${round3(s.elu)}` +
       `,"delay_p50_us":${num(s.delayP50Us)},"delay_p99_us":${num(s.delayP99Us)},"delay_max_us":${num(s.delayMaxUs)}` +
-      `,"cpu_user_us":${s.cpuUserUs},"cpu_system_us":${s.cpuSystemUs},"rss_bytes":${s.rssBytes}`;
+      `,"cpu_user_us":${s.cpuUserUs},"cpu_system_us":${s.cpuSystemUs},"rss_bytes":${s.rssBytes}` +
+      `,"gc_pause_us":${s.gcPauseUs},"gc_max_pause_us":${s.gcMaxPauseUs},"gc_count":${s.gcCount}`;
     for (const [key, value] of Object.entries(s.gauges)) line += `,"${key}":${value}`;
     return `${line}}\n`;
   };

@@ -5,7 +5,7 @@
  * pool with a queue, a caller short of CPU).
  */
 import { cpus, loadavg } from 'node:os';
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
 import { now } from './clock.js';
 
 export interface Sample {
@@ -23,6 +23,14 @@ export interface Sample {
   cpuUserUs: number;
   cpuSystemUs: number;
   rssBytes: number;
+  /**
+   * The garbage collector's pauses of this thread (the one whose loop stamps)
+   * over the interval: their total and the longest, µs, and how many. A pause
+   * stops the thread, so it lands in whichever stage the process was timing.
+   */
+  gcPauseUs: number;
+  gcMaxPauseUs: number;
+  gcCount: number;
   /**
    * The role's own gauges at the end of the interval (calls in flight, pool
    * queue), and the host's: its 1-minute load average and its cores, which
@@ -50,11 +58,17 @@ export class Sampler {
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
   private cpu: NodeJS.CpuUsage = process.cpuUsage();
   private last = now();
+  private gcUs = 0;
+  private gcMaxUs = 0;
+  private gcCount = 0;
+  // One entry per collection, delivered after it: a few per second under load.
+  private readonly gc = new PerformanceObserver((list) => this.countGc(list.getEntries()));
 
   constructor(private readonly options: SamplerOptions) {}
 
   start(): this {
     this.delay.enable();
+    this.gc.observe({ entryTypes: ['gc'] });
     this.reset();
     this.timer = setInterval(() => this.options.onSample(this.take()), this.options.intervalMs);
     this.timer.unref();
@@ -68,6 +82,7 @@ export class Sampler {
     this.timer = null;
     const sample = this.take();
     this.delay.disable();
+    this.gc.disconnect();
     if (sample.intervalMs > 0) this.options.onSample(sample);
   }
 
@@ -76,10 +91,24 @@ export class Sampler {
     this.elu = performance.eventLoopUtilization();
     this.cpu = process.cpuUsage();
     this.last = now();
+    this.gcUs = 0;
+    this.gcMaxUs = 0;
+    this.gcCount = 0;
+  }
+
+  private countGc(entries: PerformanceEntry[]): void {
+    for (const e of entries) {
+      const us = e.duration * 1e3;
+      this.gcUs += us;
+      if (us > this.gcMaxUs) this.gcMaxUs = us;
+      this.gcCount++;
+    }
   }
 
   private take(): Sample {
     const t = now();
+    // Collections that ended before now but were not yet delivered belong to this interval.
+    this.countGc(this.gc.takeRecords());
     const elu = performance.eventLoopUtilization(this.elu);
     const cpu = process.cpuUsage(this.cpu);
     const h = this.delay;
@@ -95,6 +124,9 @@ export class Sampler {
       cpuUserUs: cpu.user,
       cpuSystemUs: cpu.system,
       rssBytes: process.memoryUsage.rss(),
+      gcPauseUs: Math.round(this.gcUs),
+      gcMaxPauseUs: Math.round(this.gcMaxUs),
+      gcCount: this.gcCount,
       gauges: { ...this.options.gauges?.(), host_load1: Math.round(loadavg()[0]! * 100) / 100, host_cores: CORES },
     };
     this.reset();

@@ -3,7 +3,7 @@ import type { CellSummary } from '../cells.js';
 import { loadStagesSpec, renderSvg } from './charts.js';
 import { esc, table, type Column } from './html.js';
 import { fmtInt, fmtPct, fmtUs } from '../format.js';
-import { FINDING_MEANING, type Finding, type RoleLoad } from '../saturation.js';
+import { BUSY_GC_PERCENT, FINDING_MEANING, LONG_GC_PAUSE_US, type Finding, type RoleLoad } from '../saturation.js';
 import { PARTS, STAGE_NAMES } from '../stages.js';
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);
@@ -14,6 +14,14 @@ const gauge = (l: RoleLoad | undefined, name: string) => {
   return g === undefined ? '–' : `${g.mean.toFixed(1)} <span class="note">(≤${fmtInt(g.max)})</span>`;
 };
 const delayMs = (l: RoleLoad | undefined) => (l?.delay_p99_us == null ? '–' : (l.delay_p99_us / 1000).toFixed(1));
+const gc = (l: RoleLoad | undefined) => {
+  if (l?.gc_percent == null) return '–';
+  // The longest pause comes from samples mostly inside the cell: none in a cell shorter than half an interval.
+  const max = l.gc_max_pause_us;
+  const text = `${l.gc_percent.toFixed(1)}% · ${max === null ? '–' : (max / 1000).toFixed(1)}`;
+  return l.gc_percent >= BUSY_GC_PERCENT || (max ?? 0) >= LONG_GC_PAUSE_US ? `<strong>${text}</strong>` : text;
+};
+const GC_TITLE = 'garbage collector: % of the time it paused the main thread · its longest pause, ms';
 
 export function saturationSection(cells: readonly CellSummary[]): string {
   const sampled = cells.filter((c) => Object.keys(c.load).length > 0);
@@ -27,7 +35,7 @@ Without them, a stage that grew under load cannot be told from a process that wa
     .filter((k) => k.n > 0);
   const lead =
     found.length === 0
-      ? `<p>No process was saturated, starved of CPU or queued for a pool thread in any of the ${sampled.length} sampled cells: the stages hold no wait for a busy process.</p>`
+      ? `<p>No process was saturated, starved of CPU, queued for a pool thread or paused long by its garbage collector in any of the ${sampled.length} sampled cells: the stages hold no wait for a busy process.</p>`
       : `<p>Of ${sampled.length} sampled cells, ${found.map((k) => `<strong>${k.n}</strong> show ${esc(LABEL[k.kind])}`).join(', ')}. ` +
         'Work that waits for a busy process lands in the stage that waits for it:</p>' +
         `<dl class="findings">${found.map((k) => `<dt>${esc(LABEL[k.kind])}</dt><dd>${esc(FINDING_MEANING[k.kind])}</dd>`).join('')}</dl>`;
@@ -38,10 +46,13 @@ Without them, a stage that grew under load cannot be told from a process that wa
     { head: 'conns', cell: (c) => fmtInt(c.connections), num: true },
     { head: 'req/s', cell: (c) => fmtInt(c.requests_per_s), num: true },
     { head: 'caller loop · CPU', cell: (c) => both(c.load.caller), num: true, title: 'event loop busy, % of the time · CPU, % of one core' },
+    { head: 'caller GC · longest ms', cell: (c) => gc(c.load.caller), num: true, title: GC_TITLE },
     { head: 'gateway loop · CPU', cell: (c) => both(c.load.gateway), num: true },
     { head: 'gateway loop late p99 ms', cell: (c) => delayMs(c.load.gateway), num: true },
+    { head: 'gateway GC · longest ms', cell: (c) => gc(c.load.gateway), num: true, title: GC_TITLE },
     { head: 'RPC calls in flight', cell: (c) => gauge(c.load.gateway, 'inflight'), num: true, title: 'mean (max) at the samples' },
     { head: 'worker loop · CPU', cell: (c) => both(c.load.worker), num: true, title: 'CPU includes the pool threads' },
+    { head: 'worker GC · longest ms', cell: (c) => gc(c.load.worker), num: true, title: GC_TITLE },
     { head: 'pool queue', cell: (c) => gauge(c.load.worker, 'pool_queued'), num: true, title: 'calls waiting for a pool thread: mean (max)' },
     { head: 'host load', cell: (c) => gauge(c.load.gateway ?? c.load.worker ?? c.load.caller, 'host_load1'), num: true, title: "the host's 1-minute load average: mean (max)" },
     { head: 'findings', cell: (c) => esc(c.findings.map((f) => f.tag).join('; ')), wrap: true },
@@ -49,7 +60,7 @@ Without them, a stage that grew under load cannot be told from a process that wa
   return `<section><h2>How busy was each process?</h2>
 ${lead}
 <details${found.length > 0 ? ' open' : ''}><summary>Load per cell</summary>
-${table(sampled, cols, 'Each role samples itself about once a second; a sample counts for a cell with the part of its interval in which that cell\'s requests were on that host. Loop: event-loop utilisation (bold: saturated). CPU: % of one core, user + system, all threads.')}
+${table(sampled, cols, 'Each role samples itself about once a second; a sample counts for a cell with the part of its interval in which that cell\'s requests were on that host. Loop: event-loop utilisation (bold: saturated). CPU: % of one core, user + system, all threads. GC: the garbage collector\'s pauses of the main thread, % of the time · the longest (bold: a finding).')}
 </details></section>`;
 }
 
@@ -57,6 +68,7 @@ const LABEL: Record<Finding['kind'], string> = {
   saturated: 'a saturated loop',
   pool_queue: 'a pool queue',
   late_loop: 'a late loop (waiting for a CPU)',
+  gc: 'long garbage-collector pauses',
   host_busy: 'an oversubscribed host',
 };
 
