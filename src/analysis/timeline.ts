@@ -46,6 +46,8 @@ export interface UtilisationPoint {
   elu: number;
   /** CPU time over the interval, % of one core. */
   cpu_percent: number;
+  /** The garbage collector's longest pause of the main thread in the interval, ms; null in records that predate it. */
+  gc_max_pause_ms: number | null;
 }
 
 export interface Timeline {
@@ -157,6 +159,7 @@ export function timelineOf(
       t_s: Math.round(t_s * 1000) / 1000,
       elu: s.elu,
       cpu_percent: Math.round(((s.cpu_user_us + s.cpu_system_us) / (s.interval_ms * 1000)) * 1000) / 10,
+      gc_max_pause_ms: s.gc_max_pause_us === null ? null : Math.round(s.gc_max_pause_us / 10) / 100,
     });
   }
   const wall = wallShifts(anchors).get(callerHost);

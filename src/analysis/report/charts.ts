@@ -325,8 +325,10 @@ export function timelineSpec(rows: readonly TimelineRow[]): TopLevelSpec | null 
   } as unknown as TopLevelSpec;
 }
 
-/** Each role's event-loop utilisation and CPU over the run, from its samples. */
-export function utilisationSpec(points: readonly { series: string; t_s: number; elu: number; cpu_percent: number }[]): TopLevelSpec | null {
+/** Each role's event-loop utilisation, CPU and longest collector pause over the run, from its samples (the last where they have it). */
+export function utilisationSpec(
+  points: readonly { series: string; t_s: number; elu: number; cpu_percent: number; gc_max_pause_ms: number | null }[],
+): TopLevelSpec | null {
   if (points.length === 0) return null;
   const panel = (field: string, title: string, format: string) => ({
     width: 1000,
@@ -341,6 +343,10 @@ export function utilisationSpec(points: readonly { series: string; t_s: number; 
   return {
     config: CONFIG,
     data: { values: points },
-    vconcat: [panel('elu', 'event loop busy', '.0%'), panel('cpu_percent', 'CPU, % of a core', '~s')],
+    vconcat: [
+      panel('elu', 'event loop busy', '.0%'),
+      panel('cpu_percent', 'CPU, % of a core', '~s'),
+      ...(points.some((p) => p.gc_max_pause_ms !== null) ? [panel('gc_max_pause_ms', 'longest GC pause, ms', '~s')] : []),
+    ],
   } as unknown as TopLevelSpec;
 }

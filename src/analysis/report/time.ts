@@ -65,11 +65,13 @@ async function utilisationFigure(tl: Timeline): Promise<string> {
     t_s: u.t_s,
     elu: u.elu,
     cpu_percent: u.cpu_percent,
+    gc_max_pause_ms: u.gc_max_pause_ms,
   }));
   const spec = utilisationSpec(points);
   const unplaced = tl.unplaced_hosts.length ? ` Samples of ${tl.unplaced_hosts.map(esc).join(', ')} are left out: no clock offset places them on the caller's clock.` : '';
   return `<h3>Each process's load over the run</h3>
-<p>From the samples each role writes about once a second, placed on the caller's clock by the estimated offsets.${unplaced}</p>
+<p>From the samples each role writes about once a second, placed on the caller's clock by the estimated offsets: its event loop's busy share,
+its CPU, and the longest pause its garbage collector made it take in each interval.${unplaced}</p>
 <div class="chart">${spec ? await renderSvg(spec) : ''}</div>`;
 }
 
