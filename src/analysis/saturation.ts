@@ -24,6 +24,11 @@ export const STARVED_DELAY_US = 10_000;
 export const LONG_GC_PAUSE_US = 10_000;
 export const BUSY_GC_PERCENT = 5;
 
+/** Whether a role's collector paused it long or often enough to be a finding. */
+export function collectorShows(l: RoleLoad): boolean {
+  return (l.gc_max_pause_us ?? 0) >= LONG_GC_PAUSE_US || (l.gc_percent ?? 0) >= BUSY_GC_PERCENT;
+}
+
 export interface RoleLoad {
   /** Processes sampled (by pid) and samples taken in the cell's windows, and the time they cover. */
   processes: number;
@@ -215,8 +220,8 @@ export const FINDING_MEANING: Record<Finding['kind'], string> = {
   pool_queue: 'calls waited for a pool thread (mean queue length shown): that wait is worker queue; function does not hold it.',
   late_loop: 'a loop that ran ≥ 10 ms late (event-loop delay p99) without being busy: its process waited for a CPU, which stretches every stage it stamps.',
   gc:
-    "a garbage-collector pause of ≥ 10 ms, or ≥ 5% of the time in the collector: a pause stops its process's thread, and lands in whichever stage that process was timing; " +
-    'the tails (p99, max) of those stages may hold it.',
+    "a garbage-collector pause of ≥ 10 ms, or ≥ 5% of the time in the collector: a pause stops its process's main thread, and lands in whichever stage that thread was timing " +
+    "(for a worker: RPC link, worker queue and worker out, and function only for inline calls); the tails (p99, max) of those stages may hold it.",
   host_busy: "the host's 1-minute load average above its cores: processes queued for a CPU; on one machine every stage may hold some of that wait.",
 };
 
@@ -245,17 +250,15 @@ export function readLoad(load: Load): { saturated: Role[]; findings: Finding[]; 
       notes.push(`the ${r}'s event loop ran up to ${Math.round(load[r]!.delay_p99_us! / 1000)} ms late (p99) while busy only ${pct(load[r]!.elu)} of the time: it waited for a CPU`);
     }
   }
-  const collecting = ROLES.filter((r) => {
-    const l = load[r];
-    return l !== undefined && ((l.gc_max_pause_us ?? 0) >= LONG_GC_PAUSE_US || (l.gc_percent ?? 0) >= BUSY_GC_PERCENT);
-  });
+  const collecting = ROLES.filter((r) => load[r] !== undefined && collectorShows(load[r]!));
   if (collecting.length > 0) {
     findings.push({ kind: 'gc', role: collecting[0]!, tag: `collector: ${collecting.join(', ')}` });
     for (const r of collecting) {
       const l = load[r]!;
+      const longest = l.gc_max_pause_us === null ? '' : `, up to ${(l.gc_max_pause_us / 1000).toFixed(1)} ms at once`;
       notes.push(
-        `the ${r}'s garbage collector paused it ${l.gc_percent}% of the time, up to ${((l.gc_max_pause_us ?? 0) / 1000).toFixed(1)} ms at once: ` +
-          "that pause is in whichever stage the process was timing, most visibly in the stages' tails",
+        `the ${r}'s garbage collector paused it ${l.gc_percent}% of the time${longest}: ` +
+          "that pause is in whichever stage its main thread was timing, most visibly in the stages' tails",
       );
     }
   }

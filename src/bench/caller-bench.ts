@@ -9,8 +9,8 @@
  *      >= 0.9x wrk's, p50 within 15% of wrk's;
  *  (c) records on vs off: throughput >= 0.95x; the caller's CPU per request
  *      is shown too, since a server-bound run hides the caller's cost.
- * Pinning (unless --no-pin; cores.ts): the servers on core 1; this process
- * (our caller), wrk and autocannon (each its own process) on core 0, so the
+ * Pinning (unless --no-pin; cores.ts): the servers on one core; this process
+ * (our caller), wrk and autocannon (each its own process) on another, so the
  * load generator does not steal the server's core. Take the shared lock before running:
  *   flock /tmp/faasbench-bench.lock npm run bench:caller
  * Options: --rounds N (5), --seconds S (5), --connections C (100), --no-pin.
@@ -111,7 +111,7 @@ const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 const dir = await mkdtemp(join(tmpdir(), 'faasbench-caller-bench-'));
 console.log(
   `faasbench caller bench: node ${process.version}, ${rounds} interleaved rounds of ${seconds} s, medians; ` +
-    (cores ? 'servers pinned to core 1, load generators to core 0 (taskset)' : `no pinning (${values['no-pin'] ? '--no-pin' : pinningUnavailable()})`) +
+    (cores ? `${cores.text} (taskset)` : `no pinning (${values['no-pin'] ? '--no-pin' : pinningUnavailable()})`) +
     '\n',
 );
 

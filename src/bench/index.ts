@@ -31,7 +31,7 @@ const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 const unpinned = values['no-pin'] ? '--no-pin' : pinningUnavailable();
 console.log(
   `faasbench bench: node ${process.version}, ${rounds} interleaved rounds, medians; ` +
-    (unpinned ? `no pinning (${unpinned})` : 'servers measured for CPU pinned alone to core 1, their load to core 0') +
+    (unpinned ? `no pinning (${unpinned})` : 'servers measured for CPU pinned alone to one core, their load to another') +
     '\n',
 );
 
@@ -103,7 +103,7 @@ if (only.has('saturation')) {
   if (unpinned) console.log(`\nSaturation: skipped, it needs pinning (${unpinned})`);
   else {
     const rows = await pinned((cores) => saturationBench(rounds, Math.max(1, Math.round(5 * scale)), cores!));
-    console.log('\nSaturation: closed loop on /empty, 50 connections; each server alone on core 1, the caller, worker and echo on core 0');
+    console.log('\nSaturation: closed loop on /empty, 50 connections; each server alone on one core, the caller, worker and echo on another');
     console.log('  server    requests/s  vs hello  server CPU %');
     for (const r of rows) {
       console.log(`  ${r.server.padEnd(8)}  ${fmt(r.requestsPerSecond, 0).padStart(10)}  ${fmt(r.vsHello).padStart(8)}  ${fmt(r.cpuPercent, 0).padStart(12)}`);

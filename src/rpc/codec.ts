@@ -79,10 +79,8 @@ function isEmpty(o: object): boolean {
  * is handed to the socket.
  */
 export function encodeReply(reply: Omit<ReplyMessage, 't3_send'>): Buffer {
-  // Not `{ ...reply, t3_send: 0n }`: on V8 11 (node 20), once warm, a literal
-  // that spreads first and then adds a key makes a new hidden class for every
-  // object. Each lives in old space and keeps its reply's young parts alive:
-  // the worker promoted ~230 KB at every scavenge.
+  // Object.assign, not a spread literal plus a key: on V8 11 that gives every
+  // object a hidden class of its own, which keeps the reply alive into old space.
   return encodeMessage(Object.assign({}, reply, { t3_send: 0n }) as ReplyMessage);
 }
 

@@ -4,7 +4,7 @@
  * request's time went; these samples say why (a loop busy all the time, a
  * pool with a queue, a caller short of CPU).
  */
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
 import { now } from './clock.js';
 
@@ -26,7 +26,8 @@ export interface Sample {
   /**
    * The garbage collector's pauses of this thread (the one whose loop stamps)
    * over the interval: their total and the longest, µs, and how many. A pause
-   * stops the thread, so it lands in whichever stage the process was timing.
+   * stops the thread, so it lands in whichever stage the thread was timing;
+   * pool and instance threads collect on their own, uncounted here.
    */
   gcPauseUs: number;
   gcMaxPauseUs: number;
@@ -49,8 +50,8 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
 
 /** The delay histogram's timer period: the delay is what it measures beyond that. */
 const RESOLUTION_MS = 10;
-// The host's, as its load average is: availableParallelism() would give a pinned process's one core.
-const CORES = cpus().length;
+// The host's, as its load average is: availableParallelism() alone would give a pinned process's one core.
+const CORES = cpus().length || availableParallelism();
 
 export class Sampler {
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
@@ -107,7 +108,7 @@ export class Sampler {
 
   private take(): Sample {
     const t = now();
-    // Collections that ended before now but were not yet delivered belong to this interval.
+    // Collections already reported but not yet delivered belong to this interval.
     this.countGc(this.gc.takeRecords());
     const elu = performance.eventLoopUtilization(this.elu);
     const cpu = process.cpuUsage(this.cpu);

@@ -13,6 +13,8 @@ import { defaultFunctionsDir, faultFunctionsDir, loadFunctions } from './registr
 export const DEFAULT_KEEP_WARM_MS = 600_000;
 export const DEFAULT_MAX_INSTANCES = 10;
 const RAN_IN = Symbol('faasbench.ranIn');
+/** A call with where it ran, from its run to its record (the reply frame does not carry it). */
+type RanCall = CallMessage & { [RAN_IN]?: InstanceUse | null };
 
 export interface WorkerOptions {
   host: string;
@@ -70,12 +72,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onInterrupted: () => server?.resumeInterrupted(),
   });
   await executor.prewarm();
-  /**
-   * Where each call ran, from its run to its record (the reply frame does not
-   * carry it): a property of the call, not a WeakMap, whose entries the
-   * young generation's collector keeps alive for one more scavenge.
-   */
-  const ranIn = (call: CallMessage) => call as CallMessage & { [RAN_IN]?: InstanceUse | null };
   const sink = openRecordSink(options.log);
   let connections = () => 0;
   // prom-client is loaded only by a worker that serves metrics.
@@ -89,19 +85,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     functions: [...functions.keys()],
     handle: (call) =>
       executor.run(call.fn, call.args).then((e) => {
-        ranIn(call)[RAN_IN] = e.instance;
+        // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
+        (call as RanCall)[RAN_IN] = e.instance;
         return e.outcome;
       }),
     interrupted: (call) => {
       const e = executor.takeInterrupted();
-      if (e) ranIn(call)[RAN_IN] = e.instance;
+      if (e) (call as RanCall)[RAN_IN] = e.instance;
       return e?.outcome ?? null;
     },
     settlesHere: () => executor.settlesHere,
     turn: (next) => executor.turn(next),
     onReplySent: (call, outcome, t3_recv, t3_send) => {
       const error = outcome.err?.code ?? null;
-      const instance = ranIn(call)[RAN_IN] ?? null;
+      const instance = (call as RanCall)[RAN_IN] ?? null;
       metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
       sink.write(
         formatWorkerRecord({

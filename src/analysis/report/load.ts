@@ -3,7 +3,7 @@ import type { CellSummary } from '../cells.js';
 import { loadStagesSpec, renderSvg } from './charts.js';
 import { esc, table, type Column } from './html.js';
 import { fmtInt, fmtPct, fmtUs } from '../format.js';
-import { BUSY_GC_PERCENT, FINDING_MEANING, LONG_GC_PAUSE_US, type Finding, type RoleLoad } from '../saturation.js';
+import { collectorShows, FINDING_MEANING, type Finding, type RoleLoad } from '../saturation.js';
 import { PARTS, STAGE_NAMES } from '../stages.js';
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);
@@ -19,7 +19,7 @@ const gc = (l: RoleLoad | undefined) => {
   // The longest pause comes from samples mostly inside the cell: none in a cell shorter than half an interval.
   const max = l.gc_max_pause_us;
   const text = `${l.gc_percent.toFixed(1)}% · ${max === null ? '–' : (max / 1000).toFixed(1)}`;
-  return l.gc_percent >= BUSY_GC_PERCENT || (max ?? 0) >= LONG_GC_PAUSE_US ? `<strong>${text}</strong>` : text;
+  return collectorShows(l) ? `<strong>${text}</strong>` : text;
 };
 const GC_TITLE = 'garbage collector: % of the time it paused the main thread · its longest pause, ms';
 
