@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import yargs, { type CommandModule } from 'yargs';
 import { callerCommand } from './caller/command.js';
 import { gatewayCommand } from './gateway/command.js';
-import { CLI, startGatewayProcess, startWorkerProcess } from './testing/processes.js';
+import { CLI, runCli, startGatewayProcess, startWorkerProcess } from './testing/processes.js';
 import { workerCommand } from './worker/command.js';
 
 /** The arguments a command's handler would get for `argv`, defaults filled in. */
@@ -34,6 +34,30 @@ test('worker, gateway and caller defaults point at each other', async () => {
   const url = new URL(String(caller.url));
   assert.equal(`${url.hostname}:${url.port}`, `${String(gateway.host)}:${String(gateway.port)}`, 'the caller calls the gateway');
   assert.equal(url.pathname, '/empty');
+});
+
+test('--help: the top level lists every command; each command, alias included, shows its own usage, options and examples', async () => {
+  const top = await runCli(['--help']);
+  assert.equal(top.code, 0);
+  for (const name of ['run', 'gateway', 'worker', 'caller', 'analyze']) assert.match(top.stdout, new RegExp(`^  faasbench ${name}\\b`, 'm'));
+  const cases: Array<[string[], string, RegExp]> = [
+    [['gateway', '--help'], 'faasbench gateway', /--framework/],
+    [['worker', '--help'], 'faasbench worker', /--isolation/],
+    [['rpc-worker', '--help'], 'faasbench worker', /--isolation/],
+    [['caller', '--help'], 'faasbench caller', /--connections/],
+    [['analyze', '--help'], 'faasbench analyze <dirs..>', /--resamples/],
+    [['run', '--help'], 'faasbench run', /--quick/],
+  ];
+  for (const [args, usage, option] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout.split('\n')[0], usage);
+    assert.match(r.stdout, option);
+    // Each example is a command line a user can paste: the command named once.
+    const examples = r.stdout.split('Examples:\n')[1]?.split('\n').filter((l) => /^  faasbench /.test(l)) ?? [];
+    for (const line of examples) assert.match(line, new RegExp(`^  faasbench ${args[0]} (?!${args[0]}\\b)`), line);
+    if (['caller', 'analyze', 'run'].includes(args[0]!)) assert.ok(examples.length >= 2, `${args[0]} shows its examples`);
+  }
 });
 
 test('the three run together as written, only on free ports', async () => {
