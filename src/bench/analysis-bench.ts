@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../analysis/random.js';
 import { CLI } from '../run/role-process.js';
+import { integerFlag, scriptArgs, usageError } from './script-args.js';
 
 const BUDGET_S = 30;
 const BUDGET_BYTES = 1 << 30;
@@ -223,10 +224,15 @@ export async function runAnalysis(args: string[]): Promise<AnalysisRun> {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const at = argv.indexOf('--requests');
-  const requests = at >= 0 ? Number(argv[at + 1]) : 1_505_000;
-  const keep = argv.includes('--keep');
+  const usage = 'usage: npm run bench:analysis -- [--requests 1505000] [--keep]';
+  const fail = usageError('bench:analysis', usage);
+  const values = scriptArgs(
+    { options: { requests: { type: 'string', default: '1505000' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } },
+    usage,
+    fail,
+  );
+  const requests = integerFlag('requests', values.requests, 1000, 100_000_000, fail);
+  const keep = values.keep;
   const dir = await mkdtemp(join(tmpdir(), 'faasbench-analysis-bench-'));
   try {
     let t = Date.now();

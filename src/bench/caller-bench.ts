@@ -19,25 +19,32 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
 import { runCaller, type CallerResult } from '../caller/index.js';
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
 import { median, startScript } from './children.js';
 import { benchCores, pinningUnavailable } from './cores.js';
+import { integerFlag, scriptArgs, usageError } from './script-args.js';
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '100' },
-    'no-pin': { type: 'boolean', default: false },
+const USAGE = 'usage: npm run bench:caller -- [--rounds 5] [--seconds 5] [--connections 100] [--no-pin]';
+const fail = usageError('bench:caller', USAGE);
+const values = scriptArgs(
+  {
+    options: {
+      rounds: { type: 'string', default: '5' },
+      seconds: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '100' },
+      'no-pin': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   },
-});
-const rounds = Number(values.rounds);
-const seconds = Number(values.seconds);
-const connections = Number(values.connections);
+  USAGE,
+  fail,
+);
+const rounds = integerFlag('rounds', values.rounds, 1, 1000, fail);
+const seconds = integerFlag('seconds', values.seconds, 1, 3600, fail);
+const connections = integerFlag('connections', values.connections, 1, 10_000, fail);
 // wrk and autocannon, started after this, inherit the load's core.
 const cores = values['no-pin'] ? null : benchCores();
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');

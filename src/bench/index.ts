@@ -1,10 +1,9 @@
 /**
  * `npm run bench`: the roundtrip's own costs, as ratios within one run.
- * Options: --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
+ * Options (--help): --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
  * --only rpc,gateway,observability,instances,saturation,startup (default: all six),
  * --no-pin (the gateway and observability parts unpinned; saturation is then skipped).
  */
-import { parseArgs } from 'node:util';
 import { gatewayBench } from './gateway-bench.js';
 import { instancesBench } from './instances-bench.js';
 import { observabilityBench } from './observability-bench.js';
@@ -12,18 +11,30 @@ import { rpcBench } from './rpc-bench.js';
 import { benchCores, pinningUnavailable, type BenchCores } from './cores.js';
 import { saturationBench } from './saturation-bench.js';
 import { startupBench, versionBench } from './startup-bench.js';
+import { integerFlag, listFlag, scriptArgs, usageError } from './script-args.js';
+import { FRAMEWORKS } from '../gateway/adapters/index.js';
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    quick: { type: 'boolean', default: false },
-    frameworks: { type: 'string', default: 'node,fastify,express,koa,hono' },
-    only: { type: 'string', default: 'rpc,gateway,observability,instances,saturation,startup' },
-    'no-pin': { type: 'boolean', default: false },
+const PARTS = ['rpc', 'gateway', 'observability', 'instances', 'saturation', 'startup'];
+const USAGE = `usage: npm run bench -- [--rounds 3] [--quick] [--frameworks ${FRAMEWORKS.join(',')}]
+       [--only ${PARTS.join(',')}] [--no-pin]`;
+const fail = usageError('bench', USAGE);
+const values = scriptArgs(
+  {
+    options: {
+      rounds: { type: 'string', default: '3' },
+      quick: { type: 'boolean', default: false },
+      frameworks: { type: 'string', default: FRAMEWORKS.join(',') },
+      only: { type: 'string', default: PARTS.join(',') },
+      'no-pin': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   },
-});
-const only = new Set(values.only.split(','));
-const rounds = Number(values.rounds);
+  USAGE,
+  fail,
+);
+const only = new Set(listFlag('only', values.only, PARTS, fail));
+const frameworks = listFlag('frameworks', values.frameworks, FRAMEWORKS, fail);
+const rounds = integerFlag('rounds', values.rounds, 1, 1000, fail);
 const scale = values.quick ? 0.2 : 1;
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
@@ -55,7 +66,7 @@ if (only.has('rpc')) {
 }
 
 if (only.has('gateway')) {
-  const rows = await pinned((cores) => gatewayBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale), cores));
+  const rows = await pinned((cores) => gatewayBench(frameworks, rounds, Math.round(30_000 * scale), cores));
   console.log('Gateway CPU per request on /empty (server process only; ratios: medians of per-round ratios)');
   console.log('  framework  hello µs  proxy µs  gateway µs  vs hello  target      proxy/hello  gateway/proxy   records  target       gzip');
   for (const r of rows) {
@@ -70,7 +81,7 @@ if (only.has('gateway')) {
 }
 
 if (only.has('observability')) {
-  const rows = await pinned((cores) => observabilityBench(values.frameworks.split(','), rounds, Math.round(30_000 * scale), cores));
+  const rows = await pinned((cores) => observabilityBench(frameworks, rounds, Math.round(30_000 * scale), cores));
   console.log('\nObservability: gateway CPU per request on /empty, against metrics and Server-Timing both off (ratios: medians of per-round ratios)');
   console.log('  framework  off µs  metrics µs  ratio  target     Server-Timing µs  ratio  target');
   const target = (x: number) => (x <= 1.05 ? '<=1.05 ok' : '<=1.05 MISS');
@@ -117,7 +128,7 @@ if (only.has('startup')) {
   console.log(
     `  faasbench --version: ${fmt(v.versionMs, 0)} ms, node with an empty module ${fmt(v.nodeMs, 0)} ms, ratio ${fmt(v.ratio)}  (target < 150 ms: ${verdict(v.versionMs < 150)})`,
   );
-  const rows = await startupBench(values.frameworks.split(','), rounds);
+  const rows = await startupBench(frameworks, rounds);
   console.log('  framework  gateway start ms  gateway RSS MiB  hello RSS MiB  ratio  target');
   for (const r of rows) {
     console.log(

@@ -21,3 +21,18 @@ export function scriptArgs<T extends ParseArgsConfig>(config: T, usage: string, 
   }
   return parsed.values;
 }
+
+/** A whole number from `min` to `max`, written in decimal digits. */
+export function integerFlag(name: string, value: string, min: number, max: number, fail: (message: string) => never): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) fail(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** A comma-separated list, each item one of `allowed`. */
+export function listFlag<T extends string>(name: string, value: string, allowed: readonly T[], fail: (message: string) => never): T[] {
+  const items = value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const unknown = items.filter((x) => !(allowed as readonly string[]).includes(x));
+  if (items.length === 0 || unknown.length > 0) fail(`--${name} takes a comma-separated list of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+  return items as T[];
+}
