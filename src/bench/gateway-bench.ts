@@ -11,17 +11,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startGatewayProcess, startWorkerProcess } from '../testing/processes.js';
-import { cpuSeconds, median, startScript } from './children.js';
+import { cpuSplitSeconds, median, startScript } from './children.js';
 import type { BenchCores } from './cores.js';
 
 /** CPU µs per request of process `pid` while serving `requests` GETs of `url`. */
 export async function cpuPerRequest(pid: number, url: string, requests: number): Promise<number> {
+  const { user, system } = await cpuSplitPerRequest(pid, url, requests);
+  return user + system;
+}
+
+/** The same, in user space and in the kernel. */
+export async function cpuSplitPerRequest(pid: number, url: string, requests: number): Promise<{ user: number; system: number }> {
   await autocannon({ url, connections: 50, amount: Math.floor(requests / 5) }); // warm-up
-  const before = cpuSeconds(pid);
+  const before = cpuSplitSeconds(pid);
   const result = await autocannon({ url, connections: 50, amount: requests });
-  const used = cpuSeconds(pid) - before;
+  const after = cpuSplitSeconds(pid);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return (used * 1e6) / result.requests.sent;
+  const perRequest = (s: number) => (s * 1e6) / result.requests.sent;
+  return { user: perRequest(after.user - before.user), system: perRequest(after.system - before.system) };
 }
 
 export interface GatewayBenchRow {
@@ -32,6 +39,8 @@ export interface GatewayBenchRow {
   gatewayUs: number;
   gatewayRecordsUs: number;
   gatewayRecordsGzUs: number;
+  /** Medians of the same, split into user space and the kernel: a TCP hop costs mostly in the kernel. */
+  split: Record<'hello' | 'proxy' | 'gateway', { user: number; system: number }>;
   /** Medians of the per-round ratios: each pair measured in the same round, minutes apart at most. */
   gatewayVsHello: number;
   proxyVsHello: number;
@@ -62,12 +71,19 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
       const gzipping = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson.gz`)]);
       for (const server of [hello, proxy, plain, recording, gzipping]) cores?.server(server.proc.pid!);
       const samples = { hello: [] as number[], proxy: [] as number[], plain: [] as number[], recording: [] as number[], gzipping: [] as number[] };
+      const split = { hello: [] as Array<{ user: number; system: number }>, proxy: [] as Array<{ user: number; system: number }>, plain: [] as Array<{ user: number; system: number }> };
+      const measure = async (pid: number, url: string, into: 'hello' | 'proxy' | 'plain') => {
+        const cpu = await cpuSplitPerRequest(pid, url, requests);
+        samples[into].push(cpu.user + cpu.system);
+        split[into].push(cpu);
+      };
+      const medians = (of: Array<{ user: number; system: number }>) => ({ user: median(of.map((c) => c.user)), system: median(of.map((c) => c.system)) });
       try {
         // Interleaved rounds, so drift on a shared machine hits all alike.
         for (let i = 0; i < rounds; i++) {
-          samples.hello.push(await cpuPerRequest(hello.proc.pid!, `http://127.0.0.1:${hello.port}/empty`, requests));
-          samples.proxy.push(await cpuPerRequest(proxy.proc.pid!, `http://127.0.0.1:${proxy.port}/empty`, requests));
-          samples.plain.push(await cpuPerRequest(plain.proc.pid!, `${plain.url}/empty`, requests));
+          await measure(hello.proc.pid!, `http://127.0.0.1:${hello.port}/empty`, 'hello');
+          await measure(proxy.proc.pid!, `http://127.0.0.1:${proxy.port}/empty`, 'proxy');
+          await measure(plain.proc.pid!, `${plain.url}/empty`, 'plain');
           samples.recording.push(await cpuPerRequest(recording.proc.pid!, `${recording.url}/empty`, requests));
           samples.gzipping.push(await cpuPerRequest(gzipping.proc.pid!, `${gzipping.url}/empty`, requests));
         }
@@ -85,6 +101,7 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
         gatewayUs: median(samples.plain),
         gatewayRecordsUs: median(samples.recording),
         gatewayRecordsGzUs: median(samples.gzipping),
+        split: { hello: medians(split.hello), proxy: medians(split.proxy), gateway: medians(split.plain) },
         gatewayVsHello: pairedRatio(samples.plain, samples.hello),
         proxyVsHello: pairedRatio(samples.proxy, samples.hello),
         gatewayVsProxy: pairedRatio(samples.plain, samples.proxy),
