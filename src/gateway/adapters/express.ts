@@ -1,6 +1,5 @@
 import { createServer } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
@@ -9,7 +8,7 @@ import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 
 /** express with its router, req.query and express.raw for bodies. */
-export const createExpressServer: CreateServer = (core: GatewayCore) => {
+export const createExpressServer: CreateServer = async (core: GatewayCore) => {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -21,6 +20,8 @@ export const createExpressServer: CreateServer = (core: GatewayCore) => {
   // request line itself is bounded by the header size limit).
   app.set('query parser', (text: string) => parseQuery(text, '&', '=', { maxKeys: 0 }));
   if (core.compression !== 'none') {
+    // Loaded only when on: a gateway without compression does not carry it at idle.
+    const { default: compression } = await import('compression');
     app.use(
       compression({
         threshold: COMPRESSION_THRESHOLD_BYTES,

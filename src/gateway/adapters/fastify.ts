@@ -1,6 +1,5 @@
 import { METHODS } from 'node:http';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import fastifyCompress from '@fastify/compress';
 import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
 import { ENDPOINT_LIST, FUNCTION_METHODS } from '../endpoints.js';
@@ -25,6 +24,8 @@ export const createFastifyServer: CreateServer = async (core: GatewayCore) => {
   const otherMethods = (methods: readonly string[]) =>
     app.supportedMethods.filter((m) => !methods.includes(m) && !(m === 'HEAD' && methods.includes('GET')));
   if (core.compression !== 'none') {
+    // Loaded only when on: a gateway without compression does not carry it at idle.
+    const { default: fastifyCompress } = await import('@fastify/compress');
     await app.register(fastifyCompress, {
       encodings: [core.compression],
       threshold: COMPRESSION_THRESHOLD_BYTES,

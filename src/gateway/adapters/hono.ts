@@ -2,7 +2,6 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { compress } from 'hono/compress';
 import { createMiddleware } from 'hono/factory';
 import { COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, compressBody, shouldCompress } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
@@ -13,10 +12,11 @@ import type { CreateServer } from './adapter.js';
 type Env = { Bindings: HttpBindings };
 
 /** hono on @hono/node-server, with hono's router, c.req.queries and bodyLimit. */
-export const createHonoServer: CreateServer = (core: GatewayCore) => {
+export const createHonoServer: CreateServer = async (core: GatewayCore) => {
   const app = new Hono<Env>();
   const trace = (c: Context<Env>) => traceOf(c.env.incoming as IncomingMessage);
-  if (core.compression === 'gzip') app.use(compress({ encoding: 'gzip', threshold: COMPRESSION_THRESHOLD_BYTES, contentTypeFilter: COMPRESSIBLE }));
+  // Loaded only when on: a gateway without compression does not carry it at idle.
+  if (core.compression === 'gzip') app.use((await import('hono/compress')).compress({ encoding: 'gzip', threshold: COMPRESSION_THRESHOLD_BYTES, contentTypeFilter: COMPRESSIBLE }));
   // hono's compress middleware offers gzip and deflate only (CompressionStream has no brotli on Node 20): br is node's zlib.
   if (core.compression === 'br') app.use(brotli);
   const limit = bodyLimit({

@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
-import compress from 'koa-compress';
 import getRawBody from 'raw-body';
 import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
@@ -13,7 +12,7 @@ import type { CreateServer } from './adapter.js';
 class MethodNotAllowed extends Error {}
 
 /** koa with @koa/router (its allowedMethods for 405), ctx.query, and raw-body (what koa's body parsers use). */
-export const createKoaServer: CreateServer = (core: GatewayCore) => {
+export const createKoaServer: CreateServer = async (core: GatewayCore) => {
   const app = new Koa();
   // Paths match exactly, as in every adapter: /EMPTY and /empty/ are not /empty.
   // OPTIONS is left out of the router's methods so that it is a 405, as in every adapter.
@@ -53,6 +52,8 @@ export const createKoaServer: CreateServer = (core: GatewayCore) => {
   router.post('/:fn', handleFn);
 
   if (core.compression !== 'none') {
+    // Loaded only when on: a gateway without compression does not carry it at idle.
+    const { default: compress } = await import('koa-compress');
     app.use(
       compress({
         threshold: COMPRESSION_THRESHOLD_BYTES,
