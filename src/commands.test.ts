@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import yargs, { type CommandModule } from 'yargs';
 import { callerCommand } from './caller/command.js';
+import { DEFAULT_CALLER_URL } from './commands.js';
 import { gatewayCommand } from './gateway/command.js';
 import { CLI, runCli, startGatewayProcess, startWorkerProcess } from './testing/processes.js';
 import { workerCommand } from './worker/command.js';
@@ -31,7 +32,9 @@ test('worker, gateway and caller defaults point at each other', async () => {
   const gateway = await parsed(gatewayCommand as CommandModule<object, never>, ['gateway', '--framework', 'fastify']);
   const caller = await parsed(callerCommand as CommandModule<object, never>, ['caller', '--connections', '150']);
   assert.equal(gateway.worker, `${String(worker.host)}:${String(worker.port)}`, 'the gateway calls the worker');
-  const url = new URL(String(caller.url));
+  // The caller's default URL is applied by its handler (a bare --url is refused): none is parsed.
+  assert.equal(caller.url, undefined);
+  const url = new URL(DEFAULT_CALLER_URL);
   assert.equal(`${url.hostname}:${url.port}`, `${String(gateway.host)}:${String(gateway.port)}`, 'the caller calls the gateway');
   assert.equal(url.pathname, '/empty');
 });

@@ -59,6 +59,8 @@ test('bad duration and count values of every command: one line, exit 2', { timeo
     [['gateway', '--framework', 'node', '--worker', 'http://127.0.0.1:7070'], /worker address must be HOST:PORT \(no scheme/],
     [['gateway', '--framework', 'node', '--worker', '127.0.0.1:0x50'], /worker address must be HOST:PORT/],
     [[...URL_ARGS, '--requests', '1e3'], /--requests must be an integer from 1/],
+    [['caller', '--url'], /--url needs a URL/],
+    [['caller', '--url', ''], /--url needs a URL/],
     [[...URL_ARGS, '--timeout', '30d'], /--timeout must be a duration/],
     [[...URL_ARGS, '--timeout', '600h'], /--timeout must be from .* ms to 2147483647 ms/],
     [[...URL_ARGS, '--duration', '0'], /--duration must be from/],

@@ -15,7 +15,7 @@ import { describeVerdict, EXIT_THRESHOLDS_FAILED, parseErrorRate, parseLatencyLi
 import { parseConnections, parseHeader, parseStartAt, splitUrls } from './units.js';
 
 interface CallerArgs {
-  url: string[];
+  url?: string[];
   'start-at'?: string;
   connections: string;
   duration?: string;
@@ -59,7 +59,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .option('url', {
         type: 'string',
         array: true,
-        default: [DEFAULT_CALLER_URL],
+        // Applied in the handler: yargs would fill it in for a bare `--url` too.
         defaultDescription: DEFAULT_CALLER_URL,
         describe:
           'http:// URL to call; path and query are sent as given (default: a gateway started with its defaults). tcp://HOST:PORT/FUNCTION?ARGS speaks the RPC protocol: to `gateway --framework tcp`, or straight to a worker. ' +
@@ -115,6 +115,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .option('progress', { type: 'boolean', default: process.stderr.isTTY === true, defaultDescription: 'on a terminal', describe: 'A line a second on stderr: req/s, p50 and p99, errors and in flight of that second' })
       .conflicts('duration', 'requests')
       .check((a) => {
+        if (a.url !== undefined && (a.url.length === 0 || a.url.some((u) => u.trim() === ''))) throw new Error('--url needs a URL, such as http://127.0.0.1:8080/empty');
         parseConnections(a.connections);
         if (a.duration !== undefined) parseDurationFlag('duration', a.duration, MEASURED);
         parseDurationFlag('warmup', a.warmup, { min: 0, max: MAX_TIMER_MS });
@@ -186,7 +187,7 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     }
   }
   return {
-    url: splitUrls(a.url),
+    url: splitUrls(a.url ?? [DEFAULT_CALLER_URL]),
     startAt: a['start-at'] === undefined ? undefined : parseStartAt(a['start-at']),
     durationMs: a.duration === undefined ? undefined : parseDurationFlag('duration', a.duration, MEASURED),
     requests: a.requests,
