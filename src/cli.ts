@@ -22,7 +22,9 @@ if (args.length === 1 && args[0] === '--version') {
   process.stdout.write(`${version}\n`);
 } else {
   const [{ default: yargs }, { hideBin }] = await Promise.all([import('yargs'), import('yargs/helpers')]);
-  const named = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]) ? args[0] : null;
+  // The command's name: the first argument, or the first after -h / --help.
+  const at = args.findIndex((a) => a !== '-h' && a !== '--help');
+  const named = at !== -1 && Object.hasOwn(COMMANDS, args[at]!) ? args[at]! : null;
   let cli;
   if (named) {
     // The command named first is parsed as the only one, the default: yargs
@@ -30,7 +32,7 @@ if (args.length === 1 && args[0] === '--version') {
     // cost every process 5.6 MiB of memory and a tenth of a second. So `$0` in
     // a command's examples reads `faasbench COMMAND`.
     const command = await COMMANDS[named]!();
-    cli = yargs(args.slice(1))
+    cli = yargs([...args.slice(0, at), ...args.slice(at + 1)])
       .scriptName(`faasbench ${named}`)
       .command({ ...command, command: String(command.command).replace(/^\S+/, '$0'), aliases: [] });
   } else {

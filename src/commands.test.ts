@@ -50,6 +50,8 @@ test('--help: the top level lists every command; each command, alias included, s
     [['caller', '--help'], 'faasbench caller', /--connections/],
     [['analyze', '--help'], 'faasbench analyze <dirs..>', /--resamples/],
     [['run', '--help'], 'faasbench run', /--quick/],
+    [['--help', 'caller'], 'faasbench caller', /--connections/],
+    [['-h', 'run'], 'faasbench run', /--quick/],
   ];
   for (const [args, usage, option] of cases) {
     const r = await runCli(args);
@@ -58,8 +60,9 @@ test('--help: the top level lists every command; each command, alias included, s
     assert.match(r.stdout, option);
     // Each example is a command line a user can paste: the command named once.
     const examples = r.stdout.split('Examples:\n')[1]?.split('\n').filter((l) => /^  faasbench /.test(l)) ?? [];
-    for (const line of examples) assert.match(line, new RegExp(`^  faasbench ${args[0]} (?!${args[0]}\\b)`), line);
-    if (['caller', 'analyze', 'run'].includes(args[0]!)) assert.ok(examples.length >= 2, `${args[0]} shows its examples`);
+    const name = usage.split(' ')[1]!;
+    for (const line of examples) assert.match(line, new RegExp(`^  faasbench ${name} (?!${name}\\b)`), line);
+    if (['caller', 'analyze', 'run'].includes(name)) assert.ok(examples.length >= 2, `${name} shows its examples`);
   }
 });
 

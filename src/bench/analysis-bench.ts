@@ -10,7 +10,7 @@
  * monotonic clocks are hours away from the gateway's (one beyond 2^53 ns),
  * interleaved cells, warm-up, a few errors and a few records that do not join.
  *
- *   npm run bench:analysis [-- --requests N] [-- --keep]
+ *   npm run bench:analysis [-- [--requests N] [--keep]]
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';

@@ -39,7 +39,7 @@ export interface GatewayBenchRow {
   gatewayUs: number;
   gatewayRecordsUs: number;
   gatewayRecordsGzUs: number;
-  /** Medians of the same, split into user space and the kernel: a TCP hop costs mostly in the kernel. */
+  /** The same, split into user space and the kernel (a TCP hop costs mostly in the kernel): the median round's. /proc's split is of 10 ms ticks: coarse with --quick. */
   split: Record<'hello' | 'proxy' | 'gateway', { user: number; system: number }>;
   /** Medians of the per-round ratios: each pair measured in the same round, minutes apart at most. */
   gatewayVsHello: number;
@@ -77,7 +77,8 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
         samples[into].push(cpu.user + cpu.system);
         split[into].push(cpu);
       };
-      const medians = (of: Array<{ user: number; system: number }>) => ({ user: median(of.map((c) => c.user)), system: median(of.map((c) => c.system)) });
+      // The split of the round whose total is the median (the lower middle of an even count), so that its parts add up to a round's total.
+      const medianRound = (of: Array<{ user: number; system: number }>) => [...of].sort((a, b) => a.user + a.system - (b.user + b.system))[(of.length - 1) >> 1]!;
       try {
         // Interleaved rounds, so drift on a shared machine hits all alike.
         for (let i = 0; i < rounds; i++) {
@@ -101,7 +102,7 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
         gatewayUs: median(samples.plain),
         gatewayRecordsUs: median(samples.recording),
         gatewayRecordsGzUs: median(samples.gzipping),
-        split: { hello: medians(split.hello), proxy: medians(split.proxy), gateway: medians(split.plain) },
+        split: { hello: medianRound(split.hello), proxy: medianRound(split.proxy), gateway: medianRound(split.plain) },
         gatewayVsHello: pairedRatio(samples.plain, samples.hello),
         proxyVsHello: pairedRatio(samples.proxy, samples.hello),
         gatewayVsProxy: pairedRatio(samples.plain, samples.proxy),

@@ -78,7 +78,7 @@ if (only.has('gateway')) {
     );
   }
   console.log('  proxy: node:http with a TCP hop to a byte echo and nothing else, the least any gateway with an RPC link costs here.');
-  console.log('  split (µs per request, medians), user space + kernel:');
+  console.log('  split (µs per request, the median round), user space + kernel:');
   for (const r of rows) {
     const of = (c: { user: number; system: number }) => `${fmt(c.user, 1)} + ${fmt(c.system, 1)}`;
     console.log(`  ${r.framework.padEnd(9)}  hello ${of(r.split.hello)}   proxy ${of(r.split.proxy)}   gateway ${of(r.split.gateway)}`);
