@@ -46,8 +46,8 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .option('compress', { type: 'boolean', default: false, describe: 'Write requests.csv.gz instead (about a third of the size)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print summary.json on stdout instead of the digest' })
       .option('otlp', { type: 'string', describe: 'Also write every joined request as an OpenTelemetry trace to this OTLP/JSON file (Jaeger, Grafana Tempo)' })
-      .example('$0 results/2026-11-22T20-00-00Z', 'report.html, summary.json, requests.csv in .../report')
-      .example('$0 fetched/caller fetched/gateway fetched/worker --out report', 'records fetched from three hosts'),
+      .example('$0 analyze results/2026-11-22T20-00-00Z', 'report.html, summary.json, requests.csv in .../report')
+      .example('$0 analyze fetched/caller fetched/gateway fetched/worker --out report', 'records fetched from three hosts'),
   handler: async (a) => {
     const progress = process.stderr.isTTY ? progressPrinter() : undefined;
     try {

@@ -46,9 +46,9 @@ const MEASURED = { min: 0.001, max: MAX_TIMER_MS };
 const MAX_RATE = 1_000_000;
 
 const EXAMPLES: [string, string][] = [
-  ['$0', `${DEFAULT_CALLER_URL}, 150 connections, closed loop, 2 s warm-up + 10 s`],
-  ['$0 --url http://gw:8080/sleep?ms=20 --rate 500 --duration 30s --out caller.ndjson', 'open loop, 500 req/s, with records'],
-  ['$0 --url http://gw:8080/empty --connections 1,10,50,100,150,200,300', 'sweep: throughput and latency per count'],
+  ['$0 caller', `${DEFAULT_CALLER_URL}, 150 connections, closed loop, 2 s warm-up + 10 s`],
+  ['$0 caller --url http://gw:8080/sleep?ms=20 --rate 500 --duration 30s --out caller.ndjson', 'open loop, 500 req/s, with records'],
+  ['$0 caller --url http://gw:8080/empty --connections 1,10,50,100,150,200,300', 'sweep: throughput and latency per count'],
 ];
 
 export const callerCommand: CommandModule<object, CallerArgs> = {

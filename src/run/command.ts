@@ -40,9 +40,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
       .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
       .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
-      .example('$0', 'the default experiment on this machine')
-      .example('$0 --quick', 'a quick one')
-      .example('$0 --config exp.yaml --gateway-host 10.0.0.2 --out results/vm', 'from a caller host against remote gateways'),
+      .example('$0 run', 'the default experiment on this machine')
+      .example('$0 run --quick', 'a quick one')
+      .example('$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm', 'from a caller host against remote gateways'),
   handler: async (a) => {
     let config: ExperimentConfig;
     try {
