@@ -20,8 +20,14 @@ export async function cpuPerRequest(pid: number, url: string, requests: number):
   return user + system;
 }
 
+/** CPU µs in user space and in the kernel. */
+export interface CpuSplit {
+  user: number;
+  system: number;
+}
+
 /** The same, in user space and in the kernel. */
-export async function cpuSplitPerRequest(pid: number, url: string, requests: number): Promise<{ user: number; system: number }> {
+export async function cpuSplitPerRequest(pid: number, url: string, requests: number): Promise<CpuSplit> {
   await autocannon({ url, connections: 50, amount: Math.floor(requests / 5) }); // warm-up
   const before = cpuSplitSeconds(pid);
   const result = await autocannon({ url, connections: 50, amount: requests });
@@ -40,7 +46,7 @@ export interface GatewayBenchRow {
   gatewayRecordsUs: number;
   gatewayRecordsGzUs: number;
   /** The same, split into user space and the kernel (a TCP hop costs mostly in the kernel): the median round's. /proc's split is of 10 ms ticks: coarse with --quick. */
-  split: Record<'hello' | 'proxy' | 'gateway', { user: number; system: number }>;
+  split: Record<'hello' | 'proxy' | 'gateway', CpuSplit>;
   /** Medians of the per-round ratios: each pair measured in the same round, minutes apart at most. */
   gatewayVsHello: number;
   proxyVsHello: number;
@@ -71,14 +77,14 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
       const gzipping = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson.gz`)]);
       for (const server of [hello, proxy, plain, recording, gzipping]) cores?.server(server.proc.pid!);
       const samples = { hello: [] as number[], proxy: [] as number[], plain: [] as number[], recording: [] as number[], gzipping: [] as number[] };
-      const split = { hello: [] as Array<{ user: number; system: number }>, proxy: [] as Array<{ user: number; system: number }>, plain: [] as Array<{ user: number; system: number }> };
+      const split = { hello: [] as CpuSplit[], proxy: [] as CpuSplit[], plain: [] as CpuSplit[] };
       const measure = async (pid: number, url: string, into: 'hello' | 'proxy' | 'plain') => {
         const cpu = await cpuSplitPerRequest(pid, url, requests);
         samples[into].push(cpu.user + cpu.system);
         split[into].push(cpu);
       };
       // The split of the round whose total is the median (the lower middle of an even count), so that its parts add up to a round's total.
-      const medianRound = (of: Array<{ user: number; system: number }>) => [...of].sort((a, b) => a.user + a.system - (b.user + b.system))[(of.length - 1) >> 1]!;
+      const medianRound = (of: CpuSplit[]) => [...of].sort((a, b) => a.user + a.system - (b.user + b.system))[(of.length - 1) >> 1]!;
       try {
         // Interleaved rounds, so drift on a shared machine hits all alike.
         for (let i = 0; i < rounds; i++) {

@@ -4,7 +4,7 @@
  * --only rpc,gateway,observability,instances,saturation,startup (default: all six),
  * --no-pin (the gateway and observability parts unpinned; saturation is then skipped).
  */
-import { gatewayBench } from './gateway-bench.js';
+import { gatewayBench, type CpuSplit } from './gateway-bench.js';
 import { instancesBench } from './instances-bench.js';
 import { observabilityBench } from './observability-bench.js';
 import { rpcBench } from './rpc-bench.js';
@@ -80,7 +80,7 @@ if (only.has('gateway')) {
   console.log('  proxy: node:http with a TCP hop to a byte echo and nothing else, the least any gateway with an RPC link costs here.');
   console.log('  split (µs per request, the median round), user space + kernel:');
   for (const r of rows) {
-    const of = (c: { user: number; system: number }) => `${fmt(c.user, 1)} + ${fmt(c.system, 1)}`;
+    const of = (c: CpuSplit) => `${fmt(c.user, 1)} + ${fmt(c.system, 1)}`;
     console.log(`  ${r.framework.padEnd(9)}  hello ${of(r.split.hello)}   proxy ${of(r.split.proxy)}   gateway ${of(r.split.gateway)}`);
   }
 }

@@ -1,5 +1,6 @@
 /** Flags of a benchmark script: parsed strictly; a usage error is one line and exit 2; --help prints the usage. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseIntegerFlag } from '../flags.js';
 
 export function usageError(script: string, usage: string): (message: string) => never {
   return (message) => {
@@ -22,11 +23,13 @@ export function scriptArgs<T extends ParseArgsConfig>(config: T, usage: string, 
   return parsed.values;
 }
 
-/** A whole number from `min` to `max`, written in decimal digits. */
+/** A whole number from `min` to `max`, read as the faasbench commands read theirs (flags.ts). */
 export function integerFlag(name: string, value: string, min: number, max: number, fail: (message: string) => never): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) fail(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  return n;
+  try {
+    return parseIntegerFlag(name, value, { min, max });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
 }
 
 /** A comma-separated list, each item one of `allowed`. */

@@ -15,8 +15,11 @@ type Env = { Bindings: HttpBindings };
 export const createHonoServer: CreateServer = async (core: GatewayCore) => {
   const app = new Hono<Env>();
   const trace = (c: Context<Env>) => traceOf(c.env.incoming as IncomingMessage);
-  // Loaded only when on: a gateway without compression does not carry it at idle.
-  if (core.compression === 'gzip') app.use((await import('hono/compress')).compress({ encoding: 'gzip', threshold: COMPRESSION_THRESHOLD_BYTES, contentTypeFilter: COMPRESSIBLE }));
+  if (core.compression === 'gzip') {
+    // Loaded only when on: a gateway without compression does not carry it at idle.
+    const { compress } = await import('hono/compress');
+    app.use(compress({ encoding: 'gzip', threshold: COMPRESSION_THRESHOLD_BYTES, contentTypeFilter: COMPRESSIBLE }));
+  }
   // hono's compress middleware offers gzip and deflate only (CompressionStream has no brotli on Node 20): br is node's zlib.
   if (core.compression === 'br') app.use(brotli);
   const limit = bodyLimit({
