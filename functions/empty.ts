@@ -1,4 +1,4 @@
-import type { FaasFunction } from '../src/worker/contract.js';
+import type { FaasFunction } from '../src/contract/function.js';
 
 /**
  * Does nothing: the reference point for every other function. With

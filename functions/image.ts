@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { FaasFunction } from '../src/worker/contract.js';
-import { InputError } from '../src/worker/contract.js';
-import { Semaphore } from '../src/worker/semaphore.js';
+import type { FaasFunction } from '../src/contract/function.js';
+import { InputError } from '../src/contract/function.js';
+import { Semaphore } from '../src/contract/semaphore.js';
 
 const SAMPLE = 'sample.jpg';
 /** Largest decoded input (sharp's own default is about 268 M). */

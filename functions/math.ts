@@ -1,5 +1,5 @@
-import type { FaasFunction } from '../src/worker/contract.js';
-import { InputError } from '../src/worker/contract.js';
+import type { FaasFunction } from '../src/contract/function.js';
+import { InputError } from '../src/contract/function.js';
 
 /**
  * Estimates π by Monte Carlo from `n` random points in the unit square: the

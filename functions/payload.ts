@@ -1,5 +1,5 @@
-import type { FaasFunction } from '../src/worker/contract.js';
-import { InputError } from '../src/worker/contract.js';
+import type { FaasFunction } from '../src/contract/function.js';
+import { InputError } from '../src/contract/function.js';
 
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 const FORMATS = ['json', 'raw'];

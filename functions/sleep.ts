@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { FaasFunction } from '../src/worker/contract.js';
-import { InputError } from '../src/worker/contract.js';
+import type { FaasFunction } from '../src/contract/function.js';
+import { InputError } from '../src/contract/function.js';
 
 /** Waits `ms` milliseconds: a function that occupies no CPU while it runs. */
 const sleep: FaasFunction = {

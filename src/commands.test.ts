@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import yargs, { type CommandModule } from 'yargs';
 import { callerCommand } from './caller/command.js';
-import { DEFAULT_CALLER_URL } from './commands.js';
+import { DEFAULT_CALLER_URL } from './contract/addresses.js';
 import { gatewayCommand } from './gateway/command.js';
 import { CLI, runCli, startGatewayProcess, startWorkerProcess } from './testing/processes.js';
 import { workerCommand } from './worker/command.js';

@@ -1,5 +1,5 @@
-import type { FaasFunction } from '../../src/worker/contract.js';
-import { InputError } from '../../src/worker/contract.js';
+import type { FaasFunction } from '../../src/contract/function.js';
+import { InputError } from '../../src/contract/function.js';
 
 /**
  * Functions that misbehave on purpose, to measure how the testbed contains

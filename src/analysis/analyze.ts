@@ -7,22 +7,22 @@ import { dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { version } from '../version.js';
 import { isGzipFile } from '../trace/records.js';
-import { writeRequestsCsv } from './csv.js';
-import { Ingest } from './ingest.js';
-import { AnalysisInputError, findInputs } from './inputs.js';
-import { joinRequests, UNROUTED } from './join.js';
-import { readLines } from './ndjson.js';
-import { estimateOffsets } from './offsets.js';
-import { writeOtlp } from './otlp.js';
-import { renderReport } from './report/render.js';
-import { scaleWarnings, summarizeScale } from './scale.js';
-import type { Stage } from './stages.js';
-import { summarize } from './summarize.js';
-import { SUMMARY_SCHEMA, type Summary } from './summary-types.js';
-import { callerRuns } from './runs.js';
-import { RequestTable } from './table.js';
-import { timelineOf, wallShifts } from './timeline.js';
-import { collectWarnings, METHOD } from './warnings.js';
+import { writeRequestsCsv } from './present/csv.js';
+import { Ingest } from './read/ingest.js';
+import { AnalysisInputError, findInputs } from './read/inputs.js';
+import { joinRequests, UNROUTED } from './read/join.js';
+import { readLines } from './read/ndjson.js';
+import { estimateOffsets } from './compute/offsets.js';
+import { writeOtlp } from './present/otlp.js';
+import { renderReport } from './present/report/render.js';
+import { scaleWarnings, summarizeScale } from './compute/scale.js';
+import type { Stage } from './compute/stages.js';
+import { summarize } from './compute/summarize.js';
+import { SUMMARY_SCHEMA, type Summary } from './compute/summary-types.js';
+import { callerRuns } from './read/runs.js';
+import { RequestTable } from './read/table.js';
+import { timelineOf, wallShifts } from './compute/timeline.js';
+import { collectWarnings, METHOD } from './compute/warnings.js';
 
 export interface AnalyzeOptions {
   /** Directories (searched recursively for *.ndjson / *.jsonl and run.json) or single record files. */
@@ -36,7 +36,7 @@ export interface AnalyzeOptions {
   /** Bootstrap resamples (default 2000), confidence (default 0.95), PRNG seed (default 1). */
   resamples?: number;
   confidence?: number;
-  seed?: number;
+  randomSeed?: number;
   /** Callers whose first measured requests went out further apart than this are warned about; default 100 ms. */
   startToleranceMs?: number;
   /** Write requests.csv (default true). */
@@ -114,7 +114,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     compareStages: options.compareStages ?? ['latency', 'gateway_in', 'respond'],
     resamples: options.resamples ?? 2000,
     confidence: options.confidence ?? 0.95,
-    seed: options.seed ?? 1,
+    randomSeed: options.randomSeed ?? 1,
   });
   const summary: Summary = {
     schema: SUMMARY_SCHEMA,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../testing/processes.js';
 import { startHttpServer } from '../testing/http-servers.js';
-import type { Summary } from './summary-types.js';
+import type { Summary } from './compute/summary-types.js';
 
 test('analyze on caller records from a plain node:http server: latency, failures, time series and a full CSV', async () => {
   // Every 10th request answered 500: failures the report must count, not drop.

@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { DEFAULT_HOSTS, HOURS, requestLines, trueStamps, writeRecordDir, type Hosts, type RequestSpec } from '../testing/analysis-records.js';
 import { schemaValidator } from '../schemas.js';
 import { analyze } from './analyze.js';
-import { percentileOfSorted } from './stats.js';
+import { percentileOfSorted } from '../stats/percentiles.js';
 
 const MS = 1_000_000n;
 const dirs: string[] = [];

@@ -4,9 +4,9 @@
  */
 import type { CommandModule } from 'yargs';
 import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
-import { UsageError } from '../commands.js';
+import { UsageError } from '../usage-error.js';
 import type { Progress } from './analyze.js';
-import { AnalysisInputError } from './inputs.js';
+import { AnalysisInputError } from './read/inputs.js';
 import { formatAnalysisDigest } from './digest.js';
 
 interface AnalyzeArgs {

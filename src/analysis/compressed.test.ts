@@ -11,9 +11,9 @@ import { gunzipSync } from 'node:zlib';
 import { requestLines, writeRecordDir } from '../testing/analysis-records.js';
 import { openRecordSink } from '../trace/record-writer.js';
 import { analyze } from './analyze.js';
-import { AnalysisInputError } from './inputs.js';
-import { seededRandom } from './random.js';
-import type { Summary } from './summary-types.js';
+import { AnalysisInputError } from './read/inputs.js';
+import { seededRandom } from './compute/random.js';
+import type { Summary } from './compute/summary-types.js';
 
 function records(count: number) {
   const random = seededRandom(5);

@@ -1,6 +1,6 @@
 /** The few lines `faasbench analyze` and `faasbench run` print when the report is written. */
 import type { AnalyzeResult } from './analyze.js';
-import type { Summary } from './summary-types.js';
+import type { Summary } from './compute/summary-types.js';
 
 const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toFixed(2));
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');

@@ -11,10 +11,10 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../testing/processes.js';
-import { fmtInt, fmtUs } from './format.js';
-import { STAGES } from './stages.js';
-import { percentileOfSorted } from './stats.js';
-import type { Summary } from './summary-types.js';
+import { fmtInt, fmtUs } from './compute/format.js';
+import { STAGES } from './compute/stages.js';
+import { percentileOfSorted } from '../stats/percentiles.js';
+import type { Summary } from './compute/summary-types.js';
 
 const CONFIG = {
   frameworks: ['node', 'fastify'],

@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { seededRandom } from '../analysis/random.js';
+import { seededRandom } from '../analysis/compute/random.js';
 import { CLI } from '../run/role-process.js';
 import { integerFlag, scriptArgs, usageError } from './script-args.js';
 

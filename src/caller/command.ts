@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
-import { DEFAULT_CALLER_URL, UsageError } from '../commands.js';
+import { DEFAULT_CALLER_URL } from '../contract/addresses.js';
+import { UsageError } from '../usage-error.js';
 import { CallerOptionsError, DEFAULTS, type CallerOptions } from './options.js';
 import { progressLine } from './progress.js';
 import { runCaller } from './run-caller.js';

@@ -9,18 +9,7 @@
  * whole milliseconds; see connection.ts.) Min, max and mean are exact.
  */
 import { build, type Histogram } from 'hdr-histogram-js';
-
-export interface LatencySummary {
-  count: number;
-  /** Microseconds, with ns-derived decimals; 0 when count is 0. */
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p99_9: number;
-  max: number;
-  mean: number;
-}
+import type { Stats } from '../stats/percentiles.js';
 
 const US = 1000;
 
@@ -46,7 +35,8 @@ export class LatencyRecorder {
     if (v > this.max) this.max = v;
   }
 
-  summary(): LatencySummary {
+  /** Microseconds, with ns-derived decimals; every figure 0 when count is 0. */
+  summary(): Stats {
     if (this.count === 0) return { count: 0, min: 0, p50: 0, p90: 0, p99: 0, p99_9: 0, max: 0, mean: 0 };
     // A percentile is reported as its bucket's upper edge, so clamp into [min, max].
     const at = (p: number) => Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(p))) / US;

@@ -3,8 +3,8 @@
  * runCaller() share these, so `faasbench caller` and the API behave alike.
  */
 import { randomBytes } from 'node:crypto';
-import { ENDPOINTS, functionArgs, isEndpointName, ParameterError } from '../gateway/endpoints.js';
-import { ERRORS, isErrorCode } from '../gateway/errors.js';
+import { ENDPOINTS, functionArgs, isEndpointName, ParameterError } from '../contract/endpoints.js';
+import { ERRORS, isErrorCode } from '../contract/errors.js';
 import type { TcpCall } from './tcp-connection.js';
 import { parseThreshold, type Threshold } from './thresholds.js';
 

@@ -5,11 +5,11 @@
  */
 import { now } from '../trace/clock.js';
 import { openRecordSink } from '../trace/record-writer.js';
-import { formatClockRecord, formatGatewayRecord, sampleRecordFormatter } from '../trace/records.js';
-import { recordNameOf } from '../gateway/endpoints.js';
+import { formatClockRecord, formatGatewayRecord, sampleRecordFormatter, workerStampsOf } from '../trace/records.js';
+import { recordNameOf } from '../contract/endpoints.js';
 import { Sampler } from '../trace/sampler.js';
 import { LoadLoop } from './load-loop.js';
-import type { LatencySummary } from './latency.js';
+import type { Stats } from '../stats/percentiles.js';
 import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
 import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
@@ -46,7 +46,7 @@ export interface CallerResult {
   /** Responses completed inside the window, per second. */
   throughput: number;
   /** Of answered measured requests (any status), from t0 (closed loop) or t0_intended (open loop). */
-  latencyUs: LatencySummary;
+  latencyUs: Stats;
   latencyFrom: 't0' | 't0_intended';
   /** Open loop only: sends later than lateThresholdMs after their due time. */
   lateSends: number | null;
@@ -88,7 +88,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
           t2: t0,
           t4: t6,
           t5: t6,
-          worker: { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send },
+          worker: workerStampsOf(reply),
           workerAddress: worker,
           // No balancer: each connection keeps the worker it was given (the URLs in turn).
           balance: 'none',

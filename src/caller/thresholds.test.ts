@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeVerdict, judgeThresholds, parseErrorRate, parseLatencyLimit, parseThreshold } from './thresholds.js';
-import type { LatencySummary } from './latency.js';
+import type { Stats } from '../stats/percentiles.js';
 
 test('threshold expressions: metric, operator and limit in µs or as a fraction', () => {
   assert.deepEqual(parseThreshold('p99<20ms'), { name: 'p99<20ms', metric: 'p99', op: '<', limit: 20_000 });
@@ -15,7 +15,7 @@ test('threshold expressions: metric, operator and limit in µs or as a fraction'
   }
 });
 
-const latency = (p99: number, count = 100): LatencySummary => ({ count, min: 1, p50: 10, p90: 20, p99, p99_9: p99, max: p99, mean: 12 });
+const latency = (p99: number, count = 100): Stats => ({ count, min: 1, p50: 10, p90: 20, p99, p99_9: p99, max: p99, mean: 12 });
 
 test('verdicts: < is strict, <= is not; nothing measured fails', () => {
   const ts = ['p99<5ms', 'p99<=5ms', 'error_rate<0.01'].map(parseThreshold);

@@ -6,7 +6,7 @@
  * judges them; the CLI exits 99 when one fails (k6's code). Parse errors are
  * plain Errors: options.ts and the CLI turn them into their own kind.
  */
-import type { LatencySummary } from './latency.js';
+import type { Stats } from '../stats/percentiles.js';
 
 /** The exit code of a run whose thresholds failed (k6 uses 99 too). */
 export const EXIT_THRESHOLDS_FAILED = 99;
@@ -68,7 +68,7 @@ export function parseThreshold(text: string): Threshold {
 export interface MeasuredFigures {
   requests: number;
   errorCount: number;
-  latencyUs: LatencySummary;
+  latencyUs: Stats;
 }
 
 export function judgeThresholds(thresholds: readonly Threshold[], m: MeasuredFigures): ThresholdVerdict[] {

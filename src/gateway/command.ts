@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../commands.js';
+import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../contract/addresses.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
-import { closeOnSignal, startOrExplain } from '../lifecycle.js';
+import { closeOnSignal, startOrExplain } from '../role.js';
 import { createLogger } from '../log.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { BALANCE_POLICIES, type BalancePolicy } from '../rpc/balance.js';

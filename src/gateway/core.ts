@@ -1,8 +1,9 @@
 import type { CallResult, RpcClient } from '../rpc/client.js';
 import type { Compression } from './compression.js';
-import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from './endpoints.js';
-import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from './errors.js';
+import { ENDPOINTS, FUNCTION_METHODS, functionArgs, isEndpointName, ParameterError, type EndpointName, type ParamReader } from '../contract/endpoints.js';
+import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from '../contract/errors.js';
 import type { RequestTrace } from './request-log.js';
+import { workerStampsOf } from '../trace/records.js';
 import { serverTiming } from './server-timing.js';
 
 /** What an adapter sends back, through its own framework's reply path. */
@@ -109,7 +110,7 @@ export class GatewayCore {
     if (!result.ok) return this.fail(trace, result.code, result.message);
     const reply = result.reply;
     trace.t4 = result.t4;
-    trace.worker = { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send };
+    trace.worker = workerStampsOf(reply);
     const timing = this.options.serverTiming === false ? undefined : serverTiming(trace.t1, result.t2, result.t4, reply);
     if (reply.err) {
       const code = isErrorCode(reply.err.code) ? reply.err.code : 'function_error';

@@ -4,16 +4,13 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
-import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RpcClient } from '../rpc/client.js';
-import { openRecordSink } from '../trace/record-writer.js';
-import { sampleRecordFormatter } from '../trace/records.js';
-import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
+import { openRole } from '../role.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { narrowAcceptEncoding, type Compression } from './compression.js';
 import { startTcpFront } from './tcp-front.js';
 import { GatewayCore } from './core.js';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../contract/errors.js';
 import { normaliseTarget } from './normalise.js';
 import { rawErrorResponse, writeAnswer } from './reply.js';
 import { traceOf, traceServer } from './request-log.js';
@@ -76,7 +73,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const createServer = await ADAPTERS[options.framework]();
   await lookup(options.host);
   const rpc = rpcClient();
-  const sink = options.log ? openRecordSink(options.log) : null;
   const compression = options.compression ?? 'none';
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming, compression });
   const server = await createServer(core);
@@ -84,16 +80,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
   const label = compression === 'none' ? options.framework : `${options.framework}+${compression}`;
   const sockets = new Set<Socket>();
-  // prom-client is loaded only by a gateway that serves metrics.
-  const metrics: GatewayMetrics | null =
-    options.metricsPort === undefined
-      ? null
-      : new (await import('../metrics/gateway-metrics.js')).GatewayMetrics(label, {
-          inFlight: () => rpc.inFlight,
-          httpConnections: () => sockets.size,
-          rpcConnected: () => rpc.readyCount,
-          rpcReconnects: () => rpc.reconnects,
-        });
+  const role = await openRole({
+    role: 'gateway',
+    log: options.log,
+    sampleFields: { framework: label },
+    sampleIntervalMs: options.sampleIntervalMs,
+    metricsPort: options.metricsPort,
+    metricsHost: options.metricsHost,
+    metrics: async () =>
+      new (await import('../metrics/gateway-metrics.js')).GatewayMetrics(label, {
+        inFlight: () => rpc.inFlight,
+        httpConnections: () => sockets.size,
+        rpcConnected: () => rpc.readyCount,
+        rpcReconnects: () => rpc.reconnects,
+      }),
+    logger,
+  });
+  const { sink, metrics } = role;
   // t1 comes from node:http's channel, before the gate and every framework.
   traceServer(server, label, sink, metrics, fleetOf(options));
 
@@ -137,49 +140,32 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       resolve();
     });
   });
-  const metricsServer = metrics ? await (await import('../metrics/server.js')).startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
-  const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  const format = sampleRecordFormatter('gateway', { framework: label });
-  const sampler =
-    (sink || metrics) && interval > 0
-      ? new Sampler({
-          intervalMs: interval,
-          gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size }),
-          onSample: (s) => {
-            sink?.write(format(s));
-            metrics?.onSample(s);
-          },
-        }).start()
-      : null;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  logger.info(
-    {
+  const running = await role.serve({
+    gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size }),
+    announce: {
       framework: options.framework,
       compression,
       url: `http://${host}:${address.port}`,
       workers: options.workers,
       balance: options.balance ?? 'round-robin',
-      records: options.log ?? null,
-      metrics: metricsServer?.url ?? null,
     },
-    'gateway listening',
-  );
-  return {
-    address: { host: address.address, port: address.port },
-    url: `http://${host}:${address.port}`,
-    metricsUrl: metricsServer?.url ?? null,
-    rpc,
-    async close() {
-      sampler?.stop();
-      await metricsServer?.close();
+    message: 'gateway listening',
+    close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
       rpc.close();
-      await sink?.close();
     },
+  });
+  return {
+    address: { host: address.address, port: address.port },
+    url: `http://${host}:${address.port}`,
+    metricsUrl: running.metricsUrl,
+    rpc,
+    close: () => running.close(),
   };
 }
 

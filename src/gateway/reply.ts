@@ -1,6 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Answer } from './core.js';
-import { errorBody, ERRORS, JSON_TYPE, type ErrorCode } from './errors.js';
+import { errorBody, ERRORS, JSON_TYPE, type ErrorCode } from '../contract/errors.js';
 
 /** Writes an answer through node's own response: the node adapter's reply path, and the gate's in front of every framework. */
 export function writeAnswer(res: ServerResponse, a: Answer): void {

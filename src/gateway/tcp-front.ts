@@ -12,12 +12,11 @@ import type { RpcClient } from '../rpc/client.js';
 import { startRpcServer, type CallOutcome } from '../rpc/server.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
-import { openRecordSink } from '../trace/record-writer.js';
-import { formatGatewayRecord, sampleRecordFormatter, type WorkerStamps } from '../trace/records.js';
-import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
+import { formatGatewayRecord, workerStampsOf, type WorkerStamps } from '../trace/records.js';
 import type { Logger } from '../log.js';
-import { recordNameOf } from './endpoints.js';
-import { ERRORS, isErrorCode } from './errors.js';
+import { openRole } from '../role.js';
+import { recordNameOf } from '../contract/endpoints.js';
+import { ERRORS, isErrorCode } from '../contract/errors.js';
 
 export interface TcpFrontOptions {
   host: string;
@@ -54,7 +53,8 @@ interface Forwarded {
 export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): Promise<RunningTcpFront> {
   const { logger } = options;
   await lookup(options.host);
-  const sink = options.log ? openRecordSink(options.log) : null;
+  const role = await openRole({ role: 'gateway', log: options.log, sampleFields: { framework: 'tcp' }, sampleIntervalMs: options.sampleIntervalMs, logger });
+  const { sink } = role;
   const forwarded = new WeakMap<CallMessage, Forwarded>();
   const fleet = fleetOf(options);
 
@@ -69,7 +69,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     }
     const { reply } = result;
     f.t4 = result.t4;
-    f.worker = { t3_recv: reply.t3_recv, t3_start: reply.t3_start, t3_end: reply.t3_end, t3_send: reply.t3_send };
+    f.worker = workerStampsOf(reply);
     f.error = reply.err?.code ?? null;
     // The reply's own stamps are the front's: the call forwarded (t2) and its reply decoded (t4).
     return { result: reply.result, ctype: reply.ctype, err: reply.err, t3_start: result.t2, t3_end: result.t4 };
@@ -105,25 +105,22 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
       );
     },
   });
-  const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  const format = sampleRecordFormatter('gateway', { framework: 'tcp' });
-  const sampler =
-    sink && interval > 0
-      ? new Sampler({ intervalMs: interval, gauges: () => ({ inflight: rpc.inFlight }), onSample: (s) => sink.write(format(s)) }).start()
-      : null;
   const { address, port, family } = server.address;
   const host = family === 'IPv6' ? `[${address}]` : address;
-  logger.info({ framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance, records: options.log ?? null }, 'gateway listening');
+  const running = await role.serve({
+    gauges: () => ({ inflight: rpc.inFlight }),
+    announce: { framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance },
+    message: 'gateway listening',
+    close: async () => {
+      await server.close();
+      rpc.close();
+    },
+  });
   return {
     address: { host: address, port },
     url: `tcp://${host}:${port}`,
     metricsUrl: null,
     rpc,
-    async close() {
-      sampler?.stop();
-      await server.close();
-      rpc.close();
-      await sink?.close();
-    },
+    close: () => running.close(),
   };
 }

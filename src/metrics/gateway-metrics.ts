@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { WorkerStamps } from '../trace/records.js';
 import type { Sample } from '../trace/sampler.js';
 import { BoundedCache, CounterFamily, HistogramFamily, type CounterChild, type HistogramChild } from './families.js';
 import { processMetrics } from './process.js';
@@ -10,7 +11,7 @@ export interface GatewayObservation {
   t1: bigint;
   t2: bigint | null;
   t4: bigint | null;
-  worker: { t3_recv: bigint; t3_start: bigint; t3_end: bigint; t3_send: bigint } | null;
+  worker: WorkerStamps | null;
 }
 
 export interface GatewayGauges {

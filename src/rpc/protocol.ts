@@ -5,6 +5,8 @@
  * Frame: a 4-byte unsigned big-endian body length, then a msgpack body.
  * Bodies are msgpack maps with a `t` (type) key.
  */
+import type { WorkerStamps } from '../trace/records.js';
+
 export const PROTOCOL_VERSION = 1;
 /** Largest body a peer accepts: POST /image bodies plus headroom. */
 export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
@@ -44,7 +46,7 @@ export interface CallMessage {
   tp?: string;
 }
 
-export interface ReplyMessage {
+export interface ReplyMessage extends WorkerStamps {
   t: 'reply';
   cid: number;
   /** Present on success: any msgpack value; binary results are msgpack bin. */
@@ -53,10 +55,7 @@ export interface ReplyMessage {
   ctype?: string;
   /** Present on failure. */
   err?: { code: string; message: string };
-  t3_recv: bigint;
-  t3_start: bigint;
-  t3_end: bigint;
-  /** Always the last key and always a msgpack uint64, so it can be written
+  /** t3_send is always the last key and always a msgpack uint64, so it can be written
    *  into the encoded frame at the moment the frame goes to the socket. */
   t3_send: bigint;
 }

@@ -12,10 +12,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../flags.js';
-import { GATEWAY_PORT, WORKER_PORT } from '../commands.js';
+import { GATEWAY_PORT, WORKER_PORT } from '../contract/addresses.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
 import type { Coding, Compression } from '../gateway/compression.js';
-import { ENDPOINT_LIST } from '../gateway/endpoints.js';
+import { ENDPOINT_LIST } from '../contract/endpoints.js';
 import type { BalancePolicy } from '../rpc/balance.js';
 import { schemaValidator, type Validator } from '../schemas.js';
 

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Summary } from '../analysis/summary-types.js';
+import type { Summary } from '../analysis/compute/summary-types.js';
 import { BALANCE_POLICIES } from '../rpc/balance.js';
 import { runCli } from '../testing/processes.js';
 import { planSteps, validateConfig } from './config.js';

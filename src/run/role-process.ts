@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { EXIT_WITH_PARENT_ENV } from '../lifecycle.js';
+import { EXIT_WITH_PARENT_ENV } from '../role.js';
 
 export const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 

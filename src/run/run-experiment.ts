@@ -9,7 +9,7 @@ import { runCaller, type CallerResult } from '../caller/index.js';
 import { parseDuration } from '../flags.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { DEFAULT_WORKER_FLAGS, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
-import { runBackoff, runInterference } from './lifecycle.js';
+import { runBackoff, runInterference } from './instance-experiments.js';
 import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 

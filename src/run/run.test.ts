@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../testing/processes.js';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
-import { ENDPOINT_LIST } from '../gateway/endpoints.js';
-import type { Summary } from '../analysis/summary-types.js';
+import { ENDPOINT_LIST } from '../contract/endpoints.js';
+import type { Summary } from '../analysis/compute/summary-types.js';
 import { schemaValidator } from '../schemas.js';
 import type { RunMetadata } from './metadata.js';
 

@@ -70,11 +70,6 @@ process.once('exit', (code) => {
   }
 });
 
-/** Records this process could not write (all files). */
-export function recordsLost(): number {
-  return lostInProcess;
-}
-
 class FileSink implements RecordSink {
   private pending: string[] = [];
   private pendingChars = 0;

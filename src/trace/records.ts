@@ -19,11 +19,17 @@ const hostJson = JSON.stringify(HOST);
 /** A record file (or requests.csv) named *.gz is gzipped: written so by every role, read so by the analysis. */
 export const isGzipFile = (file: string): boolean => /\.gz$/i.test(file);
 
+/** The worker's four stamps of a call (docs/measurement.md): one type for the reply, the records and the metrics. */
 export interface WorkerStamps {
   t3_recv: bigint;
   t3_start: bigint;
   t3_end: bigint;
   t3_send: bigint;
+}
+
+/** The stamps alone, so that a record kept for later does not hold the reply's result. */
+export function workerStampsOf(w: WorkerStamps): WorkerStamps {
+  return { t3_recv: w.t3_recv, t3_start: w.t3_start, t3_end: w.t3_end, t3_send: w.t3_send };
 }
 
 export interface GatewayRecord {

@@ -1,9 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
-import { LOCAL_HOST, UsageError, WORKER_PORT } from '../commands.js';
+import { LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
+import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
-import { closeOnSignal, startOrExplain } from '../lifecycle.js';
+import { closeOnSignal, startOrExplain } from '../role.js';
 import { createLogger } from '../log.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { DEFAULT_MAX_INSTANCES, startWorker } from './worker.js';

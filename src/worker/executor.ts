@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { ReplyErrorCode } from '../rpc/protocol.js';
 import type { CallOutcome } from '../rpc/server.js';
 import { now } from '../trace/clock.js';
-import type { FunctionContext } from './contract.js';
+import type { FunctionContext } from '../contract/function.js';
 import { InlineWatchdog } from './inline-watchdog.js';
 import type { Isolation } from './instance.js';
 import { Instances, type InstanceRun, type InstanceUse, type InstancesOptions } from './instances.js';

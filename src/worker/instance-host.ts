@@ -7,7 +7,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { now } from '../trace/clock.js';
-import type { FaasFunction, FunctionContext } from './contract.js';
+import type { FaasFunction, FunctionContext } from '../contract/function.js';
 import { callStamped, type Ran } from './stamped-call.js';
 
 export interface HostSetup {

@@ -3,7 +3,7 @@
  * and runs calls of it. A thread is sacrificed, not the worker process, when a
  * function loops, exhausts its memory or calls process.exit.
  */
-import type { FaasFunction } from './contract.js';
+import type { FaasFunction } from '../contract/function.js';
 import { callStamped, type Ran } from './stamped-call.js';
 
 export interface PoolTask {

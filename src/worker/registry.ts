@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UsageError } from '../commands.js';
-import type { FaasFunction } from './contract.js';
+import { UsageError } from '../usage-error.js';
+import type { FaasFunction } from '../contract/function.js';
 
 export interface LoadedFunction {
   name: string;

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { startRpcServer, type RpcServer } from '../rpc/server.js';
-import { formatWorkerRecord, sampleRecordFormatter } from '../trace/records.js';
-import { openRecordSink } from '../trace/record-writer.js';
-import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler } from '../trace/sampler.js';
+import { openRole } from '../role.js';
+import { formatWorkerRecord } from '../trace/records.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { Executor } from './executor.js';
 import type { Isolation } from './instance.js';
@@ -72,10 +71,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onInterrupted: () => server?.resumeInterrupted(),
   });
   await executor.prewarm();
-  const sink = openRecordSink(options.log);
   let connections = () => 0;
-  // prom-client is loaded only by a worker that serves metrics.
-  const metrics = options.metricsPort === undefined ? null : new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections());
+  const role = await openRole({
+    role: 'worker',
+    log: options.log,
+    sampleIntervalMs: options.sampleIntervalMs,
+    metricsPort: options.metricsPort,
+    metricsHost: options.metricsHost,
+    metrics: async () => new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections()),
+    logger: options.logger,
+  });
+  const { sink, metrics } = role;
   server = await startRpcServer({
     host: options.host,
     port: options.port,
@@ -100,7 +106,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const error = outcome.err?.code ?? null;
       const instance = (call as RanCall)[RAN_IN] ?? null;
       metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
-      sink.write(
+      sink?.write(
         formatWorkerRecord({
           id: call.rid,
           fn: call.fn,
@@ -115,40 +121,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       );
     },
   });
-  connections = () => server.connections;
-  const metricsServer = metrics ? await (await import('../metrics/server.js')).startMetricsServer(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort!) : null;
-  const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  const format = sampleRecordFormatter('worker');
-  const sampler =
-    (options.log || metrics) && interval > 0
-      ? new Sampler({
-          intervalMs: interval,
-          gauges: () => ({ ...executor.load }),
-          onSample: (s) => {
-            if (options.log) sink.write(format(s));
-            metrics?.onSample(s);
-          },
-        }).start()
-      : null;
-  options.logger.info(
-    {
-      address: `${server.address.address}:${server.address.port}`,
-      functions: [...functions.keys()],
-      records: options.log ?? null,
-      metrics: metricsServer?.url ?? null,
-    },
-    'worker listening',
-  );
-  return {
-    address: { host: server.address.address, port: server.address.port },
-    functions: [...functions.keys()],
-    metricsUrl: metricsServer?.url ?? null,
-    async close() {
-      sampler?.stop();
-      await metricsServer?.close();
-      await server.close();
+  const rpc = server;
+  connections = () => rpc.connections;
+  const running = await role.serve({
+    gauges: () => ({ ...executor.load }),
+    announce: { address: `${rpc.address.address}:${rpc.address.port}`, functions: [...functions.keys()] },
+    message: 'worker listening',
+    close: async () => {
+      await rpc.close();
       await executor.close();
-      await sink.close();
     },
+  });
+  return {
+    address: { host: rpc.address.address, port: rpc.address.port },
+    functions: [...functions.keys()],
+    metricsUrl: running.metricsUrl,
+    close: () => running.close(),
   };
 }

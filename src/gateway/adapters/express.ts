@@ -3,7 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
-import { ENDPOINT_LIST } from '../endpoints.js';
+import { ENDPOINT_LIST } from '../../contract/endpoints.js';
 import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 

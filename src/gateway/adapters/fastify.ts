@@ -2,7 +2,7 @@ import { METHODS } from 'node:http';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
-import { ENDPOINT_LIST, FUNCTION_METHODS } from '../endpoints.js';
+import { ENDPOINT_LIST, FUNCTION_METHODS } from '../../contract/endpoints.js';
 import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 

@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, compressBody, shouldCompress } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
-import { ENDPOINT_LIST } from '../endpoints.js';
+import { ENDPOINT_LIST } from '../../contract/endpoints.js';
 import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 

@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import { BROTLI_OPTIONS, COMPRESSIBLE, COMPRESSION_THRESHOLD_BYTES, GZIP_OPTIONS } from '../compression.js';
 import type { Answer, GatewayCore } from '../core.js';
-import { ENDPOINT_LIST, isEndpointName } from '../endpoints.js';
+import { ENDPOINT_LIST, isEndpointName } from '../../contract/endpoints.js';
 import { traceOf } from '../request-log.js';
 import type { CreateServer } from './adapter.js';
 

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ENDPOINTS, FUNCTION_METHODS, isEndpointName, type ParamReader } from '../endpoints.js';
+import { ENDPOINTS, FUNCTION_METHODS, isEndpointName, type ParamReader } from '../../contract/endpoints.js';
 import { compressBody, shouldCompress } from '../compression.js';
 import type { Answer } from '../core.js';
 import { writeAnswer } from '../reply.js';
