@@ -3,7 +3,7 @@
  *
  * Our own client, not autocannon's: we need a t0/t6 stamp and a record for
  * every request, failures tied to the request they killed, sub-ms latency and
- * an even open loop (README.md, "faasbench caller", says why autocannon has none).
+ * an even open loop (docs/commands.md, "Why not plain autocannon", says why).
  * t0 is stamped just before the request bytes go to the socket, t6 just after
  * the parser consumed the response's last byte; every request ends exactly once.
  */

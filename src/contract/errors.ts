@@ -1,7 +1,7 @@
 /**
  * Every error the gateway answers, in one table: the five adapters answer
  * identically because they all answer from here. Codes are part of the
- * public contract (README.md, "Errors").
+ * public contract (docs/commands.md, "Errors").
  */
 import { ReplyErrorCode } from '../rpc/protocol.js';
 

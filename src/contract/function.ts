@@ -1,8 +1,8 @@
 /**
  * The function contract. A function is one ES module in the functions
  * directory; its file name (without extension) is the function's name and its
- * default export is a `FaasFunction`. Documented in README.md ("Writing a
- * function"); user modules may be plain JavaScript.
+ * default export is a `FaasFunction`. Documented in docs/functions.md; user
+ * modules may be plain JavaScript.
  */
 export interface FunctionContext {
   /** Aborted when the call's time limit passes; long waits should honour it. */

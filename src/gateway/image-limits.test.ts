@@ -24,7 +24,7 @@ async function post(path: string, body: Uint8Array) {
 
 before(async () => {
   // A short limit: before the output bound, the bomb ran into it (504) instead of a 400.
-  // Inline, as the README describes the image bounds; an instance's cold start would count against the limit.
+  // Inline, as docs/functions.md describes the image bounds; an instance's cold start would count against the limit.
   const worker = await startWorkerProcess(['--timeout-ms', '8000', '--isolation', 'inline']);
   started.push(worker);
   const gateway = await startGatewayProcess('node', worker.address);

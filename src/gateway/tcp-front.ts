@@ -1,7 +1,7 @@
 /**
  * The TCP front (`gateway --framework tcp`): the seed report's "non-HTTP load
- * balancer". Callers speak the worker's own RPC protocol to it (README, "The
- * RPC protocol": 4-byte length + msgpack, hello/welcome, call/reply), and it
+ * balancer". Callers speak the worker's own RPC protocol to it
+ * (docs/rpc-protocol.md: 4-byte length + msgpack, hello/welcome, call/reply), and it
  * forwards each call to a worker exactly as the HTTP adapters do, with the
  * same records: t1 when the call's bytes reached the front, t5 when its reply
  * went to the socket. No HTTP, no JSON: the result travels as msgpack.

@@ -1,6 +1,6 @@
 /**
- * The RPC wire protocol between gateway and worker. README.md ("The RPC
- * protocol") is the normative description; keep the two in step.
+ * The RPC wire protocol between gateway and worker. docs/rpc-protocol.md is
+ * the normative description; keep the two in step.
  *
  * Frame: a 4-byte unsigned big-endian body length, then a msgpack body.
  * Bodies are msgpack maps with a `t` (type) key.

@@ -1,7 +1,7 @@
 /**
  * The experiment description: what `faasbench run` runs, locally or against
  * remote gateways, and what the ansible playbooks deploy. JSON or YAML.
- * Every field is documented in README.md ("The experiment config") and in
+ * Every field is documented in docs/commands.md ("The experiment config") and in
  * its published JSON Schema, schemas/config.schema.json, which validates it;
  * examples/experiment.json is the embedded default, written out.
  *

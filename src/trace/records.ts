@@ -2,7 +2,7 @@
  * The record schema: the public contract between the roles and the analysis.
  * One NDJSON line per request per role. Stamps are decimal strings of
  * monotonic nanoseconds (exact beyond 2^53); `null` where a stamp was not taken.
- * Documented in README.md ("Records"); change both together.
+ * Documented in docs/records.md; change both together.
  */
 import { hostname } from 'node:os';
 import { stampText } from './clock.js';
