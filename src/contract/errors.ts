@@ -22,7 +22,10 @@ export const ERRORS = {
   result_too_large: 502,
   function_timeout: 504,
   uploads_full: 503,
+  overloaded: 503,
   gateway_timeout: 504,
+  /** Never answered: the client left first (nginx's 499). In records and metrics only. */
+  cancelled: 499,
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

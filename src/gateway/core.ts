@@ -97,7 +97,7 @@ export class GatewayCore {
       done(answer);
     };
     try {
-      this.options.rpc.send(trace.id, name, args, trace.traceId, settle);
+      trace.call = this.options.rpc.send(trace.id, name, args, trace.traceId, settle);
     } catch (err) {
       // Arguments msgpack cannot encode: this request fails, never the process.
       queueMicrotask(() => done(this.fail(trace, 'internal_error', messageOf(err))));

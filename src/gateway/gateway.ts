@@ -13,7 +13,8 @@ import { GatewayCore } from './core.js';
 import type { ErrorCode } from '../contract/errors.js';
 import { normaliseTarget } from './normalise.js';
 import { rawErrorResponse, writeAnswer } from './reply.js';
-import { traceOf, traceServer } from './request-log.js';
+import { recordAbandoned, traceOf, traceServer } from './request-log.js';
+import { Admission } from './admission.js';
 import { UploadBudget } from './upload-budget.js';
 
 export interface GatewayOptions {
@@ -32,6 +33,13 @@ export interface GatewayOptions {
   /** node's requestTimeout and headersTimeout: the whole request, and its headers, must arrive within these. */
   requestTimeoutMs: number;
   headersTimeoutMs: number;
+  /** Requests (calls, at the TCP front) in flight at once, in all and on one client connection; 503 `overloaded` beyond. */
+  maxInflight?: number;
+  maxInflightPerConnection?: number;
+  /** A client that takes none of its answer's bytes for this long is disconnected. */
+  sendTimeoutMs?: number;
+  /** A token /metrics requires (Authorization: Bearer); none when unset. */
+  metricsToken?: string;
   secret?: string;
   connectionsPerWorker?: number;
   /** How calls are spread over the workers' connections; default round-robin. */
@@ -45,6 +53,9 @@ export interface GatewayOptions {
   serverTiming?: boolean;
   logger: Logger;
 }
+
+/** What one client may make the gateway hold, unless told (docs/commands.md, "Limits"). */
+export const GATEWAY_LIMITS = { maxInflight: 1024, maxInflightPerConnection: 16, sendTimeoutMs: 30_000 };
 
 export interface RunningGateway {
   address: { host: string; port: number };
@@ -69,14 +80,36 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       connectionsPerWorker: options.connectionsPerWorker,
       balance: options.balance,
     });
-  if (options.framework === 'tcp') return startTcpFront(options, rpcClient());
+  if (options.framework === 'tcp') {
+    return startTcpFront(
+      {
+        ...options,
+        maxInflight: options.maxInflight ?? GATEWAY_LIMITS.maxInflight,
+        maxInflightPerConnection: options.maxInflightPerConnection ?? GATEWAY_LIMITS.maxInflightPerConnection,
+        sendTimeoutMs: options.sendTimeoutMs ?? GATEWAY_LIMITS.sendTimeoutMs,
+      },
+      rpcClient(),
+    );
+  }
   const createServer = await ADAPTERS[options.framework]();
   await lookup(options.host);
   const rpc = rpcClient();
   const compression = options.compression ?? 'none';
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming, compression });
   const server = await createServer(core);
-  gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
+  const admission = new Admission(
+    {
+      maxInflight: options.maxInflight ?? GATEWAY_LIMITS.maxInflight,
+      maxInflightPerConnection: options.maxInflightPerConnection ?? GATEWAY_LIMITS.maxInflightPerConnection,
+      sendTimeoutMs: options.sendTimeoutMs ?? GATEWAY_LIMITS.sendTimeoutMs,
+    },
+    (res, why) => {
+      // Recorded and counted now; the worker is told to stop what nobody waits for.
+      const trace = recordAbandoned(server, res, why);
+      if (trace && trace.t4 === null) rpc.cancel(trace.call);
+    },
+  );
+  gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes), admission);
   // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
   const label = compression === 'none' ? options.framework : `${options.framework}+${compression}`;
   const sockets = new Set<Socket>();
@@ -87,6 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     sampleIntervalMs: options.sampleIntervalMs,
     metricsPort: options.metricsPort,
     metricsHost: options.metricsHost,
+    metricsToken: options.metricsToken,
     metrics: async () =>
       new (await import('../metrics/gateway-metrics.js')).GatewayMetrics(label, {
         inFlight: () => rpc.inFlight,
@@ -98,7 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const { sink, metrics } = role;
   // t1 comes from node:http's channel, before the gate and every framework.
-  traceServer(server, label, sink, metrics, fleetOf(options));
+  traceServer(server, label, sink, metrics, fleetOf(options), admission);
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
@@ -131,6 +165,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
+    admission.connection(s);
     s.once('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve, reject) => {
@@ -153,6 +188,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     message: 'gateway listening',
     close: async () => {
+      admission.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
@@ -182,7 +218,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
  * client sends, is dropped as most frameworks did. Everything else goes to
  * the framework untouched.
  */
-function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget): void {
+function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget, admission: Admission): void {
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   // A client sends the same Host on every request: the last valid one needs no second check.
   let lastValidHost: string | undefined;
@@ -220,6 +256,8 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
       return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
     if (core.compression !== 'none') narrowAcceptEncoding(req, core.compression);
+    const overloaded = admission.admit(req, res);
+    if (overloaded !== null) return writeAnswer(res, core.fail(traceOf(req), 'overloaded', overloaded));
     if (!uploads.admit(req, res)) {
       // Closed after the answer: keeping the connection would make node read
       // and discard the whole body, CPU spent at the sender's pace.

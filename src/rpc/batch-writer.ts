@@ -11,15 +11,34 @@ import { now } from '../trace/clock.js';
  * `onFlush` sees each frame with the stamp of the moment it went to the
  * socket, so "handed to the socket" stamps (t2, t3_send) are true to the name.
  */
+export interface BatchWriterOptions<Tag> {
+  /** Each frame, just before the write, with the write's stamp. */
+  onFlush: (frame: Buffer, tag: Tag, stamp: bigint) => void;
+  /** Whether other calls are in flight (then frames may wait for the poll phase to end). */
+  busy?: () => boolean;
+  /**
+   * Each frame once its fate is known: `delivered`, the kernel took all of
+   * its write (at once, or later); not, the socket was gone first (never
+   * written, or still waiting when it closed).
+   */
+  onDone?: (tag: Tag, stamp: bigint, delivered: boolean) => void;
+}
+
+interface Batch<Tag> {
+  tags: Tag[];
+  stamp: bigint;
+}
+
 export class BatchWriter<Tag> {
   private frames: Buffer[] = [];
   private tags: Tag[] = [];
   private scheduled = false;
+  /** Writes the kernel has not taken whole yet, in order; null for one already reported. */
+  private readonly writing: (Batch<Tag> | null)[] = [];
 
   constructor(
     private readonly socket: Socket,
-    private readonly onFlush: (frame: Buffer, tag: Tag, stamp: bigint) => void,
-    private readonly busy: () => boolean = () => false,
+    private readonly options: BatchWriterOptions<Tag>,
   ) {}
 
   enqueue(frame: Buffer, tag: Tag): void {
@@ -27,7 +46,7 @@ export class BatchWriter<Tag> {
     this.tags.push(tag);
     if (!this.scheduled) {
       this.scheduled = true;
-      if (this.busy()) setImmediate(this.flush);
+      if (this.options.busy?.()) setImmediate(this.flush);
       else process.nextTick(this.flush);
     }
   }
@@ -38,9 +57,33 @@ export class BatchWriter<Tag> {
     const tags = this.tags;
     this.frames = [];
     this.tags = [];
-    if (this.socket.destroyed) return;
+    const { onFlush, onDone } = this.options;
     const stamp = now();
-    for (let i = 0; i < frames.length; i++) this.onFlush(frames[i]!, tags[i]!, stamp);
-    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    if (this.socket.destroyed) {
+      if (onDone) for (const tag of tags) onDone(tag, stamp, false);
+      return;
+    }
+    for (let i = 0; i < frames.length; i++) onFlush(frames[i]!, tags[i]!, stamp);
+    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    if (!onDone) {
+      this.socket.write(data);
+      return;
+    }
+    this.socket.write(data, this.written);
+    // Taken by the kernel at once (the common case): reported now; else when the write completes.
+    if (this.socket.writableLength === 0) {
+      this.writing.push(null);
+      for (const tag of tags) onDone(tag, stamp, true);
+    } else {
+      this.writing.push({ tags, stamp });
+    }
+  };
+
+  private readonly written = (err?: Error | null): void => {
+    const batch = this.writing.shift();
+    if (!batch) return;
+    // A socket destroyed with the write pending may still call back without an error.
+    const delivered = !err && !this.socket.destroyed;
+    for (const tag of batch.tags) this.options.onDone!(tag, batch.stamp, delivered);
   };
 }

@@ -14,7 +14,7 @@ export type CallResult =
   | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string }
   | {
       ok: false;
-      code: 'worker_unavailable' | 'gateway_timeout' | 'payload_too_large';
+      code: 'worker_unavailable' | 'gateway_timeout' | 'payload_too_large' | 'cancelled';
       message: string;
       t2: bigint | null;
       worker: string | null;
@@ -56,6 +56,8 @@ class WorkerConnection {
   private readyWaiters: Array<() => void> = [];
   /** What the worker announced in its welcome. */
   private functions: ReadonlySet<string> = new Set();
+  /** The worker reads `cancel` frames (its welcome said so). */
+  private readsCancel = false;
   /** Welcomes received: the connection came up this often. */
   welcomes = 0;
 
@@ -83,7 +85,8 @@ class WorkerConnection {
     return this.ready ? Promise.resolve() : new Promise((r) => this.readyWaiters.push(r));
   }
 
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): void {
+  /** Sends a call; returns its cid, for cancel(), or 0 when it was not sent. */
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): number {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
     const frame = encodeCall(cid, rid, fn, args, traceId);
@@ -91,11 +94,21 @@ class WorkerConnection {
     if (frame.length - FRAME_HEADER_BYTES > max) {
       // The worker would drop the whole connection for it: this call alone fails.
       const message = `the call needs a frame of ${frame.length - FRAME_HEADER_BYTES} bytes; the RPC frame limit is ${max}`;
-      return queueMicrotask(() => done({ ok: false, code: 'payload_too_large', message, t2: null, worker: this.address }));
+      queueMicrotask(() => done({ ok: false, code: 'payload_too_large', message, t2: null, worker: this.address }));
+      return 0;
     }
     const entry: Pending = { resolve: done, t2: null, deadline: performance.now() + this.options.timeoutMs };
     this.pending.add(cid, entry);
     this.writer!.enqueue(frame, entry);
+    return cid;
+  }
+
+  /** The call's own client left: it is answered `cancelled` now, and the worker told to stop it; its late reply is dropped. */
+  cancel(cid: number): void {
+    const entry = this.pending.take(cid);
+    if (!entry) return;
+    if (this.readsCancel && this.ready) this.writer!.enqueue(encodeMessage({ t: 'cancel', cid }), { resolve: () => {}, t2: null, deadline: 0 });
+    this.settle(entry, { ok: false, code: 'cancelled', message: 'the client left before the answer', t2: entry.t2, worker: this.address });
   }
 
   /** Fails calls past their deadline; their late replies are then dropped. */
@@ -132,14 +145,13 @@ class WorkerConnection {
     const socket = connect({ host, port, noDelay: true });
     this.socket = socket;
     const decoder = new FrameDecoder(this.options.maxFrameBytes ?? MAX_FRAME_BYTES);
-    this.writer = new BatchWriter<Pending>(
-      socket,
-      (_frame, entry, stamp) => {
+    this.writer = new BatchWriter<Pending>(socket, {
+      onFlush: (_frame, entry, stamp) => {
         entry.t2 = stamp;
       },
       // Other calls awaiting replies: this one may wait for the poll phase to end and share their write.
-      () => this.pending.size > 1,
-    );
+      busy: () => this.pending.size > 1,
+    });
     socket.once('connect', () => {
       socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret }));
     });
@@ -172,6 +184,7 @@ class WorkerConnection {
           this.settle(entry, { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
         } else if (message.t === 'welcome') {
           this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
+          this.readsCancel = message.cancel === true;
           this.ready = true;
           this.welcomes++;
           this.backoffMs = 50;
@@ -266,12 +279,27 @@ export class RpcClient {
     return new Promise((resolve) => this.send(rid, fn, args, traceId, resolve));
   }
 
-  /** call() without a promise: `done` gets the outcome, never synchronously. The gateway's path, one promise fewer per request. */
-  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): void {
+  /**
+   * call() without a promise: `done` gets the outcome, never synchronously.
+   * The gateway's path, one promise fewer per request. Returns a handle for
+   * cancel() (a number, so that a request costs no object for it); -1 when
+   * the call was not sent.
+   */
+  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): number {
     const i = this.pick(this.connections);
-    if (i !== -1) return this.connections[i]!.call(rid, fn, args, traceId, done);
+    if (i !== -1) {
+      const cid = this.connections[i]!.call(rid, fn, args, traceId, done);
+      return cid === 0 ? -1 : i * 2 ** 32 + cid;
+    }
     const message = `no worker connected (${this.options.workers.join(', ')})`;
     queueMicrotask(() => done({ ok: false, code: 'worker_unavailable', message, t2: null, worker: null }));
+    return -1;
+  }
+
+  /** A call of send() whose answer nobody waits for any more: its `done` gets `cancelled` at once, and the worker is told. */
+  cancel(handle: number): void {
+    if (handle < 0) return;
+    this.connections[Math.floor(handle / 2 ** 32)]?.cancel(handle % 2 ** 32);
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { Cancel } from '../rpc/cancel.js';
 import { ReplyErrorCode } from '../rpc/protocol.js';
 import type { CallOutcome } from '../rpc/server.js';
 import { now } from '../trace/clock.js';
@@ -20,7 +21,7 @@ export interface ExecutorOptions {
   poolThreads?: number;
   /** `inline`: inline functions on this loop, pool functions in the pool (the floor); else every function in instances. */
   isolation: Isolation | 'inline';
-  instances: Pick<InstancesOptions, 'keepWarmMs' | 'maxInstances' | 'minInstances'>;
+  instances: Pick<InstancesOptions, 'keepWarmMs' | 'maxInstances' | 'maxTotal' | 'minInstances'>;
   /**
    * Under `--isolation inline`: the watchdog stopped an inline call that ran
    * past the limit (its caller's frames are gone); takeInterrupted() answers it.
@@ -65,8 +66,9 @@ class CallContext implements FunctionContext {
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
   }
+  /** Also when the signal was not read yet: a function that reads it later must find it aborted. */
   abort(): void {
-    this.controller?.abort();
+    (this.controller ??= new AbortController()).abort();
   }
 }
 
@@ -162,8 +164,8 @@ export class Executor {
     return this.instances?.prewarm() ?? Promise.resolve();
   }
 
-  /** The one path of every call: a hook that counts calls belongs here. */
-  run(name: string, args: Record<string, unknown>): Promise<Executed> {
+  /** The one path of every call: a hook that counts calls belongs here. `cancel`: its client left (a pool call runs on). */
+  run(name: string, args: Record<string, unknown>, cancel?: Cancel): Promise<Executed> {
     // Set again by runInline: nothing else leaves a promise that settles here.
     this.lastSettlesHere = false;
     const loaded = this.options.functions.get(name);
@@ -175,8 +177,8 @@ export class Executor {
     }
     this.inflight++;
     const executed = this.instances
-      ? this.runInInstance(this.instances, loaded, args)
-      : (loaded.fn.mode === 'pool' && this.pool ? this.runPooled(this.pool, loaded, args) : this.runInline(loaded, args)).then(
+      ? this.runInInstance(this.instances, loaded, args, cancel)
+      : (loaded.fn.mode === 'pool' && this.pool ? this.runPooled(this.pool, loaded, args) : this.runInline(loaded, args, cancel)).then(
           (outcome) => ({ outcome, instance: { instance: inlineInstance(loaded.name), cold: null } }),
         );
     return executed.then((e) => {
@@ -191,9 +193,9 @@ export class Executor {
     await this.pool?.destroy();
   }
 
-  private async runInInstance(instances: Instances, loaded: LoadedFunction, args: Record<string, unknown>): Promise<Executed> {
+  private async runInInstance(instances: Instances, loaded: LoadedFunction, args: Record<string, unknown>, cancel?: Cancel): Promise<Executed> {
     const handedOver = now();
-    const run: InstanceRun = await instances.run(loaded, args);
+    const run: InstanceRun = await instances.run(loaded, args, cancel);
     if (!run.ok) {
       // No stamps from the instance: the stage then includes the wait and any cold start.
       return { outcome: { err: { code: run.error.code, message: run.error.message }, t3_start: handedOver, t3_end: now() }, instance: run.use };
@@ -203,8 +205,9 @@ export class Executor {
     return { outcome: this.outcome(loaded, { ok: r.ok, value: r.value, error, t3_start: r.t3_start, t3_end: r.t3_end }), instance: run.use };
   }
 
-  private runInline(loaded: LoadedFunction, args: Record<string, unknown>): Promise<CallOutcome> {
+  private runInline(loaded: LoadedFunction, args: Record<string, unknown>, cancel?: Cancel): Promise<CallOutcome> {
     const context = new CallContext(this.options.assetsDir, this.options.timeoutMs, inlineInstance(loaded.name));
+    cancel?.onCancel(() => context.abort());
     const t3_start = now();
     const watchdog = this.watchdog;
     let ran: Ran | Promise<Ran>;

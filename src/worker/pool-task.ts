@@ -4,6 +4,7 @@
  * function loops, exhausts its memory or calls process.exit.
  */
 import type { FaasFunction } from '../contract/function.js';
+import { ChildTracker } from './children.js';
 import { callStamped, type Ran } from './stamped-call.js';
 
 export interface PoolTask {
@@ -44,10 +45,22 @@ function load(url: string): Promise<FaasFunction> {
  */
 const signal = new AbortController().signal;
 
+/**
+ * What a task spawns dies with it (one task at a time per thread); what is
+ * spawned between tasks, at once. The worker's thread is told too: it kills
+ * them when the pool terminates this thread at the time limit.
+ */
+const children = new ChildTracker('kill').tell();
+
 export default async function runTask(task: PoolTask): Promise<unknown> {
   const fn = await load(task.url);
   const context = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs, instance: task.instance };
-  return answer(await callStamped(() => fn.run(task.args, context)));
+  children.begin(task);
+  try {
+    return answer(await callStamped(() => fn.run(task.args, context)));
+  } finally {
+    children.end(task);
+  }
 }
 
 function answer(ran: Ran): unknown {

@@ -1,16 +1,22 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { startRpcServer, type RpcServer } from '../rpc/server.js';
+import { ReplyErrorCode } from '../rpc/protocol.js';
 import { openRole } from '../role.js';
 import { formatWorkerRecord } from '../trace/records.js';
 import type { CallMessage } from '../rpc/protocol.js';
+import { ChildTracker } from './children.js';
 import { Executor } from './executor.js';
 import type { Isolation } from './instance.js';
 import type { InstanceUse } from './instances.js';
 import { defaultFunctionsDir, faultFunctionsDir, loadFunctions } from './registry.js';
+import { UsageError } from '../usage-error.js';
 
 export const DEFAULT_KEEP_WARM_MS = 600_000;
 export const DEFAULT_MAX_INSTANCES = 10;
+export const DEFAULT_MAX_INSTANCES_TOTAL = 64;
+/** What one client may make the worker hold (docs/commands.md, "Limits"). */
+export const WORKER_LIMITS = { maxInflight: 4096, maxInflightPerConnection: 1024, readTimeoutMs: 30_000, sendTimeoutMs: 30_000 };
 const RAN_IN = Symbol('faasbench.ranIn');
 /** A call with where it ran, from its run to its record (the reply frame does not carry it). */
 type RanCall = CallMessage & { [RAN_IN]?: InstanceUse | null };
@@ -28,6 +34,10 @@ export interface WorkerOptions {
   keepWarmMs?: number;
   /** Instances per function at most; calls beyond wait for one. */
   maxInstances?: number;
+  /** Instances of all functions together at most. */
+  maxInstancesTotal?: number;
+  /** Calls in flight, in all and per connection; read and send timeouts. Default WORKER_LIMITS. */
+  limits?: Partial<typeof WORKER_LIMITS>;
   /** Instances per function started ahead and kept. */
   minInstances?: number;
   secret?: string;
@@ -39,6 +49,7 @@ export interface WorkerOptions {
   /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
   metricsPort?: number;
   metricsHost?: string;
+  metricsToken?: string;
   logger: Logger;
 }
 
@@ -52,20 +63,33 @@ export interface RunningWorker {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const dir = options.functionsDir ?? defaultFunctionsDir;
-  const functions = await loadFunctions(dir);
+  const isolation = options.isolation ?? 'thread';
+  const loading = { isolation, timeoutMs: options.timeoutMs, memoryMb: options.poolMemoryMb };
+  const functions = await loadFunctions(dir, loading);
   if (options.allowFaultFunctions) {
-    for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
+    for (const [name, fn] of await loadFunctions(faultFunctionsDir, loading)) functions.set(name, fn);
   }
+  const limits = { ...WORKER_LIMITS, ...options.limits };
+  const maxTotal = options.maxInstancesTotal ?? DEFAULT_MAX_INSTANCES_TOTAL;
+  const minInstances = options.minInstances ?? 0;
+  if (isolation !== 'inline' && minInstances * functions.size > maxTotal) {
+    throw new UsageError(
+      `--min-instances ${minInstances} for ${functions.size} functions needs ${minInstances * functions.size} instances, more than --max-instances-total ${maxTotal}`,
+    );
+  }
+  // Inline, functions run on this thread: what they spawn dies with the calls that were running then.
+  const children = isolation === 'inline' ? new ChildTracker('kill').hook().listen() : null;
   let server: RpcServer | null = null;
   const executor = new Executor({
     functions,
     assetsDir: join(dir, 'assets'),
     timeoutMs: options.timeoutMs,
     poolMemoryMb: options.poolMemoryMb,
-    isolation: options.isolation ?? 'thread',
+    isolation,
     instances: {
       keepWarmMs: options.keepWarmMs ?? DEFAULT_KEEP_WARM_MS,
       maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
+      maxTotal,
       minInstances: options.minInstances ?? 0,
     },
     onInterrupted: () => server?.resumeInterrupted(),
@@ -78,7 +102,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     sampleIntervalMs: options.sampleIntervalMs,
     metricsPort: options.metricsPort,
     metricsHost: options.metricsHost,
-    metrics: async () => new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections()),
+    metricsToken: options.metricsToken,
+    metrics: async () =>
+      new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections(), [...functions.keys()]),
     logger: options.logger,
   });
   const { sink, metrics } = role;
@@ -89,38 +115,51 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs,
     functions: [...functions.keys()],
-    handle: (call) =>
-      executor.run(call.fn, call.args).then((e) => {
+    readsCancel: true,
+    limits: {
+      ...limits,
+      flags: { maxInflight: '--max-inflight', maxInflightPerConnection: '--max-inflight-per-connection' },
+    },
+    handle: (call, cancel) => {
+      children?.begin(call);
+      return executor.run(call.fn, call.args, cancel).then((e) => {
+        children?.end(call);
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;
+        // Stopped because its client left (its signal aborted): it failed for that, not for itself.
+        if (cancel.cancelled && e.outcome.err) e.outcome.err = { code: ReplyErrorCode.cancelled, message: 'the call was cancelled: its client left' };
         return e.outcome;
-      }),
+      });
+    },
     interrupted: (call) => {
+      children?.end(call);
       const e = executor.takeInterrupted();
       if (e) (call as RanCall)[RAN_IN] = e.instance;
       return e?.outcome ?? null;
     },
     settlesHere: () => executor.settlesHere,
     turn: (next) => executor.turn(next),
-    onReplySent: (call, outcome, t3_recv, t3_send) => {
-      const error = outcome.err?.code ?? null;
-      const instance = (call as RanCall)[RAN_IN] ?? null;
-      metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
-      sink?.write(
-        formatWorkerRecord({
-          id: call.rid,
-          fn: call.fn,
-          error,
-          t3_recv,
-          t3_start: outcome.t3_start,
-          t3_end: outcome.t3_end,
-          t3_send,
-          instance,
-          traceId: call.tp,
-        }),
-      );
-    },
+    onReplySent: (call, outcome, t3_recv, t3_send) => record(call, outcome.err?.code ?? null, outcome, t3_recv, t3_send),
+    // Its client never took the reply: recorded all the same, t3_send the moment that was known.
+    onReplyDropped: (call, outcome, t3_recv, at, why) => record(call, why, outcome, t3_recv, at),
   });
+  function record(call: CallMessage, error: string | null, outcome: { t3_start: bigint; t3_end: bigint }, t3_recv: bigint, t3_send: bigint): void {
+    const instance = (call as RanCall)[RAN_IN] ?? null;
+    metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
+    sink?.write(
+      formatWorkerRecord({
+        id: call.rid,
+        fn: call.fn,
+        error,
+        t3_recv,
+        t3_start: outcome.t3_start,
+        t3_end: outcome.t3_end,
+        t3_send,
+        instance,
+        traceId: call.tp,
+      }),
+    );
+  }
   const rpc = server;
   connections = () => rpc.connections;
   const running = await role.serve({
@@ -130,6 +169,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     close: async () => {
       await rpc.close();
       await executor.close();
+      children?.killAll();
     },
   });
   return {
