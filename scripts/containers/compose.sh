@@ -50,23 +50,27 @@ for _ in $(seq 1 100); do [ -S "$work/podman.sock" ] && break; sleep 0.1; done
 [ -S "$work/podman.sock" ] || { cat "$work/service.log" >&2; die "podman system service did not open its socket"; }
 export DOCKER_HOST="unix://$work/podman.sock"
 
-# The health checks: each running compose container with one, every interval
-# of its own (read once per container), as the Docker daemon would.
+# The health checks, as the Docker daemon runs them: for each running compose
+# container that has one, a loop of its own that waits the container's
+# interval, runs the check, and waits again once it is done (never two at once).
+check_loop() {
+  local id=$1 every=$2
+  while [ "$(podman inspect --format '{{.State.Running}}' "$id" 2>/dev/null)" = true ]; do
+    sleep "$every"
+    podman healthcheck run "$id" >/dev/null 2>&1 || true
+  done
+}
 run_checks() {
-  declare -A every last
-  local id now
+  declare -A seen
+  local id ns
+  trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM
   while :; do
-    now=$(date +%s%N)
     for id in $(podman ps -q --no-trunc --filter label=com.docker.compose.project 2>/dev/null); do
-      if [ -z "${every[$id]:-}" ]; then
-        every[$id]=$(podman inspect --format '{{json .Config.Healthcheck.Interval}}' "$id" 2>/dev/null || echo 0)
-        every[$id]=${every[$id]:-0}
-      fi
-      [ "${every[$id]}" -gt 0 ] 2>/dev/null || continue
-      if [ $(( now - ${last[$id]:-0} )) -ge "${every[$id]}" ]; then
-        last[$id]=$now
-        podman healthcheck run "$id" >/dev/null 2>&1 &
-      fi
+      [ -n "${seen[$id]:-}" ] && continue
+      seen[$id]=1
+      ns=$(podman inspect --format '{{json .Config.Healthcheck.Interval}}' "$id" 2>/dev/null || echo 0)
+      [ "${ns:-0}" -gt 0 ] 2>/dev/null || continue
+      check_loop "$id" "$(awk -v ns="$ns" 'BEGIN { printf "%.3f", ns / 1e9 }')" &
     done
     sleep 0.5
   done
@@ -89,13 +93,16 @@ done
 
 if [ "$subcommand" = down ]; then
   sharers=()
+  running=0
   for id in $("${compose[@]}" "${global[@]}" ps -q); do
-    mode=$(podman inspect --format '{{.HostConfig.NetworkMode}}' "$id" 2>/dev/null || true)
+    mode=$(podman inspect --format '{{.HostConfig.NetworkMode}} {{.State.Running}}' "$id" 2>/dev/null || true)
     case "$mode" in container:*) sharers+=("$id") ;; esac
+    case "$mode" in *" true") running=1 ;; esac
   done
   if [ ${#sharers[@]} -gt 0 ]; then
-    "${compose[@]}" "${global[@]}" stop
-    podman rm -v "${sharers[@]}" >/dev/null
+    # In compose's order and with its grace periods, so that every service flushes its records.
+    [ "$running" = 0 ] || "${compose[@]}" "${global[@]}" stop
+    podman rm -v "${sharers[@]}" >"$work/rm.log" 2>&1 || { cat "$work/rm.log" >&2; die "could not remove ${sharers[*]}"; }
   fi
 fi
 "${compose[@]}" "$@"
