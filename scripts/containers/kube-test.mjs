@@ -34,6 +34,8 @@ import { find, loadManifests, runArgs, serviceNames } from './pods.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
+// podman's settings for these scripts (runc; ulimits a sandbox allows), as engine.sh sets them.
+process.env.CONTAINERS_CONF ??= join(here, 'containers.conf');
 const usage = () => readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1).filter((l) => l.startsWith('//')).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
 
 const opts = { manifests: join(repo, 'docker', 'kubernetes'), experiment: join(here, 'experiment.json'), keep: false };

@@ -57,7 +57,7 @@ function probeCommand(probe, container, what) {
 
 /**
  * The arguments after `podman run -d` for one container of a pod.
- * ctx: { name, hostname, image, network: "NET" or "container:NAME", aliases, configMaps: {name: data},
+ * ctx: { name, hostname, image, network: "NET" or "container:NAME", ip (optional), aliases, configMaps: {name: data},
  *        secrets: {"name/key": podman secret}, claims: {claimName: podman volume}, env: {extra},
  *        filesDir (where ConfigMap volumes are written) }
  * Returns { args, probes: [{ kind, command }] } (startupProbe first).
@@ -67,7 +67,10 @@ export function runArgs(pod, container, ctx) {
   only(pod, POD_KEYS, 'pod spec');
   only(container, CONTAINER_KEYS, what);
   const args = ['--name', ctx.name, '--hostname', ctx.hostname, '--network', ctx.network];
-  if (!ctx.network.startsWith('container:')) for (const a of ctx.aliases ?? []) args.push('--network-alias', a);
+  if (!ctx.network.startsWith('container:')) {
+    if (ctx.ip) args.push('--ip', ctx.ip);
+    for (const a of ctx.aliases ?? []) args.push('--network-alias', a);
+  }
 
   const sc = pod.securityContext ?? {};
   if (sc.runAsNonRoot && !(sc.runAsUser > 0)) throw new Error('runAsNonRoot needs a runAsUser other than 0 here');
