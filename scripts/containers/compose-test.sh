@@ -51,7 +51,6 @@ leftovers() {
   local label="label=com.docker.compose.project=$project"
   echo "$(podman ps -a -q --filter "$label" | wc -l) containers, $(podman volume ls -q --filter "$label" | wc -l) volumes, $(podman network ls -q --filter "$label" | wc -l) networks"
 }
-started_at=$(date +%s)
 brought_down=0
 finish() {
   local status=$?
@@ -67,28 +66,24 @@ finish() {
   ids=$(podman volume ls -q --filter "$label"); [ -n "$ids" ] && podman volume rm -f $ids >/dev/null 2>&1
   ids=$(podman network ls -q --filter "$label"); [ -n "$ids" ] && podman network rm -f $ids >/dev/null 2>&1
   rm -rf "$work"
-  say "$( [ "$status" = 0 ] && echo PASSED || echo FAILED ) in $(( $(date +%s) - started_at )) s"
-  exit "$status"
+  verdict "$status"
 }
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit finish
 
-step() {
-  local name=$1; shift
-  local t0
-  t0=$(date +%s)
-  compose "$@" >"$work/$name.log" 2>&1 || { tail -n 40 "$work/$name.log" >&2; die "compose $* failed"; }
-  say "$name: $(( $(date +%s) - t0 )) s"
+# One compose command as a step, its output in a log shown when it fails.
+logged() {
+  local name=$1
+  shift
+  compose "$@" >"$work/$name.log" 2>&1 || { tail -n 40 "$work/$name.log" >&2; return 1; }
 }
 say "project $project, image $image, experiment $FAASBENCH_EXPERIMENT"
-step up up -d --no-build
-step caller run --rm caller
-step stop stop
+step up logged up up -d --no-build
+step caller logged caller run --rm caller
+step stop logged stop stop
 exits=$(podman ps -a --filter "label=com.docker.compose.project=$project" --format '{{.Names}} {{.ExitCode}}')
 echo "$exits" | awk '$2 != 0 { bad = 1 } END { exit bad }' || die "not stopped cleanly: $exits"
 # As the records' owner (node, 1000) would not be allowed to write a root-owned report directory.
-step analyze run --rm --user "$(id -u):$(id -g)" -v "$report:/report" analyze
+step analyze logged analyze run --rm --user "$(id -u):$(id -g)" -v "$report:/report" analyze
 records=$(podman volume inspect --format '{{.Mountpoint}}' "${project}_records")
 printf '{"callers":[{"host":"caller","address":"caller"}],"gateways":[{"host":"gateway","address":"gateway"}],"workers":[{"host":"worker","address":"worker"}],"workerPort":%s}\n' \
   "$(node -p "require('$FAASBENCH_EXPERIMENT').ports.worker")" >"$work/expected.json"
@@ -97,7 +92,7 @@ mkdir -p "$work/run" && ln -sfn "$(cd "$report" && pwd)" "$work/run/report"
 node "$repo/scripts/rehearsal/check-summary.mjs" "$work/run" "$work/expected.json" "$records" >"$work/check.json" 2>"$work/check.log" ||
   { cat "$work/check.log" >&2; die "the report's checks failed"; }
 say "report: $(node -e 'const c=require(process.argv[1]); console.log(`${c.joins.joined} requests joined (${c.joins.measured} measured), nothing unjoined, records ${JSON.stringify(c.records)}`)' "$work/check.json")"
-step down down -v
+step down logged down down -v
 brought_down=1
 left=$(leftovers)
 [ "$left" = "0 containers, 0 volumes, 0 networks" ] || die "down -v left $left"

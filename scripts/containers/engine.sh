@@ -22,3 +22,27 @@ say() { printf '[%s %s] %s\n' "${SAY_TAG:-containers}" "$(date -u +%H:%M:%S)" "$
 die() { say "FAILED: $*"; exit 1; }
 engine() { "$ENGINE" "$@"; }
 image_exists() { "$ENGINE" image inspect "$1" >/dev/null 2>&1; }
+
+# The tests' frame: `on_exit FN` runs FN on exit, an interrupt or SIGTERM
+# included (FN ends with `verdict $status`); `step NAME CMD…` runs one timed
+# step, its time noted in step_times, a failure ending the test.
+started_at=$(date +%s)
+step_times=()
+on_exit() {
+  trap "$1" EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+verdict() {
+  say "$( [ "$1" = 0 ] && echo PASSED || echo FAILED ) in $(( $(date +%s) - started_at )) s"
+  exit "$1"
+}
+step() {
+  local name=$1 t0 rc=0
+  shift
+  t0=$(date +%s)
+  "$@" || rc=$?
+  step_times+=("$name=$(( $(date +%s) - t0 ))s")
+  say "$name: $(( $(date +%s) - t0 )) s"
+  [ "$rc" = 0 ] || die "$name failed (exit $rc)"
+}

@@ -35,7 +35,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-started_at=$(date +%s)
 [ "$(uname -s)" = Linux ] || die "needs Linux"
 [ "$(id -u)" = 0 ] || die "needs root (podman as root, mmdebstrap); run as root or skip it"
 command -v node >/dev/null || die "needs node >= 20"
@@ -61,7 +60,6 @@ tag=$(printf '%04x' $(( (RANDOM << 1 ^ $$) & 0xffff )))
 image="localhost/faasbench:test-$tag"
 work=$(mktemp -d "${TMPDIR:-/tmp}/faasbench-containers.XXXXXX")
 built=0
-times=()
 finish() {
   local status=$?
   set +e
@@ -69,22 +67,10 @@ finish() {
   if [ "$built" = 1 ] && [ "$keep_image" = 0 ]; then podman rmi -f "$image" >/dev/null 2>&1; fi
   [ "$keep_image" = 1 ] && [ "$built" = 1 ] && say "kept the image $image"
   rm -rf "$work"
-  say "steps: ${times[*]:-none}"
-  say "$( [ "$status" = 0 ] && echo PASSED || echo FAILED ) in $(( $(date +%s) - started_at )) s"
-  exit "$status"
+  say "steps: ${step_times[*]:-none}"
+  verdict "$status"
 }
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-# Runs one step, timed; a failing step fails the test.
-step() {
-  local name=$1; shift
-  local t0 rc=0
-  t0=$(date +%s)
-  "$@" || rc=$?
-  times+=("$name=$(( $(date +%s) - t0 ))s")
-  [ "$rc" = 0 ] || die "$name failed (exit $rc)"
-}
+on_exit finish
 
 # --- 2.-3. Base image and image ------------------------------------------------------------
 step base bash "$containers_dir/base-image.sh" >/dev/null
