@@ -1,5 +1,6 @@
 /**
- * `npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--out DIR]`
+ * `npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--only NAME,NAME] [--out DIR]`
+ * (--only: these attacks of attacks.ts alone)
  *
  * Starts a worker (with a secret), an HTTP gateway and a TCP front, drives a
  * steady open-loop `/empty` load on the gateway with the caller through three
@@ -38,7 +39,7 @@ import type { AttackTally } from './attacks.js';
 import { rssMiB } from './soak-memory.js';
 import { scriptArgs, usageError } from './script-args.js';
 
-const USAGE = 'usage: npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--out DIR]';
+const USAGE = 'usage: npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--only NAME,NAME] [--out DIR]';
 const fail: (message: string) => never = usageError('soak:attack', USAGE);
 const values = scriptArgs(
   {
@@ -47,6 +48,7 @@ const values = scriptArgs(
       rate: { type: 'string', default: '300' },
       connections: { type: 'string', default: '20' },
       framework: { type: 'string', default: 'node' },
+      only: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -138,7 +140,8 @@ load.start = loadavg();
 results.before = await steady('before');
 const startRss = rssNow();
 // The attacks run in a process of their own for the length of the phase.
-const attacker = spawn(process.execPath, [fileURLToPath(new URL('./attacks.js', import.meta.url)), JSON.stringify(targets), String(phaseMs / 1000)], {
+const attackArgs = [fileURLToPath(new URL('./attacks.js', import.meta.url)), JSON.stringify(targets), String(phaseMs / 1000), ...(values.only ? [values.only] : [])];
+const attacker = spawn(process.execPath, attackArgs, {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let attackOut = '';
@@ -160,6 +163,8 @@ load.end = loadavg();
 clearInterval(sampler);
 stopping = true;
 const exitCodes = { gateway: await gateway.stop(), front: await front.stop(), worker: await worker.stop() };
+// Each role's log (its last 2000 lines), for what the summary does not say.
+for (const [name, role] of Object.entries({ gateway, front, worker })) writeFileSync(join(outDir, `${name}.log`), role.logs.join('\n') + '\n');
 
 const failures = (r: CallerResult) =>
   r.errorCount + Object.entries(r.statusCounts).reduce((n, [status, k]) => (status === '200' ? n : n + k), 0);

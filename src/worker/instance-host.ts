@@ -83,9 +83,11 @@ async function main(setup: HostSetup): Promise<void> {
     return;
   }
   setInterval(() => void memory.over().then((bytes) => bytes !== null && send({ t: 'memory', externalBytes: bytes })), MEMORY_CHECK_MS).unref();
-  let current: { id: number; context: CallContext } | null = null;
+  let current: { id: number; context: CallContext; cancelled: boolean } | null = null;
   const answer = (id: number, ran: Ran): void => {
     children.end(current!);
+    // Its client left: the result is not copied to the worker, which answers `cancelled` anyway.
+    if (current!.cancelled) ran = { ok: false, value: null, error: new Error('cancelled'), t3_start: ran.t3_start, t3_end: ran.t3_end };
     current = null;
     const bytes = memory.quick();
     if (bytes === null) return reply(id, ran);
@@ -94,10 +96,13 @@ async function main(setup: HostSetup): Promise<void> {
   };
   listen((m) => {
     if (m.t === 'cancel') {
-      if (current?.id === m.id) current.context.abort();
+      if (current?.id === m.id) {
+        current.cancelled = true;
+        current.context.abort();
+      }
       return;
     }
-    current = { id: m.id, context: new CallContext(setup) };
+    current = { id: m.id, context: new CallContext(setup), cancelled: false };
     children.begin(current);
     const ran = callStamped(() => fn.run(m.args, current!.context));
     if (ran instanceof Promise) void ran.then((r) => answer(m.id, r));

@@ -126,8 +126,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         children?.end(call);
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;
-        // Stopped because its client left (its signal aborted): it failed for that, not for itself.
-        if (cancel.cancelled && e.outcome.err) e.outcome.err = { code: ReplyErrorCode.cancelled, message: 'the call was cancelled: its client left' };
+        // Its client left: whatever the function made, nobody reads it (its encoding is spared), and its
+        // record says why (a failure that the aborted signal caused is not the function's own).
+        if (cancel.cancelled) {
+          const { t3_start, t3_end } = e.outcome;
+          return { err: { code: ReplyErrorCode.cancelled, message: 'the call was cancelled: its client left' }, t3_start, t3_end };
+        }
         return e.outcome;
       });
     },
