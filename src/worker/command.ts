@@ -6,6 +6,7 @@ import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
 import { closeOnSignal, startOrExplain } from '../role.js';
 import { createLogger } from '../log.js';
+import { withExamples, type Example } from '../help.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { DEFAULT_MAX_INSTANCES, startWorker } from './worker.js';
 
@@ -27,12 +28,19 @@ interface WorkerArgs extends MetricsArgs {
   'insecure-no-secret': boolean;
 }
 
+const EXAMPLES: Example[] = [
+  ['the bundled functions on 127.0.0.1:7070, a record per call', '$0 worker --log worker.ndjson'],
+  ['reachable from other hosts: gateways must present the secret', '$0 worker --host 0.0.0.0 --secret s3cret'],
+  ['functions run on the worker itself (the floor: no instances)', '$0 worker --isolation inline'],
+  ['your own functions, a module per function', '$0 worker --functions ./my-functions'],
+];
+
 export const workerCommand: CommandModule<object, WorkerArgs> = {
   command: 'worker',
   aliases: ['rpc-worker'],
   describe: 'Run the functions: a TCP RPC server that the gateways call',
-  builder: (y) =>
-    metricsOptions(y)
+  builder: (y) => {
+    const flags = y
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file (gzipped when it ends in .gz)' })
@@ -76,7 +84,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         type: 'boolean',
         default: false,
         describe: 'Listen beyond loopback without a secret: anyone who can reach the port may run the functions',
-      }),
+      });
+    return withExamples(metricsOptions(flags), EXAMPLES);
+  },
   handler: async (a) => {
     const secret = a.secret === '' ? undefined : a.secret;
     if (secret === undefined && !a['insecure-no-secret'] && !(await isLoopback(a.host))) {
