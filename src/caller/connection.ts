@@ -66,6 +66,20 @@ export abstract class CallerLink {
     });
   }
 
+  /** A socket error or close ends the request in flight with its class; events of a socket already replaced are ignored. */
+  protected failOnError(socket: Socket): void {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.busy) this.finish(0, errorClass(err));
+    });
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.busy) this.finish(0, 'socket_closed');
+    });
+  }
+
   /** Fails the request in flight (timeout, abort) and drops the socket, whose answer can no longer be trusted. */
   fail(error: string): void {
     if (!this.busy) return;
@@ -145,11 +159,7 @@ export class Connection extends CallerLink {
       },
     });
     this.socket = socket;
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.busy) this.finish(0, errorClass(err));
-    });
+    this.failOnError(socket);
     socket.on('end', () => {
       if (this.socket !== socket) return;
       this.socket = null;
@@ -157,11 +167,6 @@ export class Connection extends CallerLink {
       if (!this.busy) return;
       if (this.parser.endOfStream()) this.finish(this.parser.status, null);
       else this.finish(0, 'socket_closed');
-    });
-    socket.on('close', () => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.busy) this.finish(0, 'socket_closed');
     });
     return socket;
   }

@@ -10,7 +10,7 @@ import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
-import { CallerLink, errorClass, type DoneCallback, type OpenOutcome, type Target } from './connection.js';
+import { CallerLink, type DoneCallback, type OpenOutcome, type Target } from './connection.js';
 
 /** The call every request of a run makes. */
 export interface TcpCall {
@@ -84,16 +84,7 @@ export class TcpConnection extends CallerLink {
         if (this.busy) this.finish(0, 'parse_error');
       }
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.busy) this.finish(0, errorClass(err));
-    });
-    socket.on('close', () => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.busy) this.finish(0, 'socket_closed');
-    });
+    this.failOnError(socket);
     return socket;
   }
 

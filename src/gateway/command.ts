@@ -1,8 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../contract/addresses.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
-import { closeOnSignal, startOrExplain } from '../role.js';
-import { createLogger } from '../log.js';
+import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../help.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { BALANCE_POLICIES, type BalancePolicy } from '../rpc/balance.js';
@@ -97,28 +96,28 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
     });
   },
   handler: async (a) => {
-    const logger = createLogger('gateway');
-    const gateway = await startOrExplain('gateway', () => startGateway({
-      framework: a.framework,
-      compression: a.compression,
-      host: a.host,
-      port: a.port,
-      workers: a.worker.split(',').map((w) => w.trim()),
-      log: a.log,
-      timeoutMs: a['timeout-ms'],
-      maxBodyBytes: a['max-body-bytes'],
-      maxUploadsBytes: a['max-uploads-bytes'],
-      requestTimeoutMs: a['request-timeout-ms'],
-      headersTimeoutMs: a['headers-timeout-ms'],
-      connectionsPerWorker: a['worker-connections'],
-      balance: a.balance,
-      secret: a.secret === '' ? undefined : a.secret,
-      sampleIntervalMs: a['sample-interval-ms'],
-      metricsPort: a['metrics-port'],
-      metricsHost: a['metrics-host'],
-      serverTiming: a['server-timing'],
-      logger,
-    }));
-    closeOnSignal(() => gateway.close(), logger);
+    await serveRole('gateway', (logger) =>
+      startGateway({
+        framework: a.framework,
+        compression: a.compression,
+        host: a.host,
+        port: a.port,
+        workers: a.worker.split(',').map((w) => w.trim()),
+        log: a.log,
+        timeoutMs: a['timeout-ms'],
+        maxBodyBytes: a['max-body-bytes'],
+        maxUploadsBytes: a['max-uploads-bytes'],
+        requestTimeoutMs: a['request-timeout-ms'],
+        headersTimeoutMs: a['headers-timeout-ms'],
+        connectionsPerWorker: a['worker-connections'],
+        balance: a.balance,
+        secret: a.secret === '' ? undefined : a.secret,
+        sampleIntervalMs: a['sample-interval-ms'],
+        metricsPort: a['metrics-port'],
+        metricsHost: a['metrics-host'],
+        serverTiming: a['server-timing'],
+        logger,
+      }),
+    );
   },
 };

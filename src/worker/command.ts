@@ -4,8 +4,7 @@ import type { CommandModule } from 'yargs';
 import { LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
 import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
-import { closeOnSignal, startOrExplain } from '../role.js';
-import { createLogger } from '../log.js';
+import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../help.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { DEFAULT_MAX_INSTANCES, startWorker } from './worker.js';
@@ -98,27 +97,27 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     if (a['min-instances'] > a['max-instances']) {
       throw new UsageError(`--min-instances ${a['min-instances']} is more than --max-instances ${a['max-instances']}`);
     }
-    const logger = createLogger('worker');
-    const worker = await startOrExplain('worker', () => startWorker({
-      host: a.host,
-      port: a.port,
-      log: a.log,
-      functionsDir: a.functions,
-      timeoutMs: a['timeout-ms'],
-      poolMemoryMb: a['function-memory-mb'],
-      isolation: a.isolation,
-      keepWarmMs: a['keep-warm'],
-      maxInstances: a['max-instances'],
-      minInstances: a['min-instances'],
-      secret,
-      allowFaultFunctions: a['allow-fault-functions'],
-      helloTimeoutMs: a['hello-timeout-ms'],
-      sampleIntervalMs: a['sample-interval-ms'],
-      metricsPort: a['metrics-port'],
-      metricsHost: a['metrics-host'],
-      logger,
-    }));
-    closeOnSignal(() => worker.close(), logger);
+    await serveRole('worker', (logger) =>
+      startWorker({
+        host: a.host,
+        port: a.port,
+        log: a.log,
+        functionsDir: a.functions,
+        timeoutMs: a['timeout-ms'],
+        poolMemoryMb: a['function-memory-mb'],
+        isolation: a.isolation,
+        keepWarmMs: a['keep-warm'],
+        maxInstances: a['max-instances'],
+        minInstances: a['min-instances'],
+        secret,
+        allowFaultFunctions: a['allow-fault-functions'],
+        helloTimeoutMs: a['hello-timeout-ms'],
+        sampleIntervalMs: a['sample-interval-ms'],
+        metricsPort: a['metrics-port'],
+        metricsHost: a['metrics-host'],
+        logger,
+      }),
+    );
   },
 };
 
