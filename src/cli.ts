@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** The faasbench command line: argument parsing only; each command lives with its role. */
 import type { CommandModule } from 'yargs';
-import { withExamples, type Example } from './help.js';
-import { closest, describeUnknownFlags, unknownFlags, type KnownOptions } from './did-you-mean.js';
+import { withExamples, type Example } from './command-line/examples.js';
+import { closest, describeUnknownFlags, unknownFlags, type KnownOptions } from './command-line/did-you-mean.js';
 import { EXIT_RUN_FAILED } from './usage-error.js';
 import { version } from './version.js';
 

@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
-import { withExamples, type Example } from '../help.js';
+import { withExamples, type Example } from '../command-line/examples.js';
 import { UsageError } from '../usage-error.js';
 import type { Progress } from './analyze.js';
 import { AnalysisInputError } from './read/inputs.js';

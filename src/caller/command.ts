@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
 import { DEFAULT_CALLER_URL } from '../contract/addresses.js';
-import { withExamples, type Example } from '../help.js';
+import { withExamples, type Example } from '../command-line/examples.js';
 import { EXIT_RUN_FAILED, RunFailure, UsageError } from '../usage-error.js';
 import { TargetUnreachableError } from './load-loop.js';
 import { CallerOptionsError, DEFAULTS, type CallerOptions } from './options.js';

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../contract/addresses.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { serveRole } from '../role.js';
-import { withExamples, type Example } from '../help.js';
+import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { BALANCE_POLICIES, type BalancePolicy } from '../rpc/balance.js';
 import { splitAddress } from '../rpc/client.js';

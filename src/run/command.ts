@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { withExamples, type Example } from '../help.js';
+import { withExamples, type Example } from '../command-line/examples.js';
 import { RunFailure, UsageError } from '../usage-error.js';
 import { TargetUnreachableError } from '../caller/index.js';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';

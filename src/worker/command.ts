@@ -5,7 +5,7 @@ import { LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
 import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
 import { serveRole } from '../role.js';
-import { withExamples, type Example } from '../help.js';
+import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { DEFAULT_MAX_INSTANCES, startWorker } from './worker.js';
 
