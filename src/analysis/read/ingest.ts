@@ -7,6 +7,7 @@
  */
 import { StampError } from './stamps.js';
 import {
+  COLD,
   HAS_CALLER,
   HAS_GATEWAY,
   HAS_WORKER,
@@ -271,16 +272,19 @@ export class Ingest {
     const w1 = t.clocks.relative(clock, r.t3_start);
     const w2 = t.clocks.relative(clock, r.t3_end);
     const w3 = t.clocks.relative(clock, r.t3_send);
+    const cold = r.cold === true ? [r.cold_spawn, r.cold_loaded, r.cold_init].map((s) => t.clocks.relative(clock, s) - w0) : null;
     const slot = t.slot(id);
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_WORKER) return void this.counts.duplicates.worker++;
     this.counts.records.worker++;
+    t.u32.instance[slot] = t.instances.id(str(r.instance));
+    if (cold !== null && cold.every((x) => x === x)) t.coldStamps.set(slot, cold as [number, number, number]);
     t.u16.workerHost[slot] = t.hosts.id(host);
     t.u8.workerFn[slot] = t.fns.id(str(r.fn));
     t.u16.workerError[slot] = t.errors.id(str(r.error));
     if (flags & T3_FROM_GATEWAY) this.compareCopy(slot, clock, w0, w1, w2, w3);
     else this.storeT3(slot, clock, w0, w1, w2, w3);
-    t.u8.flags[slot] = flags | HAS_WORKER | T3_FROM_WORKER;
+    t.u8.flags[slot] = flags | HAS_WORKER | T3_FROM_WORKER | (r.cold === true ? COLD : 0);
   }
 
   private storeT3(slot: number, clock: number, a: number, b: number, c: number, d: number): void {
