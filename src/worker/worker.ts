@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { startRpcServer, type RpcServer } from '../rpc/server.js';
+import { startRpcServer, type RpcServer, type RpcServerOptions } from '../rpc/server.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { RecordSink } from '../trace/record-writer.js';
 import { openRole } from '../role.js';
 import { formatWorkerRecord } from '../trace/records.js';
 import type { CallMessage } from '../rpc/protocol.js';
@@ -53,9 +55,7 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const dir = options.functionsDir ?? defaultFunctionsDir;
   const functions = await loadFunctions(dir);
-  if (options.allowFaultFunctions) {
-    for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
-  }
+  if (options.allowFaultFunctions) for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
   let server: RpcServer | null = null;
   const executor = new Executor({
     functions,
@@ -81,7 +81,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metrics: async () => new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections()),
     logger: options.logger,
   });
-  const { sink, metrics } = role;
   server = await startRpcServer({
     host: options.host,
     port: options.port,
@@ -102,24 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
     settlesHere: () => executor.settlesHere,
     turn: (next) => executor.turn(next),
-    onReplySent: (call, outcome, t3_recv, t3_send) => {
-      const error = outcome.err?.code ?? null;
-      const instance = (call as RanCall)[RAN_IN] ?? null;
-      metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
-      sink?.write(
-        formatWorkerRecord({
-          id: call.rid,
-          fn: call.fn,
-          error,
-          t3_recv,
-          t3_start: outcome.t3_start,
-          t3_end: outcome.t3_end,
-          t3_send,
-          instance,
-          traceId: call.tp,
-        }),
-      );
-    },
+    onReplySent: recordReplies(role.sink, role.metrics),
   });
   const rpc = server;
   connections = () => rpc.connections;
@@ -137,5 +119,27 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     functions: [...functions.keys()],
     metricsUrl: running.metricsUrl,
     close: () => running.close(),
+  };
+}
+
+/** After each reply: the call's metrics, and its record (with the instance it ran in). */
+function recordReplies(sink: RecordSink | null, metrics: WorkerMetrics | null): RpcServerOptions['onReplySent'] {
+  return (call, outcome, t3_recv, t3_send) => {
+    const error = outcome.err?.code ?? null;
+    const instance = (call as RanCall)[RAN_IN] ?? null;
+    metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
+    sink?.write(
+      formatWorkerRecord({
+        id: call.rid,
+        fn: call.fn,
+        error,
+        t3_recv,
+        t3_start: outcome.t3_start,
+        t3_end: outcome.t3_end,
+        t3_send,
+        instance,
+        traceId: call.tp,
+      }),
+    );
   };
 }
