@@ -121,6 +121,8 @@ export class GatewayMetrics {
     };
     if (gauges.busySeconds) {
       counterOf('faasbench_gateway_calls_in_flight_seconds_total', 'Time calls spent in flight, summed over calls: its rate() is the mean number in flight (the concurrency)', gauges.busySeconds);
+      // A reader that divides the counter's increase by its own clock counts its own delays in; this clock is read with the counter.
+      gauge('faasbench_gateway_monotonic_seconds', "The gateway's monotonic clock as this scrape was answered: the time base of the counters beside it", () => performance.now() / 1000);
     }
     if (gauges.retries) counterOf('faasbench_gateway_retries_total', 'Calls sent again to another worker after theirs was lost', gauges.retries);
     this.onSample = processMetrics(this.registry, 'faasbench_gateway_process');
