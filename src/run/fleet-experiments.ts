@@ -164,7 +164,7 @@ async function runScaling(c: Context): Promise<void> {
       // Its moves are told by the actuator's lines; only its troubles are logged.
       logger: createLogger('scaler').child({}, { level: 'warn' }),
       onDecision: (d) =>
-        event(c, { role: 'scaler', part: policy, event: 'decision', worker: null, detail: d.reason, values: { current: d.current, desired: d.desired, ...d.values } }),
+        event(c, { role: 'scaler', part: scalingLabel(policy), event: 'decision', worker: null, detail: d.reason, values: { current: d.current, desired: d.desired, ...d.values } }),
     });
     let webhook: Webhook | null = null;
     let alerting: AlertingStack | null = null;
@@ -179,11 +179,11 @@ async function runScaling(c: Context): Promise<void> {
       scaler.start();
       for (const [i, phase] of s.phases.entries()) {
         if (c.signal?.aborted) break;
-        event(c, { role: 'run', part: policy, event: 'phase', worker: null, values: { phase: i, connections: phase.connections } });
+        event(c, { role: 'run', part: scalingLabel(policy), event: 'phase', worker: null, values: { phase: i, connections: phase.connections } });
         const r = await load(c, gateway.url, phase.connections, parseDuration(phase.duration, 'scaling.phases.duration'), scalingLabel(policy));
         c.say(`  phase ${i + 1}/${s.phases.length} c=${phase.connections}: ${summary(r)}; workers now ${actuator.ready}`);
       }
-      event(c, { role: 'run', part: policy, event: 'end', worker: null });
+      event(c, { role: 'run', part: scalingLabel(policy), event: 'end', worker: null });
     } finally {
       await scaler.stop();
       await alerting?.stop();
@@ -218,6 +218,8 @@ async function runFailover(c: Context): Promise<void> {
     await delay(parseDuration(f.killAfter, 'failover.killAfter'), undefined, { signal: c.signal }).catch(() => {});
     if (!c.signal?.aborted) {
       event(c, { role: 'run', part: failoverLabel(retries), event: signal === 'SIGKILL' ? 'kill' : 'freeze', worker: victim.address });
+      // When the process is gone, as this parent learns it: the kernel has closed its sockets by then.
+      if (signal === 'SIGKILL') victim.proc.once('exit', () => event(c, { role: 'run', part: failoverLabel(retries), event: 'exited', worker: victim.address }));
       victim.proc.kill(signal);
     }
     const r = await running;
@@ -239,7 +241,9 @@ async function runGrey(c: Context): Promise<void> {
   for (let k = 1; k < count; k++) workers.push(await startWorker(c, c.records(`worker-grey-${k}`)));
   const slow = await startWorker(c, c.records(`worker-grey-${count}`), ['--experiment-slowdown', String(slowdown)]);
   workers.push(slow);
-  event(c, { role: 'run', part: 'grey', event: 'slow', worker: slow.address, values: { slowdown } });
+  for (const balance of [c.config.balance].flat()) {
+    for (const ejection of g.ejection ?? [false, true]) event(c, { role: 'run', part: greyLabel(balance, ejection), event: 'slow', worker: slow.address, values: { slowdown } });
+  }
   c.say(`grey: ${count} workers, ${slow.address} ${slowdown}× slower`);
   for (const balance of [c.config.balance].flat()) {
     for (const ejection of g.ejection ?? [false, true]) {

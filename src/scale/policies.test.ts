@@ -153,3 +153,39 @@ test("the alert policy's Prometheus, rule and Alertmanager configurations pass p
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the scaler applies each decision, one move at a time, the latest wanted last', async () => {
+  const moves: number[] = [];
+  let n = 1;
+  let release: (() => void) | null = null;
+  const actuator = {
+    get target() {
+      return n;
+    },
+    get ready() {
+      return n;
+    },
+    async scaleTo(to: number) {
+      moves.push(to);
+      await new Promise<void>((r) => (release = r));
+      n = to;
+    },
+  };
+  const { Scaler } = await import('./scaler.js');
+  const p = policyParams({ min: 1, max: 4, alert: { factor: 50 } });
+  const scaler = new Scaler({ policy: 'alert', ...p, actuator, metricsUrls: [], logger: { info() {}, warn() {}, error() {} } as never });
+  // A decision that changes nothing must not keep later ones from being applied.
+  scaler.alerts([{ status: 'resolved' }]);
+  await new Promise((r) => setImmediate(r));
+  scaler.alerts([{ status: 'firing' }]); // 1 → step 2
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(moves, [2]);
+  scaler.alerts([{ status: 'firing' }]); // from the wanted 2 → 4, applied after the move in progress
+  scaler.alerts([{ status: 'resolved' }]); // → 1: the latest wins
+  release!();
+  await new Promise((r) => setImmediate(r));
+  release!();
+  await scaler.stop();
+  assert.deepEqual(moves, [2, 1]);
+  assert.equal(n, 1);
+});

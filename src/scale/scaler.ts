@@ -144,7 +144,8 @@ export class Scaler {
     this.o.onDecision?.({ ms: performance.now() - this.t0, policy: this.o.policy, reason, current, desired, values });
     if (desired === current && this.wanted !== null) return;
     this.wanted = desired;
-    this.applying ??= this.apply();
+    // Cleared in a later turn: apply() may return at once, before this assignment.
+    this.applying ??= this.apply().finally(() => (this.applying = null));
   }
 
   /** One move at a time; a decision made meanwhile is the next move. */
@@ -157,8 +158,6 @@ export class Scaler {
       }
     } catch (err) {
       this.o.logger.error({ err }, 'scaler: a move failed');
-    } finally {
-      this.applying = null;
     }
   }
 }
