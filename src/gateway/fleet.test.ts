@@ -237,3 +237,15 @@ test('a slow worker is ejected after consecutive slow calls and readmitted after
   assert.ok(calls.some((c) => c.worker === slow && c.t2! > back), 'calls again once readmitted');
   assert.ok(calls.every((c) => c.status === 200), 'ejection fails no call');
 });
+
+test('a worker host name re-resolved on an interval is called at each of its addresses', { timeout: 300_000 }, async () => {
+  const a = await worker();
+  const port = a.address.split(':').at(-1)!;
+  // localhost: the resolver's answer (from /etc/hosts), IPv4 when there is one.
+  const g = await gateway('resolved', ['--worker', `localhost:${port}`, '--resolve-interval-ms', '200'], 1);
+  assert.equal((await fetch(`${g.url}/empty`)).status, 200);
+  await g.stop();
+  const { calls, at } = await recordsOf(g.log);
+  assert.ok(at('added', `127.0.0.1:${port}`) > 0n, 'the name became its address');
+  assert.deepEqual([...new Set(calls.map((c) => c.worker))], [`127.0.0.1:${port}`]);
+});

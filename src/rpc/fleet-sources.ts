@@ -42,7 +42,15 @@ export function parseWorkersFile(text: string, file = 'workers file'): string[] 
   return out;
 }
 
-const defaultLookup = async (host: string) => (await dnsLookup(host, { all: true })).map((a) => a.address);
+/** IPv4 addresses when the name has any (the workers listen on 0.0.0.0, as `getent ahostsv4` chose before), else IPv6 ones. */
+async function defaultLookup(host: string): Promise<string[]> {
+  try {
+    return (await dnsLookup(host, { all: true, family: 4 })).map((a) => a.address);
+  } catch (err) {
+    if (!GONE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    return (await dnsLookup(host, { all: true, family: 6 })).map((a) => a.address);
+  }
+}
 /** The name does not exist or has no addresses: a headless Service with no ready pod. Anything else keeps what was known. */
 const GONE = new Set(['ENOTFOUND', 'ENODATA']);
 /** Editors and `echo >` write in several steps: read once they have settled. */
