@@ -5,7 +5,8 @@ import { now } from '../trace/clock.js';
 import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
 import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import type { Fleet } from '../rpc/balance.js';
+import type { Spread } from '../rpc/balance.js';
+import type { FirstAttempt } from '../rpc/client.js';
 import { ERRORS } from '../contract/errors.js';
 import type { Abandoned, Admission } from './admission.js';
 
@@ -21,6 +22,8 @@ export class RequestTrace {
   call = -1;
   /** Its record is written (an abandoned request's, before any 'finish'). */
   recorded = false;
+  /** The failed first attempt of a call retried on another worker. */
+  retry: FirstAttempt | null = null;
   constructor(
     readonly id: string,
     readonly t1: bigint,
@@ -62,7 +65,7 @@ interface TracedServer {
   framework: string;
   sink: RecordSink | null;
   metrics: GatewayMetrics | null;
-  fleet: Fleet;
+  fleet: Spread;
   admission: Admission | null;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
@@ -121,6 +124,7 @@ function record(traced: TracedServer, trace: RequestTrace, status: number, t5: b
       balance: traced.fleet.balance,
       workers: traced.fleet.workers,
       traceId: trace.traceId,
+      retry: trace.retry,
     }),
   );
 }
@@ -172,7 +176,7 @@ export function traceServer(
   framework: string,
   sink: RecordSink | null,
   metrics: GatewayMetrics | null = null,
-  fleet: Fleet = { balance: 'round-robin', workers: 1 },
+  fleet: Spread = { balance: 'round-robin', workers: 1 },
   admission: Admission | null = null,
 ): void {
   stampHandOver();

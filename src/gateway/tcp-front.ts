@@ -13,8 +13,10 @@
  * it checked, and cancels at the worker the calls of a caller that left.
  */
 import { lookup } from 'node:dns/promises';
-import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
-import type { CallResult, RpcClient } from '../rpc/client.js';
+import { spreadOf, type BalancePolicy } from '../rpc/balance.js';
+import type { CallResult, FirstAttempt, RpcClient } from '../rpc/client.js';
+import type { FleetSource } from '../rpc/fleet-sources.js';
+import type { FleetLog } from './fleet-log.js';
 import { startRpcServer, type Cancel, type CallOutcome } from '../rpc/server.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
@@ -48,6 +50,9 @@ export interface TcpFrontOptions {
   requestTimeoutMs: number;
   /** Bytes of call frames in progress, all callers together. */
   maxUploadsBytes: number;
+  /** The gateway's fleet log and worker source, if any: attached to the front's records, closed with it. */
+  fleetLog?: FleetLog;
+  source?: FleetSource | null;
   logger: Logger;
 }
 
@@ -68,6 +73,7 @@ interface Forwarded {
   worker: WorkerStamps | null;
   workerAddress: string | null;
   error: string | null;
+  retry: FirstAttempt | null;
 }
 
 export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): Promise<RunningTcpFront> {
@@ -92,12 +98,13 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     logger,
   });
   const { sink, metrics } = role;
+  options.fleetLog?.attach(sink, metrics as GatewayMetrics | null);
   const forwarded = new WeakMap<CallMessage, Forwarded>();
-  const fleet = fleetOf(options);
+  const fleet = spreadOf(options.balance, () => rpc.fleet.size);
 
   const handle = (call: CallMessage, cancel: Cancel): Promise<CallOutcome> =>
     new Promise((resolve) => {
-      const f: Forwarded = { id: requestId(call.rid, null), t2: null, t4: null, worker: null, workerAddress: null, error: null };
+      const f: Forwarded = { id: requestId(call.rid, null), t2: null, t4: null, worker: null, workerAddress: null, error: null, retry: null };
       forwarded.set(call, f);
       const sent = rpc.send(f.id, call.fn, call.args, null, (result) => resolve(settle(f, result)));
       // The caller left: the worker is told to stop, and this call answers `cancelled` (to nobody; its record says so).
@@ -107,6 +114,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   const settle = (f: Forwarded, result: CallResult): CallOutcome => {
     f.t2 = result.t2;
     f.workerAddress = result.worker;
+    f.retry = result.retry ?? null;
     if (!result.ok) {
       f.error = result.code;
       const t = now();
@@ -137,6 +145,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
         framework: 'tcp',
         status: shown,
         workerAddress: f?.workerAddress ?? null,
+        retry: f?.retry ?? null,
         ...observed,
         t5,
         ...fleet,
@@ -170,11 +179,12 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   const { address, port, family } = server.address;
   const host = family === 'IPv6' ? `[${address}]` : address;
   const running = await role.serve({
-    gauges: () => ({ inflight: rpc.inFlight, connections: server.connections }),
+    gauges: () => ({ inflight: rpc.inFlight, connections: server.connections, workers_active: rpc.fleet.counts().active }),
     announce: { framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance },
     message: 'gateway listening',
     close: async () => {
       await server.close();
+      options.source?.close();
       rpc.close();
     },
   });

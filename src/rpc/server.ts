@@ -12,6 +12,8 @@ import {
   DUPLICATE_CID,
   MAX_FRAME_BYTES,
   MAX_HELLO_BYTES,
+  MIN_PROTOCOL_VERSION,
+  PING_VERSION,
   PROTOCOL_VERSION,
   ReplyErrorCode,
   type CallMessage,
@@ -167,6 +169,8 @@ class Connection {
   private readonly writer: BatchWriter<Sent>;
   private readonly helloTimer: NodeJS.Timeout;
   private greeted = false;
+  /** The version the client said hello with. */
+  private version = 0;
   /** Calls of this connection still running, by call id: while there are, replies may wait to share a write. */
   private readonly running = new Map<number, Cancel>();
   /** Bytes of the frame in progress counted in shared.partialBytes. */
@@ -254,18 +258,26 @@ class Connection {
     }
     if (!this.greeted) return message.t === 'hello' ? this.hello(message) : (this.refuse('no_hello', 'the first frame must be a hello'), false);
     if (message.t === 'call') return this.call(message, t3Recv), true;
+    if (message.t === 'ping' && this.version >= PING_VERSION) {
+      // At once and on its own: a health check measures this event loop, not the calls queued behind it.
+      this.socket.write(encodeMessage({ t: 'pong', n: message.n }));
+      return true;
+    }
     if (message.t === 'cancel') return this.running.get(message.cid)?.fire(), true;
     return this.refuse('bad_message', `unexpected ${message.t} frame`), false;
   }
 
   private hello(message: HelloMessage): boolean {
     const { options, guard } = this.shared;
-    if (message.v !== PROTOCOL_VERSION) return this.refuse('bad_version', `protocol version ${message.v} is not ${PROTOCOL_VERSION}`), false;
+    if (!(Number.isInteger(message.v) && message.v >= MIN_PROTOCOL_VERSION && message.v <= PROTOCOL_VERSION)) {
+      return this.refuse('bad_version', `protocol version ${message.v} is not one of ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`), false;
+    }
     const refused = guard.check(this.socket.remoteAddress ?? '', message.secret);
     if (refused) return this.refuse(refused.code, refused.message, refused.delayMs), false;
     this.greeted = true;
+    this.version = message.v;
     clearTimeout(this.helloTimer);
-    this.socket.write(encodeMessage({ t: 'welcome', v: PROTOCOL_VERSION, fns: options.functions, cancel: options.readsCancel || undefined }));
+    this.socket.write(encodeMessage({ t: 'welcome', v: this.version, fns: options.functions, cancel: options.readsCancel || undefined }));
     return true;
   }
 

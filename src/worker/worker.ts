@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { startRpcServer, type RpcServer } from '../rpc/server.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { startRpcServer, type CallOutcome, type RpcServer } from '../rpc/server.js';
 import { ReplyErrorCode } from '../rpc/protocol.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { now } from '../trace/clock.js';
+import type { RecordSink } from '../trace/record-writer.js';
 import { openRole } from '../role.js';
 import { formatWorkerRecord } from '../trace/records.js';
 import type { CallMessage } from '../rpc/protocol.js';
@@ -44,6 +48,12 @@ export interface WorkerOptions {
   /** Also load the misbehaving functions (functions/faults). */
   allowFaultFunctions?: boolean;
   helloTimeoutMs?: number;
+  /**
+   * Experiments only: every call takes this many times its time (a worker
+   * gone slow, a grey failure). The wait is inside the function's stamps:
+   * t3_end is taken after it, as on a slower machine.
+   */
+  experimentSlowdown?: number;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
   sampleIntervalMs?: number;
   /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
@@ -61,7 +71,15 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/** The outcome after a wait of (factor − 1) times the function's time, its end stamped after it. */
+async function slowed(outcome: CallOutcome, factor: number): Promise<CallOutcome> {
+  const ms = (Number(outcome.t3_end - outcome.t3_start) / 1e6) * (factor - 1);
+  await delay(ms);
+  return { ...outcome, t3_end: now() };
+}
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const slowdown = options.experimentSlowdown ?? 1;
   const dir = options.functionsDir ?? defaultFunctionsDir;
   const isolation = options.isolation ?? 'thread';
   const loading = { isolation, timeoutMs: options.timeoutMs, memoryMb: options.poolMemoryMb };
@@ -107,7 +125,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections(), [...functions.keys()]),
     logger: options.logger,
   });
-  const { sink, metrics } = role;
+  const record = recordReplies(role.sink, role.metrics);
   server = await startRpcServer({
     host: options.host,
     port: options.port,
@@ -132,7 +150,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           const { t3_start, t3_end } = e.outcome;
           return { err: { code: ReplyErrorCode.cancelled, message: 'the call was cancelled: its client left' }, t3_start, t3_end };
         }
-        return e.outcome;
+        return slowdown > 1 ? slowed(e.outcome, slowdown) : e.outcome;
       });
     },
     interrupted: (call) => {
@@ -147,7 +165,29 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // Its client never took the reply: recorded all the same, t3_send the moment that was known.
     onReplyDropped: (call, outcome, t3_recv, at, why) => record(call, why, outcome, t3_recv, at),
   });
-  function record(call: CallMessage, error: string | null, outcome: { t3_start: bigint; t3_end: bigint }, t3_recv: bigint, t3_send: bigint): void {
+  const rpc = server;
+  connections = () => rpc.connections;
+  const running = await role.serve({
+    gauges: () => ({ ...executor.load }),
+    announce: { address: `${rpc.address.address}:${rpc.address.port}`, functions: [...functions.keys()], ...(slowdown > 1 ? { experimentSlowdown: slowdown } : {}) },
+    message: 'worker listening',
+    close: async () => {
+      await rpc.close();
+      await executor.close();
+      children?.killAll();
+    },
+  });
+  return {
+    address: { host: rpc.address.address, port: rpc.address.port },
+    functions: [...functions.keys()],
+    metricsUrl: running.metricsUrl,
+    close: () => running.close(),
+  };
+}
+
+/** After each reply, sent or never taken (`error` then says why): the call's metrics, and its record (with the instance it ran in). */
+function recordReplies(sink: RecordSink | null, metrics: WorkerMetrics | null) {
+  return (call: CallMessage, error: string | null, outcome: { t3_start: bigint; t3_end: bigint }, t3_recv: bigint, t3_send: bigint): void => {
     const instance = (call as RanCall)[RAN_IN] ?? null;
     metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
     sink?.write(
@@ -163,23 +203,5 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         traceId: call.tp,
       }),
     );
-  }
-  const rpc = server;
-  connections = () => rpc.connections;
-  const running = await role.serve({
-    gauges: () => ({ ...executor.load }),
-    announce: { address: `${rpc.address.address}:${rpc.address.port}`, functions: [...functions.keys()] },
-    message: 'worker listening',
-    close: async () => {
-      await rpc.close();
-      await executor.close();
-      children?.killAll();
-    },
-  });
-  return {
-    address: { host: rpc.address.address, port: rpc.address.port },
-    functions: [...functions.keys()],
-    metricsUrl: running.metricsUrl,
-    close: () => running.close(),
   };
 }
