@@ -27,11 +27,33 @@ export interface Targets {
 
 type Attack = (targets: Targets, signal: AbortSignal, tally: AttackTally) => Promise<void>;
 
+/** A pause that ends early on abort; its abort listener goes with it (one per pause piled up on the shared signal). */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
+
+/**
+ * Runs `f` with a signal of its own that aborts with `signal`: fetch leaves its
+ * listener on the signal it is given until the request is collected, and
+ * thousands of requests on the one shared signal pile them up.
+ */
+async function withSignal<T>(signal: AbortSignal, f: (own: AbortSignal) => Promise<T>): Promise<T> {
+  const own = new AbortController();
+  const abort = () => own.abort();
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    return await f(own.signal);
+  } finally {
+    signal.removeEventListener('abort', abort);
+  }
+}
 
 /** "413 payload_too_large" from "413 {...json...}". */
 function answerOf(statusAndBody: string): string {
@@ -45,9 +67,12 @@ function count(tally: AttackTally, outcome: string): void {
 
 async function post(base: string, path: string, body: Uint8Array, signal: AbortSignal, tally: AttackTally): Promise<void> {
   try {
-    const res = await fetch(base + path, { method: 'POST', body, signal });
-    const text = res.headers.get('content-type')?.includes('json') ? await res.text() : (await res.arrayBuffer(), '');
-    count(tally, answerOf(`${res.status} ${text}`));
+    const answer = await withSignal(signal, async (own) => {
+      const res = await fetch(base + path, { method: 'POST', body, signal: own });
+      const text = res.headers.get('content-type')?.includes('json') ? await res.text() : (await res.arrayBuffer(), '');
+      return `${res.status} ${text}`;
+    });
+    count(tally, answerOf(answer));
   } catch (err) {
     const cause = (err as Error & { cause?: { code?: string } }).cause;
     if (!signal.aborted) count(tally, `failed ${cause?.code ?? (err as Error).message}`);
@@ -237,9 +262,12 @@ function ATTACKS_30(): Record<string, Attack> {
         await Promise.all(
           Array.from({ length: 4 }, async () => {
             try {
-              const res = await fetch(`${gateway}/payload?bytes=${1 + Math.floor(Math.random() * 100_000)}`, { signal });
-              await res.arrayBuffer();
-              count(tally, String(res.status));
+              const status = await withSignal(signal, async (own) => {
+                const res = await fetch(`${gateway}/payload?bytes=${1 + Math.floor(Math.random() * 100_000)}`, { signal: own });
+                await res.arrayBuffer();
+                return res.status;
+              });
+              count(tally, String(status));
             } catch {
               if (!signal.aborted) count(tally, 'failed');
             }
@@ -340,14 +368,21 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [targets, seconds, only] = [JSON.parse(process.argv[2]!) as Targets, Number(process.argv[3]), process.argv[4]?.split(',')];
   const stop = AbortSignal.timeout(seconds * 1000);
   const tallies: Record<string, AttackTally> = {};
-  await Promise.all(
+  const ended = new Set<string>();
+  const all = Promise.all(
     Object.entries(ATTACKS)
       .filter(([name]) => !only || only.includes(name))
       .map(([name, attack]) => {
-      const tally: AttackTally = (tallies[name] = { outcomes: {}, bound: '' });
-      return attack(targets, stop, tally).catch((err: Error) => count(tally, `attack failed: ${err.message}`));
-    }),
+        const tally: AttackTally = (tallies[name] = { outcomes: {}, bound: '' });
+        return attack(targets, stop, tally)
+          .catch((err: Error) => count(tally, `attack failed: ${err.message}`))
+          .finally(() => ended.add(name));
+      }),
   );
+  // The tallies are printed 10 s after the stop at the latest: an attack slow to wind down is named, not the cause of no tallies.
+  const late = new Promise<void>((resolve) => stop.addEventListener('abort', () => setTimeout(resolve, 10_000), { once: true }));
+  await Promise.race([all, late]);
+  for (const name of Object.keys(tallies)) if (!ended.has(name)) count(tallies[name]!, 'still winding down 10 s after the stop');
   process.stdout.write(JSON.stringify(tallies) + '\n');
   process.exit(0);
 }
