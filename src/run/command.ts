@@ -51,6 +51,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (a['gateway-host'] !== undefined && planSteps(config).length > 1) {
         throw new ConfigError('workers and balance lists start gateways with each setting: they need a local run, not --gateway-host');
       }
+      if (a['gateway-host'] !== undefined && config.experiment === 'compose') {
+        throw new ConfigError('experiment compose runs only locally (no --gateway-host): it starts a worker and a gateway per variant');
+      }
       if (a['gateway-host'] !== undefined && config.frameworks.includes('direct')) {
         throw new ConfigError('the front "direct" runs only locally (no --gateway-host): it calls the worker the run starts');
       }
