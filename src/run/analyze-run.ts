@@ -10,4 +10,7 @@ export async function analyzeRun(out: string, say: (line: string) => void, compr
   const { writeLifecycleReport } = await import('../analysis/present/report/instance-experiments.js');
   const lifecycle = await writeLifecycleReport(out);
   if (lifecycle) say(`instance figures: ${lifecycle}`);
+  const { writeComposeReport } = await import('../analysis/present/report/composition.js');
+  const compose = await writeComposeReport(out);
+  if (compose) say(`composition figures: ${compose}`);
 }

@@ -31,7 +31,7 @@ test('each shape writes a workflow of the planned structure', () => {
     return { path: wf.path, steps: compiled.steps.length, depth: depthOf(compiled), fns: [...compiled.calls] };
   };
   assert.deepEqual(shape({ shape: 'chain' }, 8), { path: '/chain-8', steps: 8, depth: 8, fns: ['empty'] });
-  assert.deepEqual(shape({ shape: 'fanout', fn: 'sleep' }, 16), { path: '/fan-16', steps: 17, depth: 2, fns: ['sleep'] });
+  assert.deepEqual(shape({ shape: 'fanout', fn: 'sleep', args: { ms: 10 } }, 16), { path: '/fan-16', steps: 17, depth: 2, fns: ['sleep', 'empty'] });
   assert.deepEqual(shape({ shape: 'payload', length: 4 }, 1024), { path: '/carry-4?bytes=1024', steps: 4, depth: 4, fns: ['source', 'echo', 'sink'] });
   assert.deepEqual(shape({ shape: 'payload', length: 2 }, 1024).fns, ['source', 'sink']);
   assert.deepEqual(shape({ shape: 'cold' }, 3), { path: '/cold-3', steps: 3, depth: 3, fns: ['step-1', 'step-2', 'step-3'] });

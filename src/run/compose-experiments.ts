@@ -77,14 +77,15 @@ function variant(label: string, mode: Variant['mode'], coordinator: Variant['coo
 /** The workflow a size runs, and the path the caller asks for. */
 export function workflowOf(c: ComposeConfig, size: number): { name: string; path: string; definition: unknown } {
   const fn = c.fn ?? 'empty';
+  const call = c.args === undefined ? { fn } : { fn, args: c.args };
   switch (c.shape) {
     case 'chain':
-      return { name: `chain-${size}`, path: `/chain-${size}`, definition: { description: `${size} calls of ${fn} one after the other`, steps: [{ fn, times: size }] } };
+      return { name: `chain-${size}`, path: `/chain-${size}`, definition: { description: `${size} calls of ${fn} one after the other`, steps: [{ ...call, times: size }] } };
     case 'fanout':
       return {
         name: `fan-${size}`,
         path: `/fan-${size}`,
-        definition: { description: `${size} calls of ${fn} at once, then one given their results`, steps: [{ parallel: [{ fn, times: size }] }, fn] },
+        definition: { description: `${size} calls of ${fn} at once, then empty given their results`, steps: [{ parallel: [{ ...call, times: size }] }, 'empty'] },
       };
     case 'payload': {
       const length = c.length ?? DEFAULT_PAYLOAD_LENGTH;

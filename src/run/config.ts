@@ -91,6 +91,7 @@ export interface ComposeConfig {
   coordinators?: ('worker' | 'function')[];
   boot_ahead?: ('none' | 'next' | 'all')[];
   fn?: string;
+  args?: Record<string, unknown>;
   length?: number;
   gap?: string;
 }

@@ -79,7 +79,7 @@ function timelineChart(t: ReturnType<typeof neighbourTimeline>): Promise<string>
 export async function writeLifecycleReport(dir: string): Promise<string | null> {
   const meta = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8').catch(() => '{}')) as { config?: { experiment?: string } };
   const experiment = meta.config?.experiment;
-  if (experiment === undefined || experiment === 'frameworks') return null;
+  if (experiment === undefined || experiment === 'frameworks' || experiment === 'compose') return null;
   const caller = (await ndjson(join(dir, 'caller.ndjson'))).filter((r) => r.type !== 'sample');
   const workerAll = await ndjson(join(dir, 'worker.ndjson'));
   const worker = workerAll.filter((r) => r.type !== 'sample');
