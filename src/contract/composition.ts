@@ -11,23 +11,15 @@
  * a cycle through them). Its trace id is the root request's.
  */
 
+import { MAX_CALL_DEPTH_LIMIT, type Nesting } from '../rpc/protocol.js';
+
+export { MAX_CALL_DEPTH_LIMIT, type Nesting } from '../rpc/protocol.js';
+
 /** How a nested call travels. */
 export type CallMode = 'local' | 'rpc' | 'http';
 export const CALL_MODES: readonly CallMode[] = ['local', 'rpc', 'http'];
 
-export interface Nesting {
-  /** The id of the call that made this one. */
-  parent: string;
-  /** 1 for a call made by a call from the gateway. */
-  depth: number;
-  /** What was left of the parent's time limit when the call was made, ms: the callee's limit is at most this. */
-  budgetMs: number;
-  /** Workflows on the call's path, outermost first. */
-  workflows: string[];
-}
-
 export const DEFAULT_MAX_CALL_DEPTH = 32;
-export const MAX_CALL_DEPTH_LIMIT = 100;
 export const DEFAULT_MAX_NESTED_CALLS = 512;
 
 /** The id of a call's k-th nested call (k from 1). */

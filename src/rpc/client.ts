@@ -6,7 +6,7 @@ import { BatchWriter } from './batch-writer.js';
 import { CallTable } from './call-table.js';
 import { decodeMessage, encodeCall, encodeMessage } from './codec.js';
 import { FrameDecoder } from './framing.js';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from './protocol.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type Nesting, type ReplyMessage } from './protocol.js';
 
 /** The outcome of one call at the link level. A reply that carries a function
  *  error is still `ok`: the link worked. */
@@ -83,10 +83,10 @@ class WorkerConnection {
     return this.ready ? Promise.resolve() : new Promise((r) => this.readyWaiters.push(r));
   }
 
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): void {
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null): void {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
-    const frame = encodeCall(cid, rid, fn, args, traceId);
+    const frame = encodeCall(cid, rid, fn, args, traceId, nest);
     const max = this.options.maxFrameBytes ?? MAX_FRAME_BYTES;
     if (frame.length - FRAME_HEADER_BYTES > max) {
       // The worker would drop the whole connection for it: this call alone fails.
@@ -261,15 +261,18 @@ export class RpcClient {
     return n;
   }
 
-  /** Never rejects: link failures come back as `{ ok: false }` at once. `traceId`: the request's W3C trace id, carried to the worker's record. */
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null = null): Promise<CallResult> {
-    return new Promise((resolve) => this.send(rid, fn, args, traceId, resolve));
+  /**
+   * Never rejects: link failures come back as `{ ok: false }` at once. `traceId`: the request's W3C trace id, carried to the worker's record;
+   * `nest`: a nested call's nesting.
+   */
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null = null, nest: Nesting | null = null): Promise<CallResult> {
+    return new Promise((resolve) => this.send(rid, fn, args, traceId, resolve, nest));
   }
 
   /** call() without a promise: `done` gets the outcome, never synchronously. The gateway's path, one promise fewer per request. */
-  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): void {
+  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null): void {
     const i = this.pick(this.connections);
-    if (i !== -1) return this.connections[i]!.call(rid, fn, args, traceId, done);
+    if (i !== -1) return this.connections[i]!.call(rid, fn, args, traceId, done, nest);
     const message = `no worker connected (${this.options.workers.join(', ')})`;
     queueMicrotask(() => done({ ok: false, code: 'worker_unavailable', message, t2: null, worker: null }));
   }
