@@ -6,6 +6,7 @@ import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
 import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Fleet } from '../rpc/balance.js';
+import { CALL_HEADER } from '../contract/composition.js';
 
 /** What the gateway learns about one request on its way through. */
 export class RequestTrace {
@@ -15,6 +16,8 @@ export class RequestTrace {
   t4: bigint | null = null;
   worker: WorkerStamps | null = null;
   workerAddress: string | null = null;
+  /** The x-faasbench-call header of a nested call (core.ts reads it), when the request had one. */
+  callHeader: string | string[] | undefined = undefined;
   constructor(
     readonly id: string,
     readonly t1: bigint,
@@ -81,7 +84,9 @@ subscribe('http.server.request.start', (message) => {
   const { request, server } = message as HttpServerMessage;
   if (!tracedServers.has(server)) return;
   const traceId = traceIdOf(request.headers.traceparent);
-  request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
+  const trace = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
+  trace.callHeader = request.headers[CALL_HEADER];
+  request[TRACE] = trace;
 });
 
 subscribe('http.server.response.finish', (message) => {
