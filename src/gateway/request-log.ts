@@ -5,7 +5,8 @@ import { now } from '../trace/clock.js';
 import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
 import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import type { Fleet } from '../rpc/balance.js';
+import type { Spread } from '../rpc/balance.js';
+import type { FirstAttempt } from '../rpc/client.js';
 import { CALL_HEADER } from '../contract/composition.js';
 
 /** What the gateway learns about one request on its way through. */
@@ -18,6 +19,10 @@ export class RequestTrace {
   workerAddress: string | null = null;
   /** The x-faasbench-call header of a nested call (core.ts reads it), when the request had one. */
   callHeader: string | string[] | undefined = undefined;
+  /** Its parent's id, once core.ts has read a valid header: written into the record. */
+  parent: string | null = null;
+  /** The failed first attempt of a call retried on another worker. */
+  retry: FirstAttempt | null = null;
   constructor(
     readonly id: string,
     readonly t1: bigint,
@@ -59,7 +64,7 @@ interface TracedServer {
   framework: string;
   sink: RecordSink | null;
   metrics: GatewayMetrics | null;
-  fleet: Fleet;
+  fleet: Spread;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
 const tracedServers = new Map<Server, TracedServer>();
@@ -110,9 +115,11 @@ subscribe('http.server.response.finish', (message) => {
       t5,
       worker: trace.worker,
       workerAddress: trace.workerAddress,
+      parent: trace.parent,
       balance: traced.fleet.balance,
       workers: traced.fleet.workers,
       traceId: trace.traceId,
+      retry: trace.retry,
     }),
   );
 });
@@ -149,7 +156,7 @@ export function traceServer(
   framework: string,
   sink: RecordSink | null,
   metrics: GatewayMetrics | null = null,
-  fleet: Fleet = { balance: 'round-robin', workers: 1 },
+  fleet: Spread = { balance: 'round-robin', workers: 1 },
 ): void {
   stampHandOver();
   tracedServers.set(server, { framework, sink, metrics, fleet });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { startRpcServer, type RpcServer } from '../rpc/server.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { startRpcServer, type CallOutcome, type RpcServer } from '../rpc/server.js';
 import { openRole } from '../role.js';
 import { formatWorkerRecord } from '../trace/records.js';
 import { now } from '../trace/clock.js';
@@ -44,7 +45,13 @@ export interface WorkerOptions {
   /** Also load the misbehaving functions (functions/faults). */
   allowFaultFunctions?: boolean;
   helloTimeoutMs?: number;
-  /** Workflow definitions served like functions (docs/functions.md, "Workflows"). */
+  /**
+   * Experiments only: every call takes this many times its time (a worker
+   * gone slow, a grey failure). The wait is inside the function's stamps:
+   * t3_end is taken after it, as on a slower machine.
+   */
+  experimentSlowdown?: number;
+  /** Workflow definitions served like functions (docs/composition.md, "Workflows"). */
   workflowsDir?: string;
   /** How nested calls travel (ctx.call, workflow steps): inside this worker, over RPC, or through a gateway. */
   callMode?: CallMode;
@@ -75,7 +82,15 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/** The outcome after a wait of (factor − 1) times the function's time, its end stamped after it. */
+async function slowed(outcome: CallOutcome, factor: number): Promise<CallOutcome> {
+  const ms = (Number(outcome.t3_end - outcome.t3_start) / 1e6) * (factor - 1);
+  await delay(ms);
+  return { ...outcome, t3_end: now() };
+}
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const slowdown = options.experimentSlowdown ?? 1;
   const dir = options.functionsDir ?? defaultFunctionsDir;
   const functions = await loadFunctions(dir);
   if (options.allowFaultFunctions) {
@@ -201,7 +216,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       dispatch(call, call.args).then((e) => {
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;
-        return e.outcome;
+        return slowdown > 1 ? slowed(e.outcome, slowdown) : e.outcome;
       }),
     interrupted: (call) => {
       const e = executor.takeInterrupted();
@@ -217,7 +232,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   connections = () => rpc.connections;
   const running = await role.serve({
     gauges: () => ({ ...executor.load }),
-    announce: { address: rpcAddress, functions: served, ...(workflows.size ? { workflows: [...workflows.keys()], callMode: composer.mode, coordinator } : {}) },
+    announce: { address: rpcAddress, functions: served, ...(slowdown > 1 ? { experimentSlowdown: slowdown } : {}), ...(workflows.size ? { workflows: [...workflows.keys()], callMode: composer.mode, coordinator } : {}) },
     message: 'worker listening',
     close: async () => {
       await rpc.close();
