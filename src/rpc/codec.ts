@@ -47,9 +47,9 @@ function writeStr(out: Buffer, at: number, s: string, n: number): number {
  * there are none. The gateway encodes one per request.
  */
 export function encodeCall(cid: number, rid: string, fn: string, args: Record<string, unknown>, tp: string | null, nest: Nesting | null = null): Buffer {
+  // The nesting first: encode() reuses the encoder's buffer, which the args' shared view below points into.
+  const nested = nest === null ? null : nestBody(nest);
   const body = isEmpty(args) ? EMPTY_MAP : encoder.encodeSharedRef(args);
-  // Copied out before the args' shared buffer is reused by the next encode.
-  const nested = nest === null ? null : Buffer.from(nestBody(nest));
   const ridBytes = Buffer.byteLength(rid);
   const fnBytes = Buffer.byteLength(fn);
   const size =
