@@ -4,7 +4,7 @@
  * records), each hop a nested call with its two sides: the caller's view
  * (an entry of its parent's `calls`, on the parent's clock) and the callee's
  * worker record (and, through a gateway, that gateway's record), joined by
- * the hop's id. docs/records.md, "Nested calls", is the contract read here.
+ * the hop's id. docs/composition.md, "Nested calls in the records", is the contract read here.
  */
 
 export type Rec = Record<string, unknown>;
