@@ -39,7 +39,7 @@ export interface WelcomeMessage {
   fns?: string[];
 }
 
-/** A nested call's place in its request (docs/functions.md, "Calling other functions"). */
+/** A nested call's place in its request (docs/composition.md, "Calling other functions"). */
 export interface Nesting {
   /** The id of the call that made this one. */
   parent: string;

@@ -1,7 +1,7 @@
 /**
  * Workflow definitions: one YAML or JSON file per workflow, checked against
  * schemas/workflow.schema.json and compiled into a dependency graph of calls
- * (steps), each knowing what data it is given. docs/functions.md,
+ * (steps), each knowing what data it is given. docs/composition.md,
  * "Workflows", is the user's description; keep the two in step.
  *
  * The definition nests sequences and parallel blocks, so a graph made from

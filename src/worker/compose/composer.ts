@@ -7,7 +7,7 @@
  * --max-nested-calls in flight, or when no time is left; and it answers by
  * its parent's deadline whatever the callee does. How it travels (inside
  * the worker, over the RPC link, through a gateway) is the transport's.
- * docs/functions.md, "Calling other functions", is the user's description.
+ * docs/composition.md, "Calling other functions", is the user's description.
  */
 import { performance } from 'node:perf_hooks';
 import { childId, CompositionErrorCode, refuseNested, type CallMode, type Nesting } from '../../contract/composition.js';
