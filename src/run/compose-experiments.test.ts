@@ -29,7 +29,7 @@ test('run --config examples/compose-chain.yaml (shortened) writes the compositio
     const out = join(dir, 'run');
     const r = await runCli(['run', '--config', file, '--out', out], { timeoutMs: 500_000 });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^composition figures: \S+compose\.html$/m);
+    assert.match(r.stderr, /^composition figures: \S+compose\.html$/m);
     const data = JSON.parse(await readFile(join(out, 'compose.json'), 'utf8')) as {
       cells: { variant: string; size: number; requests: number; errors: number; incomplete: number; critical_path_hops: number; overhead_per_hop_us: { n: number; p50: number } }[];
       waterfalls: Record<string, { rows: unknown[] }>;
