@@ -10,11 +10,15 @@ import { recordNameOf } from '../contract/endpoints.js';
 import { Sampler } from '../trace/sampler.js';
 import { LoadLoop } from './load-loop.js';
 import type { Stats } from '../stats/percentiles.js';
-import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
+import { DEFAULTS, resolveOptions, type CallerOptions, type ResolvedOptions } from './options.js';
 import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { IntervalTally, Tally } from './tally.js';
 import { judgeThresholds, type ThresholdVerdict } from './thresholds.js';
+import { describeArrivalCheck, GapSampler, rateVerdict, WARN_SHORTFALL, FAIL_SHORTFALL, type ArrivalCheck } from './arrival-check.js';
+import { latencyFigures, type LatencyFigures } from './figures.js';
+import { achievedPrecision, type PrecisionResult } from './precision.js';
+import { probeOf, probeResult, type ProbeResult } from './probe.js';
 
 export interface CallerResult {
   url: string;
@@ -45,8 +49,20 @@ export interface CallerResult {
   window: { startNs: string; endNs: string; seconds: number; warmupSeconds: number };
   /** Responses completed inside the window, per second. */
   throughput: number;
-  /** Of answered measured requests (any status), from t0 (closed loop) or t0_intended (open loop). */
+  /** Of answered measured requests (any status), from t0 (closed loop) or t0_intended (open loop); exact order statistics. */
   latencyUs: Stats;
+  /** 95% intervals of p50 … p99.9 (µs), on the effective sample size; null where too few values bound one. */
+  latencyCiUs: LatencyFigures['latencyCiUs'];
+  /** How correlated successive latencies were: the lag at which they stop being, and the effective sample size. */
+  independence: LatencyFigures['independence'];
+  /** Trend, level shift and warm-up tests over the measured window. */
+  steadyState: LatencyFigures['steadyState'];
+  /** Open loop: what was sent against what was due (rate; Poisson gaps). */
+  arrivals: ArrivalCheck | null;
+  /** --probe-rate: the probe stream's figures beside the load's. */
+  probe: ProbeResult | null;
+  /** --until-ci: whether the precision was reached, and when. */
+  precision: PrecisionResult | null;
   latencyFrom: 't0' | 't0_intended';
   /** Open loop only: sends later than lateThresholdMs after their due time. */
   lateSends: number | null;
@@ -96,17 +112,30 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
         }),
       );
   }
-  const loop = new LoadLoop(o, (outcome) => {
+  const gaps = o.arrival?.kind === 'poisson' ? new GapSampler() : null;
+  const loop = new LoadLoop(
+    o,
+    (outcome) => {
+      if (sink !== null) {
+        sink.write(format(outcome));
+        records++;
+      }
+      tally.add(outcome);
+    },
+    gaps === null ? undefined : (_intended, t0) => t0 >= loop.warmupEndNs && gaps.add(t0),
+  );
+  const formatProbe = callerRecordFormatter({ method: o.method, path: o.probe?.urls[0] ? new URL(o.probe.urls[0]).pathname + new URL(o.probe.urls[0]).search : o.path, connections: o.probe?.connections ?? 0, label: o.label, probe: true });
+  const probe = probeOf(o, options, (outcome) => {
     if (sink !== null) {
-      sink.write(format(outcome));
+      sink.write(formatProbe(outcome));
       records++;
     }
-    tally.add(outcome);
   });
+  const watch = { warned: false, stoppedEarly: false, reachedAt: null as number | null };
   const formatSample = sampleRecordFormatter('caller', { label: o.label });
   const sampler = new Sampler({
     intervalMs: options.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs,
-    gauges: () => ({ inflight: loop.inFlight }),
+    gauges: () => ({ inflight: loop.inFlight + (probe?.loop.inFlight ?? 0) }),
     onSample: (sample) => {
       selfCheck.add(sample);
       sink?.write(formatSample(sample));
@@ -114,6 +143,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   });
 
   let progressTimer: NodeJS.Timeout | undefined;
+  let watchTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     const t = now();
     if (tally.windowEndLimit === null || t < tally.windowEndLimit) tally.windowEndLimit = t;
@@ -125,6 +155,14 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     // The self-check covers the measured window only, like the figures.
     selfCheck.start(loop.warmupEndNs);
     sampler.start();
+    watchTimer = setInterval(() => {
+      const stop = checkWhileRunning(o, loop, tally, watch, options.onWarning);
+      if (stop) {
+        const t = now();
+        if (tally.windowEndLimit === null || t < tally.windowEndLimit) tally.windowEndLimit = t;
+        loop.stop();
+      }
+    }, WATCH_MS);
     const onProgress = options.onProgress;
     if (onProgress) {
       const plannedMs = o.durationMs === null ? null : o.warmupMs + o.durationMs;
@@ -158,9 +196,13 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   };
   let times;
   try {
+    const probeRun = probe?.loop.run(options.signal);
     times = await loop.run(options.signal, onStart);
+    probe?.loop.stop();
+    await probeRun;
   } finally {
     clearInterval(progressTimer);
+    clearInterval(watchTimer);
     sampler.stop();
     options.signal?.removeEventListener('abort', onAbort);
     await sink?.close();
@@ -169,14 +211,15 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
 
   const windowStart = times.warmupEndNs;
   let windowEnd: bigint;
-  if (loop.plannedStopNs !== null) windowEnd = times.aborted && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
+  if (loop.plannedStopNs !== null) windowEnd = (times.aborted || watch.stoppedEarly || watch.reachedAt !== null) && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
   else windowEnd = tally.lastMeasuredT6 ?? times.stopNs;
   if (windowEnd < windowStart) windowEnd = windowStart;
   const seconds = Number(windowEnd - windowStart) / 1e9;
   const open = o.rate !== null;
   const lag = loop.sendLag.summary();
   const errorCount = Object.values(tally.errors).reduce((a, b) => a + b, 0);
-  const latencyUs = tally.latency.summary();
+  const figures = latencyFigures(tally.series, tally.latency);
+  const latencyUs = figures.latencyUs;
   const result: CallerResult = {
     url: o.url.href,
     method: o.method,
@@ -200,6 +243,15 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     },
     throughput: seconds > 0 ? tally.windowResponses / seconds : 0,
     latencyUs,
+    latencyCiUs: figures.latencyCiUs,
+    independence: figures.independence,
+    steadyState: figures.steadyState,
+    arrivals: open ? arrivalCheck(o, loop, windowEnd, seconds, gaps, watch.stoppedEarly) : null,
+    probe: probe === null ? null : probeResult(probe, figures),
+    precision:
+      o.untilCi === null
+        ? null
+        : { ...o.untilCi, reached: watch.reachedAt !== null, atSeconds: watch.reachedAt, achieved: achievedPrecision(tally, o.untilCi.percentile) },
     latencyFrom: open ? 't0_intended' : 't0',
     lateSends: open ? loop.lateSends : null,
     lateThresholdMs: open ? o.lateThresholdMs : null,
@@ -213,5 +265,73 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   tally.latency.destroy();
   tally.interval?.latency.destroy();
   loop.sendLag.destroy();
+  if (probe !== null) {
+    probe.tally.latency.destroy();
+    probe.loop.sendLag.destroy();
+  }
   return result;
 }
+
+/** How often the precision and the arrivals are checked while the window is measured. */
+const WATCH_MS = 250;
+/** The rate check judges no earlier than this far into the window, nor on fewer planned requests. */
+const RATE_JUDGED_AFTER_MS = 2000;
+const RATE_JUDGED_FROM = 20;
+
+/** --until-ci and the live rate check; true when the window should end now. */
+function checkWhileRunning(
+  o: ResolvedOptions,
+  loop: LoadLoop,
+  tally: Tally,
+  watch: { warned: boolean; stoppedEarly: boolean; reachedAt: number | null },
+  onWarning: ((message: string) => void) | undefined,
+): boolean {
+  const t = now();
+  if (!loop.sending || t < loop.warmupEndNs) return false;
+  const intoWindowMs = Number(t - loop.warmupEndNs) / 1e6;
+  if (o.schedule !== null && intoWindowMs >= RATE_JUDGED_AFTER_MS) {
+    const planned = loop.dueInWindow(t);
+    const { shortfall } = rateVerdict(planned, loop.windowSends);
+    if (planned >= RATE_JUDGED_FROM && shortfall >= WARN_SHORTFALL && !watch.warned) {
+      watch.warned = true;
+      onWarning?.(`issued ${loop.windowSends} of ${planned} requests due so far (${(shortfall * 100).toFixed(1)}% short; ${WARN_SHORTFALL * 100}% warns, ${FAIL_SHORTFALL * 100}% fails)`);
+    }
+    if (planned >= RATE_JUDGED_FROM && shortfall >= FAIL_SHORTFALL) {
+      watch.stoppedEarly = true;
+      onWarning?.(`stopping: issued ${loop.windowSends} of ${planned} requests due (${(shortfall * 100).toFixed(1)}% short): the target cannot keep up with the planned rate`);
+      return true;
+    }
+  }
+  if (o.untilCi !== null) {
+    const achieved = achievedPrecision(tally, o.untilCi.percentile);
+    if (achieved !== null && achieved <= o.untilCi.precision) {
+      watch.reachedAt = intoWindowMs / 1000;
+      return true;
+    }
+  }
+  return false;
+}
+
+function arrivalCheck(o: ResolvedOptions, loop: LoadLoop, windowEnd: bigint, seconds: number, gaps: GapSampler | null, stoppedEarly: boolean): ArrivalCheck {
+  const planned = loop.dueInWindow(windowEnd);
+  const issued = loop.windowSends;
+  const rate = rateVerdict(planned, issued);
+  const poisson = gaps?.check(loop.sendLag.summary().p99 / 1000) ?? null;
+  const verdict = rate.verdict === 'fail' || poisson?.passed === false ? 'fail' : rate.verdict;
+  const arrival = o.arrival!.kind === 'trace' ? `${(o.arrival as { format: string }).format} trace` : o.arrival!.kind;
+  return {
+    arrival,
+    seed: o.seed,
+    planned,
+    issued,
+    plannedRate: seconds > 0 ? planned / seconds : 0,
+    issuedRate: seconds > 0 ? issued / seconds : 0,
+    shortfall: rate.shortfall,
+    rate: rate.verdict,
+    poisson,
+    verdict,
+    stoppedEarly,
+  };
+}
+
+export { describeArrivalCheck };
