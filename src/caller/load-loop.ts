@@ -38,6 +38,8 @@ export interface LoopTimes {
   /** When sending stopped: the planned end, the abort, or the last send. */
   stopNs: bigint;
   aborted: boolean;
+  /** stop() ended sending before the planned end. */
+  stoppedEarly: boolean;
 }
 
 export class LoadLoop {
@@ -53,6 +55,7 @@ export class LoadLoop {
   plannedStopNs: bigint | null = null;
   private stoppedAt: bigint | null = null;
   private aborted = false;
+  private stoppedEarly = false;
   private readonly conns: Link[];
   private readonly idle: Link[] = [];
   private counter = 0;
@@ -128,7 +131,7 @@ export class LoadLoop {
     signal?.removeEventListener('abort', onAbort);
     for (const t of this.timers) clearTimeout(t);
     for (const conn of this.conns) conn.close();
-    return { startNs: this.startNs, warmupEndNs: this.warmupEndNs, stopNs: this.stoppedAt ?? now(), aborted: this.aborted };
+    return { startNs: this.startNs, warmupEndNs: this.warmupEndNs, stopNs: this.stoppedAt ?? now(), aborted: this.aborted, stoppedEarly: this.stoppedEarly };
   }
 
   /**
@@ -175,6 +178,7 @@ export class LoadLoop {
   /** Stops sending as if the planned end had come (--until-ci, the arrival check): no request is aborted. */
   stop(): void {
     if (this.resolveDone === null || this.stoppedAt !== null) return;
+    this.stoppedEarly = true;
     if (this.schedule !== null) this.pump();
     this.stopSending();
   }

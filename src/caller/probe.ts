@@ -12,7 +12,7 @@ import { latencyFigures } from './figures.js';
 import { LoadLoop } from './load-loop.js';
 import { resolveOptions, type CallerOptions, type ResolvedOptions } from './options.js';
 import { Tally } from './tally.js';
-import type { CallerOutcome } from '../trace/records.js';
+import { callerRecordFormatter } from '../trace/records.js';
 
 export interface ProbeResult {
   url: string;
@@ -36,7 +36,7 @@ export interface Probe {
 }
 
 /** The probe's own options: the load's request, its own URL, rate and connections, due evenly. */
-export function probeOf(load: ResolvedOptions, options: CallerOptions, onOutcome: (o: CallerOutcome) => void): Probe | null {
+export function probeOf(load: ResolvedOptions, options: CallerOptions, onRecord: (line: string) => void): Probe | null {
   const p = load.probe;
   if (p === null) return null;
   const o = resolveOptions({
@@ -54,9 +54,10 @@ export function probeOf(load: ResolvedOptions, options: CallerOptions, onOutcome
     startAt: load.startAt ?? undefined,
   });
   const tally = new Tally();
+  const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label, probe: true });
   const loop = new LoadLoop(o, (outcome) => {
     tally.add(outcome);
-    onOutcome(outcome);
+    onRecord(format(outcome));
   });
   return { loop, tally, options: o };
 }

@@ -4,21 +4,23 @@
  * request, and returns the figures of the measured window.
  */
 import { now } from '../trace/clock.js';
-import { openRecordSink } from '../trace/record-writer.js';
+import { openRecordSink, type RecordSink } from '../trace/record-writer.js';
 import { formatClockRecord, formatGatewayRecord, sampleRecordFormatter, workerStampsOf } from '../trace/records.js';
 import { recordNameOf } from '../contract/endpoints.js';
 import { Sampler } from '../trace/sampler.js';
-import { LoadLoop } from './load-loop.js';
+import { LoadLoop, type LoopTimes } from './load-loop.js';
 import type { Stats } from '../stats/percentiles.js';
-import { DEFAULTS, resolveOptions, type CallerOptions, type ResolvedOptions } from './options.js';
+import { DEFAULTS, resolveOptions, type CallerOptions, type CallerProgress, type ResolvedOptions } from './options.js';
 import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { IntervalTally, Tally } from './tally.js';
 import { judgeThresholds, type ThresholdVerdict } from './thresholds.js';
-import { describeArrivalCheck, GapSampler, rateVerdict, WARN_SHORTFALL, FAIL_SHORTFALL, type ArrivalCheck } from './arrival-check.js';
+import type { TcpCall } from './tcp-connection.js';
+import { GapSampler, type ArrivalCheck } from './arrival-check.js';
 import { latencyFigures, type LatencyFigures } from './figures.js';
 import { achievedPrecision, type PrecisionResult } from './precision.js';
-import { probeOf, probeResult, type ProbeResult } from './probe.js';
+import { probeOf, probeResult, type Probe, type ProbeResult } from './probe.js';
+import { arrivalCheck, checkWhileRunning, WATCH_MS, type Watch } from './watch.js';
 
 export interface CallerResult {
   url: string;
@@ -85,33 +87,9 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const sink = o.out ? openRecordSink(o.out) : null;
   // performance.timeOrigin + now(): wall time with sub-ms resolution, read right beside the monotonic stamp.
   sink?.write(formatClockRecord('caller', now(), performance.timeOrigin + performance.now()));
+  if (o.tcp && sink) recordDirectReplies(o, o.tcp, sink);
   const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label });
   let records = 0;
-  if (o.tcp && sink) {
-    // Direct mode: no front, so the caller stands in for one that takes no
-    // time (t1 = t2 = t0, t4 = t5 = t6): the records join with the worker's,
-    // and the RPC link holds everything between the caller and the worker.
-    const fn = o.tcp.fn;
-    o.tcp.onDirectReply = (id, t0, t6, status, reply, worker) =>
-      sink.write(
-        formatGatewayRecord({
-          id,
-          framework: 'direct',
-          fn: recordNameOf(fn, o.tcp!.args),
-          status,
-          error: reply.err?.code ?? null,
-          t1: t0,
-          t2: t0,
-          t4: t6,
-          t5: t6,
-          worker: workerStampsOf(reply),
-          workerAddress: worker,
-          // No balancer: each connection keeps the worker it was given (the URLs in turn).
-          balance: 'none',
-          workers: o.targets.length,
-        }),
-      );
-  }
   const gaps = o.arrival?.kind === 'poisson' ? new GapSampler() : null;
   const loop = new LoadLoop(
     o,
@@ -124,14 +102,14 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     },
     gaps === null ? undefined : (_intended, t0) => t0 >= loop.warmupEndNs && gaps.add(t0),
   );
-  const formatProbe = callerRecordFormatter({ method: o.method, path: o.probe?.urls[0] ? new URL(o.probe.urls[0]).pathname + new URL(o.probe.urls[0]).search : o.path, connections: o.probe?.connections ?? 0, label: o.label, probe: true });
-  const probe = probeOf(o, options, (outcome) => {
+  const probe = probeOf(o, options, (line) => {
     if (sink !== null) {
-      sink.write(formatProbe(outcome));
+      sink.write(line);
       records++;
     }
   });
-  const watch = { warned: false, stoppedEarly: false, reachedAt: null as number | null };
+  const watch: Watch = { warned: false, stoppedEarly: false, reachedAt: null };
+  let watchTimer: NodeJS.Timeout | undefined;
   const formatSample = sampleRecordFormatter('caller', { label: o.label });
   const sampler = new Sampler({
     intervalMs: options.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs,
@@ -143,7 +121,6 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   });
 
   let progressTimer: NodeJS.Timeout | undefined;
-  let watchTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     const t = now();
     if (tally.windowEndLimit === null || t < tally.windowEndLimit) tally.windowEndLimit = t;
@@ -155,44 +132,12 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     // The self-check covers the measured window only, like the figures.
     selfCheck.start(loop.warmupEndNs);
     sampler.start();
+    if (options.onProgress) progressTimer = startProgress(options.onProgress, options.progressIntervalMs, o, loop, tally);
     watchTimer = setInterval(() => {
-      const stop = checkWhileRunning(o, loop, tally, watch, options.onWarning);
-      if (stop) {
-        const t = now();
-        if (tally.windowEndLimit === null || t < tally.windowEndLimit) tally.windowEndLimit = t;
-        loop.stop();
-      }
+      if (!checkWhileRunning(o, loop, tally, watch, options.onWarning)) return;
+      onAbort(); // the window ends now
+      loop.stop();
     }, WATCH_MS);
-    const onProgress = options.onProgress;
-    if (onProgress) {
-      const plannedMs = o.durationMs === null ? null : o.warmupMs + o.durationMs;
-      const interval = (tally.interval = new IntervalTally());
-      let intervalStart = loop.startNs;
-      const tick = () => {
-        const t = now();
-        const latency = interval.latency.summary();
-        const answered = latency.count > 0;
-        onProgress({
-          // The phase the interval began in: the first second of a 1 s warm-up is warm-up.
-          phase: !loop.sending ? 'drain' : intervalStart < loop.warmupEndNs ? 'warmup' : 'measure',
-          elapsedMs: Number(t - loop.startNs) / 1e6,
-          plannedMs,
-          completed: tally.completed,
-          errors: tally.failed,
-          inFlight: loop.inFlight,
-          interval: {
-            seconds: Number(t - intervalStart) / 1e9,
-            completed: interval.completed,
-            errors: interval.errors,
-            p50Us: answered ? latency.p50 : null,
-            p99Us: answered ? latency.p99 : null,
-          },
-        });
-        interval.reset();
-        intervalStart = t;
-      };
-      progressTimer = setInterval(tick, options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
-    }
   };
   let times;
   try {
@@ -208,19 +153,116 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     await sink?.close();
   }
   const bottleneck = selfCheck.stop();
+  const result = resultOf(o, loop, times, tally, bottleneck, records, { gaps, probe, watch });
+  tally.latency.destroy();
+  tally.interval?.latency.destroy();
+  loop.sendLag.destroy();
+  if (probe !== null) {
+    probe.tally.latency.destroy();
+    probe.loop.sendLag.destroy();
+  }
+  return result;
+}
 
-  const windowStart = times.warmupEndNs;
-  let windowEnd: bigint;
-  if (loop.plannedStopNs !== null) windowEnd = (times.aborted || watch.stoppedEarly || watch.reachedAt !== null) && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
-  else windowEnd = tally.lastMeasuredT6 ?? times.stopNs;
-  if (windowEnd < windowStart) windowEnd = windowStart;
-  const seconds = Number(windowEnd - windowStart) / 1e9;
+/**
+ * Direct mode (tcp:// to a worker): no front, so the caller stands in for
+ * one that takes no time (t1 = t2 = t0, t4 = t5 = t6): the records join with
+ * the worker's, and the RPC link holds everything between the caller and the
+ * worker.
+ */
+function recordDirectReplies(o: ResolvedOptions, tcp: TcpCall, sink: RecordSink): void {
+  const fn = recordNameOf(tcp.fn, tcp.args);
+  tcp.onDirectReply = (id, t0, t6, status, reply, worker) =>
+    sink.write(
+      formatGatewayRecord({
+        id,
+        framework: 'direct',
+        fn,
+        status,
+        error: reply.err?.code ?? null,
+        t1: t0,
+        t2: t0,
+        t4: t6,
+        t5: t6,
+        worker: workerStampsOf(reply),
+        workerAddress: worker,
+        // No balancer: each connection keeps the worker it was given (the URLs in turn).
+        balance: 'none',
+        workers: o.targets.length,
+      }),
+    );
+}
+
+/** Reports the run's progress every interval (about a second) from the start of the warm-up. */
+function startProgress(
+  onProgress: (p: CallerProgress) => void,
+  intervalMs: number | undefined,
+  o: ResolvedOptions,
+  loop: LoadLoop,
+  tally: Tally,
+): NodeJS.Timeout {
+  const plannedMs = o.durationMs === null ? null : o.warmupMs + o.durationMs;
+  const interval = (tally.interval = new IntervalTally());
+  let intervalStart = loop.startNs;
+  const tick = () => {
+    const t = now();
+    const latency = interval.latency.summary();
+    const answered = latency.count > 0;
+    onProgress({
+      // The phase the interval began in: the first second of a 1 s warm-up is warm-up.
+      phase: !loop.sending ? 'drain' : intervalStart < loop.warmupEndNs ? 'warmup' : 'measure',
+      elapsedMs: Number(t - loop.startNs) / 1e6,
+      plannedMs,
+      completed: tally.completed,
+      errors: tally.failed,
+      inFlight: loop.inFlight,
+      interval: {
+        seconds: Number(t - intervalStart) / 1e9,
+        completed: interval.completed,
+        errors: interval.errors,
+        p50Us: answered ? latency.p50 : null,
+        p99Us: answered ? latency.p99 : null,
+      },
+    });
+    interval.reset();
+    intervalStart = t;
+  };
+  return setInterval(tick, intervalMs ?? DEFAULTS.progressIntervalMs);
+}
+
+/**
+ * The measured window: from the end of the warm-up to the planned end of
+ * sending (or the abort, if earlier), or, in request-count mode, to the last
+ * measured answer.
+ */
+function measuredWindow(loop: LoadLoop, times: LoopTimes, tally: Tally): { start: bigint; end: bigint } {
+  const start = times.warmupEndNs;
+  let end: bigint;
+  // Aborted, or ended early (--until-ci, the arrival check): the window ends where sending stopped.
+  if (loop.plannedStopNs !== null) end = (times.aborted || times.stoppedEarly) && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
+  else end = tally.lastMeasuredT6 ?? times.stopNs;
+  return { start, end: end < start ? start : end };
+}
+
+/** The figures of the measured window, from the tally and the loop once sending is over. */
+function resultOf(
+  o: ResolvedOptions,
+  loop: LoadLoop,
+  times: LoopTimes,
+  tally: Tally,
+  bottleneck: BottleneckInfo,
+  records: number,
+  checks: { gaps: GapSampler | null; probe: Probe | null; watch: Watch },
+): CallerResult {
+  const window = measuredWindow(loop, times, tally);
+  const seconds = Number(window.end - window.start) / 1e9;
   const open = o.rate !== null;
   const lag = loop.sendLag.summary();
   const errorCount = Object.values(tally.errors).reduce((a, b) => a + b, 0);
   const figures = latencyFigures(tally.series, tally.latency);
   const latencyUs = figures.latencyUs;
-  const result: CallerResult = {
+  const { watch } = checks;
+  return {
     url: o.url.href,
     method: o.method,
     label: o.label ?? null,
@@ -236,8 +278,8 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     thresholds: judgeThresholds(o.thresholds, { requests: tally.measuredRequests, errorCount, latencyUs }),
     warmupRequests: tally.warmupRequests,
     window: {
-      startNs: windowStart.toString(),
-      endNs: windowEnd.toString(),
+      startNs: window.start.toString(),
+      endNs: window.end.toString(),
       seconds,
       warmupSeconds: Number(times.warmupEndNs - times.startNs) / 1e9,
     },
@@ -246,8 +288,8 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     latencyCiUs: figures.latencyCiUs,
     independence: figures.independence,
     steadyState: figures.steadyState,
-    arrivals: open ? arrivalCheck(o, loop, windowEnd, seconds, gaps, watch.stoppedEarly) : null,
-    probe: probe === null ? null : probeResult(probe, figures),
+    arrivals: open ? arrivalCheck(o, loop, window.end, seconds, checks.gaps, watch.stoppedEarly) : null,
+    probe: checks.probe === null ? null : probeResult(checks.probe, figures),
     precision:
       o.untilCi === null
         ? null
@@ -262,76 +304,4 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     out: o.out ?? null,
     records,
   };
-  tally.latency.destroy();
-  tally.interval?.latency.destroy();
-  loop.sendLag.destroy();
-  if (probe !== null) {
-    probe.tally.latency.destroy();
-    probe.loop.sendLag.destroy();
-  }
-  return result;
 }
-
-/** How often the precision and the arrivals are checked while the window is measured. */
-const WATCH_MS = 250;
-/** The rate check judges no earlier than this far into the window, nor on fewer planned requests. */
-const RATE_JUDGED_AFTER_MS = 2000;
-const RATE_JUDGED_FROM = 20;
-
-/** --until-ci and the live rate check; true when the window should end now. */
-function checkWhileRunning(
-  o: ResolvedOptions,
-  loop: LoadLoop,
-  tally: Tally,
-  watch: { warned: boolean; stoppedEarly: boolean; reachedAt: number | null },
-  onWarning: ((message: string) => void) | undefined,
-): boolean {
-  const t = now();
-  if (!loop.sending || t < loop.warmupEndNs) return false;
-  const intoWindowMs = Number(t - loop.warmupEndNs) / 1e6;
-  if (o.schedule !== null && intoWindowMs >= RATE_JUDGED_AFTER_MS) {
-    const planned = loop.dueInWindow(t);
-    const { shortfall } = rateVerdict(planned, loop.windowSends);
-    if (planned >= RATE_JUDGED_FROM && shortfall >= WARN_SHORTFALL && !watch.warned) {
-      watch.warned = true;
-      onWarning?.(`issued ${loop.windowSends} of ${planned} requests due so far (${(shortfall * 100).toFixed(1)}% short; ${WARN_SHORTFALL * 100}% warns, ${FAIL_SHORTFALL * 100}% fails)`);
-    }
-    if (planned >= RATE_JUDGED_FROM && shortfall >= FAIL_SHORTFALL) {
-      watch.stoppedEarly = true;
-      onWarning?.(`stopping: issued ${loop.windowSends} of ${planned} requests due (${(shortfall * 100).toFixed(1)}% short): the target cannot keep up with the planned rate`);
-      return true;
-    }
-  }
-  if (o.untilCi !== null) {
-    const achieved = achievedPrecision(tally, o.untilCi.percentile);
-    if (achieved !== null && achieved <= o.untilCi.precision) {
-      watch.reachedAt = intoWindowMs / 1000;
-      return true;
-    }
-  }
-  return false;
-}
-
-function arrivalCheck(o: ResolvedOptions, loop: LoadLoop, windowEnd: bigint, seconds: number, gaps: GapSampler | null, stoppedEarly: boolean): ArrivalCheck {
-  const planned = loop.dueInWindow(windowEnd);
-  const issued = loop.windowSends;
-  const rate = rateVerdict(planned, issued);
-  const poisson = gaps?.check(loop.sendLag.summary().p99 / 1000) ?? null;
-  const verdict = rate.verdict === 'fail' || poisson?.passed === false ? 'fail' : rate.verdict;
-  const arrival = o.arrival!.kind === 'trace' ? `${(o.arrival as { format: string }).format} trace` : o.arrival!.kind;
-  return {
-    arrival,
-    seed: o.seed,
-    planned,
-    issued,
-    plannedRate: seconds > 0 ? planned / seconds : 0,
-    issuedRate: seconds > 0 ? issued / seconds : 0,
-    shortfall: rate.shortfall,
-    rate: rate.verdict,
-    poisson,
-    verdict,
-    stoppedEarly,
-  };
-}
-
-export { describeArrivalCheck };
