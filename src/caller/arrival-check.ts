@@ -6,22 +6,29 @@
  *   or more fails (and stops the run as soon as it is seen);
  * - Poisson (Lancet): the Anderson–Darling test that the gaps between the
  *   sends actually made are exponential. A send leaves when the caller's
- *   event loop gets to it: about a millisecond's timer tick late when idle,
- *   more when the loop is busy. So the test reads only the gaps longer than
- *   the caller's own timing error, c = the larger of FLOOR_MS and the p99 of
- *   its send lag, less c: if each send is late by at most c, independently
- *   of the schedule, the gaps of a Poisson process seen that way are, beyond
- *   c, exponential with the process's rate (P(X + D > y) ∝ e^{−λy} for every
- *   y ≥ c when |D| ≤ c), whereas evenly spaced or bunched sends are not. At
- *   most MAX_GAPS gaps are tested, taken evenly over the window (on more, the
- *   test would flag the timer's sub-millisecond texture rather than the
- *   process).
+ *   event loop gets to it: a timer tick (about 1 ms) late when idle, more
+ *   when the loop is busy, and sends due within one tick leave together. So
+ *   each gap is known only to about a tick: it is spread by a seeded normal
+ *   error of SMOOTH_MS (which removes the ticks' lattice and keeps an
+ *   exponential tail exponential, with the same rate), and the test reads
+ *   only the gaps longer than the caller's own timing error, c = the larger
+ *   of FLOOR_MS and the p99 of its send lag, plus 4 SMOOTH_MS, less c. If each
+ *   send is late by less than that, independently of the schedule, a Poisson
+ *   process's gaps seen so are, beyond c, exponential with its rate
+ *   (P(X + D > y) ∝ e^{−λy} for y beyond the errors D), whereas evenly
+ *   spaced sends are not. What happens within c (bursts of sends a
+ *   millisecond apart) is beyond this test: the send lag and the late sends
+ *   say how far the sends were from their due times. At most MAX_GAPS gaps
+ *   are tested, taken evenly over the window.
  */
+import normalRandom from '@stdlib/random-base-normal';
 import { andersonDarlingExponential } from '../stats/anderson-darling.js';
+import { seededRandom } from '../stats/random.js';
 
 export const WARN_SHORTFALL = 0.1;
 export const FAIL_SHORTFALL = 0.2;
 export const FLOOR_MS = 2;
+export const SMOOTH_MS = 1;
 export const MAX_GAPS = 5000;
 /** Fewer gaps than this: the Poisson test is not judged. */
 export const MIN_GAPS = 20;
@@ -62,7 +69,7 @@ export interface ArrivalCheck {
 }
 
 export function rateVerdict(planned: number, issued: number): { shortfall: number; verdict: CheckVerdict } {
-  const shortfall = planned > 0 ? 1 - issued / planned : 0;
+  const shortfall = planned > 0 ? (planned - issued) / planned : 0;
   return { shortfall, verdict: shortfall >= FAIL_SHORTFALL ? 'fail' : shortfall >= WARN_SHORTFALL ? 'warn' : 'ok' };
 }
 
@@ -84,7 +91,7 @@ export class GapSampler {
     if (last === null) return;
     this.gaps++;
     const gap = Number(t0 - last);
-    if (gap <= FLOOR_MS * 1e6) return;
+    if (gap <= FLOOR_MS * 1e6) return; // below any floor the check uses
     if (this.seen++ % this.stride !== 0) return;
     this.kept.push(gap);
     if (this.kept.length >= 4 * MAX_GAPS) {
@@ -95,9 +102,10 @@ export class GapSampler {
 
   /** `lagP99Ms`: the p99 of the measured sends' lag behind their due time. */
   check(lagP99Ms: number): PoissonCheck {
-    const floorMs = Math.max(FLOOR_MS, lagP99Ms);
+    const floorMs = Math.max(FLOOR_MS, lagP99Ms) + 4 * SMOOTH_MS;
     const floorNs = floorMs * 1e6;
-    let beyond = this.kept.filter((g) => g > floorNs).map((g) => g - floorNs);
+    const error = normalRandom.factory({ prng: seededRandom(0x5eed) });
+    let beyond = this.kept.map((g) => g + error(0, SMOOTH_MS * 1e6)).filter((g) => g > floorNs).map((g) => g - floorNs);
     if (beyond.length > MAX_GAPS) {
       const step = beyond.length / MAX_GAPS;
       beyond = Array.from({ length: MAX_GAPS }, (_, k) => beyond[Math.floor(k * step)]!);
