@@ -23,7 +23,7 @@ export interface ProbeResult {
   errorCount: number;
   latencyUs: Stats;
   latencyCiUs: PercentileIntervals;
-  /** Whether the load's p50 and p99 agree with the probe's: their intervals overlap. */
+  /** Whether the load's p50 and p99 agree with the probe's: their intervals overlap (without intervals: differ by a factor of 2 or more). */
   agreement: { p50: Agreement; p99: Agreement; summary: string };
 }
 
@@ -66,8 +66,8 @@ export function probeResult(probe: Probe, load: { latencyUs: Stats; latencyCiUs:
   const t = probe.tally;
   const figures = latencyFigures(t.series, t.latency);
   const errorCount = Object.values(t.errors).reduce((a, b) => a + b, 0);
-  const p50 = agreement(load.latencyCiUs.p50, figures.latencyCiUs.p50);
-  const p99 = agreement(load.latencyCiUs.p99, figures.latencyCiUs.p99);
+  const p50 = agreement(load.latencyCiUs.p50, figures.latencyCiUs.p50, load.latencyUs.p50, figures.latencyUs.p50);
+  const p99 = agreement(load.latencyCiUs.p99, figures.latencyCiUs.p99, load.latencyUs.p99, figures.latencyUs.p99);
   const ratio = (key: 'p50' | 'p99') => load.latencyUs[key] / figures.latencyUs[key];
   let summary: string;
   if (p50 === 'agree' && p99 !== 'differ') summary = 'the probe agrees with the load';
@@ -87,7 +87,11 @@ export function probeResult(probe: Probe, load: { latencyUs: Stats; latencyCiUs:
   };
 }
 
-function agreement(a: PercentileInterval | null, b: PercentileInterval | null): Agreement {
-  if (a === null || b === null) return 'cannot tell';
-  return a.low <= b.high && b.low <= a.high ? 'agree' : 'differ';
+/** Intervals that overlap agree; without both intervals, only a factor of 2 either way counts as a difference. */
+function agreement(a: PercentileInterval | null, b: PercentileInterval | null, pointA: number, pointB: number): Agreement {
+  if (a !== null && b !== null) return a.low <= b.high && b.low <= a.high ? 'agree' : 'differ';
+  const ratio = pointA / pointB;
+  return ratio > DIFFER_BY || ratio < 1 / DIFFER_BY ? 'differ' : 'cannot tell';
 }
+
+const DIFFER_BY = 2;

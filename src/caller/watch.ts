@@ -20,6 +20,8 @@ export interface Watch {
 
 /** How often the precision and the arrivals are checked while the window is measured. */
 export const WATCH_MS = 250;
+/** --until-ci judges no interval on fewer answers: below this, how correlated they are is hardly known. */
+export const MIN_PRECISION_ANSWERS = 100;
 /** The rate check judges no earlier than this far into the window, nor on fewer planned requests. */
 const RATE_JUDGED_AFTER_MS = 2000;
 const RATE_JUDGED_FROM = 20;
@@ -48,7 +50,7 @@ export function checkWhileRunning(
       return true;
     }
   }
-  if (o.untilCi !== null) {
+  if (o.untilCi !== null && tally.measuredResponses >= MIN_PRECISION_ANSWERS) {
     const achieved = achievedPrecision(tally, o.untilCi.percentile);
     if (achieved !== null && achieved <= o.untilCi.precision) {
       watch.reachedAt = intoWindowMs / 1000;
