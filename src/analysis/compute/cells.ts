@@ -13,12 +13,13 @@ import { PARTS, type Part } from './stages.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import type { RequestTable } from '../read/table.js';
 import { throughputOf } from './throughput.js';
+import { cellStatistics, type CellStatistics } from './cell-statistics.js';
 
 /** The stages a cell reports: the seven parts, their total, and the original report's handler and delta. */
 export const CELL_STAGES = [...PARTS, 'roundtrip', 'handler', 'delta'] as const;
 export type CellStage = Part | 'roundtrip' | 'handler' | 'delta';
 
-export interface CellSummary {
+export interface CellSummary extends CellStatistics {
   framework: string;
   endpoint: string;
   /** The caller's connection count; 0 when its records did not say. */
@@ -88,6 +89,7 @@ export function summarizeCells(t: RequestTable, groups: readonly Group[], runs: 
         measured: slots.length,
         requests_per_s: throughputOf(t, slots, runs.runOf).requests_per_s,
         latency_percentiles_us: spectrum,
+        ...cellStatistics(t, slots, runs),
         stage_mean_us: mean,
         stage_p50_us: p50,
         load,

@@ -5,6 +5,7 @@
  */
 import { compareMedians } from './bootstrap.js';
 import { summarizeCells, type CellSummary } from './cells.js';
+import { unsteadyCellsBehind } from './cell-statistics.js';
 import type { SampleRow } from '../read/ingest.js';
 import type { Group, Join } from '../read/join.js';
 import { byEndpoint, byFramework } from './order.js';
@@ -58,7 +59,7 @@ export function summarize(t: RequestTable, join: Join, runs: CallerRuns, samples
     groups: worked.map((w) => w.summary),
     // The answer is about stages: caller-only groups have none.
     answer: { ...answer(worked.filter((w) => !w.group.caller_only)), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
-    comparisons: compare(worked, o),
+    comparisons: compare(worked, o).map((c) => ({ ...c, unsteady_cells: unsteadyCellsBehind(c, cells) })),
     sweep: sweep(t, ordered, runs),
     cells,
   };
@@ -174,9 +175,9 @@ function medianOfAll(arrays: Float64Array[]): number {
   return percentileOfSorted(all.sort(), 50);
 }
 
-function compare(worked: Worked[], o: SummarizeOptions): Comparison[] {
+function compare(worked: Worked[], o: SummarizeOptions): Omit<Comparison, 'unsteady_cells'>[] {
   const random = seededRandom(o.randomSeed);
-  const out: Comparison[] = [];
+  const out: Omit<Comparison, 'unsteady_cells'>[] = [];
   for (const stage of o.compareStages) {
     for (const w of worked) {
       if (w.group.framework === o.baseline) continue;

@@ -129,6 +129,8 @@ export interface Comparison {
   verdict: Verdict;
   /** The verdict is faster or slower. */
   significant: boolean;
+  /** The cells (this framework's or the baseline's, at any connection count) behind it whose window was not steady: "koa /empty c=150". */
+  unsteady_cells: string[];
   /** Bootstrap of the difference of medians taking requests as independent: the noise within the run, not a verdict. */
   within_run: { resamples: number; ci_low: number; ci_high: number };
 }

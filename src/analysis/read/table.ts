@@ -15,6 +15,8 @@ export const HAS_WORKER = 4;
 export const T3_FROM_GATEWAY = 8;
 export const T3_FROM_WORKER = 16;
 export const WARMUP = 32;
+/** A probe stream's request (caller --probe-rate): kept out of the cells, summarised beside them. */
+export const PROBE = 64;
 
 const F64 = ['t0', 't0_intended', 't6', 't1', 't2', 't4', 't5', 't3_recv', 't3_start', 't3_end', 't3_send', 'bytes'] as const;
 const U32 = ['connections', 'request', 'label'] as const;
