@@ -59,7 +59,7 @@ test('a transient at the start of the window says the warm-up was too short', ()
   const r = judge(warming);
   assert.equal(r.steady, false);
   assert.equal(r.warmup!.enough, false);
-  assert.ok(r.warmup!.discard > 0 && r.warmup!.discard <= 0.25, `discard ${r.warmup!.discard}`);
+  assert.ok(r.warmup!.discard > 0 && r.warmup!.discard <= 0.5, `discard ${r.warmup!.discard}`);
 });
 
 test('too few requests cannot be judged', () => {

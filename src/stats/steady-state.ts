@@ -13,7 +13,9 @@
  * - warm-up: MSER-5 (White 1997; Franklin & White 2008): the batch medians in
  *   groups of 5, and the truncation d* that minimises the standard error of
  *   what is left. d* > 0 means the measured window still began in a
- *   transient: the warm-up was too short.
+ *   transient: the warm-up was too short (when the discarded part's mean
+ *   differs from the rest's beyond 2.576 standard errors of the groups that
+ *   stay).
  * A finding counts only when it is significant (p < ALPHA) and material
  * (≥ MATERIAL of the median): a drift of 1% that thousands of requests make
  * significant is not a reason to distrust a cell.
@@ -26,8 +28,9 @@ export const MIN_BATCH = 10;
 export const MAX_BATCHES = 100;
 /** Fewer batches than this, and no trend or shift can be judged. */
 export const MIN_BATCHES = 10;
-/** MSER-5 needs at least 4 groups of 5. */
-export const MIN_MSER_BATCHES = 20;
+/** MSER-5 is judged on at least 10 groups of 5: on fewer, its cut is a quarter of the window or coarser. */
+export const MIN_MSER_BATCHES = 50;
+const Z_ALPHA = 2.576;
 
 export interface TrendTest {
   /** Mann–Kendall S, its normal score and two-sided p. */
@@ -180,8 +183,15 @@ export function mser5(y: ArrayLike<number>, median = medianOf(y)): WarmupTest {
   for (let g = 0; g < d; g++) head += z[g]!;
   let tail = 0;
   for (let g = d; g < groups; g++) tail += z[g]!;
-  const difference = (head / d - tail / (groups - d)) / median;
-  return { discard: (d * 5) / y.length, difference, enough: Math.abs(difference) < MATERIAL };
+  const rest = groups - d;
+  const restMean = tail / rest;
+  let ss = 0;
+  for (let g = d; g < groups; g++) ss += (z[g]! - restMean) ** 2;
+  // The cut counts when the discarded part differs materially and beyond the noise of the groups that stay.
+  const se = Math.sqrt(ss / Math.max(1, rest - 1)) * Math.sqrt(1 / d + 1 / rest);
+  const gap = head / d - restMean;
+  const difference = gap / median;
+  return { discard: (d * 5) / y.length, difference, enough: Math.abs(difference) < MATERIAL || Math.abs(gap) <= Z_ALPHA * se };
 }
 
 /** Sizes of groups of equal values (only groups of 2 or more). */
