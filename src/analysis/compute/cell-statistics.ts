@@ -5,8 +5,9 @@
  * whether each round's measured window was steady (src/stats/).
  *
  * A cell's rounds are separate caller runs minutes apart: each is read as a
- * series of its own (its requests in the order its records were written,
- * which is the order they completed), and their effective sizes add up. A
+ * series of its own (its requests in the order their records were first
+ * read: a caller writes each record as its answer arrives), and their
+ * effective sizes add up. A
  * cell is steady when every round was; a difference between rounds is the
  * comparisons' business, not a flaw of a window.
  */
@@ -44,42 +45,59 @@ export interface RoundSteadiness {
   reasons: string[];
 }
 
-export function cellStatistics(t: RequestTable, slots: ArrayLike<number>, runs: CallerRuns): CellStatistics {
-  const byRun = new Map<number, number[]>();
-  for (let k = 0; k < slots.length; k++) {
-    const i = slots[k]!;
-    const run = runs.runOf[i]!;
-    let list = byRun.get(run);
-    if (!list) byRun.set(run, (list = []));
-    list.push(stageAt(t, 'latency', i));
-  }
+/**
+ * `sorted`: the cell's latencies ascending (ns), as summarize.ts already has
+ * them; only each round's series in record order is built here.
+ */
+export function cellStatistics(t: RequestTable, slots: ArrayLike<number>, runs: CallerRuns, sorted: Float64Array): CellStatistics {
+  const series = seriesByRun(t, slots, runs.runOf);
   let nEff = 0;
   let lag: number | null = 0;
   let lag1: number | null = null;
   const rounds: CellStatistics['steady_state'] = [];
-  const all: number[] = [];
-  for (const [run, values] of byRun) {
-    const series = Float64Array.from(values);
-    const ind = independenceOf(series);
+  for (const [run, values] of series) {
+    const ind = independenceOf(values);
     nEff += ind.nEff;
     if (ind.judged) {
       lag = lag === null || ind.lag === null ? null : Math.max(lag, ind.lag);
       lag1 = Math.max(lag1 ?? -1, ind.lag1);
     }
-    const s = steadyStateOf(series, ind.lag);
+    const s = steadyStateOf(values, ind.lag);
     rounds.push({ round: runs.runs[run]?.round ?? 0, batches: s.batches, batch_size: s.batchSize, steady: s.steady, trend: s.trend, level_shift: s.levelShift, warmup: s.warmup, reasons: s.reasons });
-    for (const v of values) all.push(v);
   }
   rounds.sort((a, b) => a.round - b.round);
   const judged = rounds.filter((r) => r.steady !== null);
   const notSteady = judged.filter((r) => r.steady === false);
   return {
-    latency_ci_us: intervalsOfSorted(Float64Array.from(all).sort(), nEff, US),
+    latency_ci_us: intervalsOfSorted(sorted, Math.min(nEff, sorted.length), US),
     independence: { lag: lag1 === null ? null : lag, lag1, n_eff: nEff },
     steady: judged.length === 0 ? null : notSteady.length === 0,
     not_steady: notSteady.map((r) => `${rounds.length > 1 ? `round ${r.round}: ` : ''}${r.reasons.join('; ')}`),
     steady_state: rounds,
   };
+}
+
+/** Each caller run's latencies (ns) in slot order, the order their records were first read; missing ones left out. */
+function seriesByRun(t: RequestTable, slots: ArrayLike<number>, runOf: ArrayLike<number>): Map<number, Float64Array> {
+  const counts = new Map<number, number>();
+  for (let k = 0; k < slots.length; k++) {
+    const run = runOf[slots[k]!]!;
+    counts.set(run, (counts.get(run) ?? 0) + 1);
+  }
+  const out = new Map<number, Float64Array>();
+  const fill = new Map<number, number>();
+  for (const [run, n] of counts) (out.set(run, new Float64Array(n)), fill.set(run, 0));
+  for (let k = 0; k < slots.length; k++) {
+    const i = slots[k]!;
+    const v = stageAt(t, 'latency', i);
+    if (v !== v) continue;
+    const run = runOf[i]!;
+    const at = fill.get(run)!;
+    out.get(run)![at] = v;
+    fill.set(run, at + 1);
+  }
+  for (const [run, values] of out) if (fill.get(run)! < values.length) out.set(run, values.subarray(0, fill.get(run)!));
+  return out;
 }
 
 /** The cells of a comparison's framework or baseline at its endpoint that were not steady, named for a reader. */
