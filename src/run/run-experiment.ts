@@ -10,7 +10,7 @@ import { parseDuration } from '../flags.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { DEFAULT_WORKER_FLAGS, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
 import { runBackoff, runInterference } from './instance-experiments.js';
-import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
+import { callerCheckOf, newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 
 export interface RunOptions {
@@ -95,6 +95,10 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
           requests: cell.requests ?? undefined,
           warmupMs: cell.warmupMs,
           rate: cell.rate ?? undefined,
+          // The arrival process shapes an open loop only; a closed loop has none.
+          arrival: cell.rate === null ? undefined : config.arrival,
+          seed: cell.rate === null ? undefined : config.seed,
+          probe: config.probe,
           acceptEncoding: acceptEncodingOf(cell),
           timeoutMs,
           label: cell.framework,
@@ -103,6 +107,8 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
         });
         results.push({ cell, result });
         const i = meta.cells.done++;
+        const check = callerCheckOf(cell, result);
+        if (check !== null) meta.callerChecks.push(check);
         if (result.bottleneck.flagged) meta.callerBound.push(`${cell.framework} ${cell.path} c=${cell.connections} round ${cell.round}: ${result.bottleneck.reason}`);
         say(describeCell(i, meta.cells.planned, config.rounds, cell, result));
         if (result.aborted) break;

@@ -12,7 +12,7 @@ import { loadSentences, loadStagesFigure, saturationSection } from './load.js';
 import { scaleSection } from './scale.js';
 import { dataSection, offsetsTable, overview, runJson } from './sections.js';
 import { latencyNote, spectrumFigure, timelineSection } from './time.js';
-import { statisticsSection } from './statistics.js';
+import { callerChecksSection, statisticsSection } from './statistics.js';
 import { payloadFigure } from './payload.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../../compute/stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from '../../compute/summary-types.js';
@@ -73,6 +73,7 @@ ${warnings(s)}
 ${await timelineSection(s)}
 ${saturationSection(s.cells)}
 ${statisticsSection(s.cells)}
+${callerChecksSection(s.caller_checks)}
 ${comparisonSection(s)}
 ${figures.join('\n')}
 ${await scaleSection(s.scale)}
