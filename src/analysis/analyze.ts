@@ -26,6 +26,7 @@ import { callerRuns } from './read/runs.js';
 import { RequestTable } from './read/table.js';
 import { timelineOf, wallShifts } from './compute/timeline.js';
 import { collectWarnings, METHOD } from './compute/warnings.js';
+import { callerChecksOf, callerCheckWarnings } from './compute/caller-checks.js';
 
 export interface AnalyzeOptions {
   /** Directories (searched recursively for *.ndjson / *.jsonl and run.json) or single record files. */
@@ -148,12 +149,13 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     comparisons: figures.comparisons,
     sweep: figures.sweep,
     cells: figures.cells,
+    caller_checks: callerChecksOf(inputs.runs),
     timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
     scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs, sortedCache),
     warnings: [],
   };
-  summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale)];
+  summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale), ...callerCheckWarnings(summary.caller_checks)];
   if (torn.length > 0) {
     summary.warnings.unshift(
       `${torn.length} file(s) end in the middle of a line, so their writer stopped mid-record (killed, or out of disk): ${torn.join(', ')}.`,

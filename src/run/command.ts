@@ -105,6 +105,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (outcome.metadata.callerBound.length > 0) {
       say(`warning: the caller was itself the bottleneck in ${outcome.metadata.callerBound.length} cells (see run.json)`);
     }
+    const missed = outcome.metadata.callerChecks.filter((c) => c.arrivals !== null && c.arrivals.verdict !== 'ok');
+    if (missed.length > 0) say(`warning: the arrivals were not as planned in ${missed.length} cells (see run.json's callerChecks)`);
     if (!a.analyze || outcome.interrupted) {
       say(`records are complete up to the stop; analyse them with: faasbench analyze ${out}`);
       process.exitCode = outcome.interrupted ? 130 : 0;

@@ -47,6 +47,9 @@ test('bad configs are refused with the key named, in one line', () => {
     [{ ports: { gateway: 65534 } }, /^config: ports\.gateway must leave a port for each of the 5 frameworks/],
     [{ ports: { gateway: 'x' } }, /^config: ports\.gateway must be a port number from 1 to 65535, got "x"$/],
     [{ pinning: 'all' }, /^config: pinning must be one of auto, none, got "all"$/],
+    [{ arrival: 'bursty' }, /^config: arrival must be one of uniform, poisson, got "bursty"$/],
+    [{ probe: { rate: 0 } }, /^config: probe\.rate must be a positive number/],
+    [{ probe: { connections: 2 } }, /^config: probe\.rate is required$/],
     [{ colour: 'blue' }, /^config: the top level has an unknown key "colour" \(known: frameworks, endpoints, /],
   ];
   for (const [raw, message] of bad) {
@@ -62,8 +65,8 @@ test('the published schema knows the frameworks and every key of the default con
   const fronts = FRAMEWORKS.flatMap((f) => [f, `${f}+gzip`, `${f}+br`]).concat('tcp', 'direct');
   assert.deepEqual([...schema.definitions.framework.enum].sort(), fronts.sort());
   assert.ok(schema.definitions.framework.enum.every((f) => parseFront(f) !== null), 'every front the schema allows parses');
-  // The default config's keys, and the instance and composition experiments' optional ones.
-  assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(DEFAULT_CONFIG), 'experiment', 'worker', 'backoff', 'interference', 'compose', 'scaling', 'failover', 'grey'].sort());
+  // The default config's keys, and the instance, composition and fleet experiments' optional ones, and the load model's.
+  assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(DEFAULT_CONFIG), 'experiment', 'worker', 'backoff', 'interference', 'compose', 'scaling', 'failover', 'grey', 'arrival', 'seed', 'probe'].sort());
 });
 
 test('a payload size sweep makes one cell per size, and a +coding front is a framework that compresses', () => {
@@ -121,4 +124,12 @@ test('the instance experiments load from their shipped configs; a bad one is nam
   assert.throws(() => validateConfig({ experiment: 'backoff' }), /backoff\.gaps must be a non-empty list/);
   assert.throws(() => validateConfig({ experiment: 'interference', interference: { faults: ['panic'], phase: '1s' } }), /interference\.faults/);
   assert.throws(() => validateConfig({ experiment: 'soak' }), /experiment must be one of/);
+});
+
+test('arrival, seed and probe pass through to the config; cells without a rate keep their closed loop', () => {
+  const c = validateConfig({ rate: 200, arrival: 'poisson', seed: 3, probe: { rate: 10 }, endpoints: [{ path: '/empty' }, { path: '/sleep', rate: null }] });
+  assert.equal(c.arrival, 'poisson');
+  assert.equal(c.seed, 3);
+  assert.deepEqual(c.probe, { rate: 10 });
+  assert.deepEqual([...new Set(planCells(c).map((x) => `${x.path} ${x.rate}`))], ['/empty 200', '/sleep null']);
 });

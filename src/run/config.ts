@@ -61,6 +61,12 @@ export interface ExperimentConfig {
   warmup: string;
   /** Open loop at this many requests per second; null: closed loop. */
   rate: number | null;
+  /** The open loop's arrival process (caller --arrival); cells without a rate ignore it. Default uniform. */
+  arrival?: 'uniform' | 'poisson';
+  /** Poisson arrivals' seed (caller --seed); default a fresh one per cell, reported in run.json. */
+  seed?: number;
+  /** A probe stream beside every cell's load (caller --probe-rate, --probe-connections). */
+  probe?: { rate: number; connections?: number };
   /** Each cell runs once per round; frameworks interleave within a round. */
   rounds: number;
   /** Per-request time limit of the caller. */

@@ -11,7 +11,7 @@ import { connectedToWorker, startRole, type RoleProcess } from './role-process.j
 import { DEFAULT_WORKER_FLAGS, isFleetExperiment, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
 import { runBackoff, runInterference } from './instance-experiments.js';
 import { planComposeCells, runCompose, type ComposeCell } from './compose-experiments.js';
-import { newMetadata, writeMetadata } from './metadata.js';
+import { callerCheckOf, newMetadata, writeMetadata } from './metadata.js';
 import type { CellResult, RunOptions, RunOutcome } from './run-options.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 
@@ -95,6 +95,10 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
           requests: cell.requests ?? undefined,
           warmupMs: cell.warmupMs,
           rate: cell.rate ?? undefined,
+          // The arrival process shapes an open loop only; a closed loop has none.
+          arrival: cell.rate === null ? undefined : config.arrival,
+          seed: cell.rate === null ? undefined : config.seed,
+          probe: config.probe,
           acceptEncoding: acceptEncodingOf(cell),
           timeoutMs,
           label: cell.framework,
@@ -103,6 +107,8 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
         });
         results.push({ cell, result });
         const i = meta.cells.done++;
+        const check = callerCheckOf(cell, result);
+        if (check !== null) meta.callerChecks.push(check);
         if (result.bottleneck.flagged) meta.callerBound.push(`${cell.framework} ${cell.path} c=${cell.connections} round ${cell.round}: ${result.bottleneck.reason}`);
         say(describeCell(i, meta.cells.planned, config.rounds, cell, result));
         if (result.aborted) break;

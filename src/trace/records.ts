@@ -224,6 +224,8 @@ export function formatClockRecord(role: SampledRole, t: bigint, wallMs: number):
  *   "econnreset", "socket_closed", "parse_error", "aborted", or another
  *   lowercased socket error code.
  * - label: only when the run was given one.
+ * - probe: true only on the requests of a probe stream (caller --probe-rate),
+ *   which ran on connections of their own beside the load.
  */
 
 /** What is fixed for a whole run: rendered once, not per request. */
@@ -233,6 +235,8 @@ export interface CallerRunFields {
   path: string;
   connections: number;
   label?: string | undefined;
+  /** A probe stream's requests (caller --probe-rate). */
+  probe?: boolean;
 }
 
 /** What differs per request. */
@@ -261,7 +265,7 @@ export function callerRecordFormatter(run: CallerRunFields): (r: CallerOutcome) 
   const fixed =
     `,"method":${JSON.stringify(run.method)},"path":${JSON.stringify(run.path)}` +
     `,"connections":${run.connections},"warmup":`;
-  const label = run.label === undefined ? '' : `,"label":${JSON.stringify(run.label)}`;
+  const label = (run.label === undefined ? '' : `,"label":${JSON.stringify(run.label)}`) + (run.probe ? ',"probe":true' : '');
   return (r) =>
     head +
     JSON.stringify(r.id) +

@@ -12,12 +12,13 @@ import { PARTS, type Part } from './stages.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import type { RequestTable } from '../read/table.js';
 import type { Throughput } from './throughput.js';
+import type { CellStatistics } from './cell-statistics.js';
 
 /** The stages a cell reports: the seven parts, their total, and the original report's handler and delta. */
 export const CELL_STAGES = [...PARTS, 'roundtrip', 'handler', 'delta'] as const;
 export type CellStage = Part | 'roundtrip' | 'handler' | 'delta';
 
-export interface CellSummary {
+export interface CellSummary extends CellStatistics {
   framework: string;
   endpoint: string;
   /** The caller's connection count; 0 when its records did not say. */
@@ -105,6 +106,7 @@ export function cellSummary(
   part: CellPart,
   stages: CellStages,
   throughput: Throughput,
+  statistics: CellStatistics,
   runs: CallerRuns,
   samples: readonly SampleRow[],
 ): CellSummary {
@@ -121,6 +123,7 @@ export function cellSummary(
     measured: slots.length,
     requests_per_s: throughput.requests_per_s,
     latency_percentiles_us: stages.spectrum,
+    ...statistics,
     stage_mean_us: stages.mean,
     stage_p50_us: stages.p50,
     load,

@@ -17,6 +17,7 @@ import {
   type CellSummary,
 } from './cells.js';
 import { SortedCache } from './sorted-cache.js';
+import { cellStatistics, unsteadyCellsBehind } from './cell-statistics.js';
 import type { SampleRow } from '../read/ingest.js';
 import type { Group, Join } from '../read/join.js';
 import { byEndpoint, byFramework } from './order.js';
@@ -81,7 +82,7 @@ export function summarize(
     groups: worked.map((w) => w.summary),
     // The answer is about stages: caller-only groups have none.
     answer: { ...answer(worked.filter((w) => !w.group.caller_only)), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
-    comparisons: compare(worked, o),
+    comparisons: compare(worked, o).map((c) => ({ ...c, unsteady_cells: unsteadyCellsBehind(c, cells) })),
     sweep: sweep(worked),
     cells,
   };
@@ -119,7 +120,7 @@ function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStage
   }
   const throughputs = parts.map((p) => throughputOf(t, p.slots, runs.runOf));
   parts.forEach((p, k) => cache.keep(group, p.connections, p.slots.length, roundtrips[k]!, throughputs[k]!));
-  const cells = parts.map((p, k) => cellSummary(t, group, p, cellStages[k]!, throughputs[k]!, runs, samples));
+  const cells = parts.map((p, k) => cellSummary(t, group, p, cellStages[k]!, throughputs[k]!, cellStatistics(t, p.slots, runs, sweepLatency[k]!), runs, samples));
   const shareSamples = perRequestShares(t, group.slots);
   const shares = {} as Record<Part, number>;
   // No stage but the roundtrip: every share is unknown (null in summary.json), not 0.
@@ -210,9 +211,9 @@ function medianOfAll(arrays: Float64Array[]): number {
   return percentileOfSorted(arrays.length === 0 ? new Float64Array(0) : mergeSorted(arrays), 50);
 }
 
-function compare(worked: Worked[], o: SummarizeOptions): Comparison[] {
+function compare(worked: Worked[], o: SummarizeOptions): Omit<Comparison, 'unsteady_cells'>[] {
   const random = seededRandom(o.randomSeed);
-  const out: Comparison[] = [];
+  const out: Omit<Comparison, 'unsteady_cells'>[] = [];
   for (const stage of o.compareStages) {
     for (const w of worked) {
       if (w.group.framework === o.baseline) continue;

@@ -3,6 +3,7 @@
  * Durations are in microseconds (keys say `_us` where a bare number could
  * be mistaken), offsets in nanoseconds, throughput in requests per second.
  */
+import type { CallerCheckRow } from './caller-checks.js';
 import type { Verdict } from './rounds.js';
 import type { CellSummary } from './cells.js';
 import type { RejectedExample } from '../read/ingest.js';
@@ -49,6 +50,8 @@ export interface Summary {
   sweep: SweepPoint[] | null;
   /** Per framework × endpoint × connection count: stage means and medians, and each role's load while it ran. */
   cells: CellSummary[];
+  /** Per cell of a `faasbench run`: its arrival check and probe stream, from run.json (caller-checks.ts). */
+  caller_checks: CallerCheckRow[];
   /** Per cell and second: responses, errors, latency percentiles; each role's load over time. Null without caller records. */
   timeline: Timeline | null;
   clock_offsets: ClockOffset[];
@@ -131,6 +134,8 @@ export interface Comparison {
   verdict: Verdict;
   /** The verdict is faster or slower. */
   significant: boolean;
+  /** The cells (this framework's or the baseline's, at any connection count) behind it whose window was not steady: "koa /empty c=150". */
+  unsteady_cells: string[];
   /** Bootstrap of the difference of medians taking requests as independent: the noise within the run, not a verdict. */
   within_run: { resamples: number; ci_low: number; ci_high: number };
 }

@@ -17,6 +17,7 @@ import {
   T3_FROM_GATEWAY,
   T3_FROM_WORKER,
   WARMUP,
+  PROBE,
 } from './table.js';
 
 export type Role = 'caller' | 'gateway' | 'worker';
@@ -265,7 +266,7 @@ export class Ingest {
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_CALLER) return void this.counts.duplicates.caller++;
     this.counts.records.caller++;
-    t.u8.flags[slot] = flags | HAS_CALLER | (f.kind(K.warmup) === TRUE ? WARMUP : 0);
+    t.u8.flags[slot] = flags | HAS_CALLER | (f.kind(K.warmup) === TRUE ? WARMUP : 0) | (f.kind(K.probe) === TRUE ? PROBE : 0);
     t.u16.callerClock[slot] = clock;
     t.f64.t0[slot] = t0;
     t.f64.t6[slot] = t6;

@@ -19,6 +19,8 @@ export const T3_FROM_WORKER = 16;
 export const WARMUP = 32;
 /** The worker's call started its instance (a cold start). */
 export const COLD = 64;
+/** A probe stream's request (caller --probe-rate): kept out of the cells, summarised beside them. */
+export const PROBE = 128;
 
 const F64 = ['t0', 't0_intended', 't6', 't1', 't2', 't4', 't5', 't3_recv', 't3_start', 't3_end', 't3_send', 'bytes'] as const;
 /** instance: the worker's instance that ran the call (0: none, or no worker record). */

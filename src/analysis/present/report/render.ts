@@ -12,6 +12,7 @@ import { loadSentences, loadStagesFigure, saturationSection } from './load.js';
 import { scaleSection } from './scale.js';
 import { dataSection, offsetsTable, overview, runJson } from './sections.js';
 import { latencyNote, spectrumFigure, timelineSection } from './time.js';
+import { callerChecksSection, statisticsSection } from './statistics.js';
 import { payloadFigure } from './payload.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../../compute/stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from '../../compute/summary-types.js';
@@ -71,6 +72,8 @@ ${await answerSection(s)}
 ${warnings(s)}
 ${await timelineSection(s)}
 ${saturationSection(s.cells)}
+${statisticsSection(s.cells)}
+${callerChecksSection(s.caller_checks)}
 ${comparisonSection(s)}
 ${figures.join('\n')}
 ${await scaleSection(s.scale)}
@@ -174,7 +177,7 @@ function comparisonSection(s: Summary): string {
     { head: 'ratio', cell: (c) => `${c.ratio.toFixed(3)}×`, num: true },
     { head: 'rounds', cell: (c) => fmtInt(c.rounds), num: true, title: 'rounds in which both ran: the n of the interval' },
     { head: `${level} CI of the per-round difference µs`, cell: (c) => (c.ci_low === null || c.ci_high === null ? '–' : `${signed(c.ci_low)} … ${signed(c.ci_high)}`), num: true },
-    { head: 'verdict', cell: (c) => (c.significant ? `<strong>${c.verdict}</strong>` : esc(c.verdict)) },
+    { head: 'verdict', cell: (c) => (c.significant ? `<strong>${c.verdict}</strong>` : esc(c.verdict)) + (c.unsteady_cells.length > 0 ? ` <span class="note" title="${esc(`not steady: ${c.unsteady_cells.join('; ')}`)}">(rests on a cell that was not steady)</span>` : '') },
   ];
   const stages = [...new Set(s.comparisons.map((c) => c.stage))];
   const lead = byStage(stages[0]!);
