@@ -15,6 +15,8 @@ import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { IntervalTally, Tally } from './tally.js';
 import { judgeThresholds, type ThresholdVerdict } from './thresholds.js';
+import { callerKernelReady, callerWatch } from './kernel-stamps.js';
+import { startTracer } from '../kernel/start.js';
 
 export interface CallerResult {
   url: string;
@@ -66,7 +68,10 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const o = resolveOptions(options);
   const tally = new Tally();
   const selfCheck = new SelfCheck();
+  // Refused before the record file is touched; started before the first connection opens.
+  const bpftrace = options.kernelStamps === true ? await callerKernelReady(o.out) : null;
   const sink = o.out ? openRecordSink(o.out) : null;
+  const tracer = bpftrace && sink ? await startTracer(bpftrace, 'caller', callerWatch(o.targets), sink) : null;
   // performance.timeOrigin + now(): wall time with sub-ms resolution, read right beside the monotonic stamp.
   sink?.write(formatClockRecord('caller', now(), performance.timeOrigin + performance.now()));
   const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label });
@@ -76,7 +81,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     // time (t1 = t2 = t0, t4 = t5 = t6): the records join with the worker's,
     // and the RPC link holds everything between the caller and the worker.
     const fn = o.tcp.fn;
-    o.tcp.onDirectReply = (id, t0, t6, status, reply, worker) =>
+    o.tcp.onDirectReply = (id, t0, t6, status, reply, worker, conn) =>
       sink.write(
         formatGatewayRecord({
           id,
@@ -93,6 +98,8 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
           // No balancer: each connection keeps the worker it was given (the URLs in turn).
           balance: 'none',
           workers: o.targets.length,
+          // The caller stands in for the front: the worker's reply arrived at the caller's socket.
+          links: o.links ? { front: null, rpc: conn === null ? null : { conn, off: null } } : undefined,
         }),
       );
   }
@@ -163,6 +170,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     clearInterval(progressTimer);
     sampler.stop();
     options.signal?.removeEventListener('abort', onAbort);
+    await tracer?.stop();
     await sink?.close();
   }
   const bottleneck = selfCheck.stop();

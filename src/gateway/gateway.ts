@@ -8,7 +8,7 @@ import { RpcClient } from '../rpc/client.js';
 import { openRole } from '../role.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { narrowAcceptEncoding, type Compression } from './compression.js';
-import { startTcpFront } from './tcp-front.js';
+import { startTcpFront, workerPorts } from './tcp-front.js';
 import { GatewayCore } from './core.js';
 import type { ErrorCode } from '../contract/errors.js';
 import { normaliseTarget } from './normalise.js';
@@ -43,6 +43,8 @@ export interface GatewayOptions {
   metricsHost?: string;
   /** Server-Timing on answers the worker replied to; on unless false. */
   serverTiming?: boolean;
+  /** Trace the gateway's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
+  kernelStamps?: boolean;
   logger: Logger;
 }
 
@@ -68,6 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       secret: options.secret,
       connectionsPerWorker: options.connectionsPerWorker,
       balance: options.balance,
+      frameOffsets: options.kernelStamps,
     });
   if (options.framework === 'tcp') return startTcpFront(options, rpcClient());
   const createServer = await ADAPTERS[options.framework]();
@@ -94,11 +97,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         rpcConnected: () => rpc.readyCount,
         rpcReconnects: () => rpc.reconnects,
       }),
+    kernel: options.kernelStamps ? { sends: true, dial: true } : undefined,
     logger,
   });
   const { sink, metrics } = role;
   // t1 comes from node:http's channel, before the gate and every framework.
-  traceServer(server, label, sink, metrics, fleetOf(options));
+  traceServer(server, label, sink, metrics, fleetOf(options), options.kernelStamps === true);
 
   // The same connection policy for every framework: the caller keeps its
   // connections open for a whole run.
@@ -152,6 +156,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       balance: options.balance ?? 'round-robin',
     },
     message: 'gateway listening',
+    // Requests arrive one at a time per connection (HTTP/1.1); replies many at a time per worker connection.
+    watch: { serve: [{ port: address.port, mode: 'msg', sends: true }], dial: workerPorts(options.workers) },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -8,11 +8,11 @@
  */
 import { lookup } from 'node:dns/promises';
 import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
-import type { RpcClient } from '../rpc/client.js';
+import { splitAddress, type RpcClient } from '../rpc/client.js';
 import { startRpcServer, type CallOutcome } from '../rpc/server.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
-import { formatGatewayRecord, workerStampsOf, type WorkerStamps } from '../trace/records.js';
+import { formatGatewayRecord, workerStampsOf, type FrameAt, type WorkerStamps } from '../trace/records.js';
 import type { Logger } from '../log.js';
 import { openRole } from '../role.js';
 import { recordNameOf } from '../contract/endpoints.js';
@@ -29,6 +29,8 @@ export interface TcpFrontOptions {
   /** Callers' hello must carry it, as a worker's would. */
   secret?: string;
   sampleIntervalMs?: number;
+  /** Trace the front's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
+  kernelStamps?: boolean;
   logger: Logger;
 }
 
@@ -45,6 +47,8 @@ export interface RunningTcpFront {
 interface Forwarded {
   t2: bigint | null;
   t4: bigint | null;
+  /** Kernel stamps: where the worker's reply arrived. */
+  at: FrameAt | null;
   worker: WorkerStamps | null;
   workerAddress: string | null;
   error: string | null;
@@ -53,14 +57,22 @@ interface Forwarded {
 export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): Promise<RunningTcpFront> {
   const { logger } = options;
   await lookup(options.host);
-  const role = await openRole({ role: 'gateway', log: options.log, sampleFields: { framework: 'tcp' }, sampleIntervalMs: options.sampleIntervalMs, logger });
+  const kernel = options.kernelStamps === true;
+  const role = await openRole({
+    role: 'gateway',
+    log: options.log,
+    sampleFields: { framework: 'tcp' },
+    sampleIntervalMs: options.sampleIntervalMs,
+    kernel: kernel ? { sends: false, dial: true } : undefined,
+    logger,
+  });
   const { sink } = role;
   const forwarded = new WeakMap<CallMessage, Forwarded>();
   const fleet = fleetOf(options);
 
   const handle = async (call: CallMessage): Promise<CallOutcome> => {
     const result = await rpc.call(call.rid, call.fn, call.args);
-    const f: Forwarded = { t2: result.t2, t4: null, worker: null, workerAddress: result.worker, error: null };
+    const f: Forwarded = { t2: result.t2, t4: null, at: null, worker: null, workerAddress: result.worker, error: null };
     forwarded.set(call, f);
     if (!result.ok) {
       f.error = result.code;
@@ -69,6 +81,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     }
     const { reply } = result;
     f.t4 = result.t4;
+    f.at = result.at ?? null;
     f.worker = workerStampsOf(reply);
     f.error = reply.err?.code ?? null;
     // The reply's own stamps are the front's: the call forwarded (t2) and its reply decoded (t4).
@@ -81,7 +94,8 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     logger,
     secret: options.secret,
     handle,
-    onReplySent: (call, _outcome, t1, t5) => {
+    frameOffsets: kernel,
+    onReplySent: (call, _outcome, t1, t5, at) => {
       if (!sink) return;
       const f = forwarded.get(call);
       // The status an HTTP front would have answered, so that the analysis reads both alike.
@@ -101,6 +115,8 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
           worker: f?.worker ?? null,
           workerAddress: f?.workerAddress ?? null,
           ...fleet,
+          // Calls arrive many at a time per connection, as at a worker: the call's frame offset finds its segment.
+          links: kernel ? { front: at ?? null, rpc: f?.at ?? null } : undefined,
         }),
       );
     },
@@ -111,6 +127,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     gauges: () => ({ inflight: rpc.inFlight }),
     announce: { framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance },
     message: 'gateway listening',
+    watch: { serve: [{ port, mode: 'seg' }], dial: workerPorts(options.workers) },
     close: async () => {
       await server.close();
       rpc.close();
@@ -123,4 +140,9 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     rpc,
     close: () => running.close(),
   };
+}
+
+/** A gateway's worker connections, watched by their remote port: replies arrive many at a time on each. */
+export function workerPorts(workers: readonly string[]): { port: number; mode: 'seg' }[] {
+  return [...new Set(workers.map((w) => splitAddress(w).port))].map((port) => ({ port, mode: 'seg' }));
 }

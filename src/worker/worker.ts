@@ -39,6 +39,8 @@ export interface WorkerOptions {
   /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
   metricsPort?: number;
   metricsHost?: string;
+  /** Trace the worker's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
+  kernelStamps?: boolean;
   logger: Logger;
 }
 
@@ -79,6 +81,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metricsPort: options.metricsPort,
     metricsHost: options.metricsHost,
     metrics: async () => new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections()),
+    kernel: options.kernelStamps ? { sends: false, dial: false } : undefined,
     logger: options.logger,
   });
   const { sink, metrics } = role;
@@ -102,7 +105,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
     settlesHere: () => executor.settlesHere,
     turn: (next) => executor.turn(next),
-    onReplySent: (call, outcome, t3_recv, t3_send) => {
+    frameOffsets: options.kernelStamps,
+    onReplySent: (call, outcome, t3_recv, t3_send, at) => {
       const error = outcome.err?.code ?? null;
       const instance = (call as RanCall)[RAN_IN] ?? null;
       metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
@@ -117,6 +121,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           t3_send,
           instance,
           traceId: call.tp,
+          at: options.kernelStamps ? (at ?? null) : undefined,
         }),
       );
     },
@@ -127,6 +132,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     gauges: () => ({ ...executor.load }),
     announce: { address: `${rpc.address.address}:${rpc.address.port}`, functions: [...functions.keys()] },
     message: 'worker listening',
+    // Calls arrive many at a time per connection: each call's frame offset finds its segment.
+    watch: { serve: [{ port: rpc.address.port, mode: 'seg' }], dial: [] },
     close: async () => {
       await rpc.close();
       await executor.close();
