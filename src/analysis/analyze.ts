@@ -11,6 +11,7 @@ import { writeRequestsCsv } from './present/csv.js';
 import { Ingest } from './read/ingest.js';
 import { AnalysisInputError, findInputs } from './read/inputs.js';
 import { joinRequests, UNROUTED } from './read/join.js';
+import { joinKernel } from './read/kernel-join.js';
 import { readLines } from './read/ndjson.js';
 import { estimateOffsets } from './compute/offsets.js';
 import { writeOtlp } from './present/otlp.js';
@@ -104,6 +105,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
 
   progress('join');
   table.sealed();
+  const kernel = ingest.kernel.any ? joinKernel(table, ingest.kernel) : null;
+  if (kernel) table.kernel = kernel.columns;
   const runs = callerRuns(table, UNROUTED);
   const joined = joinRequests(table, runs);
   const offsets = estimateOffsets(table);

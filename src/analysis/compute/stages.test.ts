@@ -7,7 +7,7 @@ import { Ingest } from '../read/ingest.js';
 import { joinRequests, UNROUTED } from '../read/join.js';
 import { callerRuns } from '../read/runs.js';
 import { stageAt } from './stage-columns.js';
-import { PARTS, STAGES, type Stage } from './stages.js';
+import { PARTS, STAGES, type LinkPart, type Stage } from './stages.js';
 import { RequestTable } from '../read/table.js';
 
 function tableOf(records: RecordLines[]): RequestTable {
@@ -18,7 +18,7 @@ function tableOf(records: RecordLines[]): RequestTable {
 }
 
 /** What each stage must be, from the durations the fixture laid out. */
-function expected(d: Durations): Record<Exclude<Stage, 'roundtrip_intended'>, number> {
+function expected(d: Durations): Record<Exclude<Stage, 'roundtrip_intended' | LinkPart>, number> {
   const n = (v: bigint) => Number(v);
   const roundtrip = Object.values(d).reduce((a, b) => a + b, 0n);
   return {

@@ -6,6 +6,7 @@
  * first one kept.
  */
 import { StampError } from './stamps.js';
+import { KernelIngest } from './kernel.js';
 import {
   HAS_CALLER,
   HAS_GATEWAY,
@@ -93,13 +94,17 @@ export class Ingest {
   };
   readonly samples: SampleRow[] = [];
   readonly anchors: ClockAnchor[] = [];
+  /** Kernel lines and the records' link fields (kernel.ts). */
+  readonly kernel: KernelIngest;
   private readonly baseDiffs = new Map<number, number>();
 
   /** Clock index by key prefix, then name: building the key string per line cost ~0.7 s over 4.5 M lines. */
   private readonly clocks = new Map<string, Map<string, number>>();
   private readonly copyClocks = new Map<string, Map<string, number>>();
 
-  constructor(readonly table: RequestTable) {}
+  constructor(readonly table: RequestTable) {
+    this.kernel = new KernelIngest(table);
+  }
 
   private clockOf(prefix: string, name: string, host: string): number {
     let byName = this.clocks.get(prefix);
@@ -132,6 +137,7 @@ export class Ingest {
     const r = rec as Json;
     if (r.type === 'sample') return this.sample(r, file, lineNumber, text);
     if (r.type === 'clock') return this.anchor(r, file, lineNumber, text);
+    if (r.type === 'kernel') return this.kernelLine(r, file, lineNumber, text);
     const id = typeof r.id === 'string' ? r.id : typeof r.id === 'number' ? String(r.id) : null;
     if (id === null || id === '') return this.reject('no id', file, lineNumber, text);
     try {
@@ -188,6 +194,19 @@ export class Ingest {
     this.anchors.push({ host: str(r.host) ?? '?', t, wall_ms: r.wall_ms });
   }
 
+  private kernelLine(r: Json, file: string, lineNumber: number, text: string): void {
+    const host = str(r.host) ?? '?';
+    const role = r.role === 'caller' || r.role === 'gateway' || r.role === 'worker' ? r.role : 'caller';
+    let why: string | null;
+    try {
+      why = this.kernel.line(r, this.clockOf(role, host, host));
+    } catch (err) {
+      if (!(err instanceof StampError)) throw err;
+      why = 'bad stamp';
+    }
+    if (why !== null) this.reject(why, file, lineNumber, text);
+  }
+
   private reject(reason: string, file: string, line: number, text: string): void {
     this.counts.rejected[reason] = (this.counts.rejected[reason] ?? 0) + 1;
     if (this.counts.examples.length < MAX_EXAMPLES) {
@@ -220,6 +239,7 @@ export class Ingest {
     const path = str(r.path);
     t.u32.request[slot] = path === null ? 0 : t.requests.id(`${str(r.method) ?? 'GET'} ${path}`);
     t.u32.label[slot] = t.labels.id(str(r.label));
+    if (r.conn !== undefined) this.kernel.caller(slot, host, r.conn);
   }
 
   private gateway(r: Json, id: string): void {
@@ -254,6 +274,7 @@ export class Ingest {
     t.u8.balance[slot] = t.balances.id(str(r.balance));
     t.u16.workerCount[slot] = typeof r.workers === 'number' && r.workers > 0 && r.workers < 65536 ? r.workers : 0;
     traceIdInto(t, slot, r.trace_id);
+    if (r.conn !== undefined || r.rpc_conn !== undefined) this.kernel.gateway(slot, host, r);
     let next = flags | HAS_GATEWAY;
     if (w0 === w0 || w3 === w3) {
       if (flags & T3_FROM_WORKER) this.compareCopy(slot, copyClock, w0, w1, w2, w3);
@@ -278,6 +299,7 @@ export class Ingest {
     t.u16.workerHost[slot] = t.hosts.id(host);
     t.u8.workerFn[slot] = t.fns.id(str(r.fn));
     t.u16.workerError[slot] = t.errors.id(str(r.error));
+    if (r.conn !== undefined) this.kernel.worker(slot, host, clock, r);
     if (flags & T3_FROM_GATEWAY) this.compareCopy(slot, clock, w0, w1, w2, w3);
     else this.storeT3(slot, clock, w0, w1, w2, w3);
     t.u8.flags[slot] = flags | HAS_WORKER | T3_FROM_WORKER;

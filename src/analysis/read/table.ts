@@ -6,6 +6,7 @@
  */
 import { Interner } from './interner.js';
 import { ClockRegistry } from './stamps.js';
+import type { KernelColumns } from './kernel-join.js';
 
 /** Bits of `flags`. */
 export const HAS_CALLER = 1;
@@ -39,6 +40,8 @@ export class RequestTable {
   readonly clockHost: string[] = [];
   /** slot → the W3C trace id its caller or gateway record carries (few requests have one). */
   readonly traceIds = new Map<number, string>();
+  /** Kernel stamps (kernel-join.ts), when the records had any: columns of their own, so that runs without them pay nothing. */
+  kernel: KernelColumns | null = null;
 
   ids: string[] = [];
   size = 0;
