@@ -12,6 +12,7 @@ import { Ingest } from './read/ingest.js';
 import { AnalysisInputError, findInputs } from './read/inputs.js';
 import { joinRequests, UNROUTED } from './read/join.js';
 import { joinKernel } from './read/kernel-join.js';
+import { kernelWarnings, summarizeKernel } from './compute/kernel-summary.js';
 import { readLines } from './read/ndjson.js';
 import { estimateOffsets } from './compute/offsets.js';
 import { writeOtlp } from './present/otlp.js';
@@ -147,9 +148,10 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
     scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs),
+    kernel: kernel ? summarizeKernel(table, ingest.kernel, kernel.counts, joined.measured) : null,
     warnings: [],
   };
-  summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale)];
+  summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale), ...(summary.kernel ? kernelWarnings(summary.kernel) : [])];
   if (torn.length > 0) {
     summary.warnings.unshift(
       `${torn.length} file(s) end in the middle of a line, so their writer stopped mid-record (killed, or out of disk): ${torn.join(', ')}.`,

@@ -13,6 +13,7 @@ import { PARTS, type Part } from './stages.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import type { RequestTable } from '../read/table.js';
 import { throughputOf } from './throughput.js';
+import { linkSplit, type LinkSplit } from './links.js';
 
 /** The stages a cell reports: the seven parts, their total, and the original report's handler and delta. */
 export const CELL_STAGES = [...PARTS, 'roundtrip', 'handler', 'delta'] as const;
@@ -37,6 +38,8 @@ export interface CellSummary {
   /** µs. The means of the parts add up to the mean roundtrip (a stacked bar); medians do not. */
   stage_mean_us: Record<CellStage, number>;
   stage_p50_us: Record<CellStage, number>;
+  /** With kernel stamps: the caller link and the RPC link split into wire and socket waits; null without. */
+  link_split: LinkSplit | null;
   /** Per role, how busy its process(es) were while this cell ran; a role without samples is absent. */
   load: Load;
   /** Roles whose event loop was busy ≥ 90% of the time. */
@@ -90,6 +93,7 @@ export function summarizeCells(t: RequestTable, groups: readonly Group[], runs: 
         latency_percentiles_us: spectrum,
         stage_mean_us: mean,
         stage_p50_us: p50,
+        link_split: linkSplit(t, slots),
         load,
         saturated,
         findings,

@@ -18,6 +18,7 @@ import { boxOfSorted, percentileOfSorted, statsOfSorted } from '../../stats/perc
 import type { Answer, Comparison, GroupSummary, SweepPoint } from './summary-types.js';
 import type { RequestTable } from '../read/table.js';
 import { throughputOf } from './throughput.js';
+import { linkSplit } from './links.js';
 
 const US = 1e-3; // ns → µs
 
@@ -57,7 +58,7 @@ export function summarize(t: RequestTable, join: Join, runs: CallerRuns, samples
   return {
     groups: worked.map((w) => w.summary),
     // The answer is about stages: caller-only groups have none.
-    answer: { ...answer(worked.filter((w) => !w.group.caller_only)), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
+    answer: { ...answer(t, worked.filter((w) => !w.group.caller_only)), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
     comparisons: compare(worked, o),
     sweep: sweep(t, ordered, runs),
     cells,
@@ -140,7 +141,7 @@ function perRequestShares(t: RequestTable, slots: Uint32Array) {
   return { outside: outside.sort(), respond: respond.sort() };
 }
 
-function answer(worked: Worked[]): Omit<Answer, 'seed'> {
+function answer(t: RequestTable, worked: Worked[]): Omit<Answer, 'seed'> {
   const endpoints = [...new Set(worked.map((w) => w.group.endpoint))];
   return {
     by_endpoint: endpoints.map((endpoint) => {
@@ -148,6 +149,8 @@ function answer(worked: Worked[]): Omit<Answer, 'seed'> {
       const total = (s: Stage) => ws.reduce((acc, w) => acc + w.sums[s], 0);
       const pooled = (pick: (w: Worked) => Float64Array) => medianOfAll(ws.map(pick));
       const count = ws.reduce((n, w) => n + w.group.slots.length, 0);
+      const slots = new Uint32Array(count);
+      ws.reduce((at, w) => (slots.set(w.group.slots, at), at + w.group.slots.length), 0);
       const shares = {} as Record<Part, number>;
       for (const part of PARTS) shares[part] = total(part) / total('roundtrip');
       return {
@@ -159,6 +162,7 @@ function answer(worked: Worked[]): Omit<Answer, 'seed'> {
         respond_share: total('respond') / total('roundtrip'),
         median_outside_function_share: pooled((w) => w.shareSamples.outside),
         median_respond_share: pooled((w) => w.shareSamples.respond),
+        link_split: linkSplit(t, slots),
       };
     }),
   };
