@@ -25,6 +25,10 @@
 #      made for the rehearsal) may write the run's records and nothing root
 #      runs; it executes the service definitions, as a systemd unit's User=
 #      would; systemd-analyze verify on the rendered systemd unit
+#   8. kernel stamps: site.yml once more, one cell (kernel-experiment.json) with
+#      faasbench_kernel_stamps on every host (bpftrace; the services keep root
+#      for it); check-kernel.mjs: every tracer stopped, no event lost, every
+#      request in the figures has both links split
 # Everything it created is torn down on exit, failure or not: processes in the
 # namespaces (by pid), sshds, namespaces, bridge, veths, the service user, the
 # hosts' files.
@@ -69,7 +73,7 @@ command -v node >/dev/null || die "needs node >= 20"
 [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || die "needs node >= 20, found $(node --version)"
 [ -d "$repo/node_modules" ] || die "no node_modules in $repo: run npm ci first"
 
-packages=(ansible ansible-lint openssh-server netcat-openbsd iproute2 util-linux)
+packages=(ansible ansible-lint openssh-server netcat-openbsd iproute2 util-linux bpftrace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -294,14 +298,15 @@ export ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=300s'
 export ANSIBLE_SSH_CONTROL_PATH_DIR="$work/ssh/cp"
 export ANSIBLE_LOCAL_TEMP="$work/ansible-local"
 
-# Runs a playbook (bounded in time); its output goes to logs/NAME.log; prints the recap.
+# Runs a playbook (bounded in time), with any further ansible-playbook arguments; its output goes to logs/NAME.log; prints the recap.
 playbook() {
   local name=$1 file=$2
-  say "ansible-playbook $file ($name)"
+  shift 2
+  say "ansible-playbook $file ($name) $*"
   local rc=0
   # In the background and waited for, so that a signal reaches the trap at once.
   # The bound is generous: a shared, loaded machine stretches a 1-minute playbook many times.
-  (cd "$repo/ansible" && exec timeout "${REHEARSAL_PLAYBOOK_TIMEOUT:-1800}" ansible-playbook -i "$inv/hosts.yml" "$file") >"$work/logs/$name.log" 2>&1 &
+  (cd "$repo/ansible" && exec timeout "${REHEARSAL_PLAYBOOK_TIMEOUT:-1800}" ansible-playbook -i "$inv/hosts.yml" "$file" "$@") >"$work/logs/$name.log" 2>&1 &
   child=$!
   wait "$child" || rc=$?
   child=""
@@ -386,4 +391,16 @@ if command -v systemd-analyze >/dev/null; then
 else
   say "no systemd-analyze: the systemd unit was not verified"
 fi
+
+# --- 8. Kernel stamps ----------------------------------------------------------------
+# After the permission checks: with kernel stamps the services keep root (bpftrace needs it).
+say "waiting for the benchmark lock $lock"
+flock -w 1800 9 &
+child=$!
+wait "$child" || die "could not take the benchmark lock $lock in 30 minutes"
+child=""
+playbook kernel site.yml -e faasbench_kernel_stamps=true -e faasbench_run_id=kernel -e "faasbench_config_file=$here/kernel-experiment.json"
+flock -u 9
+node "$here/check-kernel.mjs" "$work/results/kernel" | tee "$work/check-kernel.json"
+say "kernel stamps: every request of the cell split on every host; report: $work/results/kernel/report/report.html"
 say "PASSED all checks"

@@ -50,6 +50,8 @@ test('the script watches the ports asked for, each in its mode, and traces sends
     'tcp/tcp_probe', 'tcp/tcp_destroy_sock', 'sched/sched_process_exit', 'syscalls/sys_enter_kill',
   ]);
   assert.ok(tracepointsOf(gateway).includes('tcp/tcp_sendmsg_locked') && tracepointsOf(gateway).includes('sock/sock_send_length'));
+  assert.doesNotMatch(script, /ns\.inum/, 'no namespace given: any');
+  assert.match(buildScript({ ...gateway, netns: 4026531833 }), /skc_net\.net->ns\.inum != 4026531833\) \{ return; \}/, 'only the role\'s own network namespace');
   assert.throws(() => buildScript({ ...gateway, serve: [{ port: 0, mode: 'msg' }] }), /bad port 0/);
   assert.throws(() => buildScript({ ...gateway, serve: [], dial: [] }), /at least one port/);
 });

@@ -34,6 +34,12 @@ export interface KernelWatch {
   host: string;
   /** The role's process: sends and the ready probe are its own. */
   pid: number;
+  /**
+   * The inode of the role's network namespace: the tracepoints see every
+   * namespace's sockets, and another host on this machine (a network
+   * namespace) may serve the same port. Null: any namespace.
+   */
+  netns?: number | null;
   /** Sockets this process accepted on these local ports. */
   serve: { port: number; mode: WatchMode; sends?: boolean }[];
   /** Sockets this process dialled to these remote ports. */
@@ -86,7 +92,8 @@ tracepoint:tcp:tcp_probe
   $len = args->data_len;
   $nxt = args->snd_nxt;
   $skb = args->skbaddr;
-  $first = @ck[$sk] == 0;
+${w.netns ? `  if (((struct sock *)$sk)->__sk_common.skc_net.net->ns.inum != ${w.netns}) { return; }
+` : ''}  $first = @ck[$sk] == 0;
   if ($first) {
     @ck[$sk] = $c;
     $s = (struct sock *)$sk;

@@ -8,6 +8,16 @@ import { UsageError } from '../usage-error.js';
 import { checkKernelStamps, type WatchShape } from './checks.js';
 import type { KernelWatch } from './script.js';
 import { KernelTracer } from './tracer.js';
+import { statSync } from 'node:fs';
+
+/** This process's network namespace (its inode), so that the tracer keeps to its sockets; null when unreadable. */
+function netnsInode(): number | null {
+  try {
+    return statSync('/proc/self/ns/net').ino;
+  } catch {
+    return null;
+  }
+}
 
 /** The bpftrace to use, or a UsageError saying what kernel stamps lack here. */
 export async function kernelStampsReady(shape: WatchShape, log: string | undefined, flag = '--log'): Promise<string> {
@@ -20,7 +30,7 @@ export async function kernelStampsReady(shape: WatchShape, log: string | undefin
 /** Starts the role's tracer into its record sink; a tracer that cannot load is a UsageError, with bpftrace's words. */
 export async function startTracer(bpftrace: string, role: SampledRole, watch: Pick<KernelWatch, 'serve' | 'dial'>, sink: RecordSink): Promise<KernelTracer> {
   try {
-    return await KernelTracer.start(bpftrace, { role, host: HOST, pid: process.pid, ...watch }, (text) => sink.write(text));
+    return await KernelTracer.start(bpftrace, { role, host: HOST, pid: process.pid, netns: netnsInode(), ...watch }, (text) => sink.write(text));
   } catch (err) {
     throw new UsageError(`cannot start the kernel tracer: ${(err as Error).message}`);
   }
