@@ -20,6 +20,7 @@ import { renderReport } from './present/report/render.js';
 import { scaleWarnings, summarizeScale } from './compute/scale.js';
 import type { Stage } from './compute/stages.js';
 import { summarize } from './compute/summarize.js';
+import { SortedCache } from './compute/sorted-cache.js';
 import { SUMMARY_SCHEMA, type Summary } from './compute/summary-types.js';
 import { callerRuns } from './read/runs.js';
 import { RequestTable } from './read/table.js';
@@ -89,7 +90,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   for (const file of inputs.files) {
     const before = ingest.counts.lines;
     await readLines(file.path, {
-      line: (text, n) => ingest.line(text, file.path, n),
+      scan: (buf, start, n) => ingest.scan(buf, start, file.path, n),
+      line: (buf, start, end, n) => ingest.bytes(buf, start, end, file.path, n),
       progress: (bytes) => progress('read', done + bytes),
       unterminated: (n) => torn.push(`${file.path} (line ${n})`),
     });
@@ -113,13 +115,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const offsets = estimateOffsets(table);
   progress('figures');
   const baseline = options.baseline ?? 'node';
+  const sortedCache = new SortedCache();
   const figures = summarize(table, joined, runs, ingest.samples, {
     baseline,
     compareStages: options.compareStages ?? ['latency', 'gateway_in', 'respond'],
     resamples: options.resamples ?? 2000,
     confidence: options.confidence ?? 0.95,
     randomSeed: options.randomSeed ?? 1,
-  });
+  }, sortedCache);
   const summary: Summary = {
     schema: SUMMARY_SCHEMA,
     generated_at: new Date().toISOString(),
@@ -147,7 +150,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     cells: figures.cells,
     timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
-    scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs),
+    scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs, sortedCache),
     kernel: kernel ? summarizeKernel(table, ingest.kernel, kernel.counts, joined.measured) : null,
     warnings: [],
   };

@@ -64,6 +64,7 @@ export const RPC_LINK_PARTS = ['rpc_wire', 'worker_socket_wait', 'gateway_reply_
 export const LINK_PARTS = [...CALLER_LINK_PARTS, ...RPC_LINK_PARTS] as const;
 export type LinkPart = (typeof LINK_PARTS)[number];
 export const STAGES = [...PARTS, ...TOTALS, ...LINK_PARTS] as const;
+export const STAGES_WITHOUT_LINKS = [...PARTS, ...TOTALS] as const;
 export type Part = (typeof PARTS)[number];
 export type Stage = (typeof STAGES)[number];
 

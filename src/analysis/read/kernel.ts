@@ -6,10 +6,10 @@
  * Events are kept in typed columns: a run at 150 connections writes several
  * per request.
  */
+import { K, NUMBER } from './flat-json.js';
+import type { Fields } from './fields.js';
 import { Interner } from './interner.js';
 import type { RequestTable } from './table.js';
-
-type Json = Record<string, unknown>;
 export type KernelRole = 'caller' | 'gateway' | 'worker';
 
 export const MSG = 0;
@@ -89,71 +89,67 @@ export class KernelIngest {
 
   constructor(private readonly table: RequestTable) {}
 
-  /** One kernel line; the reason it is skipped, or null. `clock` is its role's clock on its host. */
-  line(r: Json, clock: number): string | null {
-    const role = r.role;
-    const host = typeof r.host === 'string' ? r.host : null;
-    if ((role !== 'caller' && role !== 'gateway' && role !== 'worker') || host === null) return 'bad kernel line';
-    const k = r.k;
-    if (k === 'start' || k === 'stop') return this.tracerLine(role, host, r);
-    const cookie = typeof r.sock === 'number' ? r.sock : NaN;
+  /** One kernel line of `role` on `host` (its clock `clock`); the reason it is skipped, or null. */
+  line(f: Fields, role: KernelRole, host: string, clock: number): string | null {
+    const k = f.str(K.k);
+    const cookie = f.kind(K.sock) === NUMBER ? f.num(K.sock) : NaN;
     if (!(cookie >= 0)) return 'bad kernel line';
-    const t = this.table.clocks.relative(clock, r.t);
+    const t = f.stamp(this.table.clocks, clock, K.t);
     const socket = this.socketOf(role, host, cookie, clock);
     if (k === 'sock') {
-      if (typeof r.conn !== 'string') return 'bad kernel line';
+      const conn = f.str(K.conn);
+      if (conn === null) return 'bad kernel line';
       const s = this.sockets[socket]!;
-      s.conn = this.conns.id(`${host}\u0000${r.conn}`);
+      s.conn = this.conns.id(`${host}\u0000${conn}`);
       s.first = t;
       this.events.sock++;
       return null;
     }
-    const kind = KINDS[k as string];
+    const kind = k === null ? undefined : KINDS[k];
     if (kind === undefined) return 'bad kernel line';
+    if (kind === SEG && (f.kind(K.off) !== NUMBER || f.kind(K.len) !== NUMBER)) return 'bad kernel line';
     const i = this.n++;
     this.evSocket.reserve(i)[i] = socket;
     this.evKind.reserve(i)[i] = kind;
     this.evT.reserve(i, NaN)[i] = t;
     if (kind === SEG) {
-      const off = r.off;
-      const len = r.len;
-      if (typeof off !== 'number' || typeof len !== 'number') {
-        this.n--;
-        return 'bad kernel line';
-      }
-      this.evOff.reserve(i, NaN)[i] = off;
-      this.evLen.reserve(i)[i] = len;
+      this.evOff.reserve(i, NaN)[i] = f.num(K.off);
+      this.evLen.reserve(i)[i] = f.num(K.len);
     }
     this.events[k as 'msg' | 'seg' | 'send']++;
     return null;
   }
 
   /** A caller record's `conn`. */
-  caller(slot: number, host: string, conn: unknown): void {
-    if (typeof conn !== 'string') return;
+  caller(slot: number, host: string, f: Fields): void {
+    const conn = f.str(K.conn);
+    if (conn === null) return;
     this.linked.caller++;
     this.callerConn.reserve(slot)[slot] = this.conns.id(`${host}\u0000${conn}`);
   }
 
   /** A gateway record's `conn` / `off` (the request) and `rpc_conn` / `rpc_off` (the call's reply). */
-  gateway(slot: number, host: string, r: Json): void {
+  gateway(slot: number, host: string, f: Fields): void {
     this.linked.gateway++;
-    if (typeof r.conn === 'string') {
-      this.frontConn.reserve(slot)[slot] = this.conns.id(`${host}\u0000${r.conn}`);
-      if (typeof r.off === 'number') this.frontOff.reserve(slot, NaN)[slot] = r.off;
+    const conn = f.str(K.conn);
+    if (conn !== null) {
+      this.frontConn.reserve(slot)[slot] = this.conns.id(`${host}\u0000${conn}`);
+      if (f.kind(K.off) === NUMBER) this.frontOff.reserve(slot, NaN)[slot] = f.num(K.off);
     }
-    if (typeof r.rpc_conn === 'string') {
-      this.rpcConn.reserve(slot)[slot] = this.conns.id(`${host}\u0000${r.rpc_conn}`);
-      if (typeof r.rpc_off === 'number') this.rpcOff.reserve(slot, NaN)[slot] = r.rpc_off;
+    const rpc = f.str(K.rpc_conn);
+    if (rpc !== null) {
+      this.rpcConn.reserve(slot)[slot] = this.conns.id(`${host}\u0000${rpc}`);
+      if (f.kind(K.rpc_off) === NUMBER) this.rpcOff.reserve(slot, NaN)[slot] = f.num(K.rpc_off);
     }
   }
 
   /** A worker record's `conn` and `off` (where the call arrived). */
-  worker(slot: number, host: string, clock: number, r: Json): void {
-    if (typeof r.conn !== 'string' || typeof r.off !== 'number') return;
+  worker(slot: number, host: string, clock: number, f: Fields): void {
+    const conn = f.str(K.conn);
+    if (conn === null || f.kind(K.off) !== NUMBER) return;
     this.linked.worker++;
-    this.workerConn.reserve(slot)[slot] = this.conns.id(`${host}\u0000${r.conn}`);
-    this.workerOff.reserve(slot, NaN)[slot] = r.off;
+    this.workerConn.reserve(slot)[slot] = this.conns.id(`${host}\u0000${conn}`);
+    this.workerOff.reserve(slot, NaN)[slot] = f.num(K.off);
     this.workerClock.reserve(slot)[slot] = clock;
   }
 
@@ -173,20 +169,21 @@ export class KernelIngest {
     return i;
   }
 
-  private tracerLine(role: KernelRole, host: string, r: Json): string | null {
+  /** A tracer's start or stop line (`k`), as JSON.parse read it: two per tracer. */
+  tracer(role: KernelRole, host: string, r: Record<string, unknown>): void {
+    const k = r.k;
     const pid = typeof r.pid === 'number' ? r.pid : -1;
     let run = this.tracers.find((x) => x.role === role && x.host === host && x.pid === pid && !x.stopped);
-    if (r.k === 'start' || !run) {
+    if (k === 'start' || !run) {
       run = { role, host, pid, tracer: null, stopped: false, lost: 0, tracer_cpu_us: null, said: null };
       this.tracers.push(run);
     }
-    if (r.k === 'start') run.tracer = typeof r.tracer === 'string' ? r.tracer : null;
+    if (k === 'start') run.tracer = typeof r.tracer === 'string' ? r.tracer : null;
     else {
       run.stopped = true;
       run.lost = typeof r.lost === 'number' ? r.lost : 0;
       run.tracer_cpu_us = typeof r.tracer_cpu_us === 'number' ? r.tracer_cpu_us : null;
       run.said = typeof r.tracer_said === 'string' ? r.tracer_said : null;
     }
-    return null;
   }
 }
