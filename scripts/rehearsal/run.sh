@@ -18,7 +18,9 @@
 #   3. site.yml again: must change nothing (changed=0 on every host)
 #   4. stop.yml: must change nothing either (everything is stopped)
 #   5. check-summary.mjs: records of callers, gateways and workers joined, none
-#      unjoined, each role from its own hosts and addresses; the analysis merged
+#      unjoined, each role from its own hosts and addresses (callers and
+#      workers named by faasbench_host_name, gateways by their hostname: both
+#      ways of naming a host); the analysis merged
 #      every caller, and every gateway and every worker served
 #   6. the secret: generated once, 0600, given to every service, in no log
 #   7. check-permissions.sh on every host: the service user (a system user
@@ -251,6 +253,8 @@ mkdir -p "$inv/group_vars"
       echo "          ansible_ssh_common_args: >-"
       echo "            -o ProxyCommand=\"ip netns exec ${ns[$h]} nc %h %p\""
       echo "            -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR"
+      # Callers and workers are named in their records by faasbench_host_name, gateways by their hostname.
+      case "$h" in caller* | worker*) echo "          faasbench_host_name: named-$h" ;; esac
     done
   done
 } >"$inv/hosts.yml"
@@ -280,13 +284,13 @@ faasbench_start_delay: 40
 faasbench_results_dir: $work/results
 faasbench_controller_node: $(command -v node)
 EOF
-# Each role's hosts as the records must name them, with their addresses.
+# Each role's hosts as the records must name them (PREFIX + inventory name), with their addresses.
 role_hosts() {
   local sep=''
-  for i in $(seq 1 "$2"); do printf '%s{"host":"rehearsal-%s%s","address":"%s"}' "$sep" "$1" "$i" "${addr[$1$i]}"; sep=','; done
+  for i in $(seq 1 "$2"); do printf '%s{"host":"%s%s%s","address":"%s"}' "$sep" "$3" "$1" "$i" "${addr[$1$i]}"; sep=','; done
 }
 printf '{"callers":[%s],"gateways":[%s],"workers":[%s],"workerPort":%s}\n' \
-  "$(role_hosts caller "$callers")" "$(role_hosts gateway "$gateways")" "$(role_hosts worker "$workers")" \
+  "$(role_hosts caller "$callers" named-)" "$(role_hosts gateway "$gateways" rehearsal-)" "$(role_hosts worker "$workers" named-)" \
   "$(node -p "require('${REHEARSAL_CONFIG:-$here/experiment.json}').ports.worker")" >"$work/expected.json"
 
 export ANSIBLE_CONFIG="$repo/ansible/ansible.cfg"

@@ -17,6 +17,8 @@ import { readLines } from './read/ndjson.js';
 import { estimateOffsets } from './compute/offsets.js';
 import { writeOtlp } from './present/otlp.js';
 import { renderReport } from './present/report/render.js';
+import { renderLifecycle } from './present/report/instance-experiments.js';
+import { callsOf, instanceExperimentOf, lifecycleOf } from './compute/instance-experiments.js';
 import { scaleWarnings, summarizeScale } from './compute/scale.js';
 import type { Stage } from './compute/stages.js';
 import { summarize } from './compute/summarize.js';
@@ -63,7 +65,8 @@ export interface Progress {
 export interface AnalyzeResult {
   summary: Summary;
   out: string;
-  files: { html: string; summary: string; csv: string | null };
+  /** lifecycle: the instance experiments' page (and lifecycle.json beside it), when the records hold one. */
+  files: { html: string; summary: string; csv: string | null; lifecycle: string | null };
 }
 
 /** Rough bytes of NDJSON per request (three roles' lines): sizes the columns so they rarely grow. */
@@ -162,7 +165,13 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   }
 
   await mkdir(out, { recursive: true });
-  const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv') };
+  const experiment = instanceExperimentOf(summary.run, table);
+  const files = {
+    html: join(out, 'report.html'),
+    summary: join(out, 'summary.json'),
+    csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv'),
+    lifecycle: experiment === null ? null : join(out, 'lifecycle.html'),
+  };
   if (files.csv) {
     progress('csv');
     await writeRequestsCsv(files.csv, table, joined.measured, runs, wallShifts(ingest.anchors));
@@ -171,6 +180,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   progress('report');
   await writeFile(files.summary, JSON.stringify(summary, null, 2) + '\n');
   await writeFile(files.html, await renderReport(summary));
+  if (experiment !== null && files.lifecycle !== null) {
+    const lifecycle = lifecycleOf(experiment, table, callsOf(table), ingest.samples);
+    await writeFile(join(out, 'lifecycle.json'), `${JSON.stringify(lifecycle.figures, null, 2)}\n`);
+    await writeFile(files.lifecycle, await renderLifecycle(lifecycle));
+  }
   return { summary, out, files };
 }
 

@@ -2,8 +2,8 @@ import type { CommandModule } from 'yargs';
 import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../contract/addresses.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
-import { closeOnSignal, startOrExplain } from '../role.js';
-import { createLogger } from '../log.js';
+import { serveRole } from '../role.js';
+import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { BALANCE_POLICIES, type BalancePolicy } from '../rpc/balance.js';
 import { splitAddress } from '../rpc/client.js';
@@ -32,16 +32,18 @@ interface GatewayArgs extends MetricsArgs {
   'server-timing': boolean;
 }
 
+const EXAMPLES: Example[] = [
+  ['fastify in front of a worker on this host, a record per request', '$0 gateway --framework fastify --log gateway.ndjson'],
+  ['two workers on other hosts, called in turn (see --balance)', '$0 gateway --framework koa --worker 10.0.0.3:7070,10.0.0.4:7070'],
+  ['the TCP front: the RPC protocol instead of HTTP (callers use tcp://)', '$0 gateway --framework tcp --port 8081'],
+];
+
 export const gatewayCommand: CommandModule<object, GatewayArgs> = {
   command: 'gateway',
   describe: 'Serve /empty, /sleep, /math, /image and every other function the workers announce (at /NAME) over HTTP, forwarding each call to a worker',
-  builder: (y) =>
-    metricsOptions(y)
-      .option('server-timing', {
-        type: 'boolean',
-        default: true,
-        describe: "Answers carry a Server-Timing header with the request's stages (--no-server-timing: none)",
-      })
+  builder: (y) => {
+    const flags = y
+      // The one required flag first.
       .option('framework', {
         choices: [...FRAMEWORKS, 'tcp' as const],
         demandOption: true,
@@ -71,7 +73,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
       )
       .option('timeout-ms', integerOption('timeout-ms', TIMER_MS, "The gateway's own limit for one call", 35_000))
-      .option('max-body-bytes', { type: 'number', default: 8 * 1024 * 1024, describe: 'Largest POST /image body' })
+      .option('max-body-bytes', integerOption('max-body-bytes', { min: 1, max: MAX_BINARY_ARG_BYTES }, 'Largest POST /image body (what fits in one RPC frame at most)', 8 * 1024 * 1024))
       .option('max-uploads-bytes', integerOption('max-uploads-bytes', { min: 1, max: 2 ** 40 }, 'Bytes of request bodies in progress across the gateway (503 uploads_full beyond)', 64 * 1024 * 1024))
       .option('request-timeout-ms', integerOption('request-timeout-ms', TIMER_MS, 'Time to receive a whole request (then 408)', 30_000))
       .option('headers-timeout-ms', integerOption('headers-timeout-ms', TIMER_MS, "Time to receive a request's headers (then 408)", 10_000))
@@ -83,41 +85,43 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         defaultDescription: '$FAASBENCH_SECRET',
         describe: 'Shared secret presented to the workers',
       })
-      .check((a) => {
-        for (const w of a.worker.split(',')) splitAddress(w.trim());
-        if (!Number.isInteger(a['max-body-bytes']) || a['max-body-bytes'] < 1 || a['max-body-bytes'] > MAX_BINARY_ARG_BYTES) {
-          // A larger upload could not travel to the worker in one RPC frame.
-          throw new Error(`--max-body-bytes must be an integer from 1 to ${MAX_BINARY_ARG_BYTES} (what fits in one RPC frame)`);
-        }
-        if (a['max-uploads-bytes'] < a['max-body-bytes']) throw new Error('--max-uploads-bytes must be no smaller than --max-body-bytes');
-        if (a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
-        if (a.framework === 'tcp' && a.compression !== 'none') throw new Error('--compression applies to the HTTP frameworks; the TCP front answers msgpack as it is');
-        return true;
-      }),
+      .option('server-timing', {
+        type: 'boolean',
+        default: true,
+        describe: "Answers carry a Server-Timing header with the request's stages (--no-server-timing: none)",
+      });
+    return withExamples(metricsOptions(flags), EXAMPLES).check((a) => {
+      for (const w of a.worker.split(',')) splitAddress(w.trim());
+      if (a['max-uploads-bytes'] < a['max-body-bytes']) throw new Error('--max-uploads-bytes must be no smaller than --max-body-bytes');
+      if (a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
+      if (a.framework === 'tcp' && a.compression !== 'none') throw new Error('--compression applies to the HTTP frameworks; the TCP front answers msgpack as it is');
+      return true;
+    });
+  },
   handler: async (a) => {
-    const logger = createLogger('gateway');
-    const gateway = await startOrExplain('gateway', () => startGateway({
-      framework: a.framework,
-      compression: a.compression,
-      host: a.host,
-      port: a.port,
-      workers: a.worker.split(',').map((w) => w.trim()),
-      log: a.log,
-      timeoutMs: a['timeout-ms'],
-      maxBodyBytes: a['max-body-bytes'],
-      maxUploadsBytes: a['max-uploads-bytes'],
-      requestTimeoutMs: a['request-timeout-ms'],
-      headersTimeoutMs: a['headers-timeout-ms'],
-      connectionsPerWorker: a['worker-connections'],
-      balance: a.balance,
-      secret: a.secret === '' ? undefined : a.secret,
-      sampleIntervalMs: a['sample-interval-ms'],
-      metricsPort: a['metrics-port'],
-      metricsHost: a['metrics-host'],
-      serverTiming: a['server-timing'],
-      kernelStamps: a['kernel-stamps'],
-      logger,
-    }));
-    closeOnSignal(() => gateway.close(), logger);
+    await serveRole('gateway', (logger) =>
+      startGateway({
+        framework: a.framework,
+        compression: a.compression,
+        host: a.host,
+        port: a.port,
+        workers: a.worker.split(',').map((w) => w.trim()),
+        log: a.log,
+        timeoutMs: a['timeout-ms'],
+        maxBodyBytes: a['max-body-bytes'],
+        maxUploadsBytes: a['max-uploads-bytes'],
+        requestTimeoutMs: a['request-timeout-ms'],
+        headersTimeoutMs: a['headers-timeout-ms'],
+        connectionsPerWorker: a['worker-connections'],
+        balance: a.balance,
+        secret: a.secret === '' ? undefined : a.secret,
+        sampleIntervalMs: a['sample-interval-ms'],
+        metricsPort: a['metrics-port'],
+        metricsHost: a['metrics-host'],
+        serverTiming: a['server-timing'],
+        kernelStamps: a['kernel-stamps'],
+        logger,
+      }),
+    );
   },
 };

@@ -82,7 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
   // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
   const label = compression === 'none' ? options.framework : `${options.framework}+${compression}`;
-  const sockets = new Set<Socket>();
+  const sockets = trackSockets(server);
   const role = await openRole({
     role: 'gateway',
     log: options.log,
@@ -100,12 +100,58 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     kernel: options.kernelStamps ? { sends: true, dial: true } : undefined,
     logger,
   });
-  const { sink, metrics } = role;
   // t1 comes from node:http's channel, before the gate and every framework.
-  traceServer(server, label, sink, metrics, fleetOf(options), options.kernelStamps === true);
+  traceServer(server, label, role.sink, role.metrics, fleetOf(options), options.kernelStamps === true);
+  applyConnectionPolicy(server, options);
+  await listen(server, options.port, options.host);
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const running = await role.serve({
+    gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size }),
+    announce: {
+      framework: options.framework,
+      compression,
+      url,
+      workers: options.workers,
+      balance: options.balance ?? 'round-robin',
+    },
+    message: 'gateway listening',
+    // Requests arrive one at a time per connection (HTTP/1.1); replies many at a time per worker connection.
+    watch: { serve: [{ port: address.port, mode: 'msg', sends: true }], dial: workerPorts(options.workers) },
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      rpc.close();
+    },
+  });
+  return {
+    address: { host: address.address, port: address.port },
+    url,
+    metricsUrl: running.metricsUrl,
+    rpc,
+    close: () => running.close(),
+  };
+}
 
-  // The same connection policy for every framework: the caller keeps its
-  // connections open for a whole run.
+/** The sockets open on `server`, kept up to date: for the metrics, and to close them at the end. */
+function trackSockets(server: Server): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  return sockets;
+}
+
+/**
+ * The same connection policy for every framework: connections kept open for
+ * a whole run, slow senders cut off, and requests node's parser refuses
+ * answered alike.
+ */
+function applyConnectionPolicy(server: Server, options: Pick<GatewayOptions, 'requestTimeoutMs' | 'headersTimeoutMs'>): void {
+  // The caller keeps its connections open for a whole run.
   server.keepAliveTimeout = 65_000;
   // A slow or stalled sender is cut off (408 from node) long before node's
   // 300 s default; the check runs every second instead of every 30 s.
@@ -113,9 +159,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   server.headersTimeout = options.headersTimeoutMs;
   // Read when the server starts listening (node's typings omit the property).
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, options.headersTimeoutMs);
-  // Requests node's parser rejects before any framework sees them (header
-  // overflow, malformed request line) get one JSON error for all frameworks:
-  // fastify's own handler is replaced so that it answers like the rest.
+  answerClientErrors(server);
+}
+
+/**
+ * Requests node's parser rejects before any framework sees them (header
+ * overflow, malformed request line) get one JSON error for all frameworks:
+ * fastify's own handler is replaced so that it answers like the rest.
+ */
+function answerClientErrors(server: Server): void {
   server.removeAllListeners('clientError');
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -133,46 +185,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       inProgress.once('close', once);
     } else answer();
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const running = await role.serve({
-    gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size }),
-    announce: {
-      framework: options.framework,
-      compression,
-      url: `http://${host}:${address.port}`,
-      workers: options.workers,
-      balance: options.balance ?? 'round-robin',
-    },
-    message: 'gateway listening',
-    // Requests arrive one at a time per connection (HTTP/1.1); replies many at a time per worker connection.
-    watch: { serve: [{ port: address.port, mode: 'msg', sends: true }], dial: workerPorts(options.workers) },
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-      rpc.close();
-    },
-  });
-  return {
-    address: { host: address.address, port: address.port },
-    url: `http://${host}:${address.port}`,
-    metricsUrl: running.metricsUrl,
-    rpc,
-    close: () => running.close(),
-  };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../usage-error.js';
+import { withExamples, type Example } from '../command-line/examples.js';
+import { RunFailure, UsageError } from '../usage-error.js';
+import { TargetUnreachableError } from '../caller/index.js';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
 import { describeOutput } from './estimate.js';
 import { parseStartAt } from '../caller/units.js';
@@ -23,32 +25,39 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d\d\dZ$/, 'Z');
 }
 
+const EXAMPLES: Example[] = [
+  ['the default experiment on this machine, then its report', '$0 run'],
+  ['a short run of the same shape', '$0 run --quick'],
+  ['an experiment of your own (examples/ holds several)', '$0 run --config examples/backoff.yaml'],
+  ['from a caller host, against gateways already running on another', '$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm'],
+];
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Run a whole experiment: worker, five gateways, every endpoint driven by the caller, then the report',
   builder: (y) =>
-    y
-      .option('config', { type: 'string', describe: 'Experiment config, JSON or YAML (default: the embedded default, examples/experiment.json)' })
-      .option('quick', { type: 'boolean', default: false, describe: 'A short run of the same shape (well under a minute)' })
-      .option('out', { type: 'string', describe: 'Directory for records, run.json and the report', defaultDescription: 'results/<time>' })
-      .option('gateway-host', {
-        type: 'string',
-        describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i); several hosts separated by commas share each cell\'s connections round-robin',
-      })
-      .option('start-at', {
-        type: 'string',
-        describe: 'Start the first cell at this wall-clock time (ISO 8601 with a zone, or seconds since the epoch): callers on several hosts given one time start together',
-      })
-      .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
-      .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
-      .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
-      .option('kernel-stamps', {
-        ...KERNEL_STAMPS_OPTION,
-        describe: 'Kernel stamps on every role (bpftrace; root): the report splits the caller link and the RPC link into wire and socket waits',
-      })
-      .example('$0 run', 'the default experiment on this machine')
-      .example('$0 run --quick', 'a quick one')
-      .example('$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm', 'from a caller host against remote gateways'),
+    withExamples(
+      y
+        .option('config', { type: 'string', describe: 'Experiment config, JSON or YAML (default: the embedded default, examples/experiment.json)' })
+        .option('quick', { type: 'boolean', default: false, describe: 'A short run of the same shape (well under a minute)' })
+        .option('out', { type: 'string', describe: 'Directory for records, run.json and the report', defaultDescription: 'results/<time>' })
+        .option('gateway-host', {
+          type: 'string',
+          describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i); several hosts separated by commas share each cell\'s connections round-robin',
+        })
+        .option('start-at', {
+          type: 'string',
+          describe: 'Start the first cell at this wall-clock time (ISO 8601 with a zone, or seconds since the epoch): callers on several hosts given one time start together',
+        })
+        .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
+        .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
+        .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
+        .option('kernel-stamps', {
+          ...KERNEL_STAMPS_OPTION,
+          describe: 'Kernel stamps on every role (bpftrace; root): the report splits the caller link and the RPC link into wire and socket waits',
+        }),
+      EXAMPLES,
+    ),
   handler: async (a) => {
     let config: ExperimentConfig;
     try {
@@ -88,6 +97,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       kernelStamps: a['kernel-stamps'],
       signal: controller.signal,
       onProgress: say,
+    }).catch((err: unknown) => {
+      // A gateway that refuses every connection (--gateway-host pointing at nothing): one line, exit 1.
+      throw err instanceof TargetUnreachableError ? new RunFailure(err.message) : err;
     });
     say(`${outcome.interrupted ? 'interrupted' : 'done'} after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${outcome.metadata.cells.done}/${outcome.metadata.cells.planned} cells`);
     if (outcome.metadata.callerBound.length > 0) {

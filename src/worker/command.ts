@@ -5,8 +5,8 @@ import { LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
 import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
 import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
-import { closeOnSignal, startOrExplain } from '../role.js';
-import { createLogger } from '../log.js';
+import { serveRole } from '../role.js';
+import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { DEFAULT_MAX_INSTANCES, startWorker } from './worker.js';
 
@@ -29,12 +29,19 @@ interface WorkerArgs extends MetricsArgs {
   'insecure-no-secret': boolean;
 }
 
+const EXAMPLES: Example[] = [
+  ['the bundled functions on 127.0.0.1:7070, a record per call', '$0 worker --log worker.ndjson'],
+  ['reachable from other hosts: gateways must present the secret', '$0 worker --host 0.0.0.0 --secret s3cret'],
+  ['functions run on the worker itself (the floor: no instances)', '$0 worker --isolation inline'],
+  ['your own functions, a module per function', '$0 worker --functions ./my-functions'],
+];
+
 export const workerCommand: CommandModule<object, WorkerArgs> = {
   command: 'worker',
   aliases: ['rpc-worker'],
   describe: 'Run the functions: a TCP RPC server that the gateways call',
-  builder: (y) =>
-    metricsOptions(y)
+  builder: (y) => {
+    const flags = y
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file (gzipped when it ends in .gz)' })
@@ -79,7 +86,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         type: 'boolean',
         default: false,
         describe: 'Listen beyond loopback without a secret: anyone who can reach the port may run the functions',
-      }),
+      });
+    return withExamples(metricsOptions(flags), EXAMPLES);
+  },
   handler: async (a) => {
     const secret = a.secret === '' ? undefined : a.secret;
     if (secret === undefined && !a['insecure-no-secret'] && !(await isLoopback(a.host))) {
@@ -91,28 +100,28 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     if (a['min-instances'] > a['max-instances']) {
       throw new UsageError(`--min-instances ${a['min-instances']} is more than --max-instances ${a['max-instances']}`);
     }
-    const logger = createLogger('worker');
-    const worker = await startOrExplain('worker', () => startWorker({
-      host: a.host,
-      port: a.port,
-      log: a.log,
-      functionsDir: a.functions,
-      timeoutMs: a['timeout-ms'],
-      poolMemoryMb: a['function-memory-mb'],
-      isolation: a.isolation,
-      keepWarmMs: a['keep-warm'],
-      maxInstances: a['max-instances'],
-      minInstances: a['min-instances'],
-      secret,
-      allowFaultFunctions: a['allow-fault-functions'],
-      helloTimeoutMs: a['hello-timeout-ms'],
-      sampleIntervalMs: a['sample-interval-ms'],
-      metricsPort: a['metrics-port'],
-      metricsHost: a['metrics-host'],
-      kernelStamps: a['kernel-stamps'],
-      logger,
-    }));
-    closeOnSignal(() => worker.close(), logger);
+    await serveRole('worker', (logger) =>
+      startWorker({
+        host: a.host,
+        port: a.port,
+        log: a.log,
+        functionsDir: a.functions,
+        timeoutMs: a['timeout-ms'],
+        poolMemoryMb: a['function-memory-mb'],
+        isolation: a.isolation,
+        keepWarmMs: a['keep-warm'],
+        maxInstances: a['max-instances'],
+        minInstances: a['min-instances'],
+        secret,
+        allowFaultFunctions: a['allow-fault-functions'],
+        helloTimeoutMs: a['hello-timeout-ms'],
+        sampleIntervalMs: a['sample-interval-ms'],
+        metricsPort: a['metrics-port'],
+        metricsHost: a['metrics-host'],
+        kernelStamps: a['kernel-stamps'],
+        logger,
+      }),
+    );
   },
 };
 

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { startRpcServer, type RpcServer } from '../rpc/server.js';
+import { startRpcServer, type RpcServer, type RpcServerOptions } from '../rpc/server.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { RecordSink } from '../trace/record-writer.js';
 import { openRole } from '../role.js';
 import { formatWorkerRecord } from '../trace/records.js';
 import type { CallMessage } from '../rpc/protocol.js';
@@ -55,9 +57,7 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const dir = options.functionsDir ?? defaultFunctionsDir;
   const functions = await loadFunctions(dir);
-  if (options.allowFaultFunctions) {
-    for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
-  }
+  if (options.allowFaultFunctions) for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
   let server: RpcServer | null = null;
   const executor = new Executor({
     functions,
@@ -84,7 +84,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     kernel: options.kernelStamps ? { sends: false, dial: false } : undefined,
     logger: options.logger,
   });
-  const { sink, metrics } = role;
   server = await startRpcServer({
     host: options.host,
     port: options.port,
@@ -106,25 +105,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     settlesHere: () => executor.settlesHere,
     turn: (next) => executor.turn(next),
     frameOffsets: options.kernelStamps,
-    onReplySent: (call, outcome, t3_recv, t3_send, at) => {
-      const error = outcome.err?.code ?? null;
-      const instance = (call as RanCall)[RAN_IN] ?? null;
-      metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
-      sink?.write(
-        formatWorkerRecord({
-          id: call.rid,
-          fn: call.fn,
-          error,
-          t3_recv,
-          t3_start: outcome.t3_start,
-          t3_end: outcome.t3_end,
-          t3_send,
-          instance,
-          traceId: call.tp,
-          at: options.kernelStamps ? (at ?? null) : undefined,
-        }),
-      );
-    },
+    onReplySent: recordReplies(role.sink, role.metrics, options.kernelStamps === true),
   });
   const rpc = server;
   connections = () => rpc.connections;
@@ -144,5 +125,29 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     functions: [...functions.keys()],
     metricsUrl: running.metricsUrl,
     close: () => running.close(),
+  };
+}
+
+/** After each reply: the call's metrics, and its record (with the instance it ran in). */
+function recordReplies(sink: RecordSink | null, metrics: WorkerMetrics | null, kernelStamps: boolean): RpcServerOptions['onReplySent'] {
+  return (call, outcome, t3_recv, t3_send, at) => {
+    const error = outcome.err?.code ?? null;
+    const instance = (call as RanCall)[RAN_IN] ?? null;
+    metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
+    sink?.write(
+      formatWorkerRecord({
+        id: call.rid,
+        fn: call.fn,
+        error,
+        t3_recv,
+        t3_start: outcome.t3_start,
+        t3_end: outcome.t3_end,
+        t3_send,
+        instance,
+        traceId: call.tp,
+        // Where the call arrived (connection, frame offset): the kernel join's key.
+        at: kernelStamps ? (at ?? null) : undefined,
+      }),
+    );
   };
 }

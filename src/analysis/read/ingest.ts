@@ -10,6 +10,7 @@ import { LineFields, ObjectFields, type Fields } from './fields.js';
 import { StampError } from './stamps.js';
 import { KernelIngest } from './kernel.js';
 import {
+  COLD,
   HAS_CALLER,
   HAS_GATEWAY,
   HAS_WORKER,
@@ -365,17 +366,21 @@ export class Ingest {
     const w1 = f.stamp(t.clocks, clock, K.t3_start);
     const w2 = f.stamp(t.clocks, clock, K.t3_end);
     const w3 = f.stamp(t.clocks, clock, K.t3_send);
+    const isCold = f.kind(K.cold) === TRUE;
+    const cold = isCold ? [K.cold_spawn, K.cold_loaded, K.cold_init].map((k) => f.stamp(t.clocks, clock, k) - w0) : null;
     const slot = f.slot(t);
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_WORKER) return void this.counts.duplicates.worker++;
     this.counts.records.worker++;
+    t.u32.instance[slot] = t.instances.id(f.str(K.instance));
+    if (cold !== null && cold.every((x) => x === x)) t.coldStamps.set(slot, cold as [number, number, number]);
     t.u16.workerHost[slot] = t.hosts.id(host);
     t.u8.workerFn[slot] = t.fns.id(f.str(K.fn));
     t.u16.workerError[slot] = t.errors.id(f.str(K.error));
     if (f.kind(K.conn) !== ABSENT) this.kernel.worker(slot, host, clock, f);
     if (flags & T3_FROM_GATEWAY) this.compareCopy(slot, clock, w0, w1, w2, w3);
     else this.storeT3(slot, clock, w0, w1, w2, w3);
-    t.u8.flags[slot] = flags | HAS_WORKER | T3_FROM_WORKER;
+    t.u8.flags[slot] = flags | HAS_WORKER | T3_FROM_WORKER | (isCold ? COLD : 0);
   }
 
   private storeT3(slot: number, clock: number, a: number, b: number, c: number, d: number): void {

@@ -18,9 +18,12 @@ export const HAS_WORKER = 4;
 export const T3_FROM_GATEWAY = 8;
 export const T3_FROM_WORKER = 16;
 export const WARMUP = 32;
+/** The worker's call started its instance (a cold start). */
+export const COLD = 64;
 
 const F64 = ['t0', 't0_intended', 't6', 't1', 't2', 't4', 't5', 't3_recv', 't3_start', 't3_end', 't3_send', 'bytes'] as const;
-const U32 = ['connections', 'request', 'label'] as const;
+/** instance: the worker's instance that ran the call (0: none, or no worker record). */
+const U32 = ['connections', 'request', 'label', 'instance'] as const;
 /** workerCount: how many workers the gateway was given (0: its record did not say). */
 const U16 = ['callerClock', 'gatewayClock', 't3Clock', 'callerError', 'gatewayError', 'workerError', 'workerHost', 'workerAddress', 'workerCount'] as const;
 const I16 = ['callerStatus', 'gatewayStatus'] as const;
@@ -36,6 +39,9 @@ export class RequestTable {
   readonly hosts = new Interner();
   readonly requests = new Interner(1 << 24);
   readonly labels = new Interner();
+  readonly instances = new Interner(1 << 24);
+  /** slot → a cold call's start-up stamps (spawn asked, module loaded, init done), ns after its t3_recv: few calls have them. */
+  readonly coldStamps = new Map<number, [spawn: number, loaded: number, init: number]>();
   /** The gateways' balancing policies. */
   readonly balances = new Interner(255);
   /** clock index → host name, for labelling offsets. */
