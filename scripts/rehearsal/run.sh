@@ -27,7 +27,11 @@
 #      made for the rehearsal) may write the run's records and nothing root
 #      runs; it executes the service definitions, as a systemd unit's User=
 #      would; systemd-analyze verify on the rendered systemd unit
-#   8. kernel stamps: site.yml once more, one cell (kernel-experiment.json) with
+#   8. failover: start.yml again (run id rehearsal-failover), a caller on the
+#      first caller host drives the first gateway, the last worker host's
+#      service is killed (SIGKILL) mid-run, stop.yml; check-failover.mjs: only
+#      calls in flight on that worker were lost
+#   9. kernel stamps: site.yml once more, one cell (kernel-experiment.json) with
 #      faasbench_kernel_stamps on every host (bpftrace; the services keep root
 #      for it); check-kernel.mjs: every tracer stopped, no event lost, every
 #      request in the figures has both links split
@@ -395,8 +399,48 @@ if command -v systemd-analyze >/dev/null; then
 else
   say "no systemd-analyze: the systemd unit was not verified"
 fi
+# --- 8. Failover: a worker host's service killed mid-run ------------------------------
+# Its own run id, so the records of the run above stay as they were checked.
+failover_cell() {
+  local run_id=rehearsal-failover connections=8
+  local victim="worker$workers" gw=gateway1 cl=caller1
+  local out="$work/failover"
+  mkdir -p "$out"
+  # The installed faasbench drops to the service user, who writes the caller's records.
+  chown "$svc_user:$svc_user" "$out"
+  say "failover: take the benchmark lock again"
+  flock -w 1800 9 &
+  child=$!
+  wait "$child" || die "could not take the benchmark lock $lock in 30 minutes"
+  child=""
+  playbook failover-start start.yml -e "faasbench_run_id=$run_id"
+  local port url framework config="${REHEARSAL_CONFIG:-$here/experiment.json}"
+  # The first framework's gateway listens on ports.gateway.
+  port=$(node -p "require('$config').ports.gateway")
+  framework=$(node -p "require('$config').frameworks[0]")
+  url="http://${addr[$gw]}:$port/sleep?ms=20"
+  say "failover: $cl drives $url with $connections connections for 12 s; $victim's worker is killed 4 s in"
+  ip netns exec "${ns[$cl]}" "$work/hosts/$cl/opt/faasbench/bin/faasbench" caller --url "$url" --connections "$connections" \
+    --duration 12s --out "$out/caller.ndjson" >"$out/caller.log" 2>&1 &
+  child=$!
+  sleep 4
+  local pid
+  pid=$(cat "$work/hosts/$victim/opt/faasbench/run/worker.pid")
+  # The service's own pid (faasbench-service keeps it), in the victim's namespace.
+  ip netns pids "${ns[$victim]}" | grep -qx "$pid" || die "failover: pid $pid is not in $victim's namespace"
+  kill -KILL "$pid"
+  wait "$child" || { cat "$out/caller.log" >&2; die "failover: the caller failed"; }
+  child=""
+  playbook failover-stop stop.yml -e "faasbench_run_id=$run_id"
+  flock -u 9
+  node "$here/check-failover.mjs" "$work/hosts/$gw/opt/faasbench/records/$run_id/gateway-$framework.ndjson" "$out/caller.ndjson" \
+    "${addr[$victim]}:$(node -p "require('$config').ports.worker")" "$connections" |
+    tee "$out/check.json" || die "failover: more was lost than the calls in flight on the killed worker"
+  say "failover: only the calls in flight on the killed worker were lost"
+}
+if [ "$workers" -ge 2 ]; then failover_cell; else say "failover: skipped (one worker: killing it would leave none)"; fi
 
-# --- 8. Kernel stamps ----------------------------------------------------------------
+# --- 9. Kernel stamps ----------------------------------------------------------------
 # After the permission checks: with kernel stamps the services keep root (bpftrace needs it).
 say "waiting for the benchmark lock $lock"
 flock -w 1800 9 &
@@ -407,4 +451,5 @@ playbook kernel site.yml -e faasbench_kernel_stamps=true -e faasbench_run_id=ker
 flock -u 9
 node "$here/check-kernel.mjs" "$work/results/kernel" | tee "$work/check-kernel.json"
 say "kernel stamps: every request of the cell split on every host; report: $work/results/kernel/report/report.html"
+
 say "PASSED all checks"

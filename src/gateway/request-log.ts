@@ -6,7 +6,8 @@ import { formatGatewayRecord, type FrameAt, type WorkerStamps } from '../trace/r
 import { connOf } from '../kernel/conn.js';
 import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import type { Fleet } from '../rpc/balance.js';
+import type { Spread } from '../rpc/balance.js';
+import type { FirstAttempt } from '../rpc/client.js';
 
 /** What the gateway learns about one request on its way through. */
 export class RequestTrace {
@@ -19,6 +20,8 @@ export class RequestTrace {
   /** Kernel stamps: the connection the request came on, and where the call's reply arrived. */
   conn: string | null = null;
   rpcAt: FrameAt | null = null;
+  /** The failed first attempt of a call retried on another worker. */
+  retry: FirstAttempt | null = null;
   constructor(
     readonly id: string,
     readonly t1: bigint,
@@ -60,7 +63,7 @@ interface TracedServer {
   framework: string;
   sink: RecordSink | null;
   metrics: GatewayMetrics | null;
-  fleet: Fleet;
+  fleet: Spread;
   /** Kernel stamps: records say where each request and reply arrived. */
   links: boolean;
 }
@@ -116,6 +119,7 @@ subscribe('http.server.response.finish', (message) => {
       balance: traced.fleet.balance,
       workers: traced.fleet.workers,
       traceId: trace.traceId,
+      retry: trace.retry,
       links: traced.links ? { front: trace.conn === null ? null : { conn: trace.conn, off: null }, rpc: trace.rpcAt } : undefined,
     }),
   );
@@ -153,7 +157,7 @@ export function traceServer(
   framework: string,
   sink: RecordSink | null,
   metrics: GatewayMetrics | null = null,
-  fleet: Fleet = { balance: 'round-robin', workers: 1 },
+  fleet: Spread = { balance: 'round-robin', workers: 1 },
   links = false,
 ): void {
   stampHandOver();

@@ -7,8 +7,10 @@
  * went to the socket. No HTTP, no JSON: the result travels as msgpack.
  */
 import { lookup } from 'node:dns/promises';
-import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
-import { splitAddress, type RpcClient } from '../rpc/client.js';
+import { spreadOf, type BalancePolicy } from '../rpc/balance.js';
+import { splitAddress, type FirstAttempt, type RpcClient } from '../rpc/client.js';
+import type { FleetSource } from '../rpc/fleet-sources.js';
+import type { FleetLog } from './fleet-log.js';
 import { startRpcServer, type CallOutcome } from '../rpc/server.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
@@ -31,6 +33,9 @@ export interface TcpFrontOptions {
   sampleIntervalMs?: number;
   /** Trace the front's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
   kernelStamps?: boolean;
+  /** The gateway's fleet log and worker source, if any: attached to the front's records, closed with it. */
+  fleetLog?: FleetLog;
+  source?: FleetSource | null;
   logger: Logger;
 }
 
@@ -52,6 +57,7 @@ interface Forwarded {
   worker: WorkerStamps | null;
   workerAddress: string | null;
   error: string | null;
+  retry: FirstAttempt | null;
 }
 
 export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): Promise<RunningTcpFront> {
@@ -67,12 +73,13 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     logger,
   });
   const { sink } = role;
+  options.fleetLog?.attach(sink, null);
   const forwarded = new WeakMap<CallMessage, Forwarded>();
-  const fleet = fleetOf(options);
+  const fleet = spreadOf(options.balance, () => rpc.fleet.size);
 
   const handle = async (call: CallMessage): Promise<CallOutcome> => {
     const result = await rpc.call(call.rid, call.fn, call.args);
-    const f: Forwarded = { t2: result.t2, t4: null, at: null, worker: null, workerAddress: result.worker, error: null };
+    const f: Forwarded = { t2: result.t2, t4: null, at: null, worker: null, workerAddress: result.worker, error: null, retry: result.retry ?? null };
     forwarded.set(call, f);
     if (!result.ok) {
       f.error = result.code;
@@ -114,6 +121,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
           t5,
           worker: f?.worker ?? null,
           workerAddress: f?.workerAddress ?? null,
+          retry: f?.retry ?? null,
           ...fleet,
           // Calls arrive many at a time per connection, as at a worker: the call's frame offset finds its segment.
           links: kernel ? { front: at ?? null, rpc: f?.at ?? null } : undefined,
@@ -124,12 +132,13 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   const { address, port, family } = server.address;
   const host = family === 'IPv6' ? `[${address}]` : address;
   const running = await role.serve({
-    gauges: () => ({ inflight: rpc.inFlight }),
+    gauges: () => ({ inflight: rpc.inFlight, workers_active: rpc.fleet.counts().active }),
     announce: { framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance },
     message: 'gateway listening',
     watch: { serve: [{ port, mode: 'seg' }], dial: workerPorts(options.workers) },
     close: async () => {
       await server.close();
+      options.source?.close();
       rpc.close();
     },
   });

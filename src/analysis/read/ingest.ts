@@ -185,6 +185,8 @@ export class Ingest {
     const r = rec as Json;
     if (r.type === 'sample') return this.sample(r, file, lineNumber, text);
     if (r.type === 'clock') return this.anchor(r, file, lineNumber, text);
+    // A change of a gateway's worker set, or what the run did to it: read by the fleet figures (run/fleet-*.ts), not here.
+    if (r.type === 'fleet') return;
     if (r.type === 'kernel') {
       const role = r.role;
       if ((r.k === 'start' || r.k === 'stop') && (role === 'caller' || role === 'gateway' || role === 'worker')) {
