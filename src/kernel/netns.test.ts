@@ -4,7 +4,7 @@
  * kept busy on purpose, and the parts that must move do, by what was imposed,
  * while the others stay put; in every request the parts add up to their link
  * exactly. The delay is a relay on a router namespace holding each chunk
- * 2 ms each way (testing/delay-relay.ts): `tc netem` would do the same in the
+ * 5 ms each way (testing/delay-relay.ts): `tc netem` would do the same in the
  * kernel, but this project's test kernel has no sch_netem. Needs root,
  * `ip netns` and bpftrace: skipped with the reason without them, a failure
  * under CI as root.
@@ -32,8 +32,9 @@ async function skipReason(): Promise<string | null> {
 
 const skip = await skipReason();
 const REQUESTS = 150;
-const DELAY_MS = 2;
-const BUSY_MS = 5;
+// Large beside the noise of a shared, loaded machine (the relay's own pass-through wobbles by up to a ms there).
+const DELAY_MS = 5;
+const BUSY_MS = 10;
 const SECRET = 'kernel-stamps-test';
 const BUSY_PRELOAD = pathToFileURL(fileURLToPath(new URL('../testing/busy-after-response.js', import.meta.url))).href;
 
@@ -135,13 +136,16 @@ test('a delayed link grows its wire by the delay both ways, a busy gateway grows
     const change = (label: string) => Object.fromEntries(PARTS.map((p) => [p, medians(label)[p] - base[p]])) as Record<Part, number>;
     const report = (label: string, d: Record<Part, number>) => `${label}: ${PARTS.map((p) => `${p} ${d[p] >= 0 ? '+' : ''}${d[p].toFixed(3)} ms`).join(', ')}`;
     // Held each way: the imposed time is two holds per request, as the relay measured them (a timer fires a little late).
-    // Waits may wobble on a busy machine, never by a whole delay.
+    // Medians of phases run one after another on a shared machine wobble (the relay's own pass-through is in the base's
+    // wire): a part grew by the delay if it is within half the one-way delay of it (at least 1 ms), and stayed put if it moved by less
+    // than that, never by a whole delay.
+    const NOISE_MS = Math.max(1, 0.5 * DELAY_MS);
     const grew = (d: number, holds: typeof frontHolds, what: string) => {
       assert.ok(holds.n >= 2 * REQUESTS && holds.min_ms! >= DELAY_MS, `${what}: the relay held ${holds.n} chunks, at least ${holds.min_ms} ms`);
       const by = 2 * holds.p50_ms!;
-      assert.ok(d > by - 1 && d < by + 1, `${what} grew by ${d.toFixed(3)} ms, not by the ${by.toFixed(3)} ms held`);
+      assert.ok(d > by - NOISE_MS && d < by + NOISE_MS, `${what} grew by ${d.toFixed(3)} ms, not by the ${by.toFixed(3)} ms held`);
     };
-    const still = (d: number, what: string) => assert.ok(Math.abs(d) < 1, `${what} moved by ${d.toFixed(3)} ms`);
+    const still = (d: number, what: string, noise = NOISE_MS) => assert.ok(Math.abs(d) < noise, `${what} moved by ${d.toFixed(3)} ms`);
 
     t.diagnostic(`base medians: ${PARTS.map((p) => `${p} ${base[p].toFixed(3)} ms`).join(', ')}`);
     for (const label of ['front', 'rpc', 'busy']) t.diagnostic(report(label, change(label)));
@@ -157,7 +161,9 @@ test('a delayed link grows its wire by the delay both ways, a busy gateway grows
     const slow = change('busy');
     // The next request arrives while the loop is busy: it waits the rest of the busy time, less the caller's turnaround.
     assert.ok(slow.gateway_socket_wait > BUSY_MS * 0.5 && slow.gateway_socket_wait < BUSY_MS * 1.6, `busy gateway: ${report('busy', slow)}`);
-    for (const p of ['wire', 'rpc_wire'] as const) still(slow[p], `busy gateway: ${p}`);
+    // On one machine the relay forwarding the next request shares the cores with the spinning gateway, so wire may
+    // move by some of that competition; a request's wait for the busy loop, wrongly put, would move it by all of it.
+    for (const p of ['wire', 'rpc_wire'] as const) still(slow[p], `busy gateway: ${p}`, 0.3 * BUSY_MS);
   } finally {
     await Promise.all(roles.map((r) => r.stop()));
     await relays?.stop();
