@@ -11,6 +11,8 @@ import { writeRequestsCsv } from './present/csv.js';
 import { Ingest } from './read/ingest.js';
 import { AnalysisInputError, findInputs } from './read/inputs.js';
 import { joinRequests, UNROUTED } from './read/join.js';
+import { joinKernel } from './read/kernel-join.js';
+import { kernelWarnings, summarizeKernel } from './compute/kernel-summary.js';
 import { readLines } from './read/ndjson.js';
 import { estimateOffsets } from './compute/offsets.js';
 import { writeOtlp } from './present/otlp.js';
@@ -110,6 +112,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
 
   progress('join');
   table.sealed();
+  const kernel = ingest.kernel.any ? joinKernel(table, ingest.kernel) : null;
+  if (kernel) table.kernel = kernel.columns;
   const runs = callerRuns(table, UNROUTED);
   const joined = joinRequests(table, runs);
   const offsets = estimateOffsets(table);
@@ -153,9 +157,15 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
     scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs, sortedCache),
+    kernel: kernel ? summarizeKernel(table, ingest.kernel, kernel.counts, joined.measured) : null,
     warnings: [],
   };
-  summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale), ...callerCheckWarnings(summary.caller_checks)];
+  summary.warnings = [
+    ...collectWarnings(summary, baseline),
+    ...scaleWarnings(summary.scale),
+    ...callerCheckWarnings(summary.caller_checks),
+    ...(summary.kernel ? kernelWarnings(summary.kernel) : []),
+  ];
   if (torn.length > 0) {
     summary.warnings.unshift(
       `${torn.length} file(s) end in the middle of a line, so their writer stopped mid-record (killed, or out of disk): ${torn.join(', ')}.`,

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
 import { DEFAULT_CALLER_URL } from '../contract/addresses.js';
+import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { withExamples, type Example } from '../command-line/examples.js';
 import { EXIT_RUN_FAILED, RunFailure, UsageError } from '../usage-error.js';
 import { TargetUnreachableError } from './load-loop.js';
@@ -42,6 +43,7 @@ interface CallerArgs {
   method: string;
   header?: string[];
   traceparent: boolean;
+  'kernel-stamps': boolean;
   'accept-encoding'?: string;
   secret?: string;
   'body-file'?: string;
@@ -121,6 +123,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .option('label', { type: 'string', describe: 'Copied onto every record (e.g. the framework under test)' })
       .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
       .option('header', { type: 'string', array: true, alias: 'H', describe: 'Extra request header "name: value" (repeatable)' })
+      .option('kernel-stamps', KERNEL_STAMPS_OPTION)
       .option('traceparent', {
         type: 'boolean',
         default: false,
@@ -260,6 +263,7 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     method: a.method,
     headers: Object.fromEntries((a.header ?? []).map(parseHeader)),
     traceparent: a.traceparent,
+    kernelStamps: a['kernel-stamps'],
     acceptEncoding: a['accept-encoding'],
     secret: a.secret === '' ? undefined : a.secret,
     body,

@@ -225,7 +225,9 @@ export class LoadLoop {
   private readonly done = (link: CallerLink, status: number, bytes: number, error: string | null, t6: bigint): void => {
     const conn = link as Link; // the loop made every link it is called with
     this.inFlight--;
-    this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended, traceId: conn.traceId });
+    const outcome: CallerOutcome = { id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended, traceId: conn.traceId };
+    if (this.o.links) outcome.conn = conn.conn;
+    this.onOutcome(outcome);
     if (error === null) this.free(conn);
     else {
       this.pendingRetries++;

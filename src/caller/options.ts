@@ -107,6 +107,13 @@ export interface CallerOptions {
   progressIntervalMs?: number;
   /** The caller's own saturation samples (self-check, and into the records): this often. Default 1 s. */
   sampleIntervalMs?: number;
+  /**
+   * Kernel stamps: each record names the connection its response came on, and
+   * the run traces its sockets in the kernel (bpftrace, root; needs `out`).
+   * 'external': the connections only, the tracer being run by whoever runs
+   * this (faasbench run keeps one for all its cells).
+   */
+  kernelStamps?: boolean | 'external';
 }
 
 export const DEFAULTS = {
@@ -168,6 +175,8 @@ export interface ResolvedOptions {
   trace: { tracePrefix: string; spanPrefix: string } | null;
   /** tcp:// URLs: the call each request makes; null for HTTP. */
   tcp: TcpCall | null;
+  /** Records name each response's connection (kernel stamps). */
+  links: boolean;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -293,6 +302,7 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     headAfterId: '\r\n\r\n',
     idPrefix: `c${randomBytes(6).toString('hex')}-`,
     trace: o.traceparent ? { tracePrefix: nonZeroHex(8), spanPrefix: nonZeroHex(4) } : null,
+    links: o.kernelStamps === true || o.kernelStamps === 'external',
   };
 }
 

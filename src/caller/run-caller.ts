@@ -15,6 +15,8 @@ import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { IntervalTally, Tally } from './tally.js';
 import { judgeThresholds, type ThresholdVerdict } from './thresholds.js';
+import { callerKernelReady, callerWatch } from './kernel-stamps.js';
+import { startTracer } from '../kernel/start.js';
 import type { TcpCall } from './tcp-connection.js';
 import { GapSampler, type ArrivalCheck } from './arrival-check.js';
 import { latencyFigures, type LatencyFigures } from './figures.js';
@@ -84,7 +86,10 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const o = resolveOptions(options);
   const tally = new Tally();
   const selfCheck = new SelfCheck();
+  // Refused before the record file is touched; started before the first connection opens.
+  const bpftrace = options.kernelStamps === true ? await callerKernelReady(o.out) : null;
   const sink = o.out ? openRecordSink(o.out) : null;
+  const tracer = bpftrace && sink ? await startTracer(bpftrace, 'caller', callerWatch(o.targets), sink) : null;
   // performance.timeOrigin + now(): wall time with sub-ms resolution, read right beside the monotonic stamp.
   sink?.write(formatClockRecord('caller', now(), performance.timeOrigin + performance.now()));
   if (o.tcp && sink) recordDirectReplies(o, o.tcp, sink);
@@ -150,6 +155,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     clearInterval(watchTimer);
     sampler.stop();
     options.signal?.removeEventListener('abort', onAbort);
+    await tracer?.stop();
     await sink?.close();
   }
   const bottleneck = selfCheck.stop();
@@ -172,7 +178,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
  */
 function recordDirectReplies(o: ResolvedOptions, tcp: TcpCall, sink: RecordSink): void {
   const fn = recordNameOf(tcp.fn, tcp.args);
-  tcp.onDirectReply = (id, t0, t6, status, reply, worker) =>
+  tcp.onDirectReply = (id, t0, t6, status, reply, worker, conn) =>
     sink.write(
       formatGatewayRecord({
         id,
@@ -189,6 +195,8 @@ function recordDirectReplies(o: ResolvedOptions, tcp: TcpCall, sink: RecordSink)
         // No balancer: each connection keeps the worker it was given (the URLs in turn).
         balance: 'none',
         workers: o.targets.length,
+        // The caller stands in for the front: the worker's reply arrived at the caller's socket.
+        links: o.links ? { front: null, rpc: conn === null ? null : { conn, off: null } } : undefined,
       }),
     );
 }

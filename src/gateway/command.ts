@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../contract/addresses.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
+import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
@@ -40,6 +41,7 @@ interface GatewayArgs extends MetricsArgs {
   'headers-timeout-ms': number;
   secret?: string;
   'sample-interval-ms': number;
+  'kernel-stamps': boolean;
   'server-timing': boolean;
 }
 
@@ -107,6 +109,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         describe: 'How calls are spread over the workers: in turn, to the fewest calls in flight, or the less busy of two drawn at random',
       })
       .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file (gzipped when it ends in .gz)' })
+      .option('kernel-stamps', KERNEL_STAMPS_OPTION)
       .option(
         'sample-interval-ms',
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
@@ -178,6 +181,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         metricsPort: a['metrics-port'],
         metricsHost: a['metrics-host'],
         serverTiming: a['server-timing'],
+        kernelStamps: a['kernel-stamps'],
         logger,
       }),
     );

@@ -129,6 +129,7 @@ export class GatewayCore {
     if (!result.ok) return this.fail(trace, result.code, result.message);
     const reply = result.reply;
     trace.t4 = result.t4;
+    if (result.at) trace.rpcAt = result.at;
     trace.worker = workerStampsOf(reply);
     const timing = this.options.serverTiming === false ? undefined : serverTiming(trace.t1, result.t2, result.t4, reply);
     if (reply.err) {

@@ -2,7 +2,8 @@ import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { subscribe } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import { now } from '../trace/clock.js';
-import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
+import { formatGatewayRecord, type FrameAt, type WorkerStamps } from '../trace/records.js';
+import { connOf } from '../kernel/conn.js';
 import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Spread } from '../rpc/balance.js';
@@ -21,6 +22,9 @@ export class RequestTrace {
   callHeader: string | string[] | undefined = undefined;
   /** Its parent's id, once core.ts has read a valid header: written into the record. */
   parent: string | null = null;
+  /** Kernel stamps: the connection the request came on, and where the call's reply arrived. */
+  conn: string | null = null;
+  rpcAt: FrameAt | null = null;
   /** The failed first attempt of a call retried on another worker. */
   retry: FirstAttempt | null = null;
   constructor(
@@ -65,6 +69,8 @@ interface TracedServer {
   sink: RecordSink | null;
   metrics: GatewayMetrics | null;
   fleet: Spread;
+  /** Kernel stamps: records say where each request and reply arrived. */
+  links: boolean;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
 const tracedServers = new Map<Server, TracedServer>();
@@ -87,11 +93,13 @@ interface HttpServerMessage {
 subscribe('http.server.request.start', (message) => {
   const t1 = now();
   const { request, server } = message as HttpServerMessage;
-  if (!tracedServers.has(server)) return;
+  const traced = tracedServers.get(server);
+  if (!traced) return;
   const traceId = traceIdOf(request.headers.traceparent);
   const trace = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
   trace.callHeader = request.headers[CALL_HEADER];
   request[TRACE] = trace;
+  if (traced.links) trace.conn = connOf(request.socket);
 });
 
 subscribe('http.server.response.finish', (message) => {
@@ -120,6 +128,7 @@ subscribe('http.server.response.finish', (message) => {
       workers: traced.fleet.workers,
       traceId: trace.traceId,
       retry: trace.retry,
+      links: traced.links ? { front: trace.conn === null ? null : { conn: trace.conn, off: null }, rpc: trace.rpcAt } : undefined,
     }),
   );
 });
@@ -150,16 +159,17 @@ function stampHandOver(): void {
   } as typeof end;
 }
 
-/** Stamps t1 and t5 of every request of `server`, writes its records to `sink` and counts it in `metrics`; `fleet` goes on every record. */
+/** Stamps t1 and t5 of every request of `server`, writes its records to `sink` and counts it in `metrics`; `fleet` goes on every record, and with `links` where the request and its reply arrived. */
 export function traceServer(
   server: Server,
   framework: string,
   sink: RecordSink | null,
   metrics: GatewayMetrics | null = null,
   fleet: Spread = { balance: 'round-robin', workers: 1 },
+  links = false,
 ): void {
   stampHandOver();
-  tracedServers.set(server, { framework, sink, metrics, fleet });
+  tracedServers.set(server, { framework, sink, metrics, fleet, links });
   server.once('close', () => tracedServers.delete(server));
 }
 

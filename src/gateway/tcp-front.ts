@@ -8,13 +8,13 @@
  */
 import { lookup } from 'node:dns/promises';
 import { spreadOf, type BalancePolicy } from '../rpc/balance.js';
-import type { FirstAttempt, RpcClient } from '../rpc/client.js';
+import { splitAddress, type FirstAttempt, type RpcClient } from '../rpc/client.js';
 import type { FleetSource } from '../rpc/fleet-sources.js';
 import type { FleetLog } from './fleet-log.js';
 import { startRpcServer, type CallOutcome } from '../rpc/server.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
-import { formatGatewayRecord, workerStampsOf, type WorkerStamps } from '../trace/records.js';
+import { formatGatewayRecord, workerStampsOf, type FrameAt, type WorkerStamps } from '../trace/records.js';
 import type { Logger } from '../log.js';
 import { openRole } from '../role.js';
 import { recordNameOf } from '../contract/endpoints.js';
@@ -31,6 +31,8 @@ export interface TcpFrontOptions {
   /** Callers' hello must carry it, as a worker's would. */
   secret?: string;
   sampleIntervalMs?: number;
+  /** Trace the front's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
+  kernelStamps?: boolean;
   /** The gateway's fleet log and worker source, if any: attached to the front's records, closed with it. */
   fleetLog?: FleetLog;
   source?: FleetSource | null;
@@ -50,6 +52,8 @@ export interface RunningTcpFront {
 interface Forwarded {
   t2: bigint | null;
   t4: bigint | null;
+  /** Kernel stamps: where the worker's reply arrived. */
+  at: FrameAt | null;
   worker: WorkerStamps | null;
   workerAddress: string | null;
   error: string | null;
@@ -59,7 +63,15 @@ interface Forwarded {
 export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): Promise<RunningTcpFront> {
   const { logger } = options;
   await lookup(options.host);
-  const role = await openRole({ role: 'gateway', log: options.log, sampleFields: { framework: 'tcp' }, sampleIntervalMs: options.sampleIntervalMs, logger });
+  const kernel = options.kernelStamps === true;
+  const role = await openRole({
+    role: 'gateway',
+    log: options.log,
+    sampleFields: { framework: 'tcp' },
+    sampleIntervalMs: options.sampleIntervalMs,
+    kernel: kernel ? { sends: false, dial: true } : undefined,
+    logger,
+  });
   const { sink } = role;
   options.fleetLog?.attach(sink, null);
   const forwarded = new WeakMap<CallMessage, Forwarded>();
@@ -67,7 +79,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
 
   const handle = async (call: CallMessage): Promise<CallOutcome> => {
     const result = await rpc.call(call.rid, call.fn, call.args);
-    const f: Forwarded = { t2: result.t2, t4: null, worker: null, workerAddress: result.worker, error: null, retry: result.retry ?? null };
+    const f: Forwarded = { t2: result.t2, t4: null, at: null, worker: null, workerAddress: result.worker, error: null, retry: result.retry ?? null };
     forwarded.set(call, f);
     if (!result.ok) {
       f.error = result.code;
@@ -76,6 +88,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     }
     const { reply } = result;
     f.t4 = result.t4;
+    f.at = result.at ?? null;
     f.worker = workerStampsOf(reply);
     f.error = reply.err?.code ?? null;
     // The reply's own stamps are the front's: the call forwarded (t2) and its reply decoded (t4).
@@ -88,7 +101,8 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     logger,
     secret: options.secret,
     handle,
-    onReplySent: (call, _outcome, t1, t5) => {
+    frameOffsets: kernel,
+    onReplySent: (call, _outcome, t1, t5, at) => {
       if (!sink) return;
       const f = forwarded.get(call);
       // The status an HTTP front would have answered, so that the analysis reads both alike.
@@ -109,6 +123,8 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
           workerAddress: f?.workerAddress ?? null,
           retry: f?.retry ?? null,
           ...fleet,
+          // Calls arrive many at a time per connection, as at a worker: the call's frame offset finds its segment.
+          links: kernel ? { front: at ?? null, rpc: f?.at ?? null } : undefined,
         }),
       );
     },
@@ -119,6 +135,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     gauges: () => ({ inflight: rpc.inFlight, workers_active: rpc.fleet.counts().active }),
     announce: { framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance },
     message: 'gateway listening',
+    watch: { serve: [{ port, mode: 'seg' }], dial: workerPorts(options.workers) },
     close: async () => {
       await server.close();
       options.source?.close();
@@ -132,4 +149,9 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     rpc,
     close: () => running.close(),
   };
+}
+
+/** A gateway's worker connections, watched by their remote port: replies arrive many at a time on each. */
+export function workerPorts(workers: readonly string[]): { port: number; mode: 'seg' }[] {
+  return [...new Set(workers.map((w) => splitAddress(w).port))].map((port) => ({ port, mode: 'seg' }));
 }

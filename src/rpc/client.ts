@@ -8,6 +8,8 @@ import { CallTable } from './call-table.js';
 import { decodeMessage, encodeCall, encodeMessage } from './codec.js';
 import { FrameDecoder } from './framing.js';
 import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PING_VERSION, PROTOCOL_VERSION, type Nesting, type ReplyMessage } from './protocol.js';
+import { frameAt } from '../kernel/conn.js';
+import type { FrameAt } from '../trace/records.js';
 
 /** The first attempt of a call retried on another worker (RpcClientOptions.retryLost). */
 export interface FirstAttempt {
@@ -21,7 +23,8 @@ export interface FirstAttempt {
 /** The outcome of one call at the link level. A reply that carries a function
  *  error is still `ok`: the link worked. `retry`: the failed first attempt, when this is the second. */
 export type CallResult =
-  | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string; retry?: FirstAttempt }
+  /** `at`: where the reply frame arrived, when the client was asked for frame offsets (kernel stamps). */
+  | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string; at?: FrameAt; retry?: FirstAttempt }
   | {
       ok: false;
       code: 'worker_unavailable' | 'gateway_timeout' | 'payload_too_large';
@@ -83,6 +86,8 @@ export interface RpcClientOptions {
   maxFrameBytes?: number;
   /** How a call picks its connection; default round-robin. */
   balance?: BalancePolicy;
+  /** Tell each reply's connection and offset in the stream (`at`), for kernel stamps. */
+  frameOffsets?: boolean;
   /** The worker set changes (setWorkers); it may start empty. */
   dynamic?: boolean;
   /** Pings and their thresholds (fleet.ts); default DEFAULT_HEALTH. */
@@ -226,8 +231,11 @@ class WorkerConnection implements FleetLink {
     socket.once('connect', () => {
       socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret }));
     });
+    const offsets = this.options.frameOffsets === true;
     socket.on('data', (chunk: Buffer) => {
       let bodies: Buffer[];
+      // The offset of the first frame this chunk completes.
+      let off = decoder.consumed;
       try {
         bodies = decoder.push(chunk);
       } catch (err) {
@@ -237,6 +245,8 @@ class WorkerConnection implements FleetLink {
       }
       for (const body of bodies) {
         const t4 = now();
+        const at = offsets ? frameAt(socket, off) : undefined;
+        off += FRAME_HEADER_BYTES + body.length;
         let message;
         try {
           message = decodeMessage(body);
@@ -252,7 +262,7 @@ class WorkerConnection implements FleetLink {
             this.options.logger.debug({ worker: this.address, cid: message.cid }, 'late reply dropped');
             continue;
           }
-          this.settle(entry, { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
+          this.settle(entry, at ? { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address, at } : { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
         } else if (message.t === 'welcome') {
           this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
           this.version = typeof message.v === 'number' ? message.v : 1;

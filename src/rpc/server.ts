@@ -6,7 +6,9 @@ import { encodeBoundedReply } from './bounded-reply.js';
 import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
-import { DUPLICATE_CID, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PING_VERSION, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
+import { DUPLICATE_CID, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PING_VERSION, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
+import { frameAt } from '../kernel/conn.js';
+import type { FrameAt } from '../trace/records.js';
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
 export type CallOutcome = Pick<ReplyMessage, 'result' | 'ctype' | 'err' | 't3_start' | 't3_end'>;
@@ -16,8 +18,10 @@ export interface RpcServerOptions {
   port: number;
   logger: Logger;
   handle: (call: CallMessage) => Promise<CallOutcome>;
-  /** Called once the reply frame went to the socket, with every stamp known. */
-  onReplySent?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, t3Send: bigint) => void;
+  /** Called once the reply frame went to the socket, with every stamp known (and, with `frameOffsets`, where the call arrived). */
+  onReplySent?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, t3Send: bigint, at: FrameAt | undefined) => void;
+  /** Tell each call's connection and offset in the stream, for kernel stamps. */
+  frameOffsets?: boolean;
   /** When set, a client's hello must carry it. */
   secret?: string;
   maxFrameBytes?: number;
@@ -44,6 +48,7 @@ interface Sent {
   call: CallMessage;
   outcome: CallOutcome;
   t3Recv: bigint;
+  at: FrameAt | undefined;
 }
 
 export interface RpcServer {
@@ -115,6 +120,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
   const decoder = new FrameDecoder(maxFrameBytes);
+  const offsets = options.frameOffsets === true;
   let greeted = false;
   /** The version the client said hello with. */
   let version = 0;
@@ -124,7 +130,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     socket,
     (frame, sent, stamp) => {
       writeSendStamp(frame, stamp);
-      onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp);
+      onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp, sent.at);
     },
     () => running.size > 0,
   );
@@ -146,7 +152,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
   }
 
   /** One frame; false when the connection is refused and nothing more may be read. */
-  function receive(body: Buffer, t3Recv: bigint): boolean {
+  function receive(body: Buffer, t3Recv: bigint, at: FrameAt | undefined): boolean {
     let message;
     try {
       message = decodeMessage(body);
@@ -177,12 +183,13 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     const call = message;
     if (running.has(call.cid)) {
       // The call already running under this id is left alone and answers in its time.
-      sendReply(call, failure(DUPLICATE_CID, `call id ${call.cid} is already in flight on this connection`), t3Recv);
+      sendReply(call, failure(DUPLICATE_CID, `call id ${call.cid} is already in flight on this connection`), t3Recv, at);
       return true;
     }
     running.add(call.cid);
     cutCall = call;
     cutRecv = t3Recv;
+    cutAt = at;
     pump.cut = resumeCut;
     const answer = handle(call);
     pump.cut = null;
@@ -191,7 +198,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
       .catch((err: Error): CallOutcome => failure('function_error', err.message))
       .then((outcome) => {
         running.delete(call.cid);
-        sendReply(call, outcome, t3Recv);
+        sendReply(call, outcome, t3Recv, at);
       });
     return true;
   }
@@ -203,18 +210,20 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
   // dispatched, not after.
   let waiting: Buffer[] = [];
   let waitingRecv: bigint[] = [];
+  let waitingAt: (FrameAt | undefined)[] = [];
   let next = 0;
   let turnPending = false;
   /** The call being dispatched, for resumeCut(). */
   let cutCall: CallMessage | null = null;
   let cutRecv = 0n;
+  let cutAt: FrameAt | undefined;
   const settlesHere = options.settlesHere ?? (() => true);
   const turn = options.turn ?? ((f: () => void) => void Promise.resolve().then(f));
 
   function drain(): void {
     while (next < waiting.length && !turnPending) {
       const k = next++;
-      if (!receive(waiting[k]!, waitingRecv[k]!)) {
+      if (!receive(waiting[k]!, waitingRecv[k]!, waitingAt[k])) {
         next = waiting.length;
         break;
       }
@@ -227,6 +236,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     if (next === waiting.length) {
       waiting = [];
       waitingRecv = [];
+      waitingAt = [];
       next = 0;
     }
   }
@@ -243,7 +253,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     const call = cutCall!;
     cutCall = null;
     running.delete(call.cid);
-    sendReply(call, options.interrupted?.(call) ?? failure('function_error', `call ${call.cid} was interrupted`), cutRecv);
+    sendReply(call, options.interrupted?.(call) ?? failure('function_error', `call ${call.cid} was interrupted`), cutRecv, cutAt);
     pump.ready.add(drain);
   }
 
@@ -253,6 +263,8 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     // decoding and dispatching the calls ahead of one is its worker queue.
     const t3Recv = now();
     let bodies: Buffer[];
+    // The offset in the stream of the first frame this read completes.
+    let off = decoder.consumed;
     try {
       bodies = decoder.push(chunk);
     } catch (err) {
@@ -260,21 +272,23 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
       return refuse('bad_frame', (err as FrameError).message);
     }
     if (bodies.length === 1 && next === waiting.length && !turnPending && pump.cut === null && pump.ready.size === 0) {
-      receive(bodies[0]!, t3Recv);
+      receive(bodies[0]!, t3Recv, offsets ? frameAt(socket, off) : undefined);
       return;
     }
     for (const body of bodies) {
       waiting.push(body);
       waitingRecv.push(t3Recv);
+      waitingAt.push(offsets ? frameAt(socket, off) : undefined);
+      off += FRAME_HEADER_BYTES + body.length;
     }
     if (waiting.length > next) pump.ready.add(drain);
     pumpAll(pump);
   });
 
-  function sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {
+  function sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
     if (socket.destroyed) return;
     const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes);
-    writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv });
+    writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv, at });
   }
 
   socket.on('error', (err) => logger.debug({ peer, err }, 'rpc connection error'));

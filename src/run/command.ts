@@ -6,6 +6,7 @@ import { TargetUnreachableError } from '../caller/index.js';
 import { ConfigError, DEFAULT_CONFIG, isFleetExperiment, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
 import { describeOutput } from './estimate.js';
 import { parseStartAt } from '../caller/units.js';
+import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { runExperiment } from './run-experiment.js';
 import { analyzeRun } from './analyze-run.js';
 
@@ -17,6 +18,7 @@ interface RunArgs {
   'start-at'?: string;
   analyze: boolean;
   compress: boolean;
+  'kernel-stamps': boolean;
 }
 
 function timestamp(): string {
@@ -49,7 +51,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
         })
         .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
         .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
-        .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' }),
+        .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
+        .option('kernel-stamps', {
+          ...KERNEL_STAMPS_OPTION,
+          describe: 'Kernel stamps on every role (bpftrace; root): the report splits the caller link and the RPC link into wire and socket waits',
+        }),
       EXAMPLES,
     ),
   handler: async (a) => {
@@ -95,6 +101,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       gatewayHost: a['gateway-host'],
       startAt: a['start-at'] === undefined ? undefined : parseStartAt(a['start-at']),
       compress: a.compress,
+      kernelStamps: a['kernel-stamps'],
       signal: controller.signal,
       onProgress: say,
     }).catch((err: unknown) => {

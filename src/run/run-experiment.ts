@@ -14,6 +14,9 @@ import { planComposeCells, runCompose, type ComposeCell } from './compose-experi
 import { callerCheckOf, newMetadata, writeMetadata } from './metadata.js';
 import type { CellResult, RunOptions, RunOutcome } from './run-options.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
+import { callerKernelReady, callerWatch } from '../caller/kernel-stamps.js';
+import { startTracer } from '../kernel/start.js';
+import { openRecordSink } from '../trace/record-writer.js';
 
 export type { CellResult, RunOptions, RunOutcome } from './run-options.js';
 
@@ -28,6 +31,9 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   }
   const records: Records = (role) => join(out, `${role}.ndjson${options.compress ? '.gz' : ''}`);
   const say = options.onProgress ?? (() => {});
+  // Refused before anything starts (exit 2, one line): the roles started below would refuse alike.
+  const bpftrace = options.kernelStamps ? await callerKernelReady(records('caller')) : null;
+  const kernelFlag = bpftrace ? ['--kernel-stamps'] : [];
   await mkdir(out, { recursive: true });
   const cells = planCells(config);
   const steps = planSteps(config);
@@ -48,6 +54,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
 
   const started: RoleProcess[] = [];
   const results: CellResult[] = [];
+  let stepTracer: StepTracer | null = null;
   try {
     if (config.experiment === 'compose') {
       // Its own workers and gateways, one of each per variant.
@@ -65,14 +72,16 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
       for (const p of started) meta.processes.push({ pid: p.proc.pid ?? -1, args: p.args.join(' ') });
       return { out, metadata: meta, cells: results, interrupted: options.signal?.aborted ?? false };
     }
-    const workers = remote ? [] : await startWorkers(config, Math.max(...steps.map((s) => s.workers)), records, pinning!, started, say);
+    const workers = remote ? [] : await startWorkers(config, Math.max(...steps.map((s) => s.workers)), records, pinning!, started, say, kernelFlag);
     const timeoutMs = parseDuration(config.timeout, 'timeout');
     const lifecycle = config.experiment === 'backoff' ? runBackoff : config.experiment === 'interference' ? runInterference : null;
     for (const step of steps) {
       if (options.signal?.aborted) break;
       // A step's gateways run for its cells only: the next step starts its own with the next setting.
       const before = started.length;
-      const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startGateways(config, records, pinning!, workers.slice(0, step.workers), step, started, say);
+      const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startGateways(config, records, pinning!, workers.slice(0, step.workers), step, started, say, kernelFlag);
+      // One caller tracer for the step's cells (bpftrace takes a second or more to start), into the caller's records.
+      if (bpftrace) stepTracer = await startStepTracer(bpftrace, config, urls, records('caller'));
       Object.assign(meta.addresses, urls);
       // Every process the run started, each step's gateways included.
       const listed = new Set(meta.processes.map((p) => p.pid));
@@ -104,6 +113,7 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
           label: cell.framework,
           out: records('caller'),
           signal: options.signal,
+          kernelStamps: bpftrace ? 'external' : undefined,
         });
         results.push({ cell, result });
         const i = meta.cells.done++;
@@ -113,12 +123,15 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
         say(describeCell(i, meta.cells.planned, config.rounds, cell, result));
         if (result.aborted) break;
       }
+      await stepTracer?.stop();
+      stepTracer = null;
       await Promise.all(started.splice(before).map((g) => g.stop()));
     }
   } catch (err) {
     meta.status = 'failed';
     throw err;
   } finally {
+    await stepTracer?.stop();
     await Promise.all(started.reverse().map((p) => p.stop()));
     const interrupted = options.signal?.aborted ?? false;
     if (meta.status !== 'failed') meta.status = interrupted ? 'interrupted' : 'complete';
@@ -144,12 +157,13 @@ async function startWorkers(
   pinning: ReturnType<typeof planPinning>,
   started: RoleProcess[],
   say: (line: string) => void,
+  extra: string[],
 ): Promise<string[]> {
   const addresses: string[] = [];
   for (let k = 0; k < count; k++) {
     // The first keeps the name of a one-worker run.
     const log = records(k === 0 ? 'worker' : `worker-${k + 1}`);
-    const worker = await startRole(['worker', '--port', '0', '--log', log, ...(config.worker ?? DEFAULT_WORKER_FLAGS)], 'worker listening', {
+    const worker = await startRole(['worker', '--port', '0', '--log', log, ...extra, ...(config.worker ?? DEFAULT_WORKER_FLAGS)], 'worker listening', {
       prefix: pinPrefix(pinning.worker),
     });
     started.push(worker);
@@ -168,6 +182,7 @@ async function startGateways(
   step: FleetStep,
   started: RoleProcess[],
   say: (line: string) => void,
+  extra: string[],
 ): Promise<Record<string, string>> {
   const urls: Record<string, string> = { worker: workers.join(',') };
   for (const front of config.frameworks) {
@@ -179,7 +194,7 @@ async function startGateways(
     const gateway = await startRole(
       [
         'gateway', '--framework', framework, '--compression', compression, '--port', '0',
-        '--worker', workers.join(','), '--balance', step.balance, '--log', records(`gateway-${front}`),
+        '--worker', workers.join(','), '--balance', step.balance, '--log', records(`gateway-${front}`), ...extra,
       ],
       'gateway listening',
       { prefix: pinPrefix(pinning.gateway) },
@@ -190,6 +205,23 @@ async function startGateways(
     say(`gateway ${front} listening on ${urls[front]}`);
   }
   return urls;
+}
+
+interface StepTracer {
+  stop(): Promise<void>;
+}
+
+/** The caller's tracer for a step: every front's port (a direct front's: the workers'), its lines into a sink of its own on the caller's records. */
+async function startStepTracer(bpftrace: string, config: ExperimentConfig, urls: Record<string, string>, file: string): Promise<StepTracer> {
+  const targets = config.frameworks.flatMap((f) => (urls[f] ?? '').split(',').filter(Boolean).map((u) => ({ port: Number(new URL(u).port) })));
+  const sink = openRecordSink(file);
+  const tracer = await startTracer(bpftrace, 'caller', callerWatch(targets), sink);
+  return {
+    async stop() {
+      await tracer.stop();
+      await sink.close();
+    },
+  };
 }
 
 /** A compressing front's cells ask for its coding. */

@@ -54,6 +54,8 @@ export interface GatewayRecord {
   retry?: { worker: string; t2: bigint | null; failed: bigint; error: string } | null;
   /** A nested call through this gateway (its x-faasbench-call header): the call that made it (docs/composition.md). */
   parent?: string | null;
+  /** With kernel stamps: where the request and the call's reply arrived. */
+  links?: { front: FrameAt | null; rpc: FrameAt | null };
 }
 
 /** The optional last field of a record: a W3C trace id (32 hex digits, nothing to escape). */
@@ -71,6 +73,7 @@ export function formatGatewayRecord(r: GatewayRecord): string {
     `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
     `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)},"balance":"${r.balance}","workers":${r.workers}` +
     (r.retry ? retryField(r.retry) : '') +
+    (r.links ? gatewayLinkFields(r.links.front, r.links.rpc) : '') +
     (r.parent ? `,"parent":${JSON.stringify(r.parent)}` : '') +
     `${traceField(r.traceId)}}\n`
   );
@@ -117,6 +120,8 @@ export interface WorkerRecord extends WorkerStamps {
   traceId?: string | null;
   /** The instance that ran the call; its cold-start stamps when the call started it. */
   instance: { instance: string; cold: { spawn: bigint; loaded: bigint; init: bigint } | null } | null;
+  /** With kernel stamps: where the call arrived. */
+  at?: FrameAt | null;
   /** A nested call: the call that made it and its depth (docs/composition.md, "Nested calls in the records"). */
   nesting?: { parent: string; depth: number } | null;
   /** The nested calls this call made, as it saw them. */
@@ -150,6 +155,7 @@ export function formatWorkerRecord(r: WorkerRecord): string {
     `,"t3_recv":${stampText(r.t3_recv)},"t3_start":${stampText(r.t3_start)}` +
     `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}` +
     instanceFields(r.instance) +
+    (r.at === undefined ? '' : linkFields(r.at)) +
     traceField(r.traceId) +
     (r.nesting ? `,"parent":${JSON.stringify(r.nesting.parent)},"depth":${r.nesting.depth}` : '') +
     (r.calls && r.calls.length > 0 ? `,"calls":[${r.calls.map(callField).join(',')}]` : '') +
@@ -251,6 +257,8 @@ export interface CallerOutcome {
   t0_intended: bigint | null;
   /** The W3C trace id sent in the request's traceparent. */
   traceId?: string | null;
+  /** With kernel stamps: the connection the response arrived on. */
+  conn?: string | null;
 }
 
 export type CallerRecord = CallerRunFields & CallerOutcome;
@@ -275,10 +283,49 @@ export function callerRecordFormatter(run: CallerRunFields): (r: CallerOutcome) 
     `,"t0":${stampText(r.t0)},"t6":${stampText(r.t6)}` +
     (r.t0_intended === null ? '' : `,"t0_intended":${stampText(r.t0_intended)}`) +
     label +
+    (r.conn === undefined ? '' : `,"conn":${r.conn === null ? 'null' : JSON.stringify(r.conn)}`) +
     traceField(r.traceId) +
     '}\n';
 }
 
 export function formatCallerRecord(r: CallerRecord): string {
   return callerRecordFormatter(r)(r);
+}
+
+/*
+ * Kernel stamps (`--kernel-stamps`, docs/records.md#kernel-stamps): the
+ * kernel's own lines come from the role's tracer (src/kernel/), and the
+ * request records gain where each message travelled, so that the analysis
+ * can find its segments: the connection as the kernel names it
+ * ("local>peer") and, on a connection that carries many frames at once, the
+ * frame's byte offset in the stream.
+ */
+
+/** The start of every kernel line of a role; the tracer's script appends the rest. */
+export function kernelRecordHead(role: SampledRole, host: string = HOST): string {
+  return `{"role":"${role}","type":"kernel","host":${JSON.stringify(host)}`;
+}
+
+/** Where a message arrived: its connection, and on a multiplexed one (RPC) its first byte's offset in the stream. */
+export interface FrameAt {
+  conn: string;
+  /** null on a connection with one message at a time (HTTP/1.1): its order tells the messages apart. */
+  off: number | null;
+}
+
+/** The link fields of a record, `name` and `name`'s offset; `prefix` is "" or "rpc_". */
+function linkField(prefix: string, at: FrameAt | null): string {
+  if (at === null) return `,"${prefix}conn":null`;
+  const off = at.off === null ? '' : `,"${prefix}off":${at.off}`;
+  return `,"${prefix}conn":${JSON.stringify(at.conn)}${off}`;
+}
+
+/** A gateway record's links: the request's (from the caller) and its call's reply's (from the worker). */
+export function gatewayLinkFields(front: FrameAt | null, rpc: FrameAt | null): string {
+  return linkField('', front) + linkField('rpc_', rpc);
+}
+
+/** A worker record's or a caller record's link: where its call or response arrived. */
+export function linkFields(at: FrameAt | null): string {
+  return linkField('', at);
 }

@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
 import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
+import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
@@ -27,6 +28,7 @@ interface WorkerArgs extends MetricsArgs {
   'allow-fault-functions': boolean;
   'hello-timeout-ms': number;
   'sample-interval-ms': number;
+  'kernel-stamps': boolean;
   'insecure-no-secret': boolean;
   'experiment-slowdown': number;
   workflows?: string;
@@ -55,6 +57,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file (gzipped when it ends in .gz)' })
+      .option('kernel-stamps', KERNEL_STAMPS_OPTION)
       .option(
         'sample-interval-ms',
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
@@ -172,6 +175,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         sampleIntervalMs: a['sample-interval-ms'],
         metricsPort: a['metrics-port'],
         metricsHost: a['metrics-host'],
+        kernelStamps: a['kernel-stamps'],
         logger,
       }),
     );

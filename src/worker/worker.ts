@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startRpcServer, type CallOutcome, type RpcServer } from '../rpc/server.js';
 import { openRole } from '../role.js';
-import { formatWorkerRecord } from '../trace/records.js';
+import { formatWorkerRecord, type FrameAt } from '../trace/records.js';
 import { now } from '../trace/clock.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_NESTED_CALLS, refuseNested, type CallMode } from '../contract/composition.js';
@@ -71,6 +71,8 @@ export interface WorkerOptions {
   /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
   metricsPort?: number;
   metricsHost?: string;
+  /** Trace the worker's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
+  kernelStamps?: boolean;
   logger: Logger;
 }
 
@@ -158,11 +160,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metricsPort: options.metricsPort,
     metricsHost: options.metricsHost,
     metrics: async () => new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections()),
+    kernel: options.kernelStamps ? { sends: false, dial: false } : undefined,
     logger: options.logger,
   });
   const { sink, metrics } = role;
   /** The record (and metrics) of a call, from the gateway or nested. */
-  const recordCall = (origin: CallOrigin, e: Executed['outcome'], instance: InstanceUse | null, t3_recv: bigint, t3_send: bigint) => {
+  const recordCall = (origin: CallOrigin, e: Executed['outcome'], instance: InstanceUse | null, t3_recv: bigint, t3_send: bigint, at?: FrameAt | null) => {
     const error = e.err?.code ?? null;
     metrics?.observe(origin.fn, error, instance, t3_recv, e.t3_start, e.t3_end, t3_send);
     sink?.write(
@@ -176,6 +179,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         t3_send,
         instance,
         traceId: origin.tp,
+        // Where the call arrived (connection, frame offset): the kernel join's key.
+        at,
         nesting: origin.nest ? { parent: origin.nest.parent, depth: origin.nest.depth } : null,
         calls: callsOf(origin),
       }),
@@ -225,7 +230,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
     settlesHere: () => lastWasWorkflow || executor.settlesHere,
     turn: (next) => executor.turn(next),
-    onReplySent: (call, outcome, t3_recv, t3_send) => recordCall(call, outcome, (call as RanCall)[RAN_IN] ?? null, t3_recv, t3_send),
+    frameOffsets: options.kernelStamps,
+    onReplySent: (call, outcome, t3_recv, t3_send, at) => recordCall(call, outcome, (call as RanCall)[RAN_IN] ?? null, t3_recv, t3_send, options.kernelStamps === true ? (at ?? null) : undefined),
   });
   const rpc = server;
   rpcAddress = `${rpc.address.address}:${rpc.address.port}`;
@@ -234,6 +240,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     gauges: () => ({ ...executor.load }),
     announce: { address: rpcAddress, functions: served, ...(slowdown > 1 ? { experimentSlowdown: slowdown } : {}), ...(workflows.size ? { workflows: [...workflows.keys()], callMode: composer.mode, coordinator } : {}) },
     message: 'worker listening',
+    // Calls arrive many at a time per connection: each call's frame offset finds its segment.
+    watch: { serve: [{ port: rpc.address.port, mode: 'seg' }], dial: [] },
     close: async () => {
       await rpc.close();
       await composer!.close();

@@ -13,6 +13,7 @@ import { percentileOfSorted } from '../../stats/percentiles.js';
 import type { RequestTable } from '../read/table.js';
 import type { Throughput } from './throughput.js';
 import type { CellStatistics } from './cell-statistics.js';
+import { linkSplit, type LinkSplit } from './links.js';
 
 /** The stages a cell reports: the seven parts, their total, and the original report's handler and delta. */
 export const CELL_STAGES = [...PARTS, 'roundtrip', 'handler', 'delta'] as const;
@@ -37,6 +38,8 @@ export interface CellSummary extends CellStatistics {
   /** µs. The means of the parts add up to the mean roundtrip (a stacked bar); medians do not. */
   stage_mean_us: Record<CellStage, number>;
   stage_p50_us: Record<CellStage, number>;
+  /** With kernel stamps: the caller link and the RPC link split into wire and socket waits; null without. */
+  link_split: LinkSplit | null;
   /** Per role, how busy its process(es) were while this cell ran; a role without samples is absent. */
   load: Load;
   /** Roles whose event loop was busy ≥ 90% of the time. */
@@ -126,6 +129,7 @@ export function cellSummary(
     ...statistics,
     stage_mean_us: stages.mean,
     stage_p50_us: stages.p50,
+    link_split: linkSplit(t, slots),
     load,
     saturated,
     findings,

@@ -16,6 +16,8 @@ import type { Part, Stage } from './stages.js';
 import type { BoxStats, Stats } from '../../stats/percentiles.js';
 import type { Throughput } from './throughput.js';
 import type { Timeline } from './timeline.js';
+import type { LinkSplit } from './links.js';
+import type { KernelSummary } from './kernel-summary.js';
 
 export const SUMMARY_SCHEMA = 'faasbench-analysis/1';
 
@@ -57,6 +59,8 @@ export interface Summary {
   clock_offsets: ClockOffset[];
   /** Several callers, workers and gateways: each one's figures, and per worker count and policy. */
   scale: ScaleSummary;
+  /** Kernel stamps: the tracers, what they saw and what joined; null when the records have none. */
+  kernel: KernelSummary | null;
   warnings: string[];
 }
 
@@ -75,6 +79,8 @@ export interface Answer {
     /** The median over requests of each request's own share. */
     median_outside_function_share: number;
     median_respond_share: number;
+    /** With kernel stamps: the links split into wire and socket waits, all frameworks pooled; null without. */
+    link_split: LinkSplit | null;
   }[];
   /** The original report's conclusion, decided from the data; null when nothing was measured. */
   seed: OriginalVerdict | null;

@@ -8,6 +8,7 @@
 import { IdIndex } from './ids.js';
 import { Interner } from './interner.js';
 import { ClockRegistry } from './stamps.js';
+import type { KernelColumns } from './kernel-join.js';
 
 /** Bits of `flags`. */
 export const HAS_CALLER = 1;
@@ -49,6 +50,8 @@ export class RequestTable {
   readonly clockHost: string[] = [];
   /** slot → the W3C trace id its caller or gateway record carries (few requests have one). */
   readonly traceIds = new Map<number, string>();
+  /** Kernel stamps (kernel-join.ts), when the records had any: columns of their own, so that runs without them pay nothing. */
+  kernel: KernelColumns | null = null;
 
   size = 0;
   private capacity: number;

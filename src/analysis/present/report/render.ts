@@ -14,6 +14,7 @@ import { dataSection, offsetsTable, overview, runJson } from './sections.js';
 import { latencyNote, spectrumFigure, timelineSection } from './time.js';
 import { callerChecksSection, statisticsSection } from './statistics.js';
 import { payloadFigure } from './payload.js';
+import { linkSentence, linksSection } from './links.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../../compute/stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from '../../compute/summary-types.js';
 import { MIN_ROUNDS, NEGLIGIBLE } from '../../compute/rounds.js';
@@ -75,6 +76,7 @@ ${saturationSection(s.cells)}
 ${statisticsSection(s.cells)}
 ${callerChecksSection(s.caller_checks)}
 ${comparisonSection(s)}
+${linksSection(s)}
 ${figures.join('\n')}
 ${await scaleSection(s.scale)}
 ${dataSection(s)}
@@ -108,7 +110,7 @@ async function answerSection(s: Summary): Promise<string> {
     const outside = PARTS.filter((p) => p !== 'function' && p !== 'respond').sort((a, b) => r.shares[b] - r.shares[a]);
     const top = outside.slice(0, 2).map((p) => `${STAGE_NAMES[p]} ${fmtPct(r.shares[p])}`).join(', ');
     return `<li><strong>${esc(r.endpoint)}</strong>: <strong>${fmtPct(r.outside_function_share)}</strong> of the ${fmtDuration(r.mean_roundtrip_us)} mean roundtrip ` +
-      `is spent outside the function: <em>respond</em> ${fmtPct(r.respond_share)}, ${top}.</li>`;
+      `is spent outside the function: <em>respond</em> ${fmtPct(r.respond_share)}, ${top}.${esc(linkSentence(r.link_split, r.count))}</li>`;
   });
   const seed = s.answer.seed ? `<p class="verdict"><strong>${esc(s.answer.seed.sentence.split(': ')[0]!)}:</strong> ${esc(s.answer.seed.sentence.split(': ').slice(1).join(': '))}</p>` : '';
   return `<section class="answer"><h2>Where did the time go?</h2>
@@ -148,6 +150,8 @@ but no stage inside the server. ${esc(latencyNote(s.cells))}</p></section>`;
 
 /** respond ends at t5 (response handed to the socket); when t5 was stamped after the caller already had the response, say so beside the answer. */
 function respondCaveat(s: Summary): string {
+  // With kernel stamps the stages end at the kernel's send (k5), which comes before the caller's receipt: the lag is out of them.
+  if (s.kernel && s.kernel.stamps.found.k5 > 0 && s.kernel.stamps.found.k5 === s.kernel.stamps.wanted.k5) return '';
   const late = s.clock_offsets
     .filter((o) => o.clocks === 'gateway − caller')
     .map((o) => ({ o, k: o.reply_stamp_after_receipt?.count ?? o.negative_link.count, l: o.reply_stamp_after_receipt ?? o.negative_link }))
