@@ -17,6 +17,7 @@ interface RunArgs {
   'start-at'?: string;
   analyze: boolean;
   compress: boolean;
+  csv: boolean;
 }
 
 function timestamp(): string {
@@ -49,7 +50,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         })
         .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
         .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
-        .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' }),
+        .option('compress', { type: 'boolean', default: true, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (--no-compress: plain NDJSON, about 6x the size)' })
+        .option('csv', { type: 'boolean', default: false, describe: 'Also write requests.csv beside requests.parquet' }),
       EXAMPLES,
     ),
   handler: async (a) => {
@@ -80,7 +82,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment`);
     // Every step of a replica experiment runs the cells again.
     const cells = planSteps(config).flatMap(() => planCells(config));
-    for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze })) say(line);
+    for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze, csv: a.csv })) say(line);
     const t0 = Date.now();
     const outcome = await runExperiment({
       config,
@@ -103,6 +105,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       process.exitCode = outcome.interrupted ? 130 : 0;
       return;
     }
-    await analyzeRun(out, say, a.compress);
+    await analyzeRun(out, say, { compress: a.compress, csv: a.csv });
   },
 };
