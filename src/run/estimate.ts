@@ -7,10 +7,10 @@ import type { Cell } from './config.js';
 
 /** Bytes per request, measured on a --quick run: NDJSON of all three roles, the caller's alone, a requests.csv row. */
 const BYTES = { records: 750, callerRecords: 220, csv: 330 };
-/** The same, gzipped at zlib's fastest level (records 6–11×, CSV 3.4×). */
-const GZIP_BYTES = { records: 130, callerRecords: 20, csv: 100 };
-/** A requests.parquet row (snappy, dictionaries), measured on the default run. */
-const PARQUET_BYTES = 60;
+/** The same, gzipped at zlib's fastest level (CSV 3.4×); records 68 B measured on the default run (npm run bench:size, 2026-12-07). */
+const GZIP_BYTES = { records: 68, callerRecords: 17, csv: 100 };
+/** A requests.parquet row (snappy, dictionaries): 102 B on that run. */
+const PARQUET_BYTES = 102;
 /** What duration-bound closed-loop cells are assumed to reach: the default run averaged ~4,800 req/s on a 2-core machine. */
 export const ASSUMED_RATE = 5000;
 
