@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule<any, any>>> = {
   worker: async () => (await import('./worker/command.js')).workerCommand,
   caller: async () => (await import('./caller/command.js')).callerCommand,
   analyze: async () => (await import('./analysis/command.js')).analyzeCommand,
+  scaler: async () => (await import('./scale/command.js')).scalerCommand,
 };
 
 const EXAMPLES: Example[] = [

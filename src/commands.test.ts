@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import yargs, { type CommandModule } from 'yargs';
 import { callerCommand } from './caller/command.js';
-import { DEFAULT_CALLER_URL } from './contract/addresses.js';
+import { DEFAULT_CALLER_URL, DEFAULT_WORKER } from './contract/addresses.js';
 import { gatewayCommand } from './gateway/command.js';
 import { CLI, runCli, startGatewayProcess, startWorkerProcess } from './testing/processes.js';
 import { workerCommand } from './worker/command.js';
@@ -31,7 +31,9 @@ test('worker, gateway and caller defaults point at each other', async () => {
   const worker = await parsed(workerCommand as CommandModule<object, never>, ['worker']);
   const gateway = await parsed(gatewayCommand as CommandModule<object, never>, ['gateway', '--framework', 'fastify']);
   const caller = await parsed(callerCommand as CommandModule<object, never>, ['caller', '--connections', '150']);
-  assert.equal(gateway.worker, `${String(worker.host)}:${String(worker.port)}`, 'the gateway calls the worker');
+  // The gateway's default worker is applied by its handler (none with --workers-file): none is parsed.
+  assert.equal(gateway.worker, undefined);
+  assert.equal(DEFAULT_WORKER, `${String(worker.host)}:${String(worker.port)}`, 'the gateway calls the worker');
   // The caller's default URL is applied by its handler (a bare --url is refused): none is parsed.
   assert.equal(caller.url, undefined);
   const url = new URL(DEFAULT_CALLER_URL);

@@ -7,7 +7,12 @@
  */
 import type { WorkerStamps } from '../trace/records.js';
 
-export const PROTOCOL_VERSION = 1;
+/** The version a client says hello with. 2 added ping/pong (docs/rpc-protocol.md). */
+export const PROTOCOL_VERSION = 2;
+/** The oldest version a worker still speaks: a version-1 client never pings. */
+export const MIN_PROTOCOL_VERSION = 1;
+/** The first version with ping and pong. */
+export const PING_VERSION = 2;
 /** Largest body a peer accepts: POST /image bodies plus headroom. */
 export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 /** Room a call frame needs besides one binary argument (ids, names, keys): a
@@ -27,6 +32,7 @@ export interface HelloMessage {
 /** Worker → client, answer to hello. */
 export interface WelcomeMessage {
   t: 'welcome';
+  /** The version the connection speaks: the hello's, when the worker knows it. */
   v: number;
   /** The names of the functions the worker serves. Added within version 1:
    *  a client that does not know it ignores it; a worker may leave it out. */
@@ -60,6 +66,19 @@ export interface ReplyMessage extends WorkerStamps {
   t3_send: bigint;
 }
 
+/** Client → worker, version 2: a health check. The worker answers at once, from its event loop. */
+export interface PingMessage {
+  t: 'ping';
+  /** Any uint32, echoed in the pong. */
+  n: number;
+}
+
+/** Worker → client, version 2: the answer to a ping. */
+export interface PongMessage {
+  t: 'pong';
+  n: number;
+}
+
 /** Either side, before it closes a connection for a protocol error. */
 export interface ErrorMessage {
   t: 'error';
@@ -67,7 +86,7 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type Message = HelloMessage | WelcomeMessage | CallMessage | ReplyMessage | ErrorMessage;
+export type Message = HelloMessage | WelcomeMessage | CallMessage | ReplyMessage | PingMessage | PongMessage | ErrorMessage;
 
 /** A reply's `err.code` for a call whose cid is already in flight on its
  *  connection: a client's mistake, answered at once without running it. */

@@ -7,4 +7,7 @@ export async function analyzeRun(out: string, say: (line: string) => void, o: { 
   const { analyze } = await import('../analysis/analyze.js');
   const result = await analyze({ inputs: [out], compress: o.compress, csv: o.csv });
   process.stdout.write(formatAnalysisDigest(result));
+  const { writeFleetReport } = await import('../analysis/present/report/fleet.js');
+  const fleet = await writeFleetReport(out);
+  if (fleet) say(`fleet figures: ${fleet}`);
 }

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { withExamples, type Example } from '../command-line/examples.js';
 import { RunFailure, UsageError } from '../usage-error.js';
 import { TargetUnreachableError } from '../caller/index.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, isFleetExperiment, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
 import { describeOutput } from './estimate.js';
 import { parseStartAt } from '../caller/units.js';
 import { runExperiment } from './run-experiment.js';
@@ -62,6 +62,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (a['gateway-host'] !== undefined && planSteps(config).length > 1) {
         throw new ConfigError('workers and balance lists start gateways with each setting: they need a local run, not --gateway-host');
       }
+      if (a['gateway-host'] !== undefined && isFleetExperiment(config.experiment)) {
+        throw new ConfigError(`experiment ${config.experiment} starts and stops its own workers and gateways: it runs only locally (no --gateway-host)`);
+      }
       if (a['gateway-host'] !== undefined && config.frameworks.includes('direct')) {
         throw new ConfigError('the front "direct" runs only locally (no --gateway-host): it calls the worker the run starts');
       }
@@ -82,7 +85,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment`);
     // Every step of a replica experiment runs the cells again.
     const cells = planSteps(config).flatMap(() => planCells(config));
-    for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze, csv: a.csv })) say(line);
+    const gz = a.compress ? '.gz' : '';
+    if (isFleetExperiment(config.experiment)) say(`writes to ${out}: run.json, caller.ndjson${gz}, gateway-*.ndjson${gz}, worker-*.ndjson${gz}, fleet.ndjson${gz}, then report/ and fleet.html`);
+    else for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze, csv: a.csv })) say(line);
     const t0 = Date.now();
     const outcome = await runExperiment({
       config,

@@ -25,6 +25,7 @@ interface WorkerArgs extends MetricsArgs {
   'hello-timeout-ms': number;
   'sample-interval-ms': number;
   'insecure-no-secret': boolean;
+  'experiment-slowdown': number;
 }
 
 const EXAMPLES: Example[] = [
@@ -79,6 +80,10 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         describe: 'Also serve the misbehaving test functions (fault: loop, alloc, throw, exit)',
       })
       .option('hello-timeout-ms', integerOption('hello-timeout-ms', TIMER_MS, 'Disconnect a client that has not said hello within this time', 5000))
+      .option(
+        'experiment-slowdown',
+        integerOption('experiment-slowdown', { min: 1, max: 1000 }, 'Experiments only (a grey failure): every call takes N times its time, the worker waiting before it stamps the function\'s end', 1),
+      )
       .option('insecure-no-secret', {
         type: 'boolean',
         default: false,
@@ -112,6 +117,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         secret,
         allowFaultFunctions: a['allow-fault-functions'],
         helloTimeoutMs: a['hello-timeout-ms'],
+        experimentSlowdown: a['experiment-slowdown'],
         sampleIntervalMs: a['sample-interval-ms'],
         metricsPort: a['metrics-port'],
         metricsHost: a['metrics-host'],

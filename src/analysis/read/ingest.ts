@@ -172,6 +172,8 @@ export class Ingest {
     const r = rec as Json;
     if (r.type === 'sample') return this.sample(r, file, lineNumber, text);
     if (r.type === 'clock') return this.anchor(r, file, lineNumber, text);
+    // A change of a gateway's worker set, or what the run did to it: read by the fleet figures (run/fleet-*.ts), not here.
+    if (r.type === 'fleet') return;
     const id = typeof r.id === 'string' ? r.id : typeof r.id === 'number' ? String(r.id) : null;
     if (id === null || id === '') return this.reject('no id', file, lineNumber, text);
     const role = r.role === 'caller' ? CALLER : r.role === 'gateway' ? GATEWAY : r.role === 'worker' ? WORKER : 0;
