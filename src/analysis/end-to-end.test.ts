@@ -44,7 +44,7 @@ test('faasbench run --csv + analyze: report.html, summary.json and requests.csv 
     const config = join(dir, 'experiment.json');
     await writeFile(config, JSON.stringify(CONFIG));
     const out = join(dir, 'run');
-    const child = spawn(process.execPath, [CLI, 'run', '--config', config, '--out', out, '--csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--config', config, '--out', out, '--csv', '--no-compress'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.resume();
