@@ -143,6 +143,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       worker_copy_mismatch: c.workerCopyMismatch,
       stamps_as_inexact_json_numbers: table.clocks.inexactNumbers,
       samples: c.samples,
+      nested_calls: { gateway: c.nested.gateway, worker: c.nested.worker },
     },
     joins: joined.counts,
     answer: figures.answer,

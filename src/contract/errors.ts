@@ -4,6 +4,7 @@
  * public contract (docs/commands.md, "Errors").
  */
 import { ReplyErrorCode } from '../rpc/protocol.js';
+import { CompositionErrorCode } from './composition.js';
 
 export const ERRORS = {
   bad_parameter: 400,
@@ -23,6 +24,10 @@ export const ERRORS = {
   function_timeout: 504,
   uploads_full: 503,
   gateway_timeout: 504,
+  // Nested calls (contract/composition.ts): refused before they ran.
+  call_depth_exceeded: 508,
+  call_cycle: 508,
+  too_many_calls: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -30,6 +35,7 @@ export type ErrorCode = keyof typeof ERRORS;
 // Every code a function's reply can carry is one the gateway answers with its
 // own status: a compile error otherwise.
 ReplyErrorCode satisfies Record<string, ErrorCode>;
+CompositionErrorCode satisfies Record<string, ErrorCode>;
 
 /** Every error answer is JSON, as are the results that are not bytes. */
 export const JSON_TYPE = 'application/json; charset=utf-8';

@@ -7,6 +7,7 @@ import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Spread } from '../rpc/balance.js';
 import type { FirstAttempt } from '../rpc/client.js';
+import { CALL_HEADER } from '../contract/composition.js';
 
 /** What the gateway learns about one request on its way through. */
 export class RequestTrace {
@@ -16,6 +17,10 @@ export class RequestTrace {
   t4: bigint | null = null;
   worker: WorkerStamps | null = null;
   workerAddress: string | null = null;
+  /** The x-faasbench-call header of a nested call (core.ts reads it), when the request had one. */
+  callHeader: string | string[] | undefined = undefined;
+  /** Its parent's id, once core.ts has read a valid header: written into the record. */
+  parent: string | null = null;
   /** The failed first attempt of a call retried on another worker. */
   retry: FirstAttempt | null = null;
   constructor(
@@ -84,7 +89,9 @@ subscribe('http.server.request.start', (message) => {
   const { request, server } = message as HttpServerMessage;
   if (!tracedServers.has(server)) return;
   const traceId = traceIdOf(request.headers.traceparent);
-  request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
+  const trace = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
+  trace.callHeader = request.headers[CALL_HEADER];
+  request[TRACE] = trace;
 });
 
 subscribe('http.server.response.finish', (message) => {
@@ -108,6 +115,7 @@ subscribe('http.server.response.finish', (message) => {
       t5,
       worker: trace.worker,
       workerAddress: trace.workerAddress,
+      parent: trace.parent,
       balance: traced.fleet.balance,
       workers: traced.fleet.workers,
       traceId: trace.traceId,

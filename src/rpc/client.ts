@@ -7,7 +7,7 @@ import { BatchWriter } from './batch-writer.js';
 import { CallTable } from './call-table.js';
 import { decodeMessage, encodeCall, encodeMessage } from './codec.js';
 import { FrameDecoder } from './framing.js';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PING_VERSION, PROTOCOL_VERSION, type ReplyMessage } from './protocol.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PING_VERSION, PROTOCOL_VERSION, type Nesting, type ReplyMessage } from './protocol.js';
 
 /** The first attempt of a call retried on another worker (RpcClientOptions.retryLost). */
 export interface FirstAttempt {
@@ -49,6 +49,7 @@ interface RetriableCall {
   fn: string;
   args: Record<string, unknown>;
   traceId: string | null;
+  nest: Nesting | null;
   /** The first attempt, once this is the second. */
   first: FirstAttempt | null;
 }
@@ -155,10 +156,10 @@ class WorkerConnection implements FleetLink {
   }
 
   /** `call`: kept for a retry (with retries on); `deadline`: a retry keeps its first attempt's. */
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, call: RetriableCall | null = null, deadline?: number): void {
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null, call: RetriableCall | null = null, deadline?: number): void {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
-    const frame = encodeCall(cid, rid, fn, args, traceId);
+    const frame = encodeCall(cid, rid, fn, args, traceId, nest);
     const max = this.options.maxFrameBytes ?? MAX_FRAME_BYTES;
     if (frame.length - FRAME_HEADER_BYTES > max) {
       // The worker would drop the whole connection for it: this call alone fails.
@@ -390,20 +391,23 @@ export class RpcClient {
     return n;
   }
 
-  /** Never rejects: link failures come back as `{ ok: false }` at once. `traceId`: the request's W3C trace id, carried to the worker's record. */
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null = null): Promise<CallResult> {
-    return new Promise((resolve) => this.send(rid, fn, args, traceId, resolve));
+  /**
+   * Never rejects: link failures come back as `{ ok: false }` at once. `traceId`: the request's W3C trace id, carried to the worker's record;
+   * `nest`: a nested call's nesting.
+   */
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null = null, nest: Nesting | null = null): Promise<CallResult> {
+    return new Promise((resolve) => this.send(rid, fn, args, traceId, resolve, nest));
   }
 
   /** call() without a promise: `done` gets the outcome, never synchronously. The gateway's path, one promise fewer per request. */
-  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): void {
-    this.dispatch(rid, fn, args, traceId, done, this.options.retryLost ? { rid, fn, args, traceId, first: null } : null);
+  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null): void {
+    this.dispatch(rid, fn, args, traceId, done, nest, this.options.retryLost ? { rid, fn, args, traceId, nest, first: null } : null);
   }
 
-  private dispatch(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, call: RetriableCall | null, deadline?: number): void {
+  private dispatch(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null, call: RetriableCall | null, deadline?: number): void {
     const links = this.connections;
     const i = this.pick(links);
-    if (i !== -1) return links[i]!.call(rid, fn, args, traceId, done, call, deadline);
+    if (i !== -1) return links[i]!.call(rid, fn, args, traceId, done, nest, call, deadline);
     const message = `no worker connected (${this.fleet.size === 0 ? 'the fleet is empty' : this.describeFleet()})`;
     const retry = call?.first ?? undefined;
     queueMicrotask(() => done({ ok: false, code: 'worker_unavailable', message, t2: null, worker: null, ...(retry ? { retry } : {}) }));
@@ -429,7 +433,7 @@ export class RpcClient {
     if (call === null || call.first !== null || result.ok || result.code !== 'worker_unavailable' || this.closing) return false;
     this.retries++;
     call.first = { worker: link.address, t2: result.t2, failed: now(), error: result.code };
-    this.dispatch(call.rid, call.fn, call.args, call.traceId, entry.resolve, call, entry.deadline);
+    this.dispatch(call.rid, call.fn, call.args, call.traceId, entry.resolve, call.nest, call, entry.deadline);
     return true;
   }
 

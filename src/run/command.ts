@@ -62,6 +62,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (a['gateway-host'] !== undefined && planSteps(config).length > 1) {
         throw new ConfigError('workers and balance lists start gateways with each setting: they need a local run, not --gateway-host');
       }
+      if (a['gateway-host'] !== undefined && config.experiment === 'compose') {
+        throw new ConfigError('experiment compose runs only locally (no --gateway-host): it starts a worker and a gateway per variant');
+      }
       if (a['gateway-host'] !== undefined && isFleetExperiment(config.experiment)) {
         throw new ConfigError(`experiment ${config.experiment} starts and stops its own workers and gateways: it runs only locally (no --gateway-host)`);
       }

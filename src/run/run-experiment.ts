@@ -10,6 +10,7 @@ import { parseDuration } from '../flags.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { DEFAULT_WORKER_FLAGS, isFleetExperiment, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
 import { runBackoff, runInterference } from './instance-experiments.js';
+import { planComposeCells, runCompose, type ComposeCell } from './compose-experiments.js';
 import { newMetadata, writeMetadata } from './metadata.js';
 import type { CellResult, RunOptions, RunOutcome } from './run-options.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
@@ -38,7 +39,9 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
       ? config.backoff!.gaps.length * config.backoff!.calls
       : config.experiment === 'interference'
         ? config.interference!.faults.length
-        : cells.length * steps.length;
+        : config.experiment === 'compose'
+          ? planComposeCells(config).length
+          : cells.length * steps.length;
   const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, planned);
   await writeMetadata(out, meta);
   if (pinning) say(`pinning: ${pinning.note}`);
@@ -46,6 +49,22 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const started: RoleProcess[] = [];
   const results: CellResult[] = [];
   try {
+    if (config.experiment === 'compose') {
+      // Its own workers and gateways, one of each per variant.
+      if (remote) throw new Error('experiment compose runs only locally (no --gateway-host): it starts a worker and a gateway per variant');
+      const timeoutMs = parseDuration(config.timeout, 'timeout');
+      const urls = await runCompose({
+        config, out, records, pinning: pinning!, started, timeoutMs, signal: options.signal, say,
+        onCell: (cell, rs) => {
+          const i = meta.cells.done++;
+          for (const r of rs) if (r.bottleneck.flagged) meta.callerBound.push(`${cell.variant.label} ${cell.path} c=${cell.connections} round ${cell.round}: ${r.bottleneck.reason}`);
+          say(describeComposeCell(i, meta.cells.planned, config.rounds, cell, rs));
+        },
+      });
+      Object.assign(meta.addresses, urls);
+      for (const p of started) meta.processes.push({ pid: p.proc.pid ?? -1, args: p.args.join(' ') });
+      return { out, metadata: meta, cells: results, interrupted: options.signal?.aborted ?? false };
+    }
     const workers = remote ? [] : await startWorkers(config, Math.max(...steps.map((s) => s.workers)), records, pinning!, started, say);
     const timeoutMs = parseDuration(config.timeout, 'timeout');
     const lifecycle = config.experiment === 'backoff' ? runBackoff : config.experiment === 'interference' ? runInterference : null;
@@ -182,4 +201,16 @@ function describeCell(i: number, total: number, rounds: number, cell: Cell, r: C
     `${cell.path}  c=${cell.connections}: ${r.requests} req, ${r.throughput.toFixed(0)} req/s, ` +
     `p50 ${ms(r.latencyUs.p50)} ms, p99 ${ms(r.latencyUs.p99)} ms${errors}${bound}`
   );
+}
+
+function describeComposeCell(i: number, total: number, rounds: number, cell: ComposeCell, rs: CallerResult[]): string {
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  const head = `[${String(i + 1).padStart(String(total).length)}/${total}] round ${cell.round}/${rounds}  ${cell.variant.label.padEnd(16)} ${cell.path}`;
+  if (rs.length !== 1) {
+    const lat = rs.map((r) => r.latencyUs.p50).sort((a, b) => a - b);
+    return `${head}: ${rs.length} chains, median ${ms(lat[Math.floor(lat.length / 2)] ?? NaN)} ms, errors ${rs.reduce((s, r) => s + r.errorCount, 0)}`;
+  }
+  const r = rs[0]!;
+  const errors = r.errorCount > 0 ? `  errors ${r.errorCount}` : '';
+  return `${head}  c=${cell.connections}: ${r.requests} req, ${r.throughput.toFixed(0)} req/s, p50 ${ms(r.latencyUs.p50)} ms, p99 ${ms(r.latencyUs.p99)} ms${errors}`;
 }

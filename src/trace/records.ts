@@ -52,6 +52,8 @@ export interface GatewayRecord {
   traceId?: string | null;
   /** The first attempt of a call retried on another worker; written only then. */
   retry?: { worker: string; t2: bigint | null; failed: bigint; error: string } | null;
+  /** A nested call through this gateway (its x-faasbench-call header): the call that made it (docs/composition.md). */
+  parent?: string | null;
 }
 
 /** The optional last field of a record: a W3C trace id (32 hex digits, nothing to escape). */
@@ -69,6 +71,7 @@ export function formatGatewayRecord(r: GatewayRecord): string {
     `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
     `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)},"balance":"${r.balance}","workers":${r.workers}` +
     (r.retry ? retryField(r.retry) : '') +
+    (r.parent ? `,"parent":${JSON.stringify(r.parent)}` : '') +
     `${traceField(r.traceId)}}\n`
   );
 }
@@ -114,6 +117,30 @@ export interface WorkerRecord extends WorkerStamps {
   traceId?: string | null;
   /** The instance that ran the call; its cold-start stamps when the call started it. */
   instance: { instance: string; cold: { spawn: bigint; loaded: bigint; init: bigint } | null } | null;
+  /** A nested call: the call that made it and its depth (docs/composition.md, "Nested calls in the records"). */
+  nesting?: { parent: string; depth: number } | null;
+  /** The nested calls this call made, as it saw them. */
+  calls?: readonly OutgoingCall[] | null;
+}
+
+/**
+ * A nested call seen from the call that made it: the caller's side of a hop.
+ * Its stamps are taken in the thread that runs the calling function (the
+ * worker's own for a workflow), on the caller's clock.
+ */
+export interface OutgoingCall {
+  id: string;
+  fn: string;
+  /** How it travelled: local, rpc or http. */
+  via: string;
+  /** The workflow step it ran, when a workflow made it. */
+  step: string | null;
+  /** The error it answered, as the caller got it; null on success. */
+  error: string | null;
+  /** The call was made. */
+  c_send: bigint;
+  /** Its outcome was back; null when the caller had ended before (a call not waited for). */
+  c_recv: bigint | null;
 }
 
 export function formatWorkerRecord(r: WorkerRecord): string {
@@ -123,7 +150,17 @@ export function formatWorkerRecord(r: WorkerRecord): string {
     `,"t3_recv":${stampText(r.t3_recv)},"t3_start":${stampText(r.t3_start)}` +
     `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}` +
     instanceFields(r.instance) +
-    `${traceField(r.traceId)}}\n`
+    traceField(r.traceId) +
+    (r.nesting ? `,"parent":${JSON.stringify(r.nesting.parent)},"depth":${r.nesting.depth}` : '') +
+    (r.calls && r.calls.length > 0 ? `,"calls":[${r.calls.map(callField).join(',')}]` : '') +
+    '}\n'
+  );
+}
+
+function callField(c: OutgoingCall): string {
+  return (
+    `{"id":${JSON.stringify(c.id)},"fn":${JSON.stringify(c.fn)},"via":"${c.via}","step":${c.step === null ? 'null' : JSON.stringify(c.step)}` +
+    `,"error":${c.error === null ? 'null' : JSON.stringify(c.error)},"c_send":${stampText(c.c_send)},"c_recv":${stampText(c.c_recv)}}`
   );
 }
 

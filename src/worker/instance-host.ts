@@ -22,16 +22,42 @@ export interface CallToHost {
   args: Record<string, unknown>;
 }
 
+/** The answer to a ctx.call the function made. */
+export type CalledToHost = { t: 'called'; id: number } & ({ ok: true; value: unknown } | { ok: false; code: string; message: string });
+
+export type ToHost = CallToHost | CalledToHost;
+
+/** A ctx.call, made by the worker on the function's behalf; `c_send` stamped here, when the function made it. */
+export interface NestedCall {
+  t: 'call';
+  id: number;
+  fn: string;
+  args: Record<string, unknown>;
+  step: string | null;
+  c_send: bigint;
+}
+
 export type HostMessage =
   | { t: 'ready'; loaded: bigint; init: bigint }
   | { t: 'failed'; message: string }
-  | { t: 'result'; id: number; ok: boolean; value: unknown; error: { name: string; message: string } | null; t3_start: bigint; t3_end: bigint };
+  | NestedCall
+  | {
+      t: 'result';
+      id: number;
+      ok: boolean;
+      value: unknown;
+      error: { name: string; message: string; code?: string } | null;
+      t3_start: bigint;
+      t3_end: bigint;
+      /** When the answers of the call's ctx.calls reached this thread: [call id, c_recv]. */
+      calls?: [number, bigint][];
+    };
 
 /** A thread talks over its port; a child process over its IPC channel (advanced serialization: bigints and bytes cross). */
 const send: (m: HostMessage) => void = parentPort
   ? (m) => parentPort!.postMessage(m)
   : (m) => process.send!(m);
-const listen = (handler: (m: CallToHost) => void) => (parentPort ? parentPort.on('message', handler) : process.on('message', handler));
+const listen = (handler: (m: ToHost) => void) => (parentPort ? parentPort.on('message', handler) : process.on('message', handler));
 
 /**
  * The worker stops an instance at its deadline by ending it, so no call's
@@ -39,9 +65,29 @@ const listen = (handler: (m: CallToHost) => void) => (parentPort ? parentPort.on
  */
 const signal = new AbortController().signal;
 
+/** ctx.calls in flight, by id; and the answers' arrival stamps not yet reported. */
+const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let received: [number, bigint][] = [];
+let callIds = 0;
+
+function call(name: string, args: Record<string, unknown> = {}, options?: { step?: string }): Promise<unknown> {
+  const id = ++callIds;
+  send({ t: 'call', id, fn: name, args, step: options?.step ?? null, c_send: now() });
+  return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
+}
+
+function called(m: CalledToHost): void {
+  received.push([m.id, now()]);
+  const w = waiting.get(m.id);
+  if (!w) return;
+  waiting.delete(m.id);
+  if (m.ok) w.resolve(m.value);
+  else w.reject(Object.assign(new Error(m.message), { name: 'CallFailed', code: m.code }));
+}
+
 async function main(setup: HostSetup): Promise<void> {
   let fn: FaasFunction;
-  const context: FunctionContext = { signal, assetsDir: setup.assetsDir, timeoutMs: setup.timeoutMs, instance: setup.instance };
+  const context: FunctionContext = { signal, assetsDir: setup.assetsDir, timeoutMs: setup.timeoutMs, instance: setup.instance, call };
   try {
     fn = ((await import(setup.url)) as { default: FaasFunction }).default;
     const loaded = now();
@@ -51,22 +97,26 @@ async function main(setup: HostSetup): Promise<void> {
     send({ t: 'failed', message: (err as Error)?.message ?? String(err) });
     return;
   }
-  listen((call) => {
-    const ran = callStamped(() => fn.run(call.args, context));
-    if (ran instanceof Promise) void ran.then((r) => answer(call.id, r));
-    else answer(call.id, ran);
+  listen((m) => {
+    if ('t' in m) return called(m);
+    const ran = callStamped(() => fn.run(m.args, context));
+    if (ran instanceof Promise) void ran.then((r) => answer(m.id, r));
+    else answer(m.id, ran);
   });
 }
 
 function answer(id: number, ran: Ran): void {
   const { ok, value, t3_start, t3_end } = ran;
+  const calls = received.length > 0 ? received : undefined;
+  if (calls) received = [];
   if (!ok) {
     const e = ran.error instanceof Error ? ran.error : new Error(String(ran.error));
-    send({ t: 'result', id, ok, value: null, error: { name: e.name, message: e.message }, t3_start, t3_end });
+    const code = (e as { code?: unknown }).code;
+    send({ t: 'result', id, ok, value: null, error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) }, t3_start, t3_end, calls });
     return;
   }
   // Copied, never transferred: a function may keep the bytes it returned (a cache), and a transfer would detach them.
-  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end });
+  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end, calls });
 }
 
 if (!isMainThread) void main(workerData as HostSetup);

@@ -38,6 +38,8 @@ export interface Summary {
     stamps_as_inexact_json_numbers: number;
     /** Saturation samples read, by role. */
     samples: Record<'caller' | 'gateway' | 'worker', number>;
+    /** Records of nested calls (docs/composition.md): read by the composition figures, not joined into requests. */
+    nested_calls: Record<'gateway' | 'worker', number>;
   };
   joins: JoinCounts;
   answer: Answer;

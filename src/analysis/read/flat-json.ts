@@ -17,7 +17,7 @@ export const KEYS = [
   'role', 'type', 'host', 'id', 'method', 'path', 'connections', 'warmup', 'status', 'bytes', 'error',
   't0', 't6', 't0_intended', 'label', 'trace_id', 'framework', 'fn', 't1', 't2', 't3_recv', 't3_start',
   't3_end', 't3_send', 't4', 't5', 'worker', 'balance', 'workers', 'instance', 'cold', 'cold_spawn', 'cold_loaded',
-  'cold_init',
+  'cold_init', 'parent',
 ] as const;
 export type Key = (typeof KEYS)[number];
 /** Index of each key in KEYS. */

@@ -39,6 +39,8 @@ export interface IngestCounts {
   workerCopyMismatch: number;
   /** Saturation samples read, by role. */
   samples: Record<Role, number>;
+  /** Records of nested calls (with a `parent`): joined into trees by the composition figures (read/tree.ts), not into requests. */
+  nested: Record<Role, number>;
 }
 
 /**
@@ -99,6 +101,7 @@ export class Ingest {
     examples: [],
     workerCopyMismatch: 0,
     samples: { caller: 0, gateway: 0, worker: 0 },
+    nested: { caller: 0, gateway: 0, worker: 0 },
   };
   readonly samples: SampleRow[] = [];
   readonly anchors: ClockAnchor[] = [];
@@ -197,6 +200,10 @@ export class Ingest {
   }
 
   private record(role: number, f: Fields): void {
+    if (role !== CALLER && f.kind(K.parent) === STRING) {
+      this.counts.nested[role === GATEWAY ? 'gateway' : 'worker']++;
+      return;
+    }
     if (role === CALLER) this.caller(f);
     else if (role === GATEWAY) this.gateway(f);
     else this.worker(f);
