@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { version } from '../version.js';
 import { isGzipFile } from '../trace/records.js';
 import { writeRequestsCsv } from './present/csv.js';
+import { writeRequestsParquet } from './present/parquet.js';
 import { Ingest } from './read/ingest.js';
 import { AnalysisInputError, findInputs } from './read/inputs.js';
 import { joinRequests, UNROUTED } from './read/join.js';
@@ -45,7 +46,9 @@ export interface AnalyzeOptions {
   randomSeed?: number;
   /** Callers whose first measured requests went out further apart than this are warned about; default 100 ms. */
   startToleranceMs?: number;
-  /** Write requests.csv (default true). */
+  /** Write requests.parquet (default true). */
+  parquet?: boolean;
+  /** Write requests.csv too (default false). */
   csv?: boolean;
   /** Also write every joined request as an OTLP/JSON trace to this file. */
   otlp?: string;
@@ -56,7 +59,7 @@ export interface AnalyzeOptions {
 }
 
 export interface Progress {
-  phase: 'read' | 'join' | 'figures' | 'csv' | 'report';
+  phase: 'read' | 'join' | 'figures' | 'parquet' | 'csv' | 'report';
   /** Bytes of record files read so far, and in all. */
   bytes: number;
   totalBytes: number;
@@ -67,7 +70,7 @@ export interface AnalyzeResult {
   summary: Summary;
   out: string;
   /** lifecycle: the instance experiments' page (and lifecycle.json beside it), when the records hold one. */
-  files: { html: string; summary: string; csv: string | null; lifecycle: string | null };
+  files: { html: string; summary: string; parquet: string | null; csv: string | null; lifecycle: string | null };
 }
 
 /** Rough bytes of NDJSON per request (three roles' lines): sizes the columns so they rarely grow. */
@@ -177,9 +180,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const files = {
     html: join(out, 'report.html'),
     summary: join(out, 'summary.json'),
-    csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv'),
+    parquet: options.parquet === false ? null : join(out, 'requests.parquet'),
+    csv: options.csv === true ? join(out, options.compress ? 'requests.csv.gz' : 'requests.csv') : null,
     lifecycle: experiment === null ? null : join(out, 'lifecycle.html'),
   };
+  if (files.parquet) {
+    progress('parquet');
+    await writeRequestsParquet(files.parquet, table, joined.measured, runs, wallShifts(ingest.anchors));
+  }
   if (files.csv) {
     progress('csv');
     await writeRequestsCsv(files.csv, table, joined.measured, runs, wallShifts(ingest.anchors));

@@ -38,13 +38,13 @@ function parseCsv(text: string): Record<string, string>[] {
   });
 }
 
-test('faasbench run + analyze: report.html, summary.json and requests.csv come out and agree', async () => {
+test('faasbench run --csv + analyze: report.html, summary.json and requests.csv come out and agree', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'faasbench-e2e-analysis-'));
   try {
     const config = join(dir, 'experiment.json');
     await writeFile(config, JSON.stringify(CONFIG));
     const out = join(dir, 'run');
-    const child = spawn(process.execPath, [CLI, 'run', '--config', config, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--config', config, '--out', out, '--csv', '--no-compress'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.resume();

@@ -19,6 +19,7 @@ interface RunArgs {
   analyze: boolean;
   compress: boolean;
   'kernel-stamps': boolean;
+  csv: boolean;
 }
 
 function timestamp(): string {
@@ -51,7 +52,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         })
         .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
         .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
-        .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
+        .option('compress', { type: 'boolean', default: true, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (--no-compress: plain NDJSON, about 6x the size)' })
+        .option('csv', { type: 'boolean', default: false, describe: 'Also write requests.csv beside requests.parquet' })
         .option('kernel-stamps', {
           ...KERNEL_STAMPS_OPTION,
           describe: 'Kernel stamps on every role (bpftrace; root): the report splits the caller link and the RPC link into wire and socket waits',
@@ -92,8 +94,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment`);
     // Every step of a replica experiment runs the cells again.
     const cells = planSteps(config).flatMap(() => planCells(config));
-    if (isFleetExperiment(config.experiment)) say(`writes to ${out}: run.json, caller.ndjson, gateway-*.ndjson, worker-*.ndjson, fleet.ndjson, then report/ and fleet.html`);
-    else for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze })) say(line);
+    const gz = a.compress ? '.gz' : '';
+    if (isFleetExperiment(config.experiment)) say(`writes to ${out}: run.json, caller.ndjson${gz}, gateway-*.ndjson${gz}, worker-*.ndjson${gz}, fleet.ndjson${gz}, then report/ and fleet.html`);
+    else for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze, csv: a.csv })) say(line);
     const t0 = Date.now();
     const outcome = await runExperiment({
       config,
@@ -119,6 +122,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       process.exitCode = outcome.interrupted ? 130 : 0;
       return;
     }
-    await analyzeRun(out, say, a.compress);
+    await analyzeRun(out, say, { compress: a.compress, csv: a.csv });
   },
 };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, parseFront, planCells, validateConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, parseFront, planCells, validateConfig, type ExperimentConfig } from './config.js';
+import { MIN_ROUNDS } from '../analysis/compute/rounds.js';
 
 const examples = new URL('../../../examples/', import.meta.url);
 
@@ -17,7 +18,7 @@ test('the YAML example loads, with its per-endpoint overrides', async () => {
   assert.equal(c.endpoints[1]!.rate, 100);
   const cells = planCells(c);
   // 7 sweep counts + 3 single cells per framework, per round.
-  assert.equal(cells.length, (7 + 3) * 5 * 2);
+  assert.equal(cells.length, (7 + 3) * 5 * 3);
   assert.ok(cells.filter((x) => x.path.startsWith('/sleep')).every((x) => x.rate === 100));
 });
 
@@ -27,7 +28,7 @@ test('frameworks interleave within a round: A B C D E, A B C D E', () => {
     cells.map((c) => `${c.round}${c.framework}`),
     ['1node', '1fastify', '1express', '1koa', '1hono', '2node', '2fastify', '2express', '2koa', '2hono'],
   );
-  assert.ok(cells.every((c) => c.durationMs === 3000 && c.warmupMs === 1000 && c.requests === null));
+  assert.ok(cells.every((c) => c.durationMs === 2000 && c.warmupMs === 500 && c.requests === null));
 });
 
 test('bad configs are refused with the key named, in one line', () => {
@@ -108,7 +109,7 @@ test('a payload size sweep makes one cell per size, and a +coding front is a fra
 test('the seed and open-questions examples load', async () => {
   const seed = await loadConfig(new URL('seed-000.yaml', examples).pathname);
   assert.equal(seed.connections, 150);
-  assert.ok(seed.endpoints.some((e) => e.path.startsWith('/image') && e.requests === 1000));
+  assert.ok(seed.endpoints.some((e) => e.path.startsWith('/image') && e.requests === 334));
   const open = await loadConfig(new URL('open-questions.yaml', examples).pathname);
   assert.ok(open.frameworks.includes('node+gzip') && open.frameworks.includes('node'));
   assert.ok(open.frameworks.includes('tcp') && open.frameworks.includes('direct'));
@@ -132,4 +133,15 @@ test('arrival, seed and probe pass through to the config; cells without a rate k
   assert.equal(c.seed, 3);
   assert.deepEqual(c.probe, { rate: 10 });
   assert.deepEqual([...new Set(planCells(c).map((x) => `${x.path} ${x.rate}`))], ['/empty 200', '/sleep null']);
+});
+
+test('every shipped framework comparison runs at least MIN_ROUNDS rounds, so its report can judge the differences', async () => {
+  const shipped = ['experiment.json', 'experiment.yaml', 'seed-000.yaml', 'open-questions.yaml'].map((f) => new URL(f, examples).pathname);
+  shipped.push(new URL('../ansible/inventory/example/experiment.json', examples).pathname);
+  const configs: [string, ExperimentConfig][] = [['the embedded default', DEFAULT_CONFIG]];
+  for (const file of shipped) configs.push([file, await loadConfig(file)]);
+  for (const [name, c] of configs) {
+    if (c.frameworks.length < 2) continue;
+    assert.ok(c.rounds >= MIN_ROUNDS, `${name}: rounds ${c.rounds} < ${MIN_ROUNDS}`);
+  }
 });

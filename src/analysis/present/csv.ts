@@ -16,7 +16,7 @@ import { STAGES } from '../compute/stages.js';
 import { KERNEL_STAMPS, type KernelStamp } from '../read/kernel-join.js';
 import { HAS_CALLER, HAS_GATEWAY, RequestTable, WARMUP } from '../read/table.js';
 
-const STAMPS = ['t0_intended', 't0', 't1', 't2', 't3_recv', 't3_start', 't3_end', 't3_send', 't4', 't5', 't6'] as const;
+export const STAMPS = ['t0_intended', 't0', 't1', 't2', 't3_recv', 't3_start', 't3_end', 't3_send', 't4', 't5', 't6'] as const;
 
 export const CSV_COLUMNS: readonly string[] = [
   'id', 'time_ms', 'round', 'cell', 'framework', 'endpoint', 'method', 'path', 'connections', 'label', 'warmup', 'measured',

@@ -68,6 +68,7 @@ export async function renderReport(s: Summary): Promise<string> {
 <p class="meta">Generated ${esc(s.generated_at)} by faasbench ${esc(s.faasbench_version)} from
 ${fmtInt(s.inputs.files.length)} record file(s) in ${s.inputs.paths.map((p) => `<code>${esc(p)}</code>`).join(', ')}.</p>
 ${overview(s)}
+${verdictLead(s)}
 </header>
 ${await answerSection(s)}
 ${warnings(s)}
@@ -167,6 +168,30 @@ function fmtDuration(us: number): string {
   return us >= 1000 ? `${(us / 1000).toFixed(us >= 10_000 ? 1 : 2)} ms` : `${fmtUs(us)} µs`;
 }
 
+/**
+ * The first screen's answer to "which frameworks differ": the lead stage's
+ * verdicts against the baseline, each with the rounds behind it; the table is
+ * in "Frameworks against …".
+ */
+function verdictLead(s: Summary): string {
+  if (s.comparisons.length === 0) return '';
+  const stage = s.comparisons[0]!.stage;
+  const baseline = s.comparisons[0]!.baseline;
+  const lead = s.comparisons.filter((c) => c.stage === stage);
+  const level = `${Math.round(lead[0]!.confidence * 100)}%`;
+  const one = (c: Comparison) =>
+    `${esc(c.framework)} ${esc(c.endpoint)} ${signed(c.round_difference!)} µs (${signed(c.ci_low!)} … ${signed(c.ci_high!)}, ${plural(c.rounds, 'round')})`;
+  const differ = lead.filter((c) => c.significant);
+  const unjudged = lead.filter((c) => c.verdict === 'cannot be judged');
+  const same = lead.length - differ.length - unjudged.length;
+  const parts: string[] = [];
+  if (differ.length > 0) parts.push(`differ from ${esc(baseline)}: ${differ.map((c) => `<strong>${c.verdict}</strong> ${one(c)}`).join('; ')}`);
+  if (same > 0) parts.push(`${plural(same, 'pair')} with no difference found or a negligible one`);
+  if (unjudged.length > 0) parts.push(`${plural(unjudged.length, 'pair')} cannot be judged (fewer than ${MIN_ROUNDS} rounds: ${unjudged.map((c) => `${esc(c.framework)} ${esc(c.endpoint)} ${c.rounds}`).join(', ')})`);
+  return `<p class="verdict"><strong>Which frameworks differ</strong> (median ${esc(STAGE_LABELS[stage])}, per-round difference against ${esc(baseline)}, ${level}): ` +
+    `${parts.join('; ')}. Details: <a href="#frameworks">Frameworks against ${esc(baseline)}</a>.</p>`;
+}
+
 function comparisonSection(s: Summary): string {
   if (s.comparisons.length === 0) return '';
   const baseline = s.comparisons[0]!.baseline;
@@ -195,7 +220,7 @@ function comparisonSection(s: Summary): string {
         `<strong>${count('slower')} slower</strong> at ${level}; ${count('negligible')} negligible (real but under ${NEGLIGIBLE * 100}% of ${esc(baseline)}'s median), ` +
         `${count('no difference found')} with no difference found${count('cannot be judged') ? `, ${count('cannot be judged')} cannot be judged (fewer than ${MIN_ROUNDS} rounds)` : ''}. ` +
         `Each verdict rests on ${rounds.length === 1 ? plural(rounds[0]!, 'round') : `${rounds[0]} to ${plural(rounds.at(-1)!, 'round')}`} (the rounds column).</p>`;
-  return `<section><h2>Frameworks against ${esc(baseline)}</h2>
+  return `<section id="frameworks"><h2>Frameworks against ${esc(baseline)}</h2>
 ${headline}
 ${stages
   .map((stage, k) => {
