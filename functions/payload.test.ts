@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import payload, { jsonPayload, MAX_PAYLOAD_BYTES } from './payload.js';
 
-const context = { signal: new AbortController().signal, assetsDir: '', timeoutMs: 1000, instance: 'test' };
+const context = { signal: new AbortController().signal, assetsDir: '', timeoutMs: 1000, instance: 'test', call: () => Promise.reject(new Error('no calls here')) };
 
 test('the JSON payload encodes to exactly the size asked for', () => {
   for (const bytes of [1, 2, 3, 7, 20, 21, 22, 45, 46, 1000, 1024, 65_536, 1_000_003]) {

@@ -1,9 +1,10 @@
 /**
  * A server role's life, one path for the gateway, the TCP front and the
  * worker: its record sink, its metrics (loaded only when served), its
- * saturation sampler, the "listening" line, and an orderly close (sampler,
- * metrics, the role's server, records last so that nothing is lost); then
- * signals and start-up errors.
+ * saturation sampler, its kernel tracer (with --kernel-stamps), the
+ * "listening" line, and an orderly close (sampler, metrics, the role's
+ * server, the tracer, records last so that nothing is lost); then signals
+ * and start-up errors.
  */
 import type { Registry } from 'prom-client';
 import { createLogger, type Logger } from './log.js';
@@ -13,6 +14,9 @@ import { openRecordSink, type RecordSink } from './trace/record-writer.js';
 import { sampleRecordFormatter, type SampledRole } from './trace/records.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, Sampler, type Sample } from './trace/sampler.js';
 import { UsageError } from './usage-error.js';
+import type { WatchShape } from './kernel/checks.js';
+import type { KernelWatch } from './kernel/script.js';
+import { kernelStampsReady, startTracer } from './kernel/start.js';
 
 /** What a role's metrics offer the shared path (GatewayMetrics and WorkerMetrics). */
 export interface RoleMetrics {
@@ -34,6 +38,8 @@ export interface RoleOptions<M extends RoleMetrics> {
   metricsToken?: string;
   /** Builds the role's metrics; called (and prom-client loaded) only when metrics are on. */
   metrics?: () => Promise<M>;
+  /** Kernel stamps: what the role's sockets will be; checked now, traced once the role serves. */
+  kernel?: Omit<WatchShape, 'role'>;
   logger: Logger;
 }
 
@@ -45,6 +51,8 @@ export interface ServeOptions {
   message: string;
   /** Closes the role's own server and what it holds, before the records are flushed. */
   close: () => Promise<void>;
+  /** With kernel stamps: the role's sockets to trace, now that its ports are known. */
+  watch?: Pick<KernelWatch, 'serve' | 'dial'>;
 }
 
 export interface Role<M> {
@@ -60,6 +68,8 @@ export interface RunningRole {
 }
 
 export async function openRole<M extends RoleMetrics>(o: RoleOptions<M>): Promise<Role<M>> {
+  // Refused before anything is opened: one line naming what is missing.
+  const bpftrace = o.kernel ? await kernelStampsReady({ role: o.role, ...o.kernel }, o.log) : null;
   const sink = o.log ? openRecordSink(o.log) : null;
   let metrics: M | null = null;
   try {
@@ -97,6 +107,7 @@ export async function openRole<M extends RoleMetrics>(o: RoleOptions<M>): Promis
               },
             }).start()
           : null;
+      const tracer = bpftrace && sink && s.watch ? await startTracer(bpftrace, o.role, s.watch, sink) : null;
       const metricsUrl = metricsServer?.url ?? null;
       o.logger.info({ ...s.announce, records: o.log ?? null, metrics: metricsUrl }, s.message);
       return {
@@ -105,6 +116,7 @@ export async function openRole<M extends RoleMetrics>(o: RoleOptions<M>): Promis
           sampler?.stop();
           await metricsServer?.close();
           await s.close();
+          await tracer?.stop();
           await sink?.close();
         },
       };

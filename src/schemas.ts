@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject, SchemaObject } from 'ajv';
 
-export type SchemaName = 'config' | 'summary';
+export type SchemaName = 'config' | 'summary' | 'workflow';
 
 export function loadSchema(name: SchemaName): SchemaObject {
   return JSON.parse(readFileSync(new URL(`../schemas/${name}.schema.json`, import.meta.url), 'utf8')) as SchemaObject;

@@ -31,6 +31,10 @@
 #      first caller host drives the first gateway, the last worker host's
 #      service is killed (SIGKILL) mid-run, stop.yml; check-failover.mjs: only
 #      calls in flight on that worker were lost
+#   9. kernel stamps: site.yml once more, one cell (kernel-experiment.json) with
+#      faasbench_kernel_stamps on every host (bpftrace; the services keep root
+#      for it); check-kernel.mjs: every tracer stopped, no event lost, every
+#      request in the figures has both links split
 # Everything it created is torn down on exit, failure or not: processes in the
 # namespaces (by pid), sshds, namespaces, bridge, veths, the service user, the
 # hosts' files.
@@ -75,7 +79,7 @@ command -v node >/dev/null || die "needs node >= 20"
 [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || die "needs node >= 20, found $(node --version)"
 [ -d "$repo/node_modules" ] || die "no node_modules in $repo: run npm ci first"
 
-packages=(ansible ansible-lint openssh-server netcat-openbsd iproute2 util-linux)
+packages=(ansible ansible-lint openssh-server netcat-openbsd iproute2 util-linux bpftrace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -306,7 +310,7 @@ export ANSIBLE_LOCAL_TEMP="$work/ansible-local"
 playbook() {
   local name=$1 file=$2
   shift 2
-  say "ansible-playbook $file ($name)"
+  say "ansible-playbook $file ($name) $*"
   local rc=0
   # In the background and waited for, so that a signal reaches the trap at once.
   # The bound is generous: a shared, loaded machine stretches a 1-minute playbook many times.
@@ -435,5 +439,17 @@ failover_cell() {
   say "failover: only the calls in flight on the killed worker were lost"
 }
 if [ "$workers" -ge 2 ]; then failover_cell; else say "failover: skipped (one worker: killing it would leave none)"; fi
+
+# --- 9. Kernel stamps ----------------------------------------------------------------
+# After the permission checks: with kernel stamps the services keep root (bpftrace needs it).
+say "waiting for the benchmark lock $lock"
+flock -w 1800 9 &
+child=$!
+wait "$child" || die "could not take the benchmark lock $lock in 30 minutes"
+child=""
+playbook kernel site.yml -e faasbench_kernel_stamps=true -e faasbench_run_id=kernel -e "faasbench_config_file=$here/kernel-experiment.json"
+flock -u 9
+node "$here/check-kernel.mjs" "$work/results/kernel" | tee "$work/check-kernel.json"
+say "kernel stamps: every request of the cell split on every host; report: $work/results/kernel/report/report.html"
 
 say "PASSED all checks"

@@ -8,9 +8,12 @@ import { statSync } from 'node:fs';
 import { version } from '../version.js';
 import { isGzipFile } from '../trace/records.js';
 import { writeRequestsCsv } from './present/csv.js';
+import { writeRequestsParquet } from './present/parquet.js';
 import { Ingest } from './read/ingest.js';
 import { AnalysisInputError, findInputs } from './read/inputs.js';
 import { joinRequests, UNROUTED } from './read/join.js';
+import { joinKernel } from './read/kernel-join.js';
+import { kernelWarnings, summarizeKernel } from './compute/kernel-summary.js';
 import { readLines } from './read/ndjson.js';
 import { estimateOffsets } from './compute/offsets.js';
 import { writeOtlp } from './present/otlp.js';
@@ -26,6 +29,7 @@ import { callerRuns } from './read/runs.js';
 import { RequestTable } from './read/table.js';
 import { timelineOf, wallShifts } from './compute/timeline.js';
 import { collectWarnings, METHOD } from './compute/warnings.js';
+import { callerChecksOf, callerCheckWarnings } from './compute/caller-checks.js';
 
 export interface AnalyzeOptions {
   /** Directories (searched recursively for *.ndjson / *.jsonl and run.json) or single record files. */
@@ -42,7 +46,9 @@ export interface AnalyzeOptions {
   randomSeed?: number;
   /** Callers whose first measured requests went out further apart than this are warned about; default 100 ms. */
   startToleranceMs?: number;
-  /** Write requests.csv (default true). */
+  /** Write requests.parquet (default true). */
+  parquet?: boolean;
+  /** Write requests.csv too (default false). */
   csv?: boolean;
   /** Also write every joined request as an OTLP/JSON trace to this file. */
   otlp?: string;
@@ -53,7 +59,7 @@ export interface AnalyzeOptions {
 }
 
 export interface Progress {
-  phase: 'read' | 'join' | 'figures' | 'csv' | 'report';
+  phase: 'read' | 'join' | 'figures' | 'parquet' | 'csv' | 'report';
   /** Bytes of record files read so far, and in all. */
   bytes: number;
   totalBytes: number;
@@ -64,7 +70,7 @@ export interface AnalyzeResult {
   summary: Summary;
   out: string;
   /** lifecycle: the instance experiments' page (and lifecycle.json beside it), when the records hold one. */
-  files: { html: string; summary: string; csv: string | null; lifecycle: string | null };
+  files: { html: string; summary: string; parquet: string | null; csv: string | null; lifecycle: string | null };
 }
 
 /** Rough bytes of NDJSON per request (three roles' lines): sizes the columns so they rarely grow. */
@@ -109,6 +115,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
 
   progress('join');
   table.sealed();
+  const kernel = ingest.kernel.any ? joinKernel(table, ingest.kernel) : null;
+  if (kernel) table.kernel = kernel.columns;
   const runs = callerRuns(table, UNROUTED);
   const joined = joinRequests(table, runs);
   const offsets = estimateOffsets(table);
@@ -140,6 +148,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       worker_copy_mismatch: c.workerCopyMismatch,
       stamps_as_inexact_json_numbers: table.clocks.inexactNumbers,
       samples: c.samples,
+      nested_calls: { gateway: c.nested.gateway, worker: c.nested.worker },
     },
     joins: joined.counts,
     answer: figures.answer,
@@ -147,12 +156,19 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     comparisons: figures.comparisons,
     sweep: figures.sweep,
     cells: figures.cells,
+    caller_checks: callerChecksOf(inputs.runs),
     timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
     scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs, sortedCache),
+    kernel: kernel ? summarizeKernel(table, ingest.kernel, kernel.counts, joined.measured) : null,
     warnings: [],
   };
-  summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale)];
+  summary.warnings = [
+    ...collectWarnings(summary, baseline),
+    ...scaleWarnings(summary.scale),
+    ...callerCheckWarnings(summary.caller_checks),
+    ...(summary.kernel ? kernelWarnings(summary.kernel) : []),
+  ];
   if (torn.length > 0) {
     summary.warnings.unshift(
       `${torn.length} file(s) end in the middle of a line, so their writer stopped mid-record (killed, or out of disk): ${torn.join(', ')}.`,
@@ -164,9 +180,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const files = {
     html: join(out, 'report.html'),
     summary: join(out, 'summary.json'),
-    csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv'),
+    parquet: options.parquet === false ? null : join(out, 'requests.parquet'),
+    csv: options.csv === true ? join(out, options.compress ? 'requests.csv.gz' : 'requests.csv') : null,
     lifecycle: experiment === null ? null : join(out, 'lifecycle.html'),
   };
+  if (files.parquet) {
+    progress('parquet');
+    await writeRequestsParquet(files.parquet, table, joined.measured, runs, wallShifts(ingest.anchors));
+  }
   if (files.csv) {
     progress('csv');
     await writeRequestsCsv(files.csv, table, joined.measured, runs, wallShifts(ingest.anchors));

@@ -23,7 +23,7 @@ test('analyze on caller records from a plain node:http server: latency, failures
     const records = join(dir, 'caller.ndjson');
     const call = await runCli(['caller', '--url', `${server.url}/hello?x=1`, '--connections', '2', '--requests', '400', '--warmup', '100ms', '--out', records], { timeoutMs: 120_000 });
     assert.equal(call.code, 0, call.stderr);
-    const analysis = await runCli(['analyze', dir], { timeoutMs: 120_000 });
+    const analysis = await runCli(['analyze', dir, '--csv'], { timeoutMs: 120_000 });
     assert.equal(analysis.code, 0, analysis.stderr);
 
     const lines = (await readFile(records, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -15,6 +15,7 @@ interface AnalyzeArgs {
   out?: string;
   baseline: string;
   resamples: number;
+  parquet: boolean;
   csv: boolean;
   compress: boolean;
   json: boolean;
@@ -23,7 +24,7 @@ interface AnalyzeArgs {
 }
 
 const EXAMPLES: Example[] = [
-  ['report.html, summary.json and requests.csv in the run\'s report/', '$0 analyze results/2026-11-22T20-00-00Z'],
+  ['report.html, summary.json and requests.parquet in the run\'s report/', '$0 analyze results/2026-11-22T20-00-00Z'],
   ['records fetched from three hosts, the report in report/', '$0 analyze fetched/caller fetched/gateway fetched/worker --out report'],
 ];
 
@@ -56,8 +57,9 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
           describe: 'Several callers: warn when one sent its first measured request later than the first caller by more than this',
         })
         .check((a) => (parseDurationFlag('start-tolerance', a['start-tolerance'], { min: 0, max: MAX_TIMER_MS }), true))
-        .option('csv', { type: 'boolean', default: true, describe: 'Write requests.csv (--no-csv to skip)' })
-        .option('compress', { type: 'boolean', default: false, describe: 'Write requests.csv.gz instead (about a third of the size)' })
+        .option('parquet', { type: 'boolean', default: true, describe: 'Write requests.parquet, one typed row per request (--no-parquet to skip)' })
+        .option('csv', { type: 'boolean', default: false, describe: 'Also write the same table as requests.csv' })
+        .option('compress', { type: 'boolean', default: false, describe: 'With --csv: write requests.csv.gz instead (about a third of the size)' })
         .option('json', { type: 'boolean', default: false, describe: 'Print summary.json on stdout instead of the digest' })
         .option('otlp', { type: 'string', describe: 'Also write every joined request as an OpenTelemetry trace to this OTLP/JSON file (Jaeger, Grafana Tempo)' }),
       EXAMPLES,
@@ -72,6 +74,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         out: a.out,
         baseline: a.baseline,
         resamples: a.resamples,
+        parquet: a.parquet,
         csv: a.csv,
         otlp: a.otlp,
         compress: a.compress,

@@ -53,8 +53,8 @@ test('gzipped records give the same figures and the same CSV as plain ones', asy
     assert.equal(gunzipSync(caller).toString(), lines.caller.map((l) => `${l}\n`).join(''));
     assert.ok(caller.length * 4 < statSync(join(plain, 'caller.ndjson')).size, `${caller.length} bytes gzipped`);
 
-    const a = await analyze({ inputs: [plain], resamples: 200 });
-    const b = await analyze({ inputs: [gz], resamples: 200, compress: true });
+    const a = await analyze({ inputs: [plain], resamples: 200, csv: true });
+    const b = await analyze({ inputs: [gz], resamples: 200, compress: true, csv: true });
     assert.equal(b.files.csv, join(gz, 'report', 'requests.csv.gz'));
     assert.equal(a.summary.records.by_role.caller, 1500);
     assert.equal(a.summary.groups.length, 4);

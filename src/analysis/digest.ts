@@ -34,6 +34,7 @@ export function formatAnalysisDigest(result: AnalyzeResult): string {
     ...summary.warnings.map((w) => `warning: ${w}`),
     `report:  ${files.html}`,
     `summary: ${files.summary}`,
+    ...(files.parquet ? [`parquet: ${files.parquet}`] : []),
     ...(files.csv ? [`csv:     ${files.csv}`] : []),
     ...(files.lifecycle ? [`instance figures: ${files.lifecycle}`] : []),
   ];

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the roundtrip's own costs, as ratios within one run.
  * Options (--help): --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
- * --only rpc,gateway,observability,instances,saturation,startup (default: all six),
- * --no-pin (the gateway and observability parts unpinned; saturation is then skipped).
+ * --only rpc,gateway,observability,kernel,instances,saturation,startup (default: all seven;
+ * kernel, for the first framework only, needs root and bpftrace and says why when skipped),
+ * --no-pin (the gateway, observability and kernel parts unpinned; saturation is then skipped).
  */
 import { gatewayBench, type CpuSplit } from './gateway-bench.js';
 import { instancesBench } from './instances-bench.js';
@@ -13,8 +14,9 @@ import { saturationBench } from './saturation-bench.js';
 import { startupBench, versionBench } from './startup-bench.js';
 import { integerFlag, listFlag, scriptArgs, usageError } from './script-args.js';
 import { FRAMEWORKS } from '../gateway/adapters/index.js';
+import { kernelBench, kernelBenchUnavailable } from './kernel-bench.js';
 
-const PARTS = ['rpc', 'gateway', 'observability', 'instances', 'saturation', 'startup'];
+const PARTS = ['rpc', 'gateway', 'observability', 'kernel', 'instances', 'saturation', 'startup'];
 const USAGE = `usage: npm run bench -- [--rounds 3] [--quick] [--frameworks ${FRAMEWORKS.join(',')}]
        [--only ${PARTS.join(',')}] [--no-pin]`;
 const fail = usageError('bench', USAGE);
@@ -96,6 +98,28 @@ if (only.has('observability')) {
     console.log(
       `  ${r.framework.padEnd(9)}  ${fmt(r.offUs, 1).padStart(6)}  ${fmt(r.metricsUs, 1).padStart(10)}  ${fmt(m).padStart(5)}  ${target(m)}  ` +
         `${fmt(r.serverTimingUs, 1).padStart(16)}  ${fmt(st).padStart(5)}  ${target(st)}`,
+    );
+  }
+}
+
+if (only.has('kernel')) {
+  const missing = await kernelBenchUnavailable();
+  const framework = frameworks[0]!;
+  if (missing) console.log(`\nKernel stamps: skipped (${missing})`);
+  else {
+    const k = await pinned((cores) => kernelBench(framework, rounds, Math.round(30_000 * scale), cores));
+    const target = (x: number) => (x <= 1.1 ? '<=1.1 ok' : '<=1.1 MISS');
+    console.log(`\nKernel stamps (${framework}, records on in both; ratios: medians of per-round ratios, stamps on / off)`);
+    console.log(`  gateway CPU per request, /empty, 50 connections: ${fmt(k.cpuOffUs, 1)} -> ${fmt(k.cpuOnUs, 1)} µs  ratio ${fmt(k.cpuRatio)}  ${target(k.cpuRatio)}`);
+    console.log(`  roundtrip p50, 1 connection (every role stamped): ${fmt(k.p50OffUs, 1)} -> ${fmt(k.p50OnUs, 1)} µs  ratio ${fmt(k.p50Ratio)}  ${target(k.p50Ratio)}`);
+    console.log(
+      `  the gateway's tracer: bpftrace ${fmt(k.tracerCpuUs, 2)} µs CPU per request; its eBPF programs ` +
+        `${k.bpfNsPerRequest === null ? '(kernel time not counted here)' : `${fmt(k.bpfNsPerRequest, 0)} ns in the kernel per request`}`,
+    );
+    const l = k.load;
+    console.log(
+      `  150 connections, /empty: ${fmt(l.p50Us, 0)} µs p50; ${l.lost} events lost; split: caller link ${l.callerSplit} and RPC link ${l.rpcSplit} ` +
+        `of ${l.measured} requests; the three tracers took ${l.tracerCpuUs === null ? '?' : fmt(l.tracerCpuUs / 1e6, 2)} s CPU in all (start-up included)`,
     );
   }
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
 import { DEFAULT_CALLER_URL } from '../contract/addresses.js';
+import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { withExamples, type Example } from '../command-line/examples.js';
 import { EXIT_RUN_FAILED, RunFailure, UsageError } from '../usage-error.js';
 import { TargetUnreachableError } from './load-loop.js';
@@ -16,6 +17,7 @@ import { formatSummary, formatSweep, resultJson, sweepJson } from './summary.js'
 import { runSweep } from './sweep.js';
 import { describeVerdict, EXIT_THRESHOLDS_FAILED, failedRun, parseErrorRate, parseLatencyLimit, type ThresholdVerdict } from './thresholds.js';
 import { parseConnections, parseHeader, parseStartAt, splitUrls } from './units.js';
+import { describeArrivalCheck, EXIT_ARRIVALS_FAILED } from './arrival-check.js';
 
 interface CallerArgs {
   url?: string[];
@@ -24,6 +26,15 @@ interface CallerArgs {
   duration?: string;
   requests?: number;
   rate?: number;
+  arrival?: string;
+  seed?: number;
+  'trace-speed'?: number;
+  'trace-spread'?: string;
+  'probe-rate'?: number;
+  'probe-url'?: string;
+  'until-ci'?: string;
+  'ci-percentile': string;
+  'max-duration': string;
   warmup: string;
   timeout: string;
   out?: string;
@@ -32,6 +43,7 @@ interface CallerArgs {
   method: string;
   header?: string[];
   traceparent: boolean;
+  'kernel-stamps': boolean;
   'accept-encoding'?: string;
   secret?: string;
   'body-file'?: string;
@@ -84,6 +96,26 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
         type: 'number',
         describe: 'Open loop: requests due evenly at R per second, latency from the due time. Default: closed loop',
       })
+      .option('arrival', {
+        type: 'string',
+        describe:
+          'Open loop: when requests are due. uniform (evenly, the default) or poisson (exponential gaps), both at --rate; ' +
+          'or a trace with its own rate: intervals:FILE or timestamps:FILE (ms, one a line), azure:FILE (Azure Functions 2019 invocation counts per minute)',
+      })
+      .option('seed', integerOption('seed', { min: 0, max: 2 ** 32 - 1 }, 'PRNG seed of --arrival poisson and of the Azure trace\'s spread (default: random, printed)'))
+      .option('trace-speed', { type: 'number', describe: 'Replay a trace this many times faster (60: an Azure minute per second). Default 1' })
+      .option('trace-spread', { type: 'string', choices: ['uniform', 'equidistant'], describe: 'Azure trace: spread each minute\'s count uniformly at random over it (default) or evenly' })
+      .option('probe-rate', {
+        type: 'number',
+        describe: 'Beside the load, a probe stream: this many requests a second, due evenly, on connections of their own (recorded with "probe":true, summarised apart)',
+      })
+      .option('probe-url', { type: 'string', describe: 'The probe stream\'s URL (default: the load\'s)' })
+      .option('until-ci', {
+        type: 'string',
+        describe: 'End the measured window once the 95% interval of --ci-percentile is within ±P% of it (e.g. 5%), or at --max-duration',
+      })
+      .option('ci-percentile', { type: 'string', default: 'p99', choices: ['p50', 'p90', 'p99', 'p99.9'], describe: 'The percentile --until-ci judges' })
+      .option('max-duration', { type: 'string', default: '60s', describe: 'With --until-ci: the longest measured window' })
       .option('warmup', { type: 'string', default: `${DEFAULTS.warmupMs / 1000}s`, describe: 'Load before the measured window (recorded, flagged, left out of the figures)' })
       .option('timeout', { type: 'string', default: `${DEFAULTS.timeoutMs / 1000}s`, describe: 'Time limit of one request' })
       .option('out', { type: 'string', describe: 'Append one NDJSON record per request to this file (gzipped when it ends in .gz)' })
@@ -91,6 +123,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       .option('label', { type: 'string', describe: 'Copied onto every record (e.g. the framework under test)' })
       .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
       .option('header', { type: 'string', array: true, alias: 'H', describe: 'Extra request header "name: value" (repeatable)' })
+      .option('kernel-stamps', KERNEL_STAMPS_OPTION)
       .option('traceparent', {
         type: 'boolean',
         default: false,
@@ -118,6 +151,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
       })
       .option('progress', { type: 'boolean', default: process.stderr.isTTY === true, defaultDescription: 'on a terminal', describe: 'A line a second on stderr: req/s, p50 and p99, errors and in flight of that second' })
       .conflicts('duration', 'requests')
+      .conflicts('until-ci', ['duration', 'requests'])
       .check((a) => {
         if (a.url !== undefined && (a.url.length === 0 || a.url.some((u) => u.trim() === ''))) throw new Error('--url needs a URL, such as http://127.0.0.1:8080/empty');
         parseConnections(a.connections);
@@ -129,6 +163,13 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
         }
         for (const h of a.header ?? []) parseHeader(h);
         if (a['start-at'] !== undefined) parseStartAt(a['start-at']);
+        if (a['until-ci'] !== undefined) parsePrecision(a['until-ci']);
+        parseDurationFlag('max-duration', a['max-duration'], MEASURED);
+        if (a['probe-rate'] !== undefined && !(Number.isFinite(a['probe-rate']) && a['probe-rate'] > 0 && a['probe-rate'] <= MAX_RATE)) {
+          throw new Error(`--probe-rate must be a number of requests per second above 0 and at most ${MAX_RATE}`);
+        }
+        if (a['probe-url'] !== undefined && a['probe-rate'] === undefined) throw new Error('--probe-url needs --probe-rate');
+        if (a['trace-speed'] !== undefined && !(Number.isFinite(a['trace-speed']) && a['trace-speed'] > 0)) throw new Error('--trace-speed must be a number above 0');
         return true;
       });
     return withExamples(b, EXAMPLES);
@@ -147,11 +188,19 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
     const progress = a.progress ? progressLine(process.stderr) : null;
     try {
       if (counts.length === 1) {
-        const result = await runCaller({ ...options, connections: counts[0], signal: abort.signal, onProgress: progress?.update });
+        const onWarning = (message: string) => process.stderr.write(`faasbench caller: WARNING ${message}\n`);
+        const result = await runCaller({ ...options, connections: counts[0], signal: abort.signal, onProgress: progress?.update, onWarning });
         process.stdout.write(a.json ? JSON.stringify(resultJson(result), null, 2) + '\n' : formatSummary(result));
         if (a.json && result.bottleneck.flagged) process.stderr.write(`faasbench caller: WARNING ${result.bottleneck.reason}\n`);
         reportFailedRun(result);
         reportThresholds(result.thresholds);
+        if (result.arrivals?.verdict === 'fail') {
+          process.stderr.write(`faasbench caller: arrival check failed: ${describeArrivalCheck(result.arrivals)}\n`);
+          process.exitCode ??= EXIT_ARRIVALS_FAILED;
+        } else if (result.arrivals?.verdict === 'warn') process.stderr.write(`faasbench caller: WARNING arrivals: ${describeArrivalCheck(result.arrivals)}\n`);
+        if (result.precision !== null && !result.precision.reached) {
+          process.stderr.write(`faasbench caller: precision not reached: p${result.precision.percentile} within ±${+(result.precision.precision * 100).toFixed(2)}% by --max-duration\n`);
+        }
       } else {
         const rows = await runSweep({
           ...options,
@@ -193,7 +242,18 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
   return {
     url: splitUrls(a.url ?? [DEFAULT_CALLER_URL]),
     startAt: a['start-at'] === undefined ? undefined : parseStartAt(a['start-at']),
-    durationMs: a.duration === undefined ? undefined : parseDurationFlag('duration', a.duration, MEASURED),
+    durationMs:
+      a['until-ci'] !== undefined
+        ? parseDurationFlag('max-duration', a['max-duration'], MEASURED)
+        : a.duration === undefined
+          ? undefined
+          : parseDurationFlag('duration', a.duration, MEASURED),
+    arrival: a.arrival,
+    seed: a.seed,
+    traceSpeed: a['trace-speed'],
+    traceSpread: a['trace-spread'] as 'uniform' | 'equidistant' | undefined,
+    probe: a['probe-rate'] === undefined ? undefined : { rate: a['probe-rate'], url: a['probe-url'] },
+    untilCi: a['until-ci'] === undefined ? undefined : { precision: parsePrecision(a['until-ci']), percentile: Number(a['ci-percentile'].slice(1)) },
     requests: a.requests,
     rate: a.rate,
     warmupMs: parseDurationFlag('warmup', a.warmup, { min: 0, max: MAX_TIMER_MS }),
@@ -203,11 +263,19 @@ function toOptions(a: CallerArgs): Omit<CallerOptions, 'connections'> {
     method: a.method,
     headers: Object.fromEntries((a.header ?? []).map(parseHeader)),
     traceparent: a.traceparent,
+    kernelStamps: a['kernel-stamps'],
     acceptEncoding: a['accept-encoding'],
     secret: a.secret === '' ? undefined : a.secret,
     body,
     thresholds: thresholdsOf(a),
   };
+}
+
+/** "5%" or "5": a share, 0.05. */
+function parsePrecision(text: string): number {
+  const v = Number(text.trim().replace(/%$/, ''));
+  if (!(Number.isFinite(v) && v > 0 && v < 100)) throw new UsageError(`--until-ci takes a precision above 0% and below 100%, such as 5%; got ${JSON.stringify(text)}`);
+  return v / 100;
 }
 
 /** The --max-* shorthands as threshold expressions (value at most the limit passes), then the --threshold expressions. */

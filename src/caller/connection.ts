@@ -9,6 +9,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { now } from '../trace/clock.js';
+import { connOf } from '../kernel/conn.js';
 import { ParseError, ResponseParser } from './response-parser.js';
 
 /**
@@ -43,6 +44,8 @@ export abstract class CallerLink {
   intended: bigint | null = null;
   warmup = false;
   busy = false;
+  /** The current socket's name as the kernel stamps give it ("local>peer"), once connected. */
+  conn: string | null = null;
   protected socket: Socket | null = null;
 
   constructor(
@@ -52,6 +55,15 @@ export abstract class CallerLink {
 
   /** Bytes of the response to the request in flight, as received. */
   protected abstract get received(): number;
+
+  /** Names each new socket once it is connected (for the records' `conn`). */
+  protected named(socket: Socket): Socket {
+    this.conn = null;
+    socket.once('connect', () => {
+      if (this.socket === socket) this.conn = connOf(socket);
+    });
+    return socket;
+  }
 
   /** Opens the link ahead of the run, so the first requests do not pay the handshake. */
   abstract open(): Promise<OpenOutcome>;
@@ -145,7 +157,7 @@ export class Connection extends CallerLink {
 
   private ensureSocket(): Socket {
     if (this.socket !== null && !this.socket.destroyed) return this.socket;
-    const socket: Socket = connect({
+    const socket: Socket = this.named(connect({
       host: this.target.host,
       port: this.target.port,
       noDelay: true,
@@ -157,7 +169,7 @@ export class Connection extends CallerLink {
           return true; // false would pause the socket
         },
       },
-    });
+    }));
     this.socket = socket;
     this.failOnError(socket);
     socket.on('end', () => {

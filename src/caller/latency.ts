@@ -52,6 +52,16 @@ export class LatencyRecorder {
     };
   }
 
+  /** The value (ns) of 1-based rank r among the recorded values, within the histogram's precision. */
+  valueAtRank(r: number): number {
+    const v = this.histogram.getValueAtPercentile((100 * (r - 0.5)) / this.count);
+    return Math.min(this.max, Math.max(this.min, v));
+  }
+
+  get recorded(): number {
+    return this.count;
+  }
+
   /** Empties it for reuse (the per-interval progress figures), without allocating. */
   reset(): void {
     this.histogram.reset();

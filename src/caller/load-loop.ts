@@ -4,9 +4,10 @@
  * Closed loop: each connection sends its next request as soon as the previous
  * one is answered (or failed).
  *
- * Open loop: request i is due at start + i/R, evenly spaced, never in bursts
- * (autocannon's overallRate instead refills a per-connection quota each
- * second, see connection.ts). A due request goes out on the next free
+ * Open loop: request i is due at start + the schedule's i-th offset
+ * (arrivals.ts: evenly spaced at 1/R by default, never in bursts as
+ * autocannon's overallRate refills a per-connection quota each second, see
+ * connection.ts; or Poisson, or a trace). A due request goes out on the next free
  * connection; if none is free it waits, and since its latency is taken from
  * its due time, that wait is part of it (no coordinated omission). Nothing is
  * invented: a send that left late is counted as late, one that never left
@@ -25,6 +26,7 @@ type Link = Connection | TcpConnection;
 import type { CallerOutcome } from '../trace/records.js';
 import type { ResolvedOptions } from './options.js';
 import { LatencyRecorder } from './latency.js';
+import type { Schedule } from './arrivals.js';
 
 /** After a failure, a connection waits this long before its next request, so a dead server is not hammered in a tight loop. */
 const RETRY_DELAY_MS = 10;
@@ -59,12 +61,16 @@ export interface LoopTimes {
   /** When sending stopped: the planned end, the abort, or the last send. */
   stopNs: bigint;
   aborted: boolean;
+  /** stop() ended sending before the planned end. */
+  stoppedEarly: boolean;
 }
 
 export class LoadLoop {
   readonly sendLag = new LatencyRecorder();
   lateSends = 0;
   unsent = 0;
+  /** Open loop: sends whose t0 fell in the measured window (the issued count of the arrival check). */
+  windowSends = 0;
   inFlight = 0;
   startNs = 0n;
   warmupEndNs = 0n;
@@ -72,14 +78,19 @@ export class LoadLoop {
   plannedStopNs: bigint | null = null;
   private stoppedAt: bigint | null = null;
   private aborted = false;
+  private stoppedEarly = false;
   private readonly conns: Link[];
   private readonly idle: Link[] = [];
   private counter = 0;
   private measuredSent = 0;
   private pendingRetries = 0;
   private nextIndex = 0;
-  private totalDue = Number.POSITIVE_INFINITY;
-  private readonly intervalNs: number;
+  /** Open loop: requests with an index below this and an offset below limitNs are planned. */
+  private limitCount = Number.POSITIVE_INFINITY;
+  private limitNs = Number.POSITIVE_INFINITY;
+  private readonly schedule: Schedule | null;
+  /** Open loop: the first request due after the warm-up. */
+  private windowIndex = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private dueTimer: NodeJS.Timeout | null = null;
   private resolveDone: (() => void) | null = null;
@@ -87,6 +98,8 @@ export class LoadLoop {
   constructor(
     private readonly o: ResolvedOptions,
     private readonly onOutcome: (outcome: CallerOutcome) => void,
+    /** Open loop: every send's due and send time (the arrival check). */
+    private readonly onSend?: (intended: bigint, t0: bigint) => void,
   ) {
     const expectBody = o.method !== 'HEAD';
     const tcp = o.tcp;
@@ -98,7 +111,7 @@ export class LoadLoop {
       conn.head = target.headBeforeId;
       return conn;
     });
-    this.intervalNs = o.rate === null ? 0 : 1e9 / o.rate;
+    this.schedule = o.schedule;
   }
 
   get sending(): boolean {
@@ -116,9 +129,13 @@ export class LoadLoop {
       this.plannedStopNs = this.warmupEndNs + BigInt(Math.round(o.durationMs * MS));
       this.later(() => this.plannedStop(), Number(this.plannedStopNs - now()) / MS);
     }
-    if (o.rate !== null) {
-      const warmupDue = Math.ceil((o.warmupMs * MS) / this.intervalNs);
-      this.totalDue = o.requests !== null ? warmupDue + o.requests : Math.ceil(Number(this.plannedStopNs! - this.startNs) / this.intervalNs);
+    const schedule = this.schedule;
+    if (schedule !== null) {
+      while (schedule.at(this.windowIndex) < o.warmupMs * MS) this.windowIndex++;
+      if (o.requests !== null) this.limitCount = this.windowIndex + o.requests;
+      else this.limitNs = Number(this.plannedStopNs! - this.startNs);
+      // A trace ends with its last arrival.
+      if (schedule.lastNs !== null) this.limitNs = Math.min(this.limitNs, schedule.lastNs + 1);
     }
     onStart?.();
     const sweep = setInterval(() => this.checkTimeouts(), Math.min(100, Math.max(5, o.timeoutMs / 20)));
@@ -126,7 +143,7 @@ export class LoadLoop {
     signal?.addEventListener('abort', onAbort, { once: true });
     const finished = new Promise<void>((resolve) => (this.resolveDone = resolve));
     if (signal?.aborted) this.abort();
-    else if (o.rate === null) for (const conn of this.conns) this.sendClosed(conn);
+    else if (schedule === null) for (const conn of this.conns) this.sendClosed(conn);
     else {
       this.idle.push(...this.conns);
       this.pump();
@@ -137,7 +154,7 @@ export class LoadLoop {
     signal?.removeEventListener('abort', onAbort);
     for (const t of this.timers) clearTimeout(t);
     for (const conn of this.conns) conn.close();
-    return { startNs: this.startNs, warmupEndNs: this.warmupEndNs, stopNs: this.stoppedAt ?? now(), aborted: this.aborted };
+    return { startNs: this.startNs, warmupEndNs: this.warmupEndNs, stopNs: this.stoppedAt ?? now(), aborted: this.aborted, stoppedEarly: this.stoppedEarly };
   }
 
   /**
@@ -208,7 +225,9 @@ export class LoadLoop {
   private readonly done = (link: CallerLink, status: number, bytes: number, error: string | null, t6: bigint): void => {
     const conn = link as Link; // the loop made every link it is called with
     this.inFlight--;
-    this.onOutcome({ id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended, traceId: conn.traceId });
+    const outcome: CallerOutcome = { id: conn.id, warmup: conn.warmup, status, bytes, error, t0: conn.t0, t6, t0_intended: conn.intended, traceId: conn.traceId };
+    if (this.o.links) outcome.conn = conn.conn;
+    this.onOutcome(outcome);
     if (error === null) this.free(conn);
     else {
       this.pendingRetries++;
@@ -219,8 +238,16 @@ export class LoadLoop {
     }
   };
 
+  /** Stops sending as if the planned end had come (--until-ci, the arrival check): no request is aborted. */
+  stop(): void {
+    if (this.resolveDone === null || this.stoppedAt !== null) return;
+    this.stoppedEarly = true;
+    if (this.schedule !== null) this.pump();
+    this.stopSending();
+  }
+
   private free(conn: Link): void {
-    if (this.o.rate === null) this.sendClosed(conn);
+    if (this.schedule === null) this.sendClosed(conn);
     else {
       this.idle.push(conn);
       this.pump();
@@ -259,32 +286,48 @@ export class LoadLoop {
   /** Open loop: send everything that is due, as far as connections are free; then sleep until the next due time. */
   private pump(): void {
     if (this.stoppedAt !== null) return;
-    // Capped by totalDue: nothing due at or after the planned end is ever sent.
-    const due = this.dueBy(now());
-    while (this.nextIndex < due && this.idle.length > 0) {
-      const intended = this.startNs + BigInt(Math.round(this.nextIndex * this.intervalNs));
+    const schedule = this.schedule!;
+    // Only what is planned (before the planned end or count) is ever sent.
+    const elapsed = Number(now() - this.startNs);
+    while (this.planned(this.nextIndex) && schedule.at(this.nextIndex) <= elapsed && this.idle.length > 0) {
+      const intended = this.startNs + BigInt(schedule.at(this.nextIndex));
       this.nextIndex++;
       const t0 = this.send(this.idle.pop()!, intended);
+      this.onSend?.(intended, t0);
+      if (t0 >= this.warmupEndNs) this.windowSends++;
       if (intended >= this.warmupEndNs) {
         const lag = Number(t0 - intended);
         this.sendLag.recordNs(lag);
         if (lag > this.o.lateThresholdMs * MS) this.lateSends++;
       }
     }
-    if (this.nextIndex >= this.totalDue) return this.stopSending();
+    schedule.release(this.nextIndex);
+    if (!this.planned(this.nextIndex)) return this.stopSending();
     // A backlog waits for the next free connection (free() pumps); otherwise sleep until the next due time.
-    if (this.nextIndex >= due && this.dueTimer === null) {
-      const nextDue = this.startNs + BigInt(Math.round(this.nextIndex * this.intervalNs));
+    const next = schedule.at(this.nextIndex);
+    if (next > elapsed && this.dueTimer === null) {
       this.dueTimer = this.later(() => {
         this.dueTimer = null;
         this.pump();
-      }, Math.max(0, Math.ceil(Number(nextDue - now()) / MS)));
+      }, Math.max(0, Math.ceil((next - Number(now() - this.startNs)) / MS)));
     }
   }
 
-  /** Open loop: how many requests are due by time t (request i is due at start + i/R). */
-  private dueBy(t: bigint): number {
-    return Math.min(this.totalDue, Math.floor(Number(t - this.startNs) / this.intervalNs) + 1);
+  private planned(i: number): boolean {
+    return i < this.limitCount && this.schedule!.at(i) < this.limitNs;
+  }
+
+  /** Open loop: the index of the first request not due by time t (requests before it are due). */
+  dueBy(t: bigint): number {
+    const elapsed = Number(t - this.startNs);
+    let i = this.nextIndex;
+    while (this.planned(i) && this.schedule!.at(i) <= elapsed) i++;
+    return i;
+  }
+
+  /** Open loop: planned requests due from the end of the warm-up to time t. */
+  dueInWindow(t: bigint): number {
+    return Math.max(0, this.dueBy(t) - this.windowIndex);
   }
 
   /**
@@ -298,7 +341,7 @@ export class LoadLoop {
       this.later(() => this.plannedStop(), leftMs);
       return;
     }
-    if (this.o.rate !== null) this.pump();
+    if (this.schedule !== null) this.pump();
     this.stopSending();
   }
 
@@ -306,7 +349,7 @@ export class LoadLoop {
     if (this.stoppedAt !== null) return;
     this.stoppedAt = now();
     // Unsent: fell due before sending stopped, never went out. Not what was scheduled after an abort.
-    if (this.o.rate !== null) this.unsent = Math.max(0, this.dueBy(this.stoppedAt) - this.nextIndex);
+    if (this.schedule !== null) this.unsent = Math.max(0, this.dueBy(this.stoppedAt) - this.nextIndex);
     this.checkFinished();
   }
 

@@ -7,6 +7,7 @@ import { ENDPOINTS, functionArgs, isEndpointName, ParameterError } from '../cont
 import { ERRORS, isErrorCode } from '../contract/errors.js';
 import type { TcpCall } from './tcp-connection.js';
 import { parseThreshold, type Threshold } from './thresholds.js';
+import { ArrivalError, parseArrival, scheduleOf, type Arrival, type AzureSpread, type Schedule } from './arrivals.js';
 
 export interface CallerProgress {
   phase: 'warmup' | 'measure' | 'drain';
@@ -52,8 +53,33 @@ export interface CallerOptions {
   durationMs?: number;
   /** Instead of a duration: this many measured requests (after warm-up). */
   requests?: number;
-  /** Open loop: requests due evenly at this many per second. Absent: closed loop. */
+  /** Open loop: requests due at this many per second (evenly, unless `arrival` says otherwise). Absent: closed loop. */
   rate?: number;
+  /**
+   * Open loop: how requests are due: `uniform` (default with a rate), `poisson`
+   * (with a rate), or a trace, `intervals:FILE`, `timestamps:FILE` (ms, one a
+   * line) or `azure:FILE` (the Azure Functions 2019 invocation counts per
+   * minute), which needs no rate.
+   */
+  arrival?: string;
+  /** Poisson arrivals and the Azure trace's spread within a minute: the PRNG seed. Default: random (reported). */
+  seed?: number;
+  /** Traces: replay this many times faster. Default 1. */
+  traceSpeed?: number;
+  /** Azure trace: how each minute's count is spread over it. Default uniform. */
+  traceSpread?: AzureSpread;
+  /**
+   * A probe stream beside the load: requests due evenly at `rate` per second
+   * on connections of their own (default 2), to `url` (default the load's);
+   * recorded with "probe":true and summarised apart.
+   */
+  probe?: { rate: number; url?: string; connections?: number };
+  /**
+   * Measure until precise: the measured window ends once the 95% interval of
+   * this percentile (50, 90, 99 or 99.9) lies within `precision` (0.05: ±5%)
+   * of it, or at `durationMs` (then the result says it was not reached).
+   */
+  untilCi?: { precision: number; percentile: number };
   /** Requests in the first warmupMs are recorded (flagged) but left out of the figures. Default 2 s. */
   warmupMs?: number;
   /** NDJSON file to append one record per request to; absent: no records. */
@@ -76,9 +102,18 @@ export interface CallerOptions {
   /** Stops early; records are still flushed and a result returned. */
   signal?: AbortSignal;
   onProgress?: (progress: CallerProgress) => void;
+  /** Warnings while the run goes on (the arrival check's shortfall); the CLI prints them on stderr. */
+  onWarning?: (message: string) => void;
   progressIntervalMs?: number;
   /** The caller's own saturation samples (self-check, and into the records): this often. Default 1 s. */
   sampleIntervalMs?: number;
+  /**
+   * Kernel stamps: each record names the connection its response came on, and
+   * the run traces its sockets in the kernel (bpftrace, root; needs `out`).
+   * 'external': the connections only, the tracer being run by whoever runs
+   * this (faasbench run keeps one for all its cells).
+   */
+  kernelStamps?: boolean | 'external';
 }
 
 export const DEFAULTS = {
@@ -117,7 +152,14 @@ export interface ResolvedOptions {
   connections: number;
   durationMs: number | null;
   requests: number | null;
+  /** The planned mean rate (per second) of an open loop; null for a closed loop. */
   rate: number | null;
+  /** Open loop: when each request is due. */
+  schedule: Schedule | null;
+  arrival: Arrival | null;
+  seed: number | null;
+  probe: { rate: number; urls: string[]; connections: number } | null;
+  untilCi: { precision: number; percentile: number } | null;
   warmupMs: number;
   timeoutMs: number;
   lateThresholdMs: number;
@@ -133,6 +175,8 @@ export interface ResolvedOptions {
   trace: { tracePrefix: string; spanPrefix: string } | null;
   /** tcp:// URLs: the call each request makes; null for HTTP. */
   tcp: TcpCall | null;
+  /** Records name each response's connection (kernel stamps). */
+  links: boolean;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -180,8 +224,11 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
   if (requests !== null && o.durationMs !== undefined) {
     throw new CallerOptionsError('give either a duration or a number of requests, not both');
   }
-  const durationMs = requests === null ? (positive('duration', o.durationMs, false) ?? DEFAULTS.durationMs) : null;
-  const rate = positive('rate', o.rate, false) ?? null;
+  const { schedule, arrival, seed } = arrivalsOf(o, requests);
+  const durationMs = requests === null ? (positive('duration', o.durationMs, false) ?? defaultDuration(schedule, o.warmupMs)) : null;
+  const rate = schedule?.rate ?? null;
+  const probe = probeOf(o, urls);
+  const untilCi = untilCiOf(o, requests);
   const warmupMs = o.warmupMs ?? DEFAULTS.warmupMs;
   if (!Number.isFinite(warmupMs) || warmupMs < 0) throw new CallerOptionsError(`warm-up must be 0 or more, got ${warmupMs}`);
   const timeoutMs = positive('timeout', o.timeoutMs, false) ?? DEFAULTS.timeoutMs;
@@ -240,6 +287,11 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     durationMs,
     requests,
     rate,
+    schedule,
+    arrival,
+    seed,
+    probe,
+    untilCi,
     warmupMs,
     timeoutMs,
     lateThresholdMs,
@@ -250,7 +302,55 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     headAfterId: '\r\n\r\n',
     idPrefix: `c${randomBytes(6).toString('hex')}-`,
     trace: o.traceparent ? { tracePrefix: nonZeroHex(8), spanPrefix: nonZeroHex(4) } : null,
+    links: o.kernelStamps === true || o.kernelStamps === 'external',
   };
+}
+
+function arrivalsOf(o: CallerOptions, requests: number | null): { schedule: Schedule | null; arrival: Arrival | null; seed: number | null } {
+  const rate = positive('rate', o.rate, false);
+  if (o.arrival === undefined && rate === undefined) return { schedule: null, arrival: null, seed: null };
+  try {
+    const arrival = parseArrival(o.arrival ?? 'uniform');
+    if (arrival.kind === 'trace' && rate !== undefined) throw new CallerOptionsError('a trace sets its own rate: give no --rate with it');
+    if (arrival.kind === 'trace' && requests !== null) throw new CallerOptionsError('a trace replays for a duration (by default, all of it), not for a number of requests');
+    if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new CallerOptionsError(`the seed must be an integer from 0 to 2^32 − 1, got ${o.seed}`);
+    const random = arrival.kind === 'poisson' || (arrival.kind === 'trace' && arrival.format === 'azure');
+    const seed = random ? (o.seed ?? randomBytes(4).readUInt32LE(0)) : null;
+    const schedule = scheduleOf(arrival, { rate, seed: seed ?? 0, speed: o.traceSpeed, spread: o.traceSpread });
+    return { schedule, arrival, seed };
+  } catch (err) {
+    if (err instanceof ArrivalError) throw new CallerOptionsError(err.message);
+    throw err;
+  }
+}
+
+/** A trace runs to its end unless a duration is given; everything else runs the default duration. */
+function defaultDuration(schedule: Schedule | null, warmupMs: number = DEFAULTS.warmupMs): number {
+  if (schedule?.lastNs == null) return DEFAULTS.durationMs;
+  const ms = schedule.lastNs / 1e6 - warmupMs;
+  if (!(ms > 0)) throw new CallerOptionsError(`the trace lasts ${(schedule.lastNs / 1e9).toFixed(3)} s, no longer than the warm-up`);
+  // Its last arrival is due just before the planned end.
+  return ms + 0.001;
+}
+
+function probeOf(o: CallerOptions, urls: URL[]): ResolvedOptions['probe'] {
+  if (o.probe === undefined) return null;
+  const rate = positive('probe rate', o.probe.rate, false)!;
+  const connections = positive('probe connections', o.probe.connections, true) ?? 2;
+  const probeUrls = o.probe.url === undefined ? urls.map((u) => u.href) : [o.probe.url];
+  for (const u of probeUrls.map(parseUrl)) if (u.protocol !== urls[0]!.protocol) throw new CallerOptionsError('the probe URL must use the load\'s protocol');
+  return { rate, urls: probeUrls, connections };
+}
+
+export const CI_PERCENTILES = [50, 90, 99, 99.9] as const;
+
+function untilCiOf(o: CallerOptions, requests: number | null): ResolvedOptions['untilCi'] {
+  if (o.untilCi === undefined) return null;
+  const { precision, percentile } = o.untilCi;
+  if (!(precision > 0 && precision < 1)) throw new CallerOptionsError(`the precision of --until-ci must be above 0% and below 100%, got ${precision * 100}%`);
+  if (!(CI_PERCENTILES as readonly number[]).includes(percentile)) throw new CallerOptionsError(`--until-ci judges p50, p90, p99 or p99.9, got p${percentile}`);
+  if (requests !== null) throw new CallerOptionsError('--until-ci ends a cell by its precision: give it a --max-duration, not a number of requests');
+  return { precision, percentile };
 }
 
 /** Random hex digits, never all zero (W3C Trace Context forbids all-zero ids). */

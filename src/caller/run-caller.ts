@@ -15,7 +15,14 @@ import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { IntervalTally, Tally } from './tally.js';
 import { judgeThresholds, type ThresholdVerdict } from './thresholds.js';
+import { callerKernelReady, callerWatch } from './kernel-stamps.js';
+import { startTracer } from '../kernel/start.js';
 import type { TcpCall } from './tcp-connection.js';
+import { GapSampler, type ArrivalCheck } from './arrival-check.js';
+import { latencyFigures, type LatencyFigures } from './figures.js';
+import { achievedPrecision, type PrecisionResult } from './precision.js';
+import { probeOf, probeResult, type Probe, type ProbeResult } from './probe.js';
+import { arrivalCheck, checkWhileRunning, WATCH_MS, type Watch } from './watch.js';
 
 export interface CallerResult {
   url: string;
@@ -46,8 +53,20 @@ export interface CallerResult {
   window: { startNs: string; endNs: string; seconds: number; warmupSeconds: number };
   /** Responses completed inside the window, per second. */
   throughput: number;
-  /** Of answered measured requests (any status), from t0 (closed loop) or t0_intended (open loop). */
+  /** Of answered measured requests (any status), from t0 (closed loop) or t0_intended (open loop); exact order statistics. */
   latencyUs: Stats;
+  /** 95% intervals of p50 … p99.9 (µs), on the effective sample size; null where too few values bound one. */
+  latencyCiUs: LatencyFigures['latencyCiUs'];
+  /** How correlated successive latencies were: the lag at which they stop being, and the effective sample size. */
+  independence: LatencyFigures['independence'];
+  /** Trend, level shift and warm-up tests over the measured window. */
+  steadyState: LatencyFigures['steadyState'];
+  /** Open loop: what was sent against what was due (rate; Poisson gaps). */
+  arrivals: ArrivalCheck | null;
+  /** --probe-rate: the probe stream's figures beside the load's. */
+  probe: ProbeResult | null;
+  /** --until-ci: whether the precision was reached, and when. */
+  precision: PrecisionResult | null;
   latencyFrom: 't0' | 't0_intended';
   /** Open loop only: sends later than lateThresholdMs after their due time. */
   lateSends: number | null;
@@ -67,23 +86,39 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const o = resolveOptions(options);
   const tally = new Tally();
   const selfCheck = new SelfCheck();
+  // Refused before the record file is touched; started before the first connection opens.
+  const bpftrace = options.kernelStamps === true ? await callerKernelReady(o.out) : null;
   const sink = o.out ? openRecordSink(o.out) : null;
+  const tracer = bpftrace && sink ? await startTracer(bpftrace, 'caller', callerWatch(o.targets), sink) : null;
   // performance.timeOrigin + now(): wall time with sub-ms resolution, read right beside the monotonic stamp.
   sink?.write(formatClockRecord('caller', now(), performance.timeOrigin + performance.now()));
   if (o.tcp && sink) recordDirectReplies(o, o.tcp, sink);
   const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label });
   let records = 0;
-  const loop = new LoadLoop(o, (outcome) => {
+  const gaps = o.arrival?.kind === 'poisson' ? new GapSampler() : null;
+  const loop = new LoadLoop(
+    o,
+    (outcome) => {
+      if (sink !== null) {
+        sink.write(format(outcome));
+        records++;
+      }
+      tally.add(outcome);
+    },
+    gaps === null ? undefined : (_intended, t0) => t0 >= loop.warmupEndNs && gaps.add(t0),
+  );
+  const probe = probeOf(o, options, (line) => {
     if (sink !== null) {
-      sink.write(format(outcome));
+      sink.write(line);
       records++;
     }
-    tally.add(outcome);
   });
+  const watch: Watch = { warned: false, stoppedEarly: false, reachedAt: null };
+  let watchTimer: NodeJS.Timeout | undefined;
   const formatSample = sampleRecordFormatter('caller', { label: o.label });
   const sampler = new Sampler({
     intervalMs: options.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs,
-    gauges: () => ({ inflight: loop.inFlight }),
+    gauges: () => ({ inflight: loop.inFlight + (probe?.loop.inFlight ?? 0) }),
     onSample: (sample) => {
       selfCheck.add(sample);
       sink?.write(formatSample(sample));
@@ -103,21 +138,35 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     selfCheck.start(loop.warmupEndNs);
     sampler.start();
     if (options.onProgress) progressTimer = startProgress(options.onProgress, options.progressIntervalMs, o, loop, tally);
+    watchTimer = setInterval(() => {
+      if (!checkWhileRunning(o, loop, tally, watch, options.onWarning)) return;
+      onAbort(); // the window ends now
+      loop.stop();
+    }, WATCH_MS);
   };
   let times;
   try {
+    const probeRun = probe?.loop.run(options.signal);
     times = await loop.run(options.signal, onStart);
+    probe?.loop.stop();
+    await probeRun;
   } finally {
     clearInterval(progressTimer);
+    clearInterval(watchTimer);
     sampler.stop();
     options.signal?.removeEventListener('abort', onAbort);
+    await tracer?.stop();
     await sink?.close();
   }
   const bottleneck = selfCheck.stop();
-  const result = resultOf(o, loop, times, tally, bottleneck, records);
+  const result = resultOf(o, loop, times, tally, bottleneck, records, { gaps, probe, watch });
   tally.latency.destroy();
   tally.interval?.latency.destroy();
   loop.sendLag.destroy();
+  if (probe !== null) {
+    probe.tally.latency.destroy();
+    probe.loop.sendLag.destroy();
+  }
   return result;
 }
 
@@ -129,7 +178,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
  */
 function recordDirectReplies(o: ResolvedOptions, tcp: TcpCall, sink: RecordSink): void {
   const fn = recordNameOf(tcp.fn, tcp.args);
-  tcp.onDirectReply = (id, t0, t6, status, reply, worker) =>
+  tcp.onDirectReply = (id, t0, t6, status, reply, worker, conn) =>
     sink.write(
       formatGatewayRecord({
         id,
@@ -146,6 +195,8 @@ function recordDirectReplies(o: ResolvedOptions, tcp: TcpCall, sink: RecordSink)
         // No balancer: each connection keeps the worker it was given (the URLs in turn).
         balance: 'none',
         workers: o.targets.length,
+        // The caller stands in for the front: the worker's reply arrived at the caller's socket.
+        links: o.links ? { front: null, rpc: conn === null ? null : { conn, off: null } } : undefined,
       }),
     );
 }
@@ -195,7 +246,8 @@ function startProgress(
 function measuredWindow(loop: LoadLoop, times: LoopTimes, tally: Tally): { start: bigint; end: bigint } {
   const start = times.warmupEndNs;
   let end: bigint;
-  if (loop.plannedStopNs !== null) end = times.aborted && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
+  // Aborted, or ended early (--until-ci, the arrival check): the window ends where sending stopped.
+  if (loop.plannedStopNs !== null) end = (times.aborted || times.stoppedEarly) && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
   else end = tally.lastMeasuredT6 ?? times.stopNs;
   return { start, end: end < start ? start : end };
 }
@@ -208,13 +260,16 @@ function resultOf(
   tally: Tally,
   bottleneck: BottleneckInfo,
   records: number,
+  checks: { gaps: GapSampler | null; probe: Probe | null; watch: Watch },
 ): CallerResult {
   const window = measuredWindow(loop, times, tally);
   const seconds = Number(window.end - window.start) / 1e9;
   const open = o.rate !== null;
   const lag = loop.sendLag.summary();
   const errorCount = Object.values(tally.errors).reduce((a, b) => a + b, 0);
-  const latencyUs = tally.latency.summary();
+  const figures = latencyFigures(tally.series, tally.latency);
+  const latencyUs = figures.latencyUs;
+  const { watch } = checks;
   return {
     url: o.url.href,
     method: o.method,
@@ -238,6 +293,15 @@ function resultOf(
     },
     throughput: seconds > 0 ? tally.windowResponses / seconds : 0,
     latencyUs,
+    latencyCiUs: figures.latencyCiUs,
+    independence: figures.independence,
+    steadyState: figures.steadyState,
+    arrivals: open ? arrivalCheck(o, loop, window.end, seconds, checks.gaps, watch.stoppedEarly) : null,
+    probe: checks.probe === null ? null : probeResult(checks.probe, figures),
+    precision:
+      o.untilCi === null
+        ? null
+        : { ...o.untilCi, reached: watch.reachedAt !== null, atSeconds: watch.reachedAt, achieved: achievedPrecision(tally, o.untilCi.percentile) },
     latencyFrom: open ? 't0_intended' : 't0',
     lateSends: open ? loop.lateSends : null,
     lateThresholdMs: open ? o.lateThresholdMs : null,

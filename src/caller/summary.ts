@@ -3,6 +3,22 @@ import { MIN_JUDGED_MS } from './self-check.js';
 import type { CallerResult } from './run-caller.js';
 import type { SweepRow } from './sweep.js';
 import { describeVerdict } from './thresholds.js';
+import { describeArrivalCheck } from './arrival-check.js';
+import type { PercentileInterval } from '../stats/quantile-interval.js';
+import type { SteadyState } from '../stats/steady-state.js';
+
+function describeIndependence(r: CallerResult): string {
+  const d = r.independence;
+  if (!d.judged) return 'too few answers to tell how correlated they were';
+  const lag = d.lag === null ? 'still correlated at the largest lag read' : `independent from lag ${d.lag}`;
+  return `successive latencies ${lag} (lag-1 ρ ${d.lag1.toFixed(2)}): intervals on n_eff ${Math.round(d.nEff)} of ${r.latencyUs.count}`;
+}
+
+export function describeSteadiness(s: SteadyState): string {
+  if (s.steady === null) return 'steady      too few answers to judge';
+  const detail = `${s.batches} batches of ${s.batchSize}`;
+  return s.steady ? `steady      yes: no trend, level shift or warm-up transient (${detail})` : `NOT STEADY  ${s.reasons.join('; ')} (${detail})`;
+}
 
 function table(rows: string[][], indent = ''): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -34,7 +50,12 @@ export function formatSummary(r: CallerResult): string {
   const l = r.latencyUs;
   const head = [`latency (µs, from ${r.latencyFrom})`, 'min', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'];
   const values = l.count === 0 ? ['', ...Array(7).fill('-')] : ['', ...[l.min, l.p50, l.p90, l.p99, l.p99_9, l.max, l.mean].map(us)];
-  lines.push(table([head, values]));
+  const ci = r.latencyCiUs;
+  const interval = (i: PercentileInterval | null) => (i === null ? 'n/a' : `${us(i.low)}–${us(i.high)}`);
+  const intervals = l.count === 0 ? [] : [['95% interval', '', interval(ci.p50), interval(ci.p90), interval(ci.p99), interval(ci.p99_9), '', '']];
+  lines.push(table([head, values, ...intervals]));
+  lines.push(`            ${describeIndependence(r)}`);
+  lines.push(describeSteadiness(r.steadyState));
   if (Object.keys(r.statusCounts).length > 0) lines.push(`status      ${counts(r.statusCounts)}`);
   if (r.errorCount > 0) lines.push(`errors      ${counts(r.errors)}`);
   for (const [i, v] of r.thresholds.entries()) {
@@ -45,6 +66,24 @@ export function formatSummary(r: CallerResult): string {
       `schedule    ${r.lateSends} late sends (> ${r.lateThresholdMs} ms after due), ${r.unsent} unsent; ` +
         `send lag p50 ${us(r.sendLagUs.p50)} µs, p99 ${us(r.sendLagUs.p99)} µs, max ${us(r.sendLagUs.max)} µs`,
     );
+  }
+  if (r.arrivals !== null) lines.push(`${r.arrivals.verdict === 'ok' ? 'arrivals' : r.arrivals.verdict === 'warn' ? 'WARNING' : 'FAILED'}`.padEnd(12) + describeArrivalCheck(r.arrivals));
+  if (r.precision !== null) {
+    const p = r.precision;
+    const got = p.achieved === null ? 'no interval yet' : `±${(p.achieved * 100).toFixed(1)}%`;
+    lines.push(
+      `precision   p${p.percentile} within ±${+(p.precision * 100).toFixed(2)}%: ` +
+        (p.reached ? `reached after ${p.atSeconds!.toFixed(2)} s (${got})` : `NOT reached by the end of the window (${got})`),
+    );
+  }
+  if (r.probe !== null) {
+    const p = r.probe;
+    const ms = (x: number) => (x / 1000).toFixed(3);
+    lines.push(
+      `probe       ${p.rate} req/s on ${p.connections} connections of its own to ${p.url}: ${p.requests} measured, ${p.errorCount} failed; ` +
+        (p.responses === 0 ? 'no answers' : `p50 ${ms(p.latencyUs.p50)} ms [${interval(p.latencyCiUs.p50)} µs], p99 ${ms(p.latencyUs.p99)} ms`),
+    );
+    lines.push(`            ${p.agreement.summary} (p50: ${p.agreement.p50}, p99: ${p.agreement.p99})`);
   }
   const b = r.bottleneck;
   const check =

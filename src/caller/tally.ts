@@ -35,8 +35,39 @@ export class IntervalTally {
   }
 }
 
+/**
+ * Measured latencies (ns) in the order they completed: the exact order
+ * statistics of the summary, and the series the independence and
+ * steady-state checks read. 8 bytes a request, up to MAX_SERIES (beyond, the
+ * histogram alone gives the figures, and the checks read the first values).
+ */
+export class LatencySeries {
+  static readonly MAX_SERIES = 1 << 24;
+  values = new Float64Array(1 << 12);
+  length = 0;
+  complete = true;
+
+  push(ns: number): void {
+    if (this.length === this.values.length) {
+      if (this.length >= LatencySeries.MAX_SERIES) {
+        this.complete = false;
+        return;
+      }
+      const grown = new Float64Array(this.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = ns;
+  }
+
+  view(): Float64Array {
+    return this.values.subarray(0, this.length);
+  }
+}
+
 export class Tally {
   readonly latency = new LatencyRecorder();
+  readonly series = new LatencySeries();
   readonly statusCounts: Record<string, number> = {};
   /** Failed measured requests by class. */
   readonly errors: Record<string, number> = {};
@@ -80,5 +111,6 @@ export class Tally {
     this.measuredResponses++;
     this.statusCounts[o.status] = (this.statusCounts[o.status] ?? 0) + 1;
     this.latency.recordNs(latencyNs);
+    this.series.push(latencyNs < 1 ? 1 : latencyNs);
   }
 }

@@ -25,7 +25,7 @@ export interface TcpCall {
    * reply, so that the run can record the call as a front of its own that
    * takes no time (see run-caller.ts).
    */
-  onDirectReply?: (id: string, t0: bigint, t6: bigint, status: number, reply: ReplyMessage, worker: string) => void;
+  onDirectReply?: (id: string, t0: bigint, t6: bigint, status: number, reply: ReplyMessage, worker: string, conn: string | null) => void;
 }
 
 export class TcpConnection extends CallerLink {
@@ -66,7 +66,7 @@ export class TcpConnection extends CallerLink {
 
   private ensureSocket(): Socket {
     if (this.socket !== null && !this.socket.destroyed) return this.socket;
-    const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
+    const socket = this.named(connect({ host: this.target.host, port: this.target.port, noDelay: true }));
     this.socket = socket;
     this.decoder = new FrameDecoder(MAX_FRAME_BYTES);
     // Written at once: the peer reads the hello before any call behind it.
@@ -103,7 +103,7 @@ export class TcpConnection extends CallerLink {
     }
     if (message.t !== 'reply' || !this.busy || message.cid !== this.cid) throw new Error('unexpected frame');
     const status = message.err ? this.call.statusOf(message.err.code) : 200;
-    if (this.direct) this.call.onDirectReply?.(this.id, this.t0, t6, status, message, `${this.target.host}:${this.target.port}`);
+    if (this.direct) this.call.onDirectReply?.(this.id, this.t0, t6, status, message, `${this.target.host}:${this.target.port}`, this.conn);
     this.finish(status, null, t6);
   }
 }

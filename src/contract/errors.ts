@@ -4,6 +4,7 @@
  * public contract (docs/commands.md, "Errors").
  */
 import { ReplyErrorCode } from '../rpc/protocol.js';
+import { CompositionErrorCode } from './composition.js';
 
 export const ERRORS = {
   bad_parameter: 400,
@@ -26,6 +27,10 @@ export const ERRORS = {
   gateway_timeout: 504,
   /** Never answered: the client left first (nginx's 499). In records and metrics only. */
   cancelled: 499,
+  // Nested calls (contract/composition.ts): refused before they ran.
+  call_depth_exceeded: 508,
+  call_cycle: 508,
+  too_many_calls: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -33,6 +38,7 @@ export type ErrorCode = keyof typeof ERRORS;
 // Every code a function's reply can carry is one the gateway answers with its
 // own status: a compile error otherwise.
 ReplyErrorCode satisfies Record<string, ErrorCode>;
+CompositionErrorCode satisfies Record<string, ErrorCode>;
 
 /** Every error answer is JSON, as are the results that are not bytes. */
 export const JSON_TYPE = 'application/json; charset=utf-8';

@@ -14,6 +14,16 @@ export interface FunctionContext {
   timeoutMs: number;
   /** The id of the instance running the call (unique within the worker's host). */
   instance: string;
+  /**
+   * Calls another function (or workflow) by name, as a call from the gateway
+   * would: the same errors and limits, and at most what is left of this
+   * call's time limit. Resolves the callee's result; rejects with an Error
+   * whose `code` is the callee's error code (`bad_input`, `function_error`,
+   * `call_depth_exceeded`, …); let it escape and this call fails with it.
+   * `step` names the call in the records. How the call travels is the
+   * worker's --call-mode. Not available to `mode: 'pool'` functions.
+   */
+  call(name: string, args?: Record<string, unknown>, options?: { step?: string }): Promise<unknown>;
 }
 
 export interface FaasFunction {

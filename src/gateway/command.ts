@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../contract/addresses.js';
 import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
+import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
@@ -43,6 +44,7 @@ interface GatewayArgs extends MetricsArgs {
   'send-timeout-ms': number;
   secret?: string;
   'sample-interval-ms': number;
+  'kernel-stamps': boolean;
   'server-timing': boolean;
 }
 
@@ -110,6 +112,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         describe: 'How calls are spread over the workers: in turn, to the fewest calls in flight, or the less busy of two drawn at random',
       })
       .option('log', { type: 'string', describe: 'Append one NDJSON record per request to this file (gzipped when it ends in .gz)' })
+      .option('kernel-stamps', KERNEL_STAMPS_OPTION)
       .option(
         'sample-interval-ms',
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
@@ -195,6 +198,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         metricsHost: a['metrics-host'],
         metricsToken: a['metrics-token'] || undefined,
         serverTiming: a['server-timing'],
+        kernelStamps: a['kernel-stamps'],
         logger,
       }),
     );

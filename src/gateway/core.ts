@@ -5,6 +5,8 @@ import { errorBody, isErrorCode, JSON_TYPE, type ErrorCode, ERRORS } from '../co
 import type { RequestTrace } from './request-log.js';
 import { workerStampsOf } from '../trace/records.js';
 import { serverTiming } from './server-timing.js';
+import { decodeArgs } from '../rpc/codec.js';
+import { parseCallHeader, type Nesting } from '../contract/composition.js';
 
 /** What an adapter sends back, through its own framework's reply path. */
 export interface Answer {
@@ -80,13 +82,29 @@ export class GatewayCore {
 
   private runFunction(name: string, trace: RequestTrace, rawUrl: string, body: Uint8Array | undefined, done: (a: Answer) => void): void {
     trace.fn = name;
-    const args = functionArgs(rawUrl);
-    if (body !== undefined) args.body = body;
+    let args = functionArgs(rawUrl);
+    if (body !== undefined && trace.callHeader !== undefined) {
+      // A nested call through the platform's API: its body is its arguments, msgpack-encoded.
+      try {
+        args = decodeArgs(body);
+      } catch (err) {
+        return done(this.fail(trace, 'bad_parameter', `a nested call's body must be its arguments as a msgpack map: ${messageOf(err)}`));
+      }
+    } else if (body !== undefined) args.body = body;
     this.call(name, trace, args, done);
   }
 
   // One promise per request, made by invoke(): below it the link calls back.
   private call(name: string, trace: RequestTrace, args: Record<string, unknown>, done: (a: Answer) => void): void {
+    let nest: Nesting | null = null;
+    if (trace.callHeader !== undefined) {
+      try {
+        nest = parseCallHeader(trace.callHeader);
+        trace.parent = nest?.parent ?? null;
+      } catch (err) {
+        return queueMicrotask(() => done(this.fail(trace, 'bad_parameter', messageOf(err))));
+      }
+    }
     const settle = (result: CallResult) => {
       let answer: Answer;
       try {
@@ -97,7 +115,7 @@ export class GatewayCore {
       done(answer);
     };
     try {
-      trace.call = this.options.rpc.send(trace.id, name, args, trace.traceId, settle);
+      trace.call = this.options.rpc.send(trace.id, name, args, trace.traceId, settle, nest);
     } catch (err) {
       // Arguments msgpack cannot encode: this request fails, never the process.
       queueMicrotask(() => done(this.fail(trace, 'internal_error', messageOf(err))));
@@ -111,6 +129,7 @@ export class GatewayCore {
     if (!result.ok) return this.fail(trace, result.code, result.message);
     const reply = result.reply;
     trace.t4 = result.t4;
+    if (result.at) trace.rpcAt = result.at;
     trace.worker = workerStampsOf(reply);
     const timing = this.options.serverTiming === false ? undefined : serverTiming(trace.t1, result.t2, result.t4, reply);
     if (reply.err) {

@@ -11,7 +11,7 @@ import { FleetLog } from './fleet-log.js';
 import { openRole } from '../role.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { narrowAcceptEncoding, type Compression } from './compression.js';
-import { startTcpFront } from './tcp-front.js';
+import { startTcpFront, workerPorts } from './tcp-front.js';
 import { GatewayCore } from './core.js';
 import type { ErrorCode } from '../contract/errors.js';
 import { normaliseTarget } from './normalise.js';
@@ -65,6 +65,8 @@ export interface GatewayOptions {
   metricsHost?: string;
   /** Server-Timing on answers the worker replied to; on unless false. */
   serverTiming?: boolean;
+  /** Trace the gateway's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
+  kernelStamps?: boolean;
   logger: Logger;
 }
 
@@ -100,6 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       secret: options.secret,
       connectionsPerWorker: options.connectionsPerWorker,
       balance: options.balance,
+      frameOffsets: options.kernelStamps,
       health: options.health,
       ejection: options.ejection,
       retryLost: options.retryLost,
@@ -173,11 +176,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         busySeconds: () => rpc.busySeconds,
         retries: () => rpc.retries,
       }),
+    kernel: options.kernelStamps ? { sends: true, dial: true } : undefined,
     logger,
   });
   // t1 comes from node:http's channel, before the gate and every framework.
   fleetLog.attach(role.sink, role.metrics);
-  traceServer(server, label, role.sink, role.metrics, spreadOf(options.balance, () => rpc.fleet.size), admission);
+  traceServer(server, label, role.sink, role.metrics, spreadOf(options.balance, () => rpc.fleet.size), admission, options.kernelStamps === true);
   applyConnectionPolicy(server, options);
   await listen(server, options.port, options.host);
   const address = server.address() as AddressInfo;
@@ -193,6 +197,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       balance: options.balance ?? 'round-robin',
     },
     message: 'gateway listening',
+    // Requests arrive one at a time per connection (HTTP/1.1); replies many at a time per worker connection.
+    watch: { serve: [{ port: address.port, mode: 'msg', sends: true }], dial: workerPorts(options.workers) },
     close: async () => {
       admission.close();
       await new Promise<void>((resolve) => {

@@ -2,13 +2,15 @@ import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { subscribe } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import { now } from '../trace/clock.js';
-import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
+import { formatGatewayRecord, type FrameAt, type WorkerStamps } from '../trace/records.js';
+import { connOf } from '../kernel/conn.js';
 import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Spread } from '../rpc/balance.js';
 import type { FirstAttempt } from '../rpc/client.js';
 import { ERRORS } from '../contract/errors.js';
 import type { Abandoned, Admission } from './admission.js';
+import { CALL_HEADER } from '../contract/composition.js';
 
 /** What the gateway learns about one request on its way through. */
 export class RequestTrace {
@@ -22,6 +24,13 @@ export class RequestTrace {
   call = -1;
   /** Its record is written (an abandoned request's, before any 'finish'). */
   recorded = false;
+  /** The x-faasbench-call header of a nested call (core.ts reads it), when the request had one. */
+  callHeader: string | string[] | undefined = undefined;
+  /** Its parent's id, once core.ts has read a valid header: written into the record. */
+  parent: string | null = null;
+  /** Kernel stamps: the connection the request came on, and where the call's reply arrived. */
+  conn: string | null = null;
+  rpcAt: FrameAt | null = null;
   /** The failed first attempt of a call retried on another worker. */
   retry: FirstAttempt | null = null;
   constructor(
@@ -67,6 +76,8 @@ interface TracedServer {
   metrics: GatewayMetrics | null;
   fleet: Spread;
   admission: Admission | null;
+  /** Kernel stamps: records say where each request and reply arrived. */
+  links: boolean;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
 const tracedServers = new Map<Server, TracedServer>();
@@ -89,9 +100,13 @@ interface HttpServerMessage {
 subscribe('http.server.request.start', (message) => {
   const t1 = now();
   const { request, server } = message as HttpServerMessage;
-  if (!tracedServers.has(server)) return;
+  const traced = tracedServers.get(server);
+  if (!traced) return;
   const traceId = traceIdOf(request.headers.traceparent);
-  request[TRACE] = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
+  const trace = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
+  trace.callHeader = request.headers[CALL_HEADER];
+  request[TRACE] = trace;
+  if (traced.links) trace.conn = connOf(request.socket);
 });
 
 subscribe('http.server.response.finish', (message) => {
@@ -121,10 +136,12 @@ function record(traced: TracedServer, trace: RequestTrace, status: number, t5: b
       t5,
       worker: trace.worker,
       workerAddress: trace.workerAddress,
+      parent: trace.parent,
       balance: traced.fleet.balance,
       workers: traced.fleet.workers,
       traceId: trace.traceId,
       retry: trace.retry,
+      links: traced.links ? { front: trace.conn === null ? null : { conn: trace.conn, off: null }, rpc: trace.rpcAt } : undefined,
     }),
   );
 }
@@ -170,7 +187,7 @@ function stampHandOver(): void {
   } as typeof end;
 }
 
-/** Stamps t1 and t5 of every request of `server`, writes its records to `sink` and counts it in `metrics`; `fleet` goes on every record. */
+/** Stamps t1 and t5 of every request of `server`, writes its records to `sink` and counts it in `metrics`; `fleet` goes on every record, and with `links` where the request and its reply arrived. */
 export function traceServer(
   server: Server,
   framework: string,
@@ -178,9 +195,10 @@ export function traceServer(
   metrics: GatewayMetrics | null = null,
   fleet: Spread = { balance: 'round-robin', workers: 1 },
   admission: Admission | null = null,
+  links = false,
 ): void {
   stampHandOver();
-  tracedServers.set(server, { framework, sink, metrics, fleet, admission });
+  tracedServers.set(server, { framework, sink, metrics, fleet, admission, links });
   server.once('close', () => tracedServers.delete(server));
 }
 

@@ -14,13 +14,13 @@
  */
 import { lookup } from 'node:dns/promises';
 import { spreadOf, type BalancePolicy } from '../rpc/balance.js';
-import type { CallResult, FirstAttempt, RpcClient } from '../rpc/client.js';
+import { splitAddress, type CallResult, type FirstAttempt, type RpcClient } from '../rpc/client.js';
 import type { FleetSource } from '../rpc/fleet-sources.js';
 import type { FleetLog } from './fleet-log.js';
 import { startRpcServer, type Cancel, type CallOutcome } from '../rpc/server.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
-import { formatGatewayRecord, workerStampsOf, type WorkerStamps } from '../trace/records.js';
+import { formatGatewayRecord, workerStampsOf, type FrameAt, type WorkerStamps } from '../trace/records.js';
 import type { Logger } from '../log.js';
 import { openRole } from '../role.js';
 import { recordNameOf } from '../contract/endpoints.js';
@@ -50,6 +50,8 @@ export interface TcpFrontOptions {
   requestTimeoutMs: number;
   /** Bytes of call frames in progress, all callers together. */
   maxUploadsBytes: number;
+  /** Trace the front's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
+  kernelStamps?: boolean;
   /** The gateway's fleet log and worker source, if any: attached to the front's records, closed with it. */
   fleetLog?: FleetLog;
   source?: FleetSource | null;
@@ -70,6 +72,8 @@ interface Forwarded {
   id: string;
   t2: bigint | null;
   t4: bigint | null;
+  /** Kernel stamps: where the worker's reply arrived. */
+  at: FrameAt | null;
   worker: WorkerStamps | null;
   workerAddress: string | null;
   error: string | null;
@@ -80,6 +84,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   const { logger } = options;
   await lookup(options.host);
   let connections = () => 0;
+  const kernel = options.kernelStamps === true;
   const role = await openRole({
     role: 'gateway',
     log: options.log,
@@ -95,6 +100,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
         rpcConnected: () => rpc.readyCount,
         rpcReconnects: () => rpc.reconnects,
       }),
+    kernel: kernel ? { sends: false, dial: true } : undefined,
     logger,
   });
   const { sink, metrics } = role;
@@ -104,7 +110,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
 
   const handle = (call: CallMessage, cancel: Cancel): Promise<CallOutcome> =>
     new Promise((resolve) => {
-      const f: Forwarded = { id: requestId(call.rid, null), t2: null, t4: null, worker: null, workerAddress: null, error: null, retry: null };
+      const f: Forwarded = { id: requestId(call.rid, null), t2: null, t4: null, at: null, worker: null, workerAddress: null, error: null, retry: null };
       forwarded.set(call, f);
       const sent = rpc.send(f.id, call.fn, call.args, null, (result) => resolve(settle(f, result)));
       // The caller left: the worker is told to stop, and this call answers `cancelled` (to nobody; its record says so).
@@ -122,6 +128,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     }
     const { reply } = result;
     f.t4 = result.t4;
+    f.at = result.at ?? null;
     f.worker = workerStampsOf(reply);
     f.error = reply.err?.code ?? null;
     // The reply's own stamps are the front's: the call forwarded (t2) and its reply decoded (t4).
@@ -129,7 +136,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   };
 
   /** The record and metric of one call; `status` when it is not the one its error stands for. */
-  const record = (call: CallMessage, outcome: CallOutcome, t1: bigint, t5: bigint, status?: number, why?: string) => {
+  const record = (call: CallMessage, outcome: CallOutcome, t1: bigint, t5: bigint, status?: number, why?: string, at?: FrameAt | null) => {
     if (!sink && !metrics) return;
     const f = forwarded.get(call);
     // A call refused unforwarded (overloaded, a duplicate id) has only its reply's error.
@@ -149,6 +156,8 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
         ...observed,
         t5,
         ...fleet,
+        // Calls arrive many at a time per connection, as at a worker: the call's frame offset finds its segment.
+        links: kernel ? { front: at ?? null, rpc: f?.at ?? null } : undefined,
       }),
     );
   };
@@ -159,6 +168,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     logger,
     secret: options.secret,
     handle,
+    frameOffsets: kernel,
     limits: {
       maxInflight: options.maxInflight,
       maxInflightPerConnection: options.maxInflightPerConnection,
@@ -167,7 +177,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
       maxPartialBytes: options.maxUploadsBytes,
       flags: { maxInflight: '--max-inflight', maxInflightPerConnection: '--max-inflight-per-connection', maxPartialBytes: '--max-uploads-bytes' },
     },
-    onReplySent: (call, outcome, t1, t5) => record(call, outcome, t1, t5),
+    onReplySent: (call, outcome, t1, t5, at) => record(call, outcome, t1, t5, undefined, undefined, at),
     // Never taken by its caller: 499 when it left first, else the status the reply carried.
     onReplyDropped: (call, outcome, t1, at, why) => {
       const error = forwarded.get(call)?.error ?? outcome.err?.code ?? null;
@@ -182,6 +192,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     gauges: () => ({ inflight: rpc.inFlight, connections: server.connections, workers_active: rpc.fleet.counts().active }),
     announce: { framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance },
     message: 'gateway listening',
+    watch: { serve: [{ port, mode: 'seg' }], dial: workerPorts(options.workers) },
     close: async () => {
       await server.close();
       options.source?.close();
@@ -195,4 +206,9 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     rpc,
     close: () => running.close(),
   };
+}
+
+/** A gateway's worker connections, watched by their remote port: replies arrive many at a time on each. */
+export function workerPorts(workers: readonly string[]): { port: number; mode: 'seg' }[] {
+  return [...new Set(workers.map((w) => splitAddress(w).port))].map((port) => ({ port, mode: 'seg' }));
 }

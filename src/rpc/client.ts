@@ -7,7 +7,9 @@ import { BatchWriter } from './batch-writer.js';
 import { CallTable } from './call-table.js';
 import { decodeMessage, encodeCall, encodeMessage } from './codec.js';
 import { FrameDecoder } from './framing.js';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PING_VERSION, PROTOCOL_VERSION, type ReplyMessage } from './protocol.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PING_VERSION, PROTOCOL_VERSION, type Nesting, type ReplyMessage } from './protocol.js';
+import { frameAt } from '../kernel/conn.js';
+import type { FrameAt } from '../trace/records.js';
 
 /** The first attempt of a call retried on another worker (RpcClientOptions.retryLost). */
 export interface FirstAttempt {
@@ -21,7 +23,8 @@ export interface FirstAttempt {
 /** The outcome of one call at the link level. A reply that carries a function
  *  error is still `ok`: the link worked. `retry`: the failed first attempt, when this is the second. */
 export type CallResult =
-  | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string; retry?: FirstAttempt }
+  /** `at`: where the reply frame arrived, when the client was asked for frame offsets (kernel stamps). */
+  | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string; at?: FrameAt; retry?: FirstAttempt }
   | {
       ok: false;
       code: 'worker_unavailable' | 'gateway_timeout' | 'payload_too_large' | 'cancelled';
@@ -49,6 +52,7 @@ interface RetriableCall {
   fn: string;
   args: Record<string, unknown>;
   traceId: string | null;
+  nest: Nesting | null;
   /** The first attempt, once this is the second. */
   first: FirstAttempt | null;
 }
@@ -82,6 +86,8 @@ export interface RpcClientOptions {
   maxFrameBytes?: number;
   /** How a call picks its connection; default round-robin. */
   balance?: BalancePolicy;
+  /** Tell each reply's connection and offset in the stream (`at`), for kernel stamps. */
+  frameOffsets?: boolean;
   /** The worker set changes (setWorkers); it may start empty. */
   dynamic?: boolean;
   /** Pings and their thresholds (fleet.ts); default DEFAULT_HEALTH. */
@@ -163,10 +169,10 @@ class WorkerConnection implements FleetLink {
 
   /** Sends a call; returns its cid, for cancel(), or 0 when it was not sent. `call`: kept for a retry (with
    *  retries on); `deadline`: a retry keeps its first attempt's. */
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, call: RetriableCall | null = null, deadline?: number): number {
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null, call: RetriableCall | null = null, deadline?: number): number {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
-    const frame = encodeCall(cid, rid, fn, args, traceId);
+    const frame = encodeCall(cid, rid, fn, args, traceId, nest);
     const max = this.options.maxFrameBytes ?? MAX_FRAME_BYTES;
     if (frame.length - FRAME_HEADER_BYTES > max) {
       // The worker would drop the whole connection for it: this call alone fails.
@@ -242,8 +248,11 @@ class WorkerConnection implements FleetLink {
     socket.once('connect', () => {
       socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret }));
     });
+    const offsets = this.options.frameOffsets === true;
     socket.on('data', (chunk: Buffer) => {
       let bodies: Buffer[];
+      // The offset of the first frame this chunk completes.
+      let off = decoder.consumed;
       try {
         bodies = decoder.push(chunk);
       } catch (err) {
@@ -253,6 +262,8 @@ class WorkerConnection implements FleetLink {
       }
       for (const body of bodies) {
         const t4 = now();
+        const at = offsets ? frameAt(socket, off) : undefined;
+        off += FRAME_HEADER_BYTES + body.length;
         let message;
         try {
           message = decodeMessage(body);
@@ -268,7 +279,7 @@ class WorkerConnection implements FleetLink {
             this.options.logger.debug({ worker: this.address, cid: message.cid }, 'late reply dropped');
             continue;
           }
-          this.settle(entry, { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
+          this.settle(entry, at ? { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address, at } : { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
         } else if (message.t === 'welcome') {
           this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
           this.readsCancel = message.cancel === true;
@@ -408,9 +419,12 @@ export class RpcClient {
     return n;
   }
 
-  /** Never rejects: link failures come back as `{ ok: false }` at once. `traceId`: the request's W3C trace id, carried to the worker's record. */
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null = null): Promise<CallResult> {
-    return new Promise((resolve) => this.send(rid, fn, args, traceId, resolve));
+  /**
+   * Never rejects: link failures come back as `{ ok: false }` at once. `traceId`: the request's W3C trace id, carried to the worker's record;
+   * `nest`: a nested call's nesting.
+   */
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null = null, nest: Nesting | null = null): Promise<CallResult> {
+    return new Promise((resolve) => this.send(rid, fn, args, traceId, resolve, nest));
   }
 
   /**
@@ -419,8 +433,8 @@ export class RpcClient {
    * cancel() (a number, so that a request costs no object for it); -1 when
    * the call was not sent.
    */
-  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): number {
-    return this.dispatch(rid, fn, args, traceId, done, this.options.retryLost ? { rid, fn, args, traceId, first: null } : null);
+  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null): number {
+    return this.dispatch(rid, fn, args, traceId, done, nest, this.options.retryLost ? { rid, fn, args, traceId, nest, first: null } : null);
   }
 
   /**
@@ -433,12 +447,12 @@ export class RpcClient {
     this.connections.find((c) => c.serial === serial)?.cancel(handle % 2 ** 32);
   }
 
-  private dispatch(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, call: RetriableCall | null, deadline?: number): number {
+  private dispatch(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null, call: RetriableCall | null, deadline?: number): number {
     const links = this.connections;
     const i = this.pick(links);
     if (i !== -1) {
       const link = links[i]!;
-      const cid = link.call(rid, fn, args, traceId, done, call, deadline);
+      const cid = link.call(rid, fn, args, traceId, done, nest, call, deadline);
       // The link's serial, not its index: the fleet's links change while calls are in flight.
       return cid === 0 ? -1 : link.serial * 2 ** 32 + cid;
     }
@@ -468,7 +482,7 @@ export class RpcClient {
     if (call === null || call.first !== null || result.ok || result.code !== 'worker_unavailable' || this.closing) return false;
     this.retries++;
     call.first = { worker: link.address, t2: result.t2, failed: now(), error: result.code };
-    this.dispatch(call.rid, call.fn, call.args, call.traceId, entry.resolve, call, entry.deadline);
+    this.dispatch(call.rid, call.fn, call.args, call.traceId, entry.resolve, call.nest, call, entry.deadline);
     return true;
   }
 

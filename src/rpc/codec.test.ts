@@ -44,6 +44,27 @@ test('encodeCall writes the bytes encodeMessage writes, for any ids, names, argu
   );
 });
 
+test('a call frame with a nesting carries it, and its arguments intact, to the worker', () => {
+  fc.assert(
+    fc.property(
+      fc.dictionary(key, value, { maxKeys: 4, noNullPrototype: true }),
+      fc.option(fc.stringMatching(/^[0-9a-f]{32}$/), { nil: null }),
+      fc.integer({ min: 1, max: 100 }),
+      fc.nat({ max: 1e9 }),
+      fc.array(fc.stringMatching(/^[a-z][a-z0-9_-]{0,20}$/), { maxLength: 4 }),
+      (args, tp, depth, budgetMs, workflows) => {
+        const nest = { parent: 'req-1.2', depth, budgetMs, workflows };
+        const read = decodeMessage(encodeCall(7, 'req-1.2.1', 'fn', args, tp, nest).subarray(4)) as CallMessage;
+        assert.deepEqual(read.nest, nest);
+        const plain = generic.decode(encodeMessage({ t: 'call', cid: 7, rid: 'r', fn: 'f', args }).subarray(4)) as CallMessage;
+        assert.deepEqual(read.args, plain.args, 'the arguments, not overwritten by the nesting');
+        assert.equal(read.tp, tp ?? undefined);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
 const stamp = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 
 test('a reply read key by key equals the generic decoder, whatever its result, error and stamps', () => {

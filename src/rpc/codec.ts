@@ -1,6 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { frame } from './framing.js';
-import { FRAME_HEADER_BYTES, type CallMessage, type Message, type ReplyMessage } from './protocol.js';
+import { FRAME_HEADER_BYTES, MAX_CALL_DEPTH_LIMIT, type CallMessage, type Message, type Nesting, type ReplyMessage } from './protocol.js';
+
 
 // Stamps are uint64 nanoseconds: BigInt on both ends, never a lossy double.
 const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
@@ -21,6 +22,12 @@ const RID_KEY = Buffer.from([0xa3, 0x72, 0x69, 0x64]);
 const FN_KEY = Buffer.from([0xa2, 0x66, 0x6e]);
 const ARGS_KEY = Buffer.from([0xa4, 0x61, 0x72, 0x67, 0x73]);
 const TP_KEY = Buffer.from([0xa2, 0x74, 0x70]);
+const NEST_KEY = Buffer.from([0xa4, 0x6e, 0x65, 0x73, 0x74]); // "nest"
+
+/** A nesting as its wire map. */
+function nestBody(n: Nesting): Uint8Array {
+  return encoder.encode({ p: n.parent, d: n.depth, b: Math.max(0, Math.floor(n.budgetMs)), w: n.workflows });
+}
 
 /** Bytes of a msgpack str header for a string of `n` UTF-8 bytes. */
 const strHeaderBytes = (n: number) => (n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5);
@@ -39,17 +46,19 @@ function writeStr(out: Buffer, at: number, s: string, n: number): number {
  * only the arguments go through the msgpack encoder, and not at all when
  * there are none. The gateway encodes one per request.
  */
-export function encodeCall(cid: number, rid: string, fn: string, args: Record<string, unknown>, tp: string | null): Buffer {
+export function encodeCall(cid: number, rid: string, fn: string, args: Record<string, unknown>, tp: string | null, nest: Nesting | null = null): Buffer {
+  // The nesting first: encode() reuses the encoder's buffer, which the args' shared view below points into.
+  const nested = nest === null ? null : nestBody(nest);
   const body = isEmpty(args) ? EMPTY_MAP : encoder.encodeSharedRef(args);
   const ridBytes = Buffer.byteLength(rid);
   const fnBytes = Buffer.byteLength(fn);
   const size =
     1 + CALL_HEAD.length + 4 + RID_KEY.length + strHeaderBytes(ridBytes) + ridBytes + FN_KEY.length + strHeaderBytes(fnBytes) + fnBytes +
-    ARGS_KEY.length + body.length + (tp === null ? 0 : TP_KEY.length + strHeaderBytes(32) + 32);
+    ARGS_KEY.length + body.length + (tp === null ? 0 : TP_KEY.length + strHeaderBytes(32) + 32) + (nested === null ? 0 : NEST_KEY.length + nested.length);
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
   out.writeUInt32BE(size, 0);
   let at = FRAME_HEADER_BYTES;
-  out[at++] = tp === null ? 0x85 : 0x86;
+  out[at++] = 0x85 + (tp === null ? 0 : 1) + (nested === null ? 0 : 1);
   at += CALL_HEAD.copy(out, at);
   out.writeUInt32BE(cid, at);
   at += 4;
@@ -62,7 +71,11 @@ export function encodeCall(cid: number, rid: string, fn: string, args: Record<st
   at += body.length;
   if (tp !== null) {
     at += TP_KEY.copy(out, at);
-    writeStr(out, at, tp, 32);
+    at = writeStr(out, at, tp, 32);
+  }
+  if (nested !== null) {
+    at += NEST_KEY.copy(out, at);
+    out.set(nested, at);
   }
   return out;
 }
@@ -86,6 +99,13 @@ export function encodeReply(reply: Omit<ReplyMessage, 't3_send'>): Buffer {
 
 export function writeSendStamp(replyFrame: Buffer, stamp: bigint): void {
   replyFrame.writeBigUInt64BE(stamp, replyFrame.length - 8);
+}
+
+/** A nested call's arguments sent through a gateway: one msgpack map (throws otherwise). */
+export function decodeArgs(body: Uint8Array): Record<string, unknown> {
+  const value = decoder.decode(body);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) throw new ProtocolError('not a map');
+  return value as Record<string, unknown>;
 }
 
 /** Decodes and shape-checks one frame body. Throws ProtocolError. */
@@ -141,7 +161,23 @@ function checkCall(m: Record<string, unknown>): CallMessage {
   if (m.tp !== undefined && !(typeof m.tp === 'string' && /^[0-9a-f]{32}$/.test(m.tp))) {
     throw new ProtocolError('call tp must be a trace id of 32 lowercase hex digits');
   }
+  if (m.nest !== undefined) m.nest = checkNest(m.nest);
   return m as unknown as CallMessage;
+}
+
+const NEST_ID = /^[\w.:-]{1,128}$/;
+const NEST_WORKFLOW = /^[a-z][a-z0-9_-]{0,99}$/;
+
+/** The wire map {p, d, b, w} as a Nesting; what it names goes into the worker's record as it is. */
+function checkNest(raw: unknown): Nesting {
+  const n = raw as { p?: unknown; d?: unknown; b?: unknown; w?: unknown } | null;
+  const ok =
+    typeof n === 'object' && n !== null && typeof n.p === 'string' && NEST_ID.test(n.p) &&
+    typeof n.d === 'number' && Number.isInteger(n.d) && n.d >= 1 && n.d <= MAX_CALL_DEPTH_LIMIT &&
+    typeof n.b === 'number' && Number.isInteger(n.b) && n.b >= 0 &&
+    Array.isArray(n.w) && n.w.length <= MAX_CALL_DEPTH_LIMIT && n.w.every((w) => typeof w === 'string' && NEST_WORKFLOW.test(w));
+  if (!ok) throw new ProtocolError('call nest must be {p: a request id, d: a depth from 1, b: ms, w: [workflow names]}');
+  return { parent: n.p as string, depth: n.d as number, budgetMs: n.b as number, workflows: n.w as string[] };
 }
 
 function checkReply(m: Record<string, unknown>): ReplyMessage {

@@ -10,6 +10,7 @@
  * included, without running a `finally` (worker/inline-watchdog.ts). What a
  * cut-short dispatch leaves undone is picked up by pumpAll().
  */
+import type { FrameAt } from '../trace/records.js';
 
 /** The dispatch state shared by a server's connections. */
 export interface Pump {
@@ -31,7 +32,7 @@ export function pumpAll(pump: Pump): void {
 
 export interface FrameQueueOptions {
   /** Dispatches one frame; false when nothing more of this connection may be dispatched. */
-  receive(body: Buffer, t3Recv: bigint): boolean;
+  receive(body: Buffer, t3Recv: bigint, at: FrameAt | undefined): boolean;
   /** Whether the frame just dispatched left a promise that settles on this thread. */
   settlesHere(): boolean;
   /** How a turn is waited for. */
@@ -42,6 +43,7 @@ export interface FrameQueueOptions {
 export class FrameQueue {
   private waiting: Buffer[] = [];
   private recv: bigint[] = [];
+  private ats: (FrameAt | undefined)[] = [];
   private next = 0;
   private turnPending = false;
 
@@ -50,16 +52,17 @@ export class FrameQueue {
     private readonly options: FrameQueueOptions,
   ) {}
 
-  /** The frames of one read. */
-  push(bodies: Buffer[], t3Recv: bigint): void {
+  /** The frames of one read; `ats`, with kernel stamps: where each arrived. */
+  push(bodies: Buffer[], t3Recv: bigint, ats?: FrameAt[]): void {
     const { pump } = this;
     if (bodies.length === 1 && this.next === this.waiting.length && !this.turnPending && pump.cut === null && pump.ready.size === 0) {
-      this.options.receive(bodies[0]!, t3Recv);
+      this.options.receive(bodies[0]!, t3Recv, ats?.[0]);
       return;
     }
-    for (const body of bodies) {
-      this.waiting.push(body);
+    for (let i = 0; i < bodies.length; i++) {
+      this.waiting.push(bodies[i]!);
       this.recv.push(t3Recv);
+      this.ats.push(ats?.[i]);
     }
     if (this.waiting.length > this.next) pump.ready.add(this.drain);
     pumpAll(pump);
@@ -73,7 +76,7 @@ export class FrameQueue {
   readonly drain = (): void => {
     while (this.next < this.waiting.length && !this.turnPending) {
       const k = this.next++;
-      if (!this.options.receive(this.waiting[k]!, this.recv[k]!)) {
+      if (!this.options.receive(this.waiting[k]!, this.recv[k]!, this.ats[k])) {
         this.next = this.waiting.length;
         break;
       }
@@ -86,6 +89,7 @@ export class FrameQueue {
     if (this.next === this.waiting.length) {
       this.waiting = [];
       this.recv = [];
+      this.ats = [];
       this.next = 0;
     }
   };

@@ -14,6 +14,8 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private frames = 0;
+  /** Bytes of the stream taken as whole frames: the next frame's offset in the stream (kernel stamps find its segment by it). */
+  consumed = 0;
 
   /**
    * `firstFrameBytes`: a smaller limit for the first frame alone, the hello a
@@ -68,6 +70,7 @@ export class FrameDecoder {
   }
 
   private consume(n: number): Buffer {
+    this.consumed += n;
     if (n === 0) return Buffer.alloc(0);
     let first = this.chunks[0]!;
     if (first.length < n) first = this.flatten();

@@ -45,6 +45,21 @@ export interface WelcomeMessage {
   cancel?: boolean;
 }
 
+/** A nested call's place in its request (docs/composition.md, "Calling other functions"). */
+export interface Nesting {
+  /** The id of the call that made this one. */
+  parent: string;
+  /** 1 for a call made by a call from the gateway. */
+  depth: number;
+  /** What was left of the parent's time limit when the call was made, ms: the callee's limit is at most this. */
+  budgetMs: number;
+  /** Workflows on the call's path, outermost first. */
+  workflows: string[];
+}
+
+/** The deepest nesting a call frame or header may state (the worker's --max-call-depth is at most this). */
+export const MAX_CALL_DEPTH_LIMIT = 100;
+
 export interface CallMessage {
   t: 'call';
   /** Call id, unique among the calls in flight on this connection. */
@@ -56,6 +71,10 @@ export interface CallMessage {
   /** The W3C trace id of the request, when it came with a traceparent (32
    *  lowercase hex digits). Added within version 1: absent otherwise. */
   tp?: string;
+  /** A nested call (a function's ctx.call, a workflow's step): its parent,
+   *  depth, budget and workflows on its path. On the wire a map
+   *  {p: str, d: int, b: int ms, w: [str]}. Added within version 1. */
+  nest?: Nesting;
 }
 
 export interface ReplyMessage extends WorkerStamps {

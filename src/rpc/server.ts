@@ -10,6 +10,7 @@ import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
 import {
   DUPLICATE_CID,
+  FRAME_HEADER_BYTES,
   MAX_FRAME_BYTES,
   MAX_HELLO_BYTES,
   MIN_PROTOCOL_VERSION,
@@ -21,6 +22,8 @@ import {
   type ReplyMessage,
 } from './protocol.js';
 import { SocketWatch } from './socket-watch.js';
+import { frameAt } from '../kernel/conn.js';
+import type { FrameAt } from '../trace/records.js';
 
 export { Cancel } from './cancel.js';
 
@@ -52,8 +55,10 @@ export interface RpcServerOptions {
   logger: Logger;
   /** Runs a call. `cancel` fires when its client cancels it or leaves; the reply is still expected. */
   handle: (call: CallMessage, cancel: Cancel) => Promise<CallOutcome>;
-  /** Called once the reply frame went to the socket, with every stamp known. */
-  onReplySent?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, t3Send: bigint) => void;
+  /** Called once the reply frame went to the socket, with every stamp known (and, with `frameOffsets`, where the call arrived). */
+  onReplySent?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, t3Send: bigint, at: FrameAt | undefined) => void;
+  /** Tell each call's connection and offset in the stream, for kernel stamps. */
+  frameOffsets?: boolean;
   /**
    * Called instead when the reply never reached its client: the connection
    * closed first (`cancelled`), or was cut off because the client took none
@@ -89,6 +94,7 @@ interface Sent {
   call: CallMessage;
   outcome: CallOutcome;
   t3Recv: bigint;
+  at: FrameAt | undefined;
 }
 
 export interface RpcServer {
@@ -180,6 +186,9 @@ class Connection {
   /** The call being dispatched, for resumeCut(). */
   private cutCall: CallMessage | null = null;
   private cutRecv = 0n;
+  private cutAt: FrameAt | undefined = undefined;
+  /** Kernel stamps: each call's connection and offset in the stream. */
+  private readonly offsets: boolean;
 
   constructor(
     private readonly socket: Socket,
@@ -188,10 +197,11 @@ class Connection {
     const { options } = shared;
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+    this.offsets = options.frameOffsets === true;
     // Until the hello is accepted, a client makes the server hold no more than a hello.
     this.decoder = new FrameDecoder(this.maxFrameBytes, Math.min(MAX_HELLO_BYTES, this.maxFrameBytes));
     this.queue = new FrameQueue(shared.pump, {
-      receive: (body, t3Recv) => this.receive(body, t3Recv),
+      receive: (body, t3Recv, at) => this.receive(body, t3Recv, at),
       settlesHere: options.settlesHere ?? (() => true),
       turn: options.turn ?? ((f) => void Promise.resolve().then(f)),
     });
@@ -200,7 +210,7 @@ class Connection {
       busy: () => this.running.size > 0,
       // A reply is recorded once the kernel took it: one its client never took is recorded as such.
       onDone: (sent, stamp, delivered) => {
-        if (delivered) this.report(() => options.onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp));
+        if (delivered) this.report(() => options.onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp, sent.at));
         else this.dropped(sent.call, sent.outcome, sent.t3Recv);
       },
     });
@@ -217,19 +227,31 @@ class Connection {
     // decoding and dispatching the calls ahead of one is its worker queue.
     const t3Recv = now();
     let bodies: Buffer[];
+    // The offset in the stream of the first frame this read completes.
+    const off = this.decoder.consumed;
     try {
       bodies = this.decoder.push(chunk);
     } catch (err) {
       return this.refuse('bad_frame', (err as FrameError).message);
     }
     if (!this.holdPartial(bodies.length > 0)) return;
-    if (bodies.length > 0) this.queue.push(bodies, t3Recv);
+    if (bodies.length > 0) this.queue.push(bodies, t3Recv, this.offsets ? this.offsetsOf(bodies, off) : undefined);
     // A client that does not take its replies sends no more calls until it does (and is cut off after the send timeout).
     if (this.socket.writableLength >= PAUSE_READING_BYTES && !this.socket.isPaused()) {
       this.socket.pause();
       this.socket.once('drain', () => this.socket.resume());
     }
   };
+
+  /** Where each frame of one read arrived: its connection and its offset in the stream. */
+  private offsetsOf(bodies: Buffer[], off: number): FrameAt[] {
+    const ats: FrameAt[] = [];
+    for (const body of bodies) {
+      ats.push(frameAt(this.socket, off));
+      off += FRAME_HEADER_BYTES + body.length;
+    }
+    return ats;
+  }
 
   /** Accounts for the frame in progress (its read timeout, its bytes); false when that refused the connection. */
   private holdPartial(completedSome: boolean): boolean {
@@ -249,7 +271,7 @@ class Connection {
   }
 
   /** One frame; false when the connection is refused and nothing more may be read. */
-  private receive(body: Buffer, t3Recv: bigint): boolean {
+  private receive(body: Buffer, t3Recv: bigint, at: FrameAt | undefined): boolean {
     let message;
     try {
       message = decodeMessage(body);
@@ -257,7 +279,7 @@ class Connection {
       return this.refuse('bad_message', (err as ProtocolError).message), false;
     }
     if (!this.greeted) return message.t === 'hello' ? this.hello(message) : (this.refuse('no_hello', 'the first frame must be a hello'), false);
-    if (message.t === 'call') return this.call(message, t3Recv), true;
+    if (message.t === 'call') return this.call(message, t3Recv, at), true;
     if (message.t === 'ping' && this.version >= PING_VERSION) {
       // At once and on its own: a health check measures this event loop, not the calls queued behind it.
       this.socket.write(encodeMessage({ t: 'pong', n: message.n }));
@@ -281,14 +303,14 @@ class Connection {
     return true;
   }
 
-  private call(call: CallMessage, t3Recv: bigint): void {
+  private call(call: CallMessage, t3Recv: bigint, at: FrameAt | undefined): void {
     const { shared } = this;
     if (this.running.has(call.cid)) {
       // The call already running under this id is left alone and answers in its time.
-      return this.sendReply(call, failure(DUPLICATE_CID, `call id ${call.cid} is already in flight on this connection`), t3Recv);
+      return this.sendReply(call, failure(DUPLICATE_CID, `call id ${call.cid} is already in flight on this connection`), t3Recv, at);
     }
     const refusal = this.admit();
-    if (refusal !== null) return this.sendReply(call, failure(ReplyErrorCode.overloaded, refusal), t3Recv);
+    if (refusal !== null) return this.sendReply(call, failure(ReplyErrorCode.overloaded, refusal), t3Recv, at);
     const cancel = new Cancel();
     this.running.set(call.cid, cancel);
     shared.inflight++;
@@ -296,13 +318,14 @@ class Connection {
     if (this.socket.destroyed) cancel.fire();
     this.cutCall = call;
     this.cutRecv = t3Recv;
+    this.cutAt = at;
     shared.pump.cut = this.resumeCut;
     const answer = shared.options.handle(call, cancel);
     shared.pump.cut = null;
     this.cutCall = null;
     answer
       .catch((err: Error): CallOutcome => failure('function_error', err.message))
-      .then((outcome) => this.finish(call, outcome, t3Recv));
+      .then((outcome) => this.finish(call, outcome, t3Recv, at));
   }
 
   /** Why a call may not run now, or null. */
@@ -318,10 +341,10 @@ class Connection {
     return null;
   }
 
-  private finish(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {
+  private finish(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
     this.shared.inflight--;
     this.running.delete(call.cid);
-    this.sendReply(call, outcome, t3Recv);
+    this.sendReply(call, outcome, t3Recv, at);
   }
 
   /** The dispatch of cutCall was cut short: its answer, then (by pumpAll) the frames after it. */
@@ -330,14 +353,14 @@ class Connection {
     pump.cut = null;
     const call = this.cutCall!;
     this.cutCall = null;
-    this.finish(call, options.interrupted?.(call) ?? failure('function_error', `call ${call.cid} was interrupted`), this.cutRecv);
+    this.finish(call, options.interrupted?.(call) ?? failure('function_error', `call ${call.cid} was interrupted`), this.cutRecv, this.cutAt);
     this.queue.resume();
   };
 
-  private sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {
+  private sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
     if (this.socket.destroyed) return this.dropped(call, outcome, t3Recv);
     const sent = encodeBoundedReply(call.cid, outcome, t3Recv, this.maxFrameBytes);
-    this.writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv });
+    this.writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv, at });
   }
 
   private dropped(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {

@@ -6,6 +6,7 @@ import { TargetUnreachableError } from '../caller/index.js';
 import { ConfigError, DEFAULT_CONFIG, isFleetExperiment, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
 import { describeOutput } from './estimate.js';
 import { parseStartAt } from '../caller/units.js';
+import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { runExperiment } from './run-experiment.js';
 import { analyzeRun } from './analyze-run.js';
 
@@ -17,6 +18,8 @@ interface RunArgs {
   'start-at'?: string;
   analyze: boolean;
   compress: boolean;
+  'kernel-stamps': boolean;
+  csv: boolean;
 }
 
 function timestamp(): string {
@@ -49,7 +52,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
         })
         .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
         .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
-        .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' }),
+        .option('compress', { type: 'boolean', default: true, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (--no-compress: plain NDJSON, about 6x the size)' })
+        .option('csv', { type: 'boolean', default: false, describe: 'Also write requests.csv beside requests.parquet' })
+        .option('kernel-stamps', {
+          ...KERNEL_STAMPS_OPTION,
+          describe: 'Kernel stamps on every role (bpftrace; root): the report splits the caller link and the RPC link into wire and socket waits',
+        }),
       EXAMPLES,
     ),
   handler: async (a) => {
@@ -59,6 +67,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (a.config && a.quick) throw new ConfigError('--quick and --config do not go together: shorten the config instead');
       if (a['gateway-host'] !== undefined && planSteps(config).length > 1) {
         throw new ConfigError('workers and balance lists start gateways with each setting: they need a local run, not --gateway-host');
+      }
+      if (a['gateway-host'] !== undefined && config.experiment === 'compose') {
+        throw new ConfigError('experiment compose runs only locally (no --gateway-host): it starts a worker and a gateway per variant');
       }
       if (a['gateway-host'] !== undefined && isFleetExperiment(config.experiment)) {
         throw new ConfigError(`experiment ${config.experiment} starts and stops its own workers and gateways: it runs only locally (no --gateway-host)`);
@@ -83,8 +94,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment`);
     // Every step of a replica experiment runs the cells again.
     const cells = planSteps(config).flatMap(() => planCells(config));
-    if (isFleetExperiment(config.experiment)) say(`writes to ${out}: run.json, caller.ndjson, gateway-*.ndjson, worker-*.ndjson, fleet.ndjson, then report/ and fleet.html`);
-    else for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze })) say(line);
+    const gz = a.compress ? '.gz' : '';
+    if (isFleetExperiment(config.experiment)) say(`writes to ${out}: run.json, caller.ndjson${gz}, gateway-*.ndjson${gz}, worker-*.ndjson${gz}, fleet.ndjson${gz}, then report/ and fleet.html`);
+    else for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze, csv: a.csv })) say(line);
     const t0 = Date.now();
     const outcome = await runExperiment({
       config,
@@ -92,6 +104,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       gatewayHost: a['gateway-host'],
       startAt: a['start-at'] === undefined ? undefined : parseStartAt(a['start-at']),
       compress: a.compress,
+      kernelStamps: a['kernel-stamps'],
       signal: controller.signal,
       onProgress: say,
     }).catch((err: unknown) => {
@@ -102,11 +115,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (outcome.metadata.callerBound.length > 0) {
       say(`warning: the caller was itself the bottleneck in ${outcome.metadata.callerBound.length} cells (see run.json)`);
     }
+    const missed = outcome.metadata.callerChecks.filter((c) => c.arrivals !== null && c.arrivals.verdict !== 'ok');
+    if (missed.length > 0) say(`warning: the arrivals were not as planned in ${missed.length} cells (see run.json's callerChecks)`);
     if (!a.analyze || outcome.interrupted) {
       say(`records are complete up to the stop; analyse them with: faasbench analyze ${out}`);
       process.exitCode = outcome.interrupted ? 130 : 0;
       return;
     }
-    await analyzeRun(out, say, a.compress);
+    await analyzeRun(out, say, { compress: a.compress, csv: a.csv });
   },
 };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, parseFront, planCells, validateConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, parseFront, planCells, validateConfig, type ExperimentConfig } from './config.js';
+import { MIN_ROUNDS } from '../analysis/compute/rounds.js';
 
 const examples = new URL('../../../examples/', import.meta.url);
 
@@ -17,7 +18,7 @@ test('the YAML example loads, with its per-endpoint overrides', async () => {
   assert.equal(c.endpoints[1]!.rate, 100);
   const cells = planCells(c);
   // 7 sweep counts + 3 single cells per framework, per round.
-  assert.equal(cells.length, (7 + 3) * 5 * 2);
+  assert.equal(cells.length, (7 + 3) * 5 * 3);
   assert.ok(cells.filter((x) => x.path.startsWith('/sleep')).every((x) => x.rate === 100));
 });
 
@@ -27,7 +28,7 @@ test('frameworks interleave within a round: A B C D E, A B C D E', () => {
     cells.map((c) => `${c.round}${c.framework}`),
     ['1node', '1fastify', '1express', '1koa', '1hono', '2node', '2fastify', '2express', '2koa', '2hono'],
   );
-  assert.ok(cells.every((c) => c.durationMs === 3000 && c.warmupMs === 1000 && c.requests === null));
+  assert.ok(cells.every((c) => c.durationMs === 2000 && c.warmupMs === 500 && c.requests === null));
 });
 
 test('bad configs are refused with the key named, in one line', () => {
@@ -47,6 +48,9 @@ test('bad configs are refused with the key named, in one line', () => {
     [{ ports: { gateway: 65534 } }, /^config: ports\.gateway must leave a port for each of the 5 frameworks/],
     [{ ports: { gateway: 'x' } }, /^config: ports\.gateway must be a port number from 1 to 65535, got "x"$/],
     [{ pinning: 'all' }, /^config: pinning must be one of auto, none, got "all"$/],
+    [{ arrival: 'bursty' }, /^config: arrival must be one of uniform, poisson, got "bursty"$/],
+    [{ probe: { rate: 0 } }, /^config: probe\.rate must be a positive number/],
+    [{ probe: { connections: 2 } }, /^config: probe\.rate is required$/],
     [{ colour: 'blue' }, /^config: the top level has an unknown key "colour" \(known: frameworks, endpoints, /],
   ];
   for (const [raw, message] of bad) {
@@ -62,8 +66,8 @@ test('the published schema knows the frameworks and every key of the default con
   const fronts = FRAMEWORKS.flatMap((f) => [f, `${f}+gzip`, `${f}+br`]).concat('tcp', 'direct');
   assert.deepEqual([...schema.definitions.framework.enum].sort(), fronts.sort());
   assert.ok(schema.definitions.framework.enum.every((f) => parseFront(f) !== null), 'every front the schema allows parses');
-  // The default config's keys, and the instance experiments' optional ones.
-  assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(DEFAULT_CONFIG), 'experiment', 'worker', 'backoff', 'interference', 'scaling', 'failover', 'grey'].sort());
+  // The default config's keys, and the instance, composition and fleet experiments' optional ones, and the load model's.
+  assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(DEFAULT_CONFIG), 'experiment', 'worker', 'backoff', 'interference', 'compose', 'scaling', 'failover', 'grey', 'arrival', 'seed', 'probe'].sort());
 });
 
 test('a payload size sweep makes one cell per size, and a +coding front is a framework that compresses', () => {
@@ -105,7 +109,7 @@ test('a payload size sweep makes one cell per size, and a +coding front is a fra
 test('the seed and open-questions examples load', async () => {
   const seed = await loadConfig(new URL('seed-000.yaml', examples).pathname);
   assert.equal(seed.connections, 150);
-  assert.ok(seed.endpoints.some((e) => e.path.startsWith('/image') && e.requests === 1000));
+  assert.ok(seed.endpoints.some((e) => e.path.startsWith('/image') && e.requests === 334));
   const open = await loadConfig(new URL('open-questions.yaml', examples).pathname);
   assert.ok(open.frameworks.includes('node+gzip') && open.frameworks.includes('node'));
   assert.ok(open.frameworks.includes('tcp') && open.frameworks.includes('direct'));
@@ -121,4 +125,23 @@ test('the instance experiments load from their shipped configs; a bad one is nam
   assert.throws(() => validateConfig({ experiment: 'backoff' }), /backoff\.gaps must be a non-empty list/);
   assert.throws(() => validateConfig({ experiment: 'interference', interference: { faults: ['panic'], phase: '1s' } }), /interference\.faults/);
   assert.throws(() => validateConfig({ experiment: 'soak' }), /experiment must be one of/);
+});
+
+test('arrival, seed and probe pass through to the config; cells without a rate keep their closed loop', () => {
+  const c = validateConfig({ rate: 200, arrival: 'poisson', seed: 3, probe: { rate: 10 }, endpoints: [{ path: '/empty' }, { path: '/sleep', rate: null }] });
+  assert.equal(c.arrival, 'poisson');
+  assert.equal(c.seed, 3);
+  assert.deepEqual(c.probe, { rate: 10 });
+  assert.deepEqual([...new Set(planCells(c).map((x) => `${x.path} ${x.rate}`))], ['/empty 200', '/sleep null']);
+});
+
+test('every shipped framework comparison runs at least MIN_ROUNDS rounds, so its report can judge the differences', async () => {
+  const shipped = ['experiment.json', 'experiment.yaml', 'seed-000.yaml', 'open-questions.yaml'].map((f) => new URL(f, examples).pathname);
+  shipped.push(new URL('../ansible/inventory/example/experiment.json', examples).pathname);
+  const configs: [string, ExperimentConfig][] = [['the embedded default', DEFAULT_CONFIG]];
+  for (const file of shipped) configs.push([file, await loadConfig(file)]);
+  for (const [name, c] of configs) {
+    if (c.frameworks.length < 2) continue;
+    assert.ok(c.rounds >= MIN_ROUNDS, `${name}: rounds ${c.rounds} < ${MIN_ROUNDS}`);
+  }
 });

@@ -61,6 +61,12 @@ export interface ExperimentConfig {
   warmup: string;
   /** Open loop at this many requests per second; null: closed loop. */
   rate: number | null;
+  /** The open loop's arrival process (caller --arrival); cells without a rate ignore it. Default uniform. */
+  arrival?: 'uniform' | 'poisson';
+  /** Poisson arrivals' seed (caller --seed); default a fresh one per cell, reported in run.json. */
+  seed?: number;
+  /** A probe stream beside every cell's load (caller --probe-rate, --probe-connections). */
+  probe?: { rate: number; connections?: number };
   /** Each cell runs once per round; frameworks interleave within a round. */
   rounds: number;
   /** Per-request time limit of the caller. */
@@ -87,6 +93,21 @@ export interface ExperimentConfig {
   failover?: { duration: string; killAfter: string; signal?: 'SIGKILL' | 'SIGSTOP'; retries?: boolean[]; gateway?: string[] };
   /** experiment "grey": one of `workers` made `slowdown` times slower; each `balance` with and without ejection. */
   grey?: { slowdown?: number; duration: string; ejection?: boolean[]; gateway?: string[] };
+  /** experiment "compose": functions that call functions (compose-experiments.ts). */
+  compose?: ComposeConfig;
+}
+
+export interface ComposeConfig {
+  shape: 'chain' | 'fanout' | 'payload' | 'cold';
+  /** Chain lengths, fan-out widths, or payload bytes. */
+  sizes: number[];
+  modes?: ('local' | 'rpc' | 'http')[];
+  coordinators?: ('worker' | 'function')[];
+  boot_ahead?: ('none' | 'next' | 'all')[];
+  fn?: string;
+  args?: Record<string, unknown>;
+  length?: number;
+  gap?: string;
 }
 
 export interface ScalingSection extends PolicySection {
@@ -96,7 +117,7 @@ export interface ScalingSection extends PolicySection {
   gateway?: string[];
 }
 
-export const EXPERIMENT_TYPES = ['frameworks', 'concurrency', 'backoff', 'interference', 'scaling', 'failover', 'grey'] as const;
+export const EXPERIMENT_TYPES = ['frameworks', 'concurrency', 'backoff', 'interference', 'compose', 'scaling', 'failover', 'grey'] as const;
 /** The experiments that change the fleet while they run (run/fleet-experiments.ts). */
 export const FLEET_EXPERIMENTS = ['scaling', 'failover', 'grey'] as const;
 export const isFleetExperiment = (e: ExperimentType | undefined): e is (typeof FLEET_EXPERIMENTS)[number] => (FLEET_EXPERIMENTS as readonly string[]).includes(e ?? '');
@@ -108,17 +129,18 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   frameworks: [...FRAMEWORKS],
   endpoints: [
     // A short sweep, so that every default report shows how the stages move with load (Figures 3 and 3b).
-    { path: '/empty', connections: [1, 10, 50, 150], duration: '2s' },
+    { path: '/empty', connections: [1, 10, 50, 150], duration: '1s' },
     { path: '/sleep?ms=1000' },
     { path: '/math?n=100000' },
     { path: '/image?width=320', connections: 20 },
   ],
   connections: 150,
-  duration: '3s',
+  // Three rounds of short cells rather than two of long ones: a framework difference is judged over rounds (MIN_ROUNDS), still about 5 minutes.
+  duration: '2s',
   requests: null,
-  warmup: '1s',
+  warmup: '500ms',
   rate: null,
-  rounds: 2,
+  rounds: 3,
   timeout: '10s',
   ports: { worker: WORKER_PORT, gateway: GATEWAY_PORT },
   pinning: 'auto',
@@ -197,6 +219,13 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
   if (c.experiment === 'interference' && c.interference === undefined) {
     throw fail('interference.faults', 'must be a non-empty list of loop, alloc, throw, exit (required by experiment: interference)');
   }
+  if (c.experiment === 'compose') {
+    if (c.compose === undefined) throw fail('compose.shape', 'must be chain, fanout, payload or cold (required by experiment: compose)');
+    if (c.compose.shape !== 'payload' && c.compose.sizes.some((n) => n > 1000)) throw fail('compose.sizes', `must be from 1 to 1000 for shape ${c.compose.shape}, got ${Math.max(...c.compose.sizes)}`);
+    const front = parseFront(c.frameworks[0]!)!.framework;
+    if (front === 'tcp' || front === 'direct') throw fail('frameworks[0]', `must be an HTTP framework with experiment: compose (its gateways serve the workflows, and the http mode calls back through them), got ${front}`);
+    if (c.compose.shape === 'cold') checkColdWorker(c.worker ?? DEFAULT_WORKER_FLAGS, c.compose.gap ?? DEFAULT_COLD_GAP, fail);
+  }
   for (const kind of FLEET_EXPERIMENTS) {
     if (c.experiment === kind && c[kind] === undefined) throw fail(kind, `is required by experiment: ${kind}`);
   }
@@ -211,11 +240,32 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
       throw fail('failover.killAfter', 'must be shorter than failover.duration');
     }
   }
-  // Steps run the cells again with each setting; backoff and interference run no cells.
-  if ((c.experiment === 'backoff' || c.experiment === 'interference') && planSteps(c).length > 1) {
+  // Steps run the cells again with each setting; backoff and interference run no cells, compose its own.
+  if ((c.experiment === 'backoff' || c.experiment === 'interference' || c.experiment === 'compose') && planSteps(c).length > 1) {
     throw fail(Array.isArray(c.workers) && c.workers.length > 1 ? 'workers' : 'balance', `must be one setting with experiment: ${c.experiment} (lists step the cells of a framework comparison)`);
   }
   return c;
+}
+
+/** The cold chains' default idle time before each chain. */
+export const DEFAULT_COLD_GAP = '400ms';
+
+/** A cold chain needs instances (not inline) that expire within the gap before each chain. */
+function checkColdWorker(flags: string[], gap: string, fail: (field: string, why: string) => ConfigError): void {
+  const value = (flag: string) => {
+    const i = flags.findIndex((f) => f === flag || f.startsWith(`${flag}=`));
+    if (i === -1) return undefined;
+    return flags[i]!.includes('=') ? flags[i]!.slice(flag.length + 1) : flags[i + 1];
+  };
+  if ((value('--isolation') ?? 'thread') === 'inline') throw fail('worker', 'must give instances for compose.shape cold (--isolation thread or process, not inline)');
+  const keepWarm = value('--keep-warm');
+  let below = false;
+  try {
+    below = keepWarm !== undefined && parseDuration(keepWarm, '--keep-warm') < parseDuration(gap, 'compose.gap');
+  } catch {
+    // Named below.
+  }
+  if (!below) throw fail('worker', `must set --keep-warm below compose.gap (${gap}) for compose.shape cold, so that every chain finds its instances gone`);
 }
 
 /** One setting of the fleet: the cells run once per step, with this many workers and this policy. */

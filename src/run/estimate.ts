@@ -7,8 +7,10 @@ import type { Cell } from './config.js';
 
 /** Bytes per request, measured on a --quick run: NDJSON of all three roles, the caller's alone, a requests.csv row. */
 const BYTES = { records: 750, callerRecords: 220, csv: 330 };
-/** The same, gzipped at zlib's fastest level (records 6–11×, CSV 3.4×). */
-const GZIP_BYTES = { records: 130, callerRecords: 20, csv: 100 };
+/** The same, gzipped at zlib's fastest level (CSV 3.4×); records 68 B measured on the default run (npm run bench:size, 2026-12-07). */
+const GZIP_BYTES = { records: 68, callerRecords: 17, csv: 100 };
+/** A requests.parquet row (snappy, dictionaries): 102 B on that run. */
+const PARQUET_BYTES = 102;
 /** What duration-bound closed-loop cells are assumed to reach: the default run averaged ~4,800 req/s on a 2-core machine. */
 export const ASSUMED_RATE = 5000;
 
@@ -21,7 +23,7 @@ export interface OutputEstimate {
   assumed: boolean;
 }
 
-export function estimateOutput(cells: readonly Cell[], o: { compress: boolean; remote: boolean; csv: boolean }): OutputEstimate {
+export function estimateOutput(cells: readonly Cell[], o: { compress: boolean; remote: boolean; csv: boolean; parquet: boolean }): OutputEstimate {
   let requests = 0;
   let seconds = 0;
   let assumed = false;
@@ -33,7 +35,7 @@ export function estimateOutput(cells: readonly Cell[], o: { compress: boolean; r
     seconds += (c.warmupMs + (c.durationMs ?? 0)) / 1000;
   }
   const b = o.compress ? GZIP_BYTES : BYTES;
-  const perRequest = (o.remote ? b.callerRecords : b.records) + (o.csv ? b.csv : 0);
+  const perRequest = (o.remote ? b.callerRecords : b.records) + (o.csv ? b.csv : 0) + (o.parquet ? PARQUET_BYTES : 0);
   return { requests: Math.round(requests), seconds: Math.round(seconds), bytes: Math.round(requests * perRequest), assumed };
 }
 
@@ -44,16 +46,17 @@ export function formatBytes(n: number): string {
 }
 
 /** Two lines for the terminal: where the files go, and how big they are expected to be. */
-export function describeOutput(out: string, cells: readonly Cell[], o: { compress: boolean; remote: boolean; analyze: boolean }): string[] {
+export function describeOutput(out: string, cells: readonly Cell[], o: { compress: boolean; remote: boolean; analyze: boolean; csv?: boolean }): string[] {
   const gz = o.compress ? '.gz' : '';
   const records = o.remote ? `caller.ndjson${gz}` : `caller.ndjson${gz}, worker.ndjson${gz}, gateway-<framework>.ndjson${gz}`;
-  const report = o.analyze ? `, then report/ (report.html, summary.json, requests.csv${gz})` : '';
-  const e = estimateOutput(cells, { ...o, csv: o.analyze });
+  const csv = o.analyze && o.csv === true;
+  const report = o.analyze ? `, then report/ (report.html, summary.json, requests.parquet${csv ? `, requests.csv${gz}` : ''})` : '';
+  const e = estimateOutput(cells, { ...o, csv, parquet: o.analyze });
   const basis = e.assumed ? `if the servers keep up ${ASSUMED_RATE.toLocaleString('en')} req/s where the load is closed-loop` : 'from the request counts';
-  const other = estimateOutput(cells, { ...o, csv: o.analyze, compress: !o.compress });
+  const other = estimateOutput(cells, { ...o, csv, parquet: o.analyze, compress: !o.compress });
   return [
     `writes to ${out}: run.json, ${records}${report}`,
     `expected size: about ${formatBytes(e.bytes)} for ~${e.requests.toLocaleString('en')} requests${e.seconds > 0 ? ` in ${e.seconds} s of timed load` : ''} (${basis}); ` +
-      `${o.compress ? 'without' : 'with'} --compress about ${formatBytes(other.bytes)}`,
+      `${o.compress ? 'with --no-compress' : 'with --compress'} about ${formatBytes(other.bytes)}`,
   ];
 }

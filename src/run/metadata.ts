@@ -4,7 +4,11 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { HOST } from '../trace/records.js';
 import { version } from '../version.js';
-import type { ExperimentConfig } from './config.js';
+import type { ArrivalCheck } from '../caller/arrival-check.js';
+import type { CallerResult } from '../caller/index.js';
+import type { ProbeResult } from '../caller/probe.js';
+import type { PercentileInterval } from '../stats/quantile-interval.js';
+import type { Cell, ExperimentConfig } from './config.js';
 import type { PinningPlan } from './pinning.js';
 
 export interface RunMetadata {
@@ -24,6 +28,8 @@ export interface RunMetadata {
   cells: { planned: number; done: number };
   /** Cells where the caller flagged itself as the bottleneck. */
   callerBound: string[];
+  /** Cells whose caller checked its arrivals (open loop) or ran a probe stream: what it found, with the load's p50 and p99 beside. */
+  callerChecks: CallerCheck[];
   command: string[];
 }
 
@@ -51,10 +57,38 @@ export function newMetadata(config: ExperimentConfig, mode: 'local' | 'remote', 
     processes: [],
     cells: { planned, done: 0 },
     callerBound: [],
+    callerChecks: [],
     command: process.argv.slice(1),
   };
 }
 
 export async function writeMetadata(dir: string, meta: RunMetadata): Promise<void> {
   await writeFile(join(dir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/** One cell's arrival check and probe, as the caller reported them (src/caller/arrival-check.ts, probe.ts). */
+export interface CallerCheck {
+  framework: string;
+  path: string;
+  connections: number;
+  round: number;
+  /** The load's latency (µs) and its 95% intervals, for the probe's to be read beside. */
+  latencyUs: { p50: number; p99: number };
+  latencyCiUs: { p50: PercentileInterval | null; p99: PercentileInterval | null };
+  arrivals: ArrivalCheck | null;
+  probe: ProbeResult | null;
+}
+
+export function callerCheckOf(cell: Cell, r: CallerResult): CallerCheck | null {
+  if (r.arrivals === null && r.probe === null) return null;
+  return {
+    framework: cell.framework,
+    path: cell.path,
+    connections: cell.connections,
+    round: cell.round,
+    latencyUs: { p50: r.latencyUs.p50, p99: r.latencyUs.p99 },
+    latencyCiUs: { p50: r.latencyCiUs.p50, p99: r.latencyCiUs.p99 },
+    arrivals: r.arrivals,
+    probe: r.probe,
+  };
 }

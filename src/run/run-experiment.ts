@@ -10,9 +10,13 @@ import { parseDuration } from '../flags.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { DEFAULT_WORKER_FLAGS, isFleetExperiment, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
 import { runBackoff, runInterference } from './instance-experiments.js';
-import { newMetadata, writeMetadata } from './metadata.js';
+import { planComposeCells, runCompose, type ComposeCell } from './compose-experiments.js';
+import { callerCheckOf, newMetadata, writeMetadata } from './metadata.js';
 import type { CellResult, RunOptions, RunOutcome } from './run-options.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
+import { callerKernelReady, callerWatch } from '../caller/kernel-stamps.js';
+import { startTracer } from '../kernel/start.js';
+import { openRecordSink } from '../trace/record-writer.js';
 
 export type { CellResult, RunOptions, RunOutcome } from './run-options.js';
 
@@ -27,6 +31,9 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   }
   const records: Records = (role) => join(out, `${role}.ndjson${options.compress ? '.gz' : ''}`);
   const say = options.onProgress ?? (() => {});
+  // Refused before anything starts (exit 2, one line): the roles started below would refuse alike.
+  const bpftrace = options.kernelStamps ? await callerKernelReady(records('caller')) : null;
+  const kernelFlag = bpftrace ? ['--kernel-stamps'] : [];
   await mkdir(out, { recursive: true });
   const cells = planCells(config);
   const steps = planSteps(config);
@@ -38,22 +45,43 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
       ? config.backoff!.gaps.length * config.backoff!.calls
       : config.experiment === 'interference'
         ? config.interference!.faults.length
-        : cells.length * steps.length;
+        : config.experiment === 'compose'
+          ? planComposeCells(config).length
+          : cells.length * steps.length;
   const meta = newMetadata(config, remote ? 'remote' : 'local', pinning, planned);
   await writeMetadata(out, meta);
   if (pinning) say(`pinning: ${pinning.note}`);
 
   const started: RoleProcess[] = [];
   const results: CellResult[] = [];
+  let stepTracer: StepTracer | null = null;
   try {
-    const workers = remote ? [] : await startWorkers(config, Math.max(...steps.map((s) => s.workers)), records, pinning!, started, say);
+    if (config.experiment === 'compose') {
+      // Its own workers and gateways, one of each per variant.
+      if (remote) throw new Error('experiment compose runs only locally (no --gateway-host): it starts a worker and a gateway per variant');
+      const timeoutMs = parseDuration(config.timeout, 'timeout');
+      const urls = await runCompose({
+        config, out, records, pinning: pinning!, started, timeoutMs, signal: options.signal, say,
+        onCell: (cell, rs) => {
+          const i = meta.cells.done++;
+          for (const r of rs) if (r.bottleneck.flagged) meta.callerBound.push(`${cell.variant.label} ${cell.path} c=${cell.connections} round ${cell.round}: ${r.bottleneck.reason}`);
+          say(describeComposeCell(i, meta.cells.planned, config.rounds, cell, rs));
+        },
+      });
+      Object.assign(meta.addresses, urls);
+      for (const p of started) meta.processes.push({ pid: p.proc.pid ?? -1, args: p.args.join(' ') });
+      return { out, metadata: meta, cells: results, interrupted: options.signal?.aborted ?? false };
+    }
+    const workers = remote ? [] : await startWorkers(config, Math.max(...steps.map((s) => s.workers)), records, pinning!, started, say, kernelFlag);
     const timeoutMs = parseDuration(config.timeout, 'timeout');
     const lifecycle = config.experiment === 'backoff' ? runBackoff : config.experiment === 'interference' ? runInterference : null;
     for (const step of steps) {
       if (options.signal?.aborted) break;
       // A step's gateways run for its cells only: the next step starts its own with the next setting.
       const before = started.length;
-      const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startGateways(config, records, pinning!, workers.slice(0, step.workers), step, started, say);
+      const urls = remote ? remoteGateways(config, options.gatewayHost!) : await startGateways(config, records, pinning!, workers.slice(0, step.workers), step, started, say, kernelFlag);
+      // One caller tracer for the step's cells (bpftrace takes a second or more to start), into the caller's records.
+      if (bpftrace) stepTracer = await startStepTracer(bpftrace, config, urls, records('caller'));
       Object.assign(meta.addresses, urls);
       // Every process the run started, each step's gateways included.
       const listed = new Set(meta.processes.map((p) => p.pid));
@@ -76,24 +104,34 @@ export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
           requests: cell.requests ?? undefined,
           warmupMs: cell.warmupMs,
           rate: cell.rate ?? undefined,
+          // The arrival process shapes an open loop only; a closed loop has none.
+          arrival: cell.rate === null ? undefined : config.arrival,
+          seed: cell.rate === null ? undefined : config.seed,
+          probe: config.probe,
           acceptEncoding: acceptEncodingOf(cell),
           timeoutMs,
           label: cell.framework,
           out: records('caller'),
           signal: options.signal,
+          kernelStamps: bpftrace ? 'external' : undefined,
         });
         results.push({ cell, result });
         const i = meta.cells.done++;
+        const check = callerCheckOf(cell, result);
+        if (check !== null) meta.callerChecks.push(check);
         if (result.bottleneck.flagged) meta.callerBound.push(`${cell.framework} ${cell.path} c=${cell.connections} round ${cell.round}: ${result.bottleneck.reason}`);
         say(describeCell(i, meta.cells.planned, config.rounds, cell, result));
         if (result.aborted) break;
       }
+      await stepTracer?.stop();
+      stepTracer = null;
       await Promise.all(started.splice(before).map((g) => g.stop()));
     }
   } catch (err) {
     meta.status = 'failed';
     throw err;
   } finally {
+    await stepTracer?.stop();
     await Promise.all(started.reverse().map((p) => p.stop()));
     const interrupted = options.signal?.aborted ?? false;
     if (meta.status !== 'failed') meta.status = interrupted ? 'interrupted' : 'complete';
@@ -119,12 +157,13 @@ async function startWorkers(
   pinning: ReturnType<typeof planPinning>,
   started: RoleProcess[],
   say: (line: string) => void,
+  extra: string[],
 ): Promise<string[]> {
   const addresses: string[] = [];
   for (let k = 0; k < count; k++) {
     // The first keeps the name of a one-worker run.
     const log = records(k === 0 ? 'worker' : `worker-${k + 1}`);
-    const worker = await startRole(['worker', '--port', '0', '--log', log, ...(config.worker ?? DEFAULT_WORKER_FLAGS)], 'worker listening', {
+    const worker = await startRole(['worker', '--port', '0', '--log', log, ...extra, ...(config.worker ?? DEFAULT_WORKER_FLAGS)], 'worker listening', {
       prefix: pinPrefix(pinning.worker),
     });
     started.push(worker);
@@ -143,6 +182,7 @@ async function startGateways(
   step: FleetStep,
   started: RoleProcess[],
   say: (line: string) => void,
+  extra: string[],
 ): Promise<Record<string, string>> {
   const urls: Record<string, string> = { worker: workers.join(',') };
   for (const front of config.frameworks) {
@@ -154,7 +194,7 @@ async function startGateways(
     const gateway = await startRole(
       [
         'gateway', '--framework', framework, '--compression', compression, '--port', '0',
-        '--worker', workers.join(','), '--balance', step.balance, '--log', records(`gateway-${front}`),
+        '--worker', workers.join(','), '--balance', step.balance, '--log', records(`gateway-${front}`), ...extra,
       ],
       'gateway listening',
       { prefix: pinPrefix(pinning.gateway) },
@@ -165,6 +205,23 @@ async function startGateways(
     say(`gateway ${front} listening on ${urls[front]}`);
   }
   return urls;
+}
+
+interface StepTracer {
+  stop(): Promise<void>;
+}
+
+/** The caller's tracer for a step: every front's port (a direct front's: the workers'), its lines into a sink of its own on the caller's records. */
+async function startStepTracer(bpftrace: string, config: ExperimentConfig, urls: Record<string, string>, file: string): Promise<StepTracer> {
+  const targets = config.frameworks.flatMap((f) => (urls[f] ?? '').split(',').filter(Boolean).map((u) => ({ port: Number(new URL(u).port) })));
+  const sink = openRecordSink(file);
+  const tracer = await startTracer(bpftrace, 'caller', callerWatch(targets), sink);
+  return {
+    async stop() {
+      await tracer.stop();
+      await sink.close();
+    },
+  };
 }
 
 /** A compressing front's cells ask for its coding. */
@@ -182,4 +239,16 @@ function describeCell(i: number, total: number, rounds: number, cell: Cell, r: C
     `${cell.path}  c=${cell.connections}: ${r.requests} req, ${r.throughput.toFixed(0)} req/s, ` +
     `p50 ${ms(r.latencyUs.p50)} ms, p99 ${ms(r.latencyUs.p99)} ms${errors}${bound}`
   );
+}
+
+function describeComposeCell(i: number, total: number, rounds: number, cell: ComposeCell, rs: CallerResult[]): string {
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  const head = `[${String(i + 1).padStart(String(total).length)}/${total}] round ${cell.round}/${rounds}  ${cell.variant.label.padEnd(16)} ${cell.path}`;
+  if (rs.length !== 1) {
+    const lat = rs.map((r) => r.latencyUs.p50).sort((a, b) => a - b);
+    return `${head}: ${rs.length} chains, median ${ms(lat[Math.floor(lat.length / 2)] ?? NaN)} ms, errors ${rs.reduce((s, r) => s + r.errorCount, 0)}`;
+  }
+  const r = rs[0]!;
+  const errors = r.errorCount > 0 ? `  errors ${r.errorCount}` : '';
+  return `${head}  c=${cell.connections}: ${r.requests} req, ${r.throughput.toFixed(0)} req/s, p50 ${ms(r.latencyUs.p50)} ms, p99 ${ms(r.latencyUs.p99)} ms${errors}`;
 }

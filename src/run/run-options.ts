@@ -16,6 +16,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** One line per event worth telling a person (cell done, process started). */
   onProgress?: (line: string) => void;
+  /** Kernel stamps on every role: the worker and gateways get --kernel-stamps, and each step's cells share one caller tracer. */
+  kernelStamps?: boolean;
 }
 
 export interface CellResult {

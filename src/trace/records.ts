@@ -72,6 +72,10 @@ export interface GatewayRecord {
   traceId?: string | null;
   /** The first attempt of a call retried on another worker; written only then. */
   retry?: { worker: string; t2: bigint | null; failed: bigint; error: string } | null;
+  /** A nested call through this gateway (its x-faasbench-call header): the call that made it (docs/composition.md). */
+  parent?: string | null;
+  /** With kernel stamps: where the request and the call's reply arrived. */
+  links?: { front: FrameAt | null; rpc: FrameAt | null };
 }
 
 /** The optional last field of a record: a W3C trace id (32 hex digits, checked where it came in; escaped all the same). */
@@ -89,6 +93,8 @@ export function formatGatewayRecord(r: GatewayRecord): string {
     `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
     `,"worker":${nullableString(r.workerAddress)},"balance":${jsonString(r.balance)},"workers":${r.workers}` +
     (r.retry ? retryField(r.retry) : '') +
+    (r.links ? gatewayLinkFields(r.links.front, r.links.rpc) : '') +
+    (r.parent ? `,"parent":${JSON.stringify(r.parent)}` : '') +
     `${traceField(r.traceId)}}\n`
   );
 }
@@ -134,6 +140,32 @@ export interface WorkerRecord extends WorkerStamps {
   traceId?: string | null;
   /** The instance that ran the call; its cold-start stamps when the call started it. */
   instance: { instance: string; cold: { spawn: bigint; loaded: bigint; init: bigint } | null } | null;
+  /** With kernel stamps: where the call arrived. */
+  at?: FrameAt | null;
+  /** A nested call: the call that made it and its depth (docs/composition.md, "Nested calls in the records"). */
+  nesting?: { parent: string; depth: number } | null;
+  /** The nested calls this call made, as it saw them. */
+  calls?: readonly OutgoingCall[] | null;
+}
+
+/**
+ * A nested call seen from the call that made it: the caller's side of a hop.
+ * Its stamps are taken in the thread that runs the calling function (the
+ * worker's own for a workflow), on the caller's clock.
+ */
+export interface OutgoingCall {
+  id: string;
+  fn: string;
+  /** How it travelled: local, rpc or http. */
+  via: string;
+  /** The workflow step it ran, when a workflow made it. */
+  step: string | null;
+  /** The error it answered, as the caller got it; null on success. */
+  error: string | null;
+  /** The call was made. */
+  c_send: bigint;
+  /** Its outcome was back; null when the caller had ended before (a call not waited for). */
+  c_recv: bigint | null;
 }
 
 export function formatWorkerRecord(r: WorkerRecord): string {
@@ -143,7 +175,18 @@ export function formatWorkerRecord(r: WorkerRecord): string {
     `,"t3_recv":${stampText(r.t3_recv)},"t3_start":${stampText(r.t3_start)}` +
     `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}` +
     instanceFields(r.instance) +
-    `${traceField(r.traceId)}}\n`
+    (r.at === undefined ? '' : linkFields(r.at)) +
+    traceField(r.traceId) +
+    (r.nesting ? `,"parent":${JSON.stringify(r.nesting.parent)},"depth":${r.nesting.depth}` : '') +
+    (r.calls && r.calls.length > 0 ? `,"calls":[${r.calls.map(callField).join(',')}]` : '') +
+    '}\n'
+  );
+}
+
+function callField(c: OutgoingCall): string {
+  return (
+    `{"id":${JSON.stringify(c.id)},"fn":${JSON.stringify(c.fn)},"via":"${c.via}","step":${c.step === null ? 'null' : JSON.stringify(c.step)}` +
+    `,"error":${c.error === null ? 'null' : JSON.stringify(c.error)},"c_send":${stampText(c.c_send)},"c_recv":${stampText(c.c_recv)}}`
   );
 }
 
@@ -207,6 +250,8 @@ export function formatClockRecord(role: SampledRole, t: bigint, wallMs: number):
  *   "econnreset", "socket_closed", "parse_error", "aborted", or another
  *   lowercased socket error code.
  * - label: only when the run was given one.
+ * - probe: true only on the requests of a probe stream (caller --probe-rate),
+ *   which ran on connections of their own beside the load.
  */
 
 /** What is fixed for a whole run: rendered once, not per request. */
@@ -216,6 +261,8 @@ export interface CallerRunFields {
   path: string;
   connections: number;
   label?: string | undefined;
+  /** A probe stream's requests (caller --probe-rate). */
+  probe?: boolean;
 }
 
 /** What differs per request. */
@@ -230,6 +277,8 @@ export interface CallerOutcome {
   t0_intended: bigint | null;
   /** The W3C trace id sent in the request's traceparent. */
   traceId?: string | null;
+  /** With kernel stamps: the connection the response arrived on. */
+  conn?: string | null;
 }
 
 export type CallerRecord = CallerRunFields & CallerOutcome;
@@ -244,7 +293,7 @@ export function callerRecordFormatter(run: CallerRunFields): (r: CallerOutcome) 
   const fixed =
     `,"method":${JSON.stringify(run.method)},"path":${JSON.stringify(run.path)}` +
     `,"connections":${run.connections},"warmup":`;
-  const label = run.label === undefined ? '' : `,"label":${JSON.stringify(run.label)}`;
+  const label = (run.label === undefined ? '' : `,"label":${JSON.stringify(run.label)}`) + (run.probe ? ',"probe":true' : '');
   return (r) =>
     head +
     JSON.stringify(r.id) +
@@ -254,10 +303,49 @@ export function callerRecordFormatter(run: CallerRunFields): (r: CallerOutcome) 
     `,"t0":${stampText(r.t0)},"t6":${stampText(r.t6)}` +
     (r.t0_intended === null ? '' : `,"t0_intended":${stampText(r.t0_intended)}`) +
     label +
+    (r.conn === undefined ? '' : `,"conn":${r.conn === null ? 'null' : JSON.stringify(r.conn)}`) +
     traceField(r.traceId) +
     '}\n';
 }
 
 export function formatCallerRecord(r: CallerRecord): string {
   return callerRecordFormatter(r)(r);
+}
+
+/*
+ * Kernel stamps (`--kernel-stamps`, docs/records.md#kernel-stamps): the
+ * kernel's own lines come from the role's tracer (src/kernel/), and the
+ * request records gain where each message travelled, so that the analysis
+ * can find its segments: the connection as the kernel names it
+ * ("local>peer") and, on a connection that carries many frames at once, the
+ * frame's byte offset in the stream.
+ */
+
+/** The start of every kernel line of a role; the tracer's script appends the rest. */
+export function kernelRecordHead(role: SampledRole, host: string = HOST): string {
+  return `{"role":"${role}","type":"kernel","host":${JSON.stringify(host)}`;
+}
+
+/** Where a message arrived: its connection, and on a multiplexed one (RPC) its first byte's offset in the stream. */
+export interface FrameAt {
+  conn: string;
+  /** null on a connection with one message at a time (HTTP/1.1): its order tells the messages apart. */
+  off: number | null;
+}
+
+/** The link fields of a record, `name` and `name`'s offset; `prefix` is "" or "rpc_". */
+function linkField(prefix: string, at: FrameAt | null): string {
+  if (at === null) return `,"${prefix}conn":null`;
+  const off = at.off === null ? '' : `,"${prefix}off":${at.off}`;
+  return `,"${prefix}conn":${JSON.stringify(at.conn)}${off}`;
+}
+
+/** A gateway record's links: the request's (from the caller) and its call's reply's (from the worker). */
+export function gatewayLinkFields(front: FrameAt | null, rpc: FrameAt | null): string {
+  return linkField('', front) + linkField('rpc_', rpc);
+}
+
+/** A worker record's or a caller record's link: where its call or response arrived. */
+export function linkFields(at: FrameAt | null): string {
+  return linkField('', at);
 }

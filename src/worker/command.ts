@@ -2,10 +2,14 @@ import type { CommandModule } from 'yargs';
 import { isLoopback, LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
 import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
+import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { DEFAULT_MAX_INSTANCES, DEFAULT_MAX_INSTANCES_TOTAL, startWorker, WORKER_LIMITS } from './worker.js';
+import { CALL_MODES, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_NESTED_CALLS, MAX_CALL_DEPTH_LIMIT, type CallMode } from '../contract/composition.js';
+import { BOOT_AHEAD, type BootAhead } from '../workflow/engine.js';
+import { splitAddress } from '../rpc/client.js';
 
 interface WorkerArgs extends MetricsArgs {
   host: string;
@@ -27,8 +31,17 @@ interface WorkerArgs extends MetricsArgs {
   'allow-fault-functions': boolean;
   'hello-timeout-ms': number;
   'sample-interval-ms': number;
+  'kernel-stamps': boolean;
   'insecure-no-secret': boolean;
   'experiment-slowdown': number;
+  workflows?: string;
+  'call-mode': CallMode;
+  'call-worker'?: string;
+  'call-gateway'?: string;
+  coordinator: 'worker' | 'function';
+  'boot-ahead': BootAhead;
+  'max-call-depth': number;
+  'max-nested-calls': number;
 }
 
 const EXAMPLES: Example[] = [
@@ -47,6 +60,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file (gzipped when it ends in .gz)' })
+      .option('kernel-stamps', KERNEL_STAMPS_OPTION)
       .option(
         'sample-interval-ms',
         integerOption('sample-interval-ms', { min: 0, max: 3_600_000 }, 'With --log: write a saturation sample (event-loop use and delay, CPU, RSS, calls in flight) this often; 0: none', 1000),
@@ -99,6 +113,26 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         describe: 'Also serve the misbehaving test functions (fault: loop, alloc, throw, exit)',
       })
       .option('hello-timeout-ms', integerOption('hello-timeout-ms', TIMER_MS, 'Disconnect a client that has not said hello within this time', 5000))
+      .option('workflows', { type: 'string', describe: 'Directory of workflow definitions (YAML or JSON), each served at /NAME like a function' })
+      .option('call-mode', {
+        choices: CALL_MODES,
+        default: 'local' as CallMode,
+        describe: "How nested calls (ctx.call, workflow steps) travel: inside this worker (local), over the RPC link to a worker (rpc), or back through a gateway over HTTP (http)",
+      })
+      .option('call-worker', { type: 'string', describe: 'With --call-mode rpc: HOST:PORT[,HOST:PORT…] of the workers nested calls go to (default: this worker)' })
+      .option('call-gateway', { type: 'string', describe: 'With --call-mode http: the gateway nested calls go through, e.g. http://127.0.0.1:8080' })
+      .option('coordinator', {
+        choices: ['worker', 'function'] as const,
+        default: 'worker' as const,
+        describe: "Who runs a workflow: the worker's own engine, or a coordinator function (an instance of its own)",
+      })
+      .option('boot-ahead', {
+        choices: BOOT_AHEAD,
+        default: 'none' as BootAhead,
+        describe: "The worker engine's policy: boot a step's function ahead of its call (next: when the step before starts; all: when the workflow starts)",
+      })
+      .option('max-call-depth', integerOption('max-call-depth', { min: 1, max: MAX_CALL_DEPTH_LIMIT }, 'Nested calls deeper than this are refused (call_depth_exceeded)', DEFAULT_MAX_CALL_DEPTH))
+      .option('max-nested-calls', integerOption('max-nested-calls', { min: 1, max: 100_000 }, 'Nested calls this worker may have in flight; more are refused (too_many_calls)', DEFAULT_MAX_NESTED_CALLS))
       .option(
         'experiment-slowdown',
         integerOption('experiment-slowdown', { min: 1, max: 1000 }, 'Experiments only (a grey failure): every call takes N times its time, the worker waiting before it stamps the function\'s end', 1),
@@ -117,6 +151,18 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         `refusing to listen on ${a.host} without a secret: anyone who can reach it could run the functions; ` +
           'set --secret or $FAASBENCH_SECRET (and the same on the gateways), or pass --insecure-no-secret',
       );
+    }
+    if (a['call-mode'] === 'http' && a['call-gateway'] === undefined) throw new UsageError('--call-mode http needs --call-gateway URL: the gateway nested calls go through');
+    if (a['call-gateway'] !== undefined && !/^http:\/\/[^/]+\/?$/.test(a['call-gateway'])) {
+      throw new UsageError(`--call-gateway must be http://HOST:PORT, got ${JSON.stringify(a['call-gateway'])}`);
+    }
+    const callWorkers = a['call-worker']?.split(',').map((w) => w.trim());
+    if (callWorkers) {
+      try {
+        callWorkers.forEach(splitAddress);
+      } catch (err) {
+        throw new UsageError(`--call-worker: ${(err as Error).message}`);
+      }
     }
     if (a['min-instances'] > a['max-instances']) {
       throw new UsageError(`--min-instances ${a['min-instances']} is more than --max-instances ${a['max-instances']}`);
@@ -144,10 +190,19 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         allowFaultFunctions: a['allow-fault-functions'],
         helloTimeoutMs: a['hello-timeout-ms'],
         experimentSlowdown: a['experiment-slowdown'],
+        workflowsDir: a.workflows,
+        callMode: a['call-mode'],
+        callWorkers,
+        callGateway: a['call-gateway'],
+        coordinator: a.coordinator,
+        bootAhead: a['boot-ahead'],
+        maxCallDepth: a['max-call-depth'],
+        maxNestedCalls: a['max-nested-calls'],
         sampleIntervalMs: a['sample-interval-ms'],
         metricsPort: a['metrics-port'],
         metricsHost: a['metrics-host'],
         metricsToken: a['metrics-token'] || undefined,
+        kernelStamps: a['kernel-stamps'],
         logger,
       }),
     );

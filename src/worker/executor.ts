@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { Cancel } from '../rpc/cancel.js';
 import { ReplyErrorCode } from '../rpc/protocol.js';
@@ -7,10 +8,12 @@ import { now } from '../trace/clock.js';
 import type { FunctionContext } from '../contract/function.js';
 import { InlineWatchdog } from './inline-watchdog.js';
 import type { Isolation } from './instance.js';
-import { Instances, type InstanceRun, type InstanceUse, type InstancesOptions } from './instances.js';
+import { Instances, type InstanceRun, type InstanceUse, type InstancesOptions, type NestedFromHost } from './instances.js';
 import type { LoadedFunction } from './registry.js';
 import type { PoolResult, PoolTask } from './pool-task.js';
 import { callStamped, type Ran } from './stamped-call.js';
+import { callDone, CallFailed, type Answer, type CallOrigin } from './compose/composer.js';
+import type { OutgoingCall } from '../trace/records.js';
 
 export interface ExecutorOptions {
   functions: Map<string, LoadedFunction>;
@@ -27,6 +30,20 @@ export interface ExecutorOptions {
    * past the limit (its caller's frames are gone); takeInterrupted() answers it.
    */
   onInterrupted?: () => void;
+  /** Makes the nested calls of ctx.call (compose/composer.ts); without it ctx.call rejects. */
+  nested?: NestedCalls;
+}
+
+/** What ctx.call needs: the composer's call(). */
+export interface NestedCalls {
+  call(origin: CallOrigin, deadlineMs: number, fn: string, args: Record<string, unknown>, step: string | null, cSend?: bigint): { record: OutgoingCall; answer: Promise<Answer> };
+}
+
+/** A call's own limit: the worker's, or less when a parent left it less (a nested call never outlives its parent). */
+interface Limit {
+  ms: number;
+  /** performance.now() time at which it ends. */
+  deadline: number;
 }
 
 /** A call's outcome, and the instance that ran it (for its record). */
@@ -62,6 +79,9 @@ class CallContext implements FunctionContext {
     readonly assetsDir: string,
     readonly timeoutMs: number,
     readonly instance: string,
+    private readonly origin: CallOrigin | undefined,
+    private readonly deadline: number,
+    private readonly nested: NestedCalls | undefined,
   ) {}
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
@@ -69,6 +89,10 @@ class CallContext implements FunctionContext {
   /** Also when the signal was not read yet: a function that reads it later must find it aborted. */
   abort(): void {
     (this.controller ??= new AbortController()).abort();
+  }
+  call(name: string, args: Record<string, unknown> = {}, options?: { step?: string }): Promise<unknown> {
+    if (!this.nested || !this.origin) return Promise.reject(new CallFailed(ReplyErrorCode.functionError, 'ctx.call is not available on this worker'));
+    return this.nested.call(this.origin, this.deadline, name, args, options?.step ?? null).answer.then((a) => (a.ok ? a.value : Promise.reject(new CallFailed(a.code, a.message))));
   }
 }
 
@@ -164,8 +188,23 @@ export class Executor {
     return this.instances?.prewarm() ?? Promise.resolve();
   }
 
-  /** The one path of every call: a hook that counts calls belongs here. `cancel`: its client left (a pool call runs on). */
-  run(name: string, args: Record<string, unknown>, cancel?: Cancel): Promise<Executed> {
+  /** Whether a function of this name is loaded here. */
+  has(name: string): boolean {
+    return this.options.functions.has(name);
+  }
+
+  /** Boot-ahead: have an instance of `name` starting, unless one is idle or starting already. */
+  bootAhead(name: string): void {
+    const loaded = this.options.functions.get(name);
+    if (loaded) this.instances?.bootAhead(loaded);
+  }
+
+  /**
+   * The one path of every call: a hook that counts calls belongs here.
+   * `origin`: the call's id and nesting, for its ctx.call and its limit.
+   * `cancel`: its client left (a pool call runs on).
+   */
+  run(name: string, args: Record<string, unknown>, origin?: CallOrigin, cancel?: Cancel): Promise<Executed> {
     // Set again by runInline: nothing else leaves a promise that settles here.
     this.lastSettlesHere = false;
     const loaded = this.options.functions.get(name);
@@ -176,15 +215,23 @@ export class Executor {
       return Promise.resolve({ outcome: { err: { code: ReplyErrorCode.unknownFunction, message }, t3_start: t, t3_end: t }, instance: null });
     }
     this.inflight++;
+    const limit = this.limitOf(origin);
     const executed = this.instances
-      ? this.runInInstance(this.instances, loaded, args, cancel)
-      : (loaded.fn.mode === 'pool' && this.pool ? this.runPooled(this.pool, loaded, args) : this.runInline(loaded, args, cancel)).then(
+      ? this.runInInstance(this.instances, loaded, args, limit, origin, cancel)
+      : (loaded.fn.mode === 'pool' && this.pool ? this.runPooled(this.pool, loaded, args, limit) : this.runInline(loaded, args, limit, origin, cancel)).then(
           (outcome) => ({ outcome, instance: { instance: inlineInstance(loaded.name), cold: null } }),
         );
     return executed.then((e) => {
       this.inflight--;
+      if (origin) callDone(origin);
       return e;
     });
+  }
+
+  private limitOf(origin: CallOrigin | undefined): Limit {
+    const budget = origin?.nest?.budgetMs;
+    const ms = budget === undefined ? this.options.timeoutMs : Math.max(1, Math.min(this.options.timeoutMs, Math.floor(budget)));
+    return { ms, deadline: performance.now() + ms };
   }
 
   async close(): Promise<void> {
@@ -193,20 +240,36 @@ export class Executor {
     await this.pool?.destroy();
   }
 
-  private async runInInstance(instances: Instances, loaded: LoadedFunction, args: Record<string, unknown>, cancel?: Cancel): Promise<Executed> {
+  private async runInInstance(instances: Instances, loaded: LoadedFunction, args: Record<string, unknown>, limit: Limit, origin: CallOrigin | undefined, cancel?: Cancel): Promise<Executed> {
     const handedOver = now();
-    const run: InstanceRun = await instances.run(loaded, args, cancel);
+    // ctx.call from the instance: made here on its behalf; its records by the host's ids, for the stamps the host sends back.
+    const made = new Map<number, OutgoingCall>();
+    const nested = this.options.nested;
+    const onCall: NestedFromHost | undefined =
+      nested && origin
+        ? (m, reply) => {
+            const { record, answer } = nested.call(origin, limit.deadline, m.fn, m.args, m.step, m.c_send);
+            made.set(m.id, record);
+            void answer.then(reply);
+          }
+        : undefined;
+    const run: InstanceRun = await instances.run(loaded, args, limit.ms, onCall, cancel);
     if (!run.ok) {
       // No stamps from the instance: the stage then includes the wait and any cold start.
       return { outcome: { err: { code: run.error.code, message: run.error.message }, t3_start: handedOver, t3_end: now() }, instance: run.use };
     }
     const r = run.result;
-    const error = r.error ? Object.assign(new Error(r.error.message), { name: r.error.name }) : undefined;
+    // The host stamped when each answer reached the function's thread: that, not when it left here, ends the hop.
+    for (const [id, c_recv] of r.calls ?? []) {
+      const record = made.get(id);
+      if (record) record.c_recv = c_recv;
+    }
+    const error = r.error ? Object.assign(new Error(r.error.message), { name: r.error.name, code: r.error.code }) : undefined;
     return { outcome: this.outcome(loaded, { ok: r.ok, value: r.value, error, t3_start: r.t3_start, t3_end: r.t3_end }), instance: run.use };
   }
 
-  private runInline(loaded: LoadedFunction, args: Record<string, unknown>, cancel?: Cancel): Promise<CallOutcome> {
-    const context = new CallContext(this.options.assetsDir, this.options.timeoutMs, inlineInstance(loaded.name));
+  private runInline(loaded: LoadedFunction, args: Record<string, unknown>, limit: Limit, origin: CallOrigin | undefined, cancel?: Cancel): Promise<CallOutcome> {
+    const context = new CallContext(this.options.assetsDir, limit.ms, inlineInstance(loaded.name), origin, limit.deadline, this.options.nested);
     cancel?.onCancel(() => context.abort());
     const t3_start = now();
     const watchdog = this.watchdog;
@@ -229,9 +292,9 @@ export class Executor {
     // one has already returned): the timer exists for those alone.
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
-        resolve(this.timedOut(loaded.name, t3_start));
+        resolve(this.timedOut(loaded.name, t3_start, limit.ms));
         context.abort();
-      }, this.options.timeoutMs);
+      }, limit.ms);
       void ran.then((r) => {
         clearTimeout(timer);
         resolve(this.outcome(loaded, r));
@@ -239,7 +302,7 @@ export class Executor {
     });
   }
 
-  private runPooled(pool: Piscina<PoolTask, unknown>, loaded: LoadedFunction, args: Record<string, unknown>): Promise<CallOutcome> {
+  private runPooled(pool: Piscina<PoolTask, unknown>, loaded: LoadedFunction, args: Record<string, unknown>, limit: Limit): Promise<CallOutcome> {
     const controller = new AbortController();
     // The limit counts from the hand-over: a call stuck in the pool's queue
     // past it is stopped like one that runs too long.
@@ -249,9 +312,9 @@ export class Executor {
       timedOut = true;
       // Aborting a pool task terminates its thread: the only way to stop a loop.
       controller.abort();
-    }, this.options.timeoutMs);
+    }, limit.ms);
     this.pooled++;
-    const task: PoolTask = { url: loaded.url, args, assetsDir: this.options.assetsDir, timeoutMs: this.options.timeoutMs, instance: inlineInstance(loaded.name) };
+    const task: PoolTask = { url: loaded.url, args, assetsDir: this.options.assetsDir, timeoutMs: limit.ms, instance: inlineInstance(loaded.name) };
     return pool.run(task, { signal: controller.signal }).then(
       (result) => {
         this.pooled--;
@@ -265,7 +328,7 @@ export class Executor {
         clearTimeout(timer);
         // The thread died (time limit, heap limit, exit) before it could
         // report when the function started: the stage then includes the queue.
-        if (timedOut) return this.timedOut(loaded.name, handedOver);
+        if (timedOut) return this.timedOut(loaded.name, handedOver, limit.ms);
         return { err: this.classify(err, loaded.name), t3_start: handedOver, t3_end: now() };
       },
     );
@@ -280,8 +343,8 @@ export class Executor {
     return { result: r.value ?? null, t3_start, t3_end };
   }
 
-  private timedOut(name: string, t3_start: bigint): CallOutcome {
-    const message = `function ${name} ran past its limit of ${this.options.timeoutMs} ms`;
+  private timedOut(name: string, t3_start: bigint, limitMs = this.options.timeoutMs): CallOutcome {
+    const message = `function ${name} ran past its limit of ${limitMs} ms`;
     return { err: { code: ReplyErrorCode.functionTimeout, message }, t3_start, t3_end: now() };
   }
 
@@ -289,6 +352,8 @@ export class Executor {
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as NodeJS.ErrnoException).code;
     if (e.name === 'InputError') return { code: ReplyErrorCode.badInput, message: e.message };
+    // A nested call's failure the function let escape: the callee's error, as it was.
+    if (e.name === 'CallFailed' && typeof code === 'string') return { code, message: e.message };
     if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
       return { code: ReplyErrorCode.outOfMemory, message: `function ${name} exceeded its memory limit of ${this.options.poolMemoryMb} MB` };
     }

@@ -28,13 +28,37 @@ export interface HostSetup {
   memoryMb: number;
 }
 
-export type ToHost = { t: 'call'; id: number; args: Record<string, unknown> } | { t: 'cancel'; id: number };
+/** The answer to a ctx.call the function made. */
+export type CalledToHost = { t: 'called'; id: number } & ({ ok: true; value: unknown } | { ok: false; code: string; message: string });
+
+export type ToHost = { t: 'call'; id: number; args: Record<string, unknown> } | { t: 'cancel'; id: number } | CalledToHost;
 export type CallToHost = Extract<ToHost, { t: 'call' }>;
+
+/** A ctx.call, made by the worker on the function's behalf; `c_send` stamped here, when the function made it. */
+export interface NestedCall {
+  t: 'call';
+  id: number;
+  fn: string;
+  args: Record<string, unknown>;
+  step: string | null;
+  c_send: bigint;
+}
 
 export type HostMessage =
   | { t: 'ready'; loaded: bigint; init: bigint }
   | { t: 'failed'; message: string }
-  | { t: 'result'; id: number; ok: boolean; value: unknown; error: { name: string; message: string } | null; t3_start: bigint; t3_end: bigint }
+  | NestedCall
+  | {
+      t: 'result';
+      id: number;
+      ok: boolean;
+      value: unknown;
+      error: { name: string; message: string; code?: string } | null;
+      t3_start: bigint;
+      t3_end: bigint;
+      /** When the answers of the call's ctx.calls reached this thread: [call id, c_recv]. */
+      calls?: [number, bigint][];
+    }
   /** A process the function spawned: the worker kills it if it ends the instance first. */
   | { t: 'spawned'; child: Spawned }
   /** External memory above the limit: the worker ends the instance, failing its call `out_of_memory`. */
@@ -67,6 +91,29 @@ class CallContext implements FunctionContext {
   abort(): void {
     (this.controller ??= new AbortController()).abort();
   }
+  call(name: string, args?: Record<string, unknown>, options?: { step?: string }): Promise<unknown> {
+    return call(name, args, options);
+  }
+}
+
+/** ctx.calls in flight, by id; and the answers' arrival stamps not yet reported. */
+const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let received: [number, bigint][] = [];
+let callIds = 0;
+
+function call(name: string, args: Record<string, unknown> = {}, options?: { step?: string }): Promise<unknown> {
+  const id = ++callIds;
+  send({ t: 'call', id, fn: name, args, step: options?.step ?? null, c_send: now() });
+  return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
+}
+
+function called(m: CalledToHost): void {
+  received.push([m.id, now()]);
+  const w = waiting.get(m.id);
+  if (!w) return;
+  waiting.delete(m.id);
+  if (m.ok) w.resolve(m.value);
+  else w.reject(Object.assign(new Error(m.message), { name: 'CallFailed', code: m.code }));
 }
 
 async function main(setup: HostSetup): Promise<void> {
@@ -95,6 +142,7 @@ async function main(setup: HostSetup): Promise<void> {
     void memory.over().then((confirmed) => (confirmed === null ? reply(id, ran) : send({ t: 'memory', externalBytes: confirmed })));
   };
   listen((m) => {
+    if (m.t === 'called') return called(m);
     if (m.t === 'cancel') {
       if (current?.id === m.id) {
         current.cancelled = true;
@@ -112,13 +160,16 @@ async function main(setup: HostSetup): Promise<void> {
 
 function reply(id: number, ran: Ran): void {
   const { ok, value, t3_start, t3_end } = ran;
+  const calls = received.length > 0 ? received : undefined;
+  if (calls) received = [];
   if (!ok) {
     const e = ran.error instanceof Error ? ran.error : new Error(String(ran.error));
-    send({ t: 'result', id, ok, value: null, error: { name: e.name, message: e.message }, t3_start, t3_end });
+    const code = (e as { code?: unknown }).code;
+    send({ t: 'result', id, ok, value: null, error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) }, t3_start, t3_end, calls });
     return;
   }
   // Copied, never transferred: a function may keep the bytes it returned (a cache), and a transfer would detach them.
-  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end });
+  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end, calls });
 }
 
 /**

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ReplyErrorCode } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
+import type { Answer } from './compose/composer.js';
 import { killTrees, type Spawned } from './children.js';
-import type { HostMessage, HostSetup, ToHost } from './instance-host.js';
+import type { HostMessage, HostSetup, NestedCall, ToHost } from './instance-host.js';
 
 export type Isolation = 'thread' | 'process';
 
@@ -28,6 +29,9 @@ export interface InstanceSpec extends HostSetup {
 }
 
 export type HostResult = Extract<HostMessage, { t: 'result' }>;
+
+/** A ctx.call the instance's function made: `reply` sends the answer back to it. */
+export type NestedFromHost = (call: NestedCall, reply: (a: Answer) => void) => void;
 
 /** Why an instance stopped answering: an RPC error code and a message. */
 export class InstanceDied extends Error {
@@ -51,7 +55,7 @@ interface Channel {
 export class Instance {
   readonly cold: ColdStamps;
   private readonly channel: Channel;
-  private pending: { id: number; resolve: (r: HostResult) => void; reject: (e: InstanceDied) => void } | null = null;
+  private pending: { id: number; resolve: (r: HostResult) => void; reject: (e: InstanceDied) => void; onCall?: NestedFromHost } | null = null;
   private nextId = 0;
   private deadReason: InstanceDied | null = null;
   /** Set by the owner: told once, when the instance is gone for any reason. */
@@ -91,7 +95,8 @@ export class Instance {
           (instance?.children ?? early).push(m.child);
         } else if (m.t === 'memory') {
           instance?.end(outOfMemory(spec, m.externalBytes));
-        } else instance?.settle(m);
+        } else if (m.t === 'call') instance?.nested(m);
+        else instance?.settle(m);
       };
       const onGone = (why: InstanceDied) => {
         if (instance) instance.die(why);
@@ -139,12 +144,12 @@ export class Instance {
     return this.deadReason === null;
   }
 
-  /** Runs one call; rejects with InstanceDied when the instance is lost before it answers. */
-  call(args: Record<string, unknown>): Promise<HostResult> {
+  /** Runs one call; rejects with InstanceDied when the instance is lost before it answers. `onCall` makes its ctx.calls. */
+  call(args: Record<string, unknown>, onCall?: NestedFromHost): Promise<HostResult> {
     if (this.deadReason) return Promise.reject(this.deadReason);
     const id = this.nextId++;
     return new Promise<HostResult>((resolve, reject) => {
-      this.pending = { id, resolve, reject };
+      this.pending = { id, resolve, reject, onCall };
       this.channel.post({ t: 'call', id, args });
     });
   }
@@ -152,6 +157,17 @@ export class Instance {
   /** Aborts the signal of the call it is running: its client left. */
   cancel(): void {
     if (this.pending && !this.deadReason) this.channel.post({ t: 'cancel', id: this.pending.id });
+  }
+
+  /** A ctx.call from the function: made for the call it runs; refused once that call has answered. */
+  private nested(m: NestedCall): void {
+    const reply = (a: Answer) => {
+      if (this.deadReason) return;
+      this.channel.post(a.ok ? { t: 'called', id: m.id, ok: true, value: a.value } : { t: 'called', id: m.id, ok: false, code: a.code, message: a.message });
+    };
+    const onCall = this.pending?.onCall;
+    if (onCall) onCall(m, reply);
+    else reply({ ok: false, code: ReplyErrorCode.functionError, message: `${m.fn} was called after the call that made it had answered` });
   }
 
   /** Ends the instance; a call it is running fails with `why`. What its function spawned dies now, not when its thread has gone. */

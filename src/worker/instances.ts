@@ -9,8 +9,10 @@
  */
 import type { Cancel } from '../rpc/cancel.js';
 import { ReplyErrorCode } from '../rpc/protocol.js';
-import { Instance, InstanceDied, type ColdStamps, type HostResult, type Isolation } from './instance.js';
+import { Instance, InstanceDied, type ColdStamps, type HostResult, type Isolation, type NestedFromHost } from './instance.js';
 import type { LoadedFunction } from './registry.js';
+
+export type { NestedFromHost } from './instance.js';
 
 export interface InstancesOptions {
   isolation: Isolation;
@@ -53,6 +55,8 @@ class FunctionInstances {
   /** Instances alive or starting. */
   live = 0;
   busy = 0;
+  /** Instances booted ahead of a call (boot-ahead) and still starting: a call that finds none idle waits for one of them. */
+  ahead = 0;
   constructor(readonly loaded: LoadedFunction) {}
 }
 
@@ -95,11 +99,13 @@ export class Instances {
   }
 
   /**
-   * Runs one call in an instance of `loaded`. The time limit counts from now:
-   * a call that waits for an instance, or for its cold start, past it fails
-   * like one that runs too long, and one that runs too long ends its instance.
+   * Runs one call in an instance of `loaded`. The time limit (`limitMs`, the
+   * worker's unless a parent left less) counts from now: a call that waits
+   * for an instance, or for its cold start, past it fails like one that runs
+   * too long, and one that runs too long ends its instance. `onCall` makes
+   * the call's ctx.calls.
    */
-  run(loaded: LoadedFunction, args: Record<string, unknown>, cancel?: Cancel): Promise<InstanceRun> {
+  run(loaded: LoadedFunction, args: Record<string, unknown>, limitMs = this.options.timeoutMs, onCall?: NestedFromHost, cancel?: Cancel): Promise<InstanceRun> {
     const f = this.byName.get(loaded.name)!;
     return new Promise<InstanceRun>((resolve) => {
       let settled = false;
@@ -111,7 +117,7 @@ export class Instances {
           running = instance;
           use = { instance: instance.id, cold: cold ? instance.cold : null };
           f.busy++;
-          instance.call(args).then(
+          instance.call(args, onCall).then(
             (result) => {
               f.busy--;
               this.release(f, instance);
@@ -119,19 +125,19 @@ export class Instances {
             },
             (error: InstanceDied) => {
               f.busy--;
-              finish({ ok: false, error, use});
+              finish({ ok: false, error, use });
             },
           );
         },
         fail: (error) => finish({ ok: false, error, use: null}),
       };
       const timer = setTimeout(() => {
-        const error = new InstanceDied(ReplyErrorCode.functionTimeout, `function ${loaded.name} ran past its limit of ${this.options.timeoutMs} ms`);
+        const error = new InstanceDied(ReplyErrorCode.functionTimeout, `function ${loaded.name} ran past its limit of ${limitMs} ms`);
         const queued = f.waiters.indexOf(waiter);
         if (queued !== -1) f.waiters.splice(queued, 1);
         if (running) running.end(error);
-        finish({ ok: false, error, use});
-      }, this.options.timeoutMs);
+        finish({ ok: false, error, use });
+      }, limitMs);
       const finish = (r: InstanceRun) => {
         if (settled) return;
         settled = true;
@@ -148,6 +154,19 @@ export class Instances {
       });
       this.acquire(f, waiter);
     });
+  }
+
+  /**
+   * Seed 004's boot-ahead: starts an instance of `loaded` for a call about to
+   * come, unless one is idle, one is booting ahead already, or the function
+   * is at --max-instances. The call then waits for it instead of starting its
+   * own; its record shows the start (cold, with cold_spawn before t3_recv).
+   */
+  bootAhead(loaded: LoadedFunction): void {
+    const f = this.byName.get(loaded.name);
+    if (!f || this.closed || f.idle.length > 0 || f.ahead > 0 || f.live >= this.options.maxInstances || this.total >= this.options.maxTotal) return;
+    f.ahead++;
+    this.startInto(f, undefined, true).catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -179,6 +198,8 @@ export class Instances {
     // the worker's total, it ends another function's longest-idle instance
     // and waits for that to go.
     if (f.live >= this.options.maxInstances) return void f.waiters.push(waiter);
+    // So it does for an instance booted ahead that no earlier call waits for.
+    if (f.waiters.length < f.ahead) return void f.waiters.push(waiter);
     if (this.total < this.options.maxTotal) return void this.startInto(f, waiter).catch(() => {});
     f.waiters.push(waiter);
     this.room.push(f);
@@ -220,7 +241,7 @@ export class Instances {
    * with no owner (pre-warming, a replacement) for the first waiter or the
    * warm stack.
    */
-  private startInto(f: FunctionInstances, owner?: Waiter): Promise<Instance> {
+  private startInto(f: FunctionInstances, owner?: Waiter, ahead = false): Promise<Instance> {
     f.live++;
     this.total++;
     const id = `${process.pid}-${f.loaded.name}-${++sequence}`;
@@ -228,6 +249,7 @@ export class Instances {
     return started.then(
       (instance) => {
         f.started.add(instance);
+        if (ahead) f.ahead--;
         instance.onDeath = () => this.lost(f, instance);
         // An owner that has given up (its time limit) hands it on through release().
         const waiter = owner ?? f.waiters.shift();
@@ -238,6 +260,7 @@ export class Instances {
       (error: InstanceDied) => {
         f.live--;
         this.total--;
+        if (ahead) f.ahead--;
         // A module that cannot start fails the call that asked for it, not every queued call.
         (owner ?? f.waiters.shift())?.fail(error);
         this.giveRoom();

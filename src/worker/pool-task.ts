@@ -3,7 +3,7 @@
  * and runs calls of it. A thread is sacrificed, not the worker process, when a
  * function loops, exhausts its memory or calls process.exit.
  */
-import type { FaasFunction } from '../contract/function.js';
+import type { FaasFunction, FunctionContext } from '../contract/function.js';
 import { ChildTracker } from './children.js';
 import { callStamped, type Ran } from './stamped-call.js';
 
@@ -52,9 +52,18 @@ const signal = new AbortController().signal;
  */
 const children = new ChildTracker('kill').tell();
 
+/** A pool thread has no way back to the worker while its task runs: ctx.call is refused, clearly. */
+const call = (): Promise<never> =>
+  Promise.reject(
+    Object.assign(new Error("ctx.call is not available to a mode: 'pool' function under --isolation inline; run it in an instance (--isolation thread or process) or inline"), {
+      name: 'CallFailed',
+      code: 'function_error',
+    }),
+  );
+
 export default async function runTask(task: PoolTask): Promise<unknown> {
   const fn = await load(task.url);
-  const context = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs, instance: task.instance };
+  const context: FunctionContext = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs, instance: task.instance, call };
   children.begin(task);
   try {
     return answer(await callStamped(() => fn.run(task.args, context)));

@@ -3,18 +3,25 @@ import type { Logger } from '../log.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startRpcServer, type CallOutcome, type RpcServer } from '../rpc/server.js';
 import { ReplyErrorCode } from '../rpc/protocol.js';
-import type { WorkerMetrics } from '../metrics/worker-metrics.js';
-import { now } from '../trace/clock.js';
-import type { RecordSink } from '../trace/record-writer.js';
+import type { Cancel } from '../rpc/cancel.js';
 import { openRole } from '../role.js';
-import { formatWorkerRecord } from '../trace/records.js';
+import { formatWorkerRecord, type FrameAt } from '../trace/records.js';
+import { now } from '../trace/clock.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { ChildTracker } from './children.js';
-import { Executor } from './executor.js';
+import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_NESTED_CALLS, refuseNested, type CallMode } from '../contract/composition.js';
+import { UsageError } from '../usage-error.js';
+import { loadWorkflows, WorkflowError, type Workflow } from '../workflow/definition.js';
+import type { BootAhead } from '../workflow/engine.js';
+import { Executor, type Executed } from './executor.js';
 import type { Isolation } from './instance.js';
 import type { InstanceUse } from './instances.js';
-import { defaultFunctionsDir, faultFunctionsDir, loadFunctions } from './registry.js';
-import { UsageError } from '../usage-error.js';
+import { defaultFunctionsDir, faultFunctionsDir, loadFunctions, type LoadedFunction } from './registry.js';
+import { callsOf, Composer, type CallOrigin, type Transport } from './compose/composer.js';
+import { coordinate } from './compose/coordinator.js';
+import { HttpTransport } from './compose/http.js';
+import { LocalTransport } from './compose/local.js';
+import { RpcTransport } from './compose/rpc.js';
 
 export const DEFAULT_KEEP_WARM_MS = 600_000;
 export const DEFAULT_MAX_INSTANCES = 10;
@@ -54,12 +61,29 @@ export interface WorkerOptions {
    * t3_end is taken after it, as on a slower machine.
    */
   experimentSlowdown?: number;
+  /** Workflow definitions served like functions (docs/composition.md, "Workflows"). */
+  workflowsDir?: string;
+  /** How nested calls travel (ctx.call, workflow steps): inside this worker, over RPC, or through a gateway. */
+  callMode?: CallMode;
+  /** rpc mode: the workers nested calls go to (default: this worker's own address). */
+  callWorkers?: string[];
+  /** http mode: the gateway nested calls go through. */
+  callGateway?: string;
+  /** Who runs a workflow: the worker's engine, or a coordinator function. */
+  coordinator?: 'worker' | 'function';
+  /** The worker engine's boot-ahead policy (seed 004's scheduler). */
+  bootAhead?: BootAhead;
+  maxCallDepth?: number;
+  /** Nested calls this worker may have in flight; more are refused (too_many_calls). */
+  maxNestedCalls?: number;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
   sampleIntervalMs?: number;
   /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
   metricsPort?: number;
   metricsHost?: string;
   metricsToken?: string;
+  /** Trace the worker's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
+  kernelStamps?: boolean;
   logger: Logger;
 }
 
@@ -97,7 +121,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
   // Inline, functions run on this thread: what they spawn dies with the calls that were running then.
   const children = isolation === 'inline' ? new ChildTracker('kill').hook().listen() : null;
+  const workflows = options.workflowsDir ? await loadWorkflowsOrExplain(options.workflowsDir) : new Map<string, Workflow>();
+  for (const name of workflows.keys()) {
+    if (functions.has(name)) throw new UsageError(`workflow ${name} has the name of a function: rename one of them`);
+  }
+  const coordinator = options.coordinator ?? 'worker';
+  if (coordinator === 'function') {
+    // Each workflow is a function of its own (its own instances), running the coordinator module.
+    const url = new URL('../workflow/coordinator-function.js', import.meta.url).href;
+    const fn = ((await import(url)) as { default: LoadedFunction['fn'] }).default;
+    for (const name of workflows.keys()) functions.set(name, { name, url, fn });
+  }
   let server: RpcServer | null = null;
+  let composer: Composer | null = null;
+  let local: LocalTransport<Executed> | null = null;
   const executor = new Executor({
     functions,
     assetsDir: join(dir, 'assets'),
@@ -110,8 +147,34 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       maxTotal,
       minInstances: options.minInstances ?? 0,
     },
-    onInterrupted: () => server?.resumeInterrupted(),
+    onInterrupted: () => {
+      // A nested call inside this worker first (its frames are gone too), then the RPC dispatch.
+      local?.resumeInterrupted();
+      server?.resumeInterrupted();
+    },
+    nested: { call: (...a) => composer!.call(...a) },
   });
+  const isWorkflow = (name: string) => workflows.has(name);
+  let lastWasWorkflow = false;
+  /** The worker's one path of every call, from the gateway or nested: a workflow, or a function. */
+  const dispatch = (origin: CallOrigin, args: Record<string, unknown>, cancel?: Cancel): Promise<Executed> => {
+    const wf = workflows.get(origin.fn);
+    lastWasWorkflow = wf !== undefined;
+    if (origin.nest) {
+      // The callee's own check: the caller may be another worker with other limits.
+      const refused = refuseNested(origin.fn, origin.nest, { maxDepth: options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH, isWorkflow });
+      if (refused) return Promise.resolve(refusedCall(refused));
+    }
+    if (!wf) return executor.run(origin.fn, args, origin, cancel);
+    if (coordinator === 'function') return executor.run(origin.fn, { workflow: wf, input: args }, origin, cancel);
+    const budget = origin.nest?.budgetMs;
+    const limitMs = budget === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.floor(budget)));
+    const boot = (fn: string) => executor.bootAhead(fn);
+    return coordinate({ composer: composer!, bootAhead: options.bootAhead ?? 'none', boot }, origin, wf, args, limitMs).then((outcome) => ({
+      outcome,
+      instance: { instance: `${process.pid}-${wf.name}-coordinator`, cold: null },
+    }));
+  };
   await executor.prewarm();
   let connections = () => 0;
   const role = await openRole({
@@ -122,17 +185,71 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metricsHost: options.metricsHost,
     metricsToken: options.metricsToken,
     metrics: async () =>
-      new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections(), [...functions.keys()]),
+      new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections(), [...functions.keys(), ...workflows.keys()]),
+    kernel: options.kernelStamps ? { sends: false, dial: false } : undefined,
     logger: options.logger,
   });
-  const record = recordReplies(role.sink, role.metrics);
+  const { sink, metrics } = role;
+  /** The record (and metrics) of a call, from the gateway or nested; `error`, for a reply never taken: why. */
+  const recordCall = (
+    origin: CallOrigin,
+    e: Executed['outcome'],
+    instance: InstanceUse | null,
+    t3_recv: bigint,
+    t3_send: bigint,
+    at?: FrameAt | null,
+    error: string | null = e.err?.code ?? null,
+  ) => {
+    metrics?.observe(origin.fn, error, instance, t3_recv, e.t3_start, e.t3_end, t3_send);
+    sink?.write(
+      formatWorkerRecord({
+        id: origin.rid,
+        fn: origin.fn,
+        error,
+        t3_recv,
+        t3_start: e.t3_start,
+        t3_end: e.t3_end,
+        t3_send,
+        instance,
+        traceId: origin.tp,
+        // Where the call arrived (connection, frame offset): the kernel join's key.
+        at,
+        nesting: origin.nest ? { parent: origin.nest.parent, depth: origin.nest.depth } : null,
+        calls: callsOf(origin),
+      }),
+    );
+  };
+  let rpcAddress = '';
+  const transport: Transport = (() => {
+    switch (options.callMode ?? 'local') {
+      case 'rpc':
+        return new RpcTransport({ workers: () => options.callWorkers ?? [rpcAddress], logger: options.logger, timeoutMs: options.timeoutMs + 5000, secret: options.secret });
+      case 'http':
+        if (!options.callGateway) throw new UsageError('--call-mode http needs --call-gateway URL: the gateway nested calls go through');
+        return new HttpTransport(options.callGateway);
+      case 'local':
+        return (local = new LocalTransport<Executed>({
+          run: dispatch,
+          turn: (next) => executor.turn(next),
+          record: (origin, e, t3_recv, t3_send) => recordCall(origin, e.outcome, e.instance, t3_recv, t3_send),
+          takeInterrupted: () => executor.takeInterrupted(),
+        }));
+    }
+  })();
+  composer = new Composer({
+    transport,
+    maxDepth: options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH,
+    maxNestedCalls: options.maxNestedCalls ?? DEFAULT_MAX_NESTED_CALLS,
+    isWorkflow,
+  });
+  const served = [...functions.keys(), ...(coordinator === 'worker' ? workflows.keys() : [])];
   server = await startRpcServer({
     host: options.host,
     port: options.port,
     logger: options.logger,
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs,
-    functions: [...functions.keys()],
+    functions: served,
     readsCancel: true,
     limits: {
       ...limits,
@@ -140,7 +257,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
     handle: (call, cancel) => {
       children?.begin(call);
-      return executor.run(call.fn, call.args, cancel).then((e) => {
+      return dispatch(call, call.args, cancel).then((e) => {
         children?.end(call);
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;
@@ -159,49 +276,49 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (e) (call as RanCall)[RAN_IN] = e.instance;
       return e?.outcome ?? null;
     },
-    settlesHere: () => executor.settlesHere,
+    settlesHere: () => lastWasWorkflow || executor.settlesHere,
     turn: (next) => executor.turn(next),
-    onReplySent: (call, outcome, t3_recv, t3_send) => record(call, outcome.err?.code ?? null, outcome, t3_recv, t3_send),
+    frameOffsets: options.kernelStamps,
+    onReplySent: (call, outcome, t3_recv, t3_send, at) => recordCall(call, outcome, (call as RanCall)[RAN_IN] ?? null, t3_recv, t3_send, options.kernelStamps === true ? (at ?? null) : undefined),
     // Its client never took the reply: recorded all the same, t3_send the moment that was known.
-    onReplyDropped: (call, outcome, t3_recv, at, why) => record(call, why, outcome, t3_recv, at),
+    onReplyDropped: (call, outcome, t3_recv, at, why) => recordCall(call, outcome, (call as RanCall)[RAN_IN] ?? null, t3_recv, at, undefined, why),
   });
   const rpc = server;
+  rpcAddress = `${rpc.address.address}:${rpc.address.port}`;
   connections = () => rpc.connections;
   const running = await role.serve({
     gauges: () => ({ ...executor.load }),
-    announce: { address: `${rpc.address.address}:${rpc.address.port}`, functions: [...functions.keys()], ...(slowdown > 1 ? { experimentSlowdown: slowdown } : {}) },
+    announce: { address: rpcAddress, functions: served, ...(slowdown > 1 ? { experimentSlowdown: slowdown } : {}), ...(workflows.size ? { workflows: [...workflows.keys()], callMode: composer.mode, coordinator } : {}) },
     message: 'worker listening',
+    // Calls arrive many at a time per connection: each call's frame offset finds its segment.
+    watch: { serve: [{ port: rpc.address.port, mode: 'seg' }], dial: [] },
     close: async () => {
       await rpc.close();
+      await composer!.close();
       await executor.close();
       children?.killAll();
     },
   });
   return {
     address: { host: rpc.address.address, port: rpc.address.port },
-    functions: [...functions.keys()],
+    functions: served,
     metricsUrl: running.metricsUrl,
     close: () => running.close(),
   };
 }
 
-/** After each reply, sent or never taken (`error` then says why): the call's metrics, and its record (with the instance it ran in). */
-function recordReplies(sink: RecordSink | null, metrics: WorkerMetrics | null) {
-  return (call: CallMessage, error: string | null, outcome: { t3_start: bigint; t3_end: bigint }, t3_recv: bigint, t3_send: bigint): void => {
-    const instance = (call as RanCall)[RAN_IN] ?? null;
-    metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
-    sink?.write(
-      formatWorkerRecord({
-        id: call.rid,
-        fn: call.fn,
-        error,
-        t3_recv,
-        t3_start: outcome.t3_start,
-        t3_end: outcome.t3_end,
-        t3_send,
-        instance,
-        traceId: call.tp,
-      }),
-    );
-  };
+async function loadWorkflowsOrExplain(dir: string): Promise<Map<string, Workflow>> {
+  try {
+    return await loadWorkflows(dir);
+  } catch (err) {
+    // A definition the worker cannot serve stops it at start, in one line.
+    if (err instanceof WorkflowError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** A nested call refused before it ran: no instance, its stamps the moment of the refusal. */
+function refusedCall(refused: { code: string; message: string }): Executed {
+  const t = now();
+  return { outcome: { err: refused, t3_start: t, t3_end: t }, instance: null };
 }

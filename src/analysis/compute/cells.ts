@@ -12,12 +12,14 @@ import { PARTS, type Part } from './stages.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import type { RequestTable } from '../read/table.js';
 import type { Throughput } from './throughput.js';
+import type { CellStatistics } from './cell-statistics.js';
+import { linkSplit, type LinkSplit } from './links.js';
 
 /** The stages a cell reports: the seven parts, their total, and the original report's handler and delta. */
 export const CELL_STAGES = [...PARTS, 'roundtrip', 'handler', 'delta'] as const;
 export type CellStage = Part | 'roundtrip' | 'handler' | 'delta';
 
-export interface CellSummary {
+export interface CellSummary extends CellStatistics {
   framework: string;
   endpoint: string;
   /** The caller's connection count; 0 when its records did not say. */
@@ -36,6 +38,8 @@ export interface CellSummary {
   /** µs. The means of the parts add up to the mean roundtrip (a stacked bar); medians do not. */
   stage_mean_us: Record<CellStage, number>;
   stage_p50_us: Record<CellStage, number>;
+  /** With kernel stamps: the caller link and the RPC link split into wire and socket waits; null without. */
+  link_split: LinkSplit | null;
   /** Per role, how busy its process(es) were while this cell ran; a role without samples is absent. */
   load: Load;
   /** Roles whose event loop was busy ≥ 90% of the time. */
@@ -105,6 +109,7 @@ export function cellSummary(
   part: CellPart,
   stages: CellStages,
   throughput: Throughput,
+  statistics: CellStatistics,
   runs: CallerRuns,
   samples: readonly SampleRow[],
 ): CellSummary {
@@ -121,8 +126,10 @@ export function cellSummary(
     measured: slots.length,
     requests_per_s: throughput.requests_per_s,
     latency_percentiles_us: stages.spectrum,
+    ...statistics,
     stage_mean_us: stages.mean,
     stage_p50_us: stages.p50,
+    link_split: linkSplit(t, slots),
     load,
     saturated,
     findings,

@@ -18,6 +18,20 @@ export interface SeedShares {
   respond_share: number;
   delta_share: number;
   handler_share: number;
+  /**
+   * With kernel stamps: the delta (numerically the caller link) split by the
+   * kernel, over the requests that have the split (shares of their
+   * roundtrip: wire + gateway socket wait + caller socket wait = delta). Null without.
+   */
+  delta_split: DeltaSplit | null;
+}
+
+export interface DeltaSplit {
+  requests: number;
+  delta_share: number;
+  wire_share: number;
+  gateway_socket_wait_share: number;
+  caller_socket_wait_share: number;
 }
 
 export interface OriginalVerdict {
@@ -45,12 +59,19 @@ export function originalVerdict(cells: readonly CellSummary[]): OriginalVerdict 
         `${pct(byConnections[0]!.respond_share)} to ${pct(byConnections.at(-1)!.respond_share)} and the delta from ` +
         `${pct(byConnections[0]!.delta_share)} to ${pct(byConnections.at(-1)!.delta_share)}.`
       : '';
+  const split = pooled.delta_split;
+  const measured = mine.reduce((n, c) => n + c.measured, 0);
+  const inside =
+    split === null
+      ? `the network, the caller's own parsing and, under load, the wait for the gateway to read the request.`
+      : `${split.requests === measured ? '' : `over the ${split.requests} of its ${measured} requests with kernel stamps (delta ${pct(split.delta_share)}), `}` +
+        `${pct(split.wire_share)} wire, ${pct(split.gateway_socket_wait_share)} waiting for the gateway's loop to read the request, ` +
+        `${pct(split.caller_socket_wait_share)} waiting for the caller's to read the response (the kernel's stamps).`;
   const sentence =
     `The original report's conclusion, a bottleneck between receiving a function result and sending it back, ` +
     `${holds ? 'holds' : 'does not hold'} here: on ${endpoint}, respond (t4→t5, inside the gateway after the reply arrived) ` +
     `is ${pct(pooled.respond_share)} of the roundtrip, ${holds ? 'above' : 'below'} the report's own bar of one third. ` +
-    `Its delta (roundtrip − handler) is ${pct(pooled.delta_share)}, and lies outside the gateway's handler altogether: ` +
-    `the network, the caller's own parsing and, under load, the wait for the gateway to read the request.${range}`;
+    `Its delta (roundtrip − handler) is ${pct(pooled.delta_share)}, and lies outside the gateway's handler altogether: ${inside}${range}`;
   return { endpoint, holds, pooled, by_connections: byConnections, sentence };
 }
 
@@ -66,5 +87,26 @@ function sharesOf(cells: readonly CellSummary[], connections: number): SeedShare
     delta += m.delta * c.measured;
     handler += m.handler * c.measured;
   }
-  return { connections, respond_share: respond / roundtrip, delta_share: delta / roundtrip, handler_share: handler / roundtrip };
+  return { connections, respond_share: respond / roundtrip, delta_share: delta / roundtrip, handler_share: handler / roundtrip, delta_split: deltaSplit(cells) };
+}
+
+/** The cells' caller-link splits pooled: Σ mean × requests, as shares of the same requests' roundtrip. */
+function deltaSplit(cells: readonly CellSummary[]): DeltaSplit | null {
+  const splits = cells.map((c) => c.link_split?.caller).filter((x) => x != null);
+  if (splits.length === 0) return null;
+  let requests = 0;
+  let roundtrip = 0;
+  const sum = { caller_link: 0, wire: 0, gateway_socket_wait: 0, caller_socket_wait: 0 };
+  for (const x of splits) {
+    requests += x.requests;
+    roundtrip += x.roundtrip_mean_us * x.requests;
+    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += x.mean_us[k] * x.requests;
+  }
+  return {
+    requests,
+    delta_share: sum.caller_link / roundtrip,
+    wire_share: sum.wire / roundtrip,
+    gateway_socket_wait_share: sum.gateway_socket_wait / roundtrip,
+    caller_socket_wait_share: sum.caller_socket_wait / roundtrip,
+  };
 }

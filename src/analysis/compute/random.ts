@@ -4,17 +4,7 @@
  */
 import betaRandom from '@stdlib/random-base-beta';
 
-/** mulberry32: 32-bit state, fast, good enough for resampling. Returns [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../stats/random.js';
 
 type BetaSampler = (a: number, b: number) => number;
 const samplers = new WeakMap<() => number, BetaSampler>();

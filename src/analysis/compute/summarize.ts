@@ -17,6 +17,7 @@ import {
   type CellSummary,
 } from './cells.js';
 import { SortedCache } from './sorted-cache.js';
+import { cellStatistics, unsteadyCellsBehind } from './cell-statistics.js';
 import type { SampleRow } from '../read/ingest.js';
 import type { Group, Join } from '../read/join.js';
 import { byEndpoint, byFramework } from './order.js';
@@ -25,12 +26,13 @@ import { compareRounds, roundMedians } from './rounds.js';
 import type { CallerRuns } from '../read/runs.js';
 import { originalVerdict } from './original-verdict.js';
 import { stageAt, stageValues } from './stage-columns.js';
-import { PARTS, STAGES, type Part, type Stage } from './stages.js';
+import { PARTS, STAGES, STAGES_WITHOUT_LINKS, type Part, type Stage } from './stages.js';
 import { boxOfSorted, percentileOfSorted, statsOfSorted } from '../../stats/percentiles.js';
 import type { Answer, Comparison, GroupSummary, SweepPoint } from './summary-types.js';
 import type { RequestTable } from '../read/table.js';
 import { throughputOf, type Throughput } from './throughput.js';
 import { mergeSorted, sortFloat64 } from './sort.js';
+import { linkSplit } from './links.js';
 
 const US = 1e-3; // ns → µs
 
@@ -80,8 +82,8 @@ export function summarize(
   return {
     groups: worked.map((w) => w.summary),
     // The answer is about stages: caller-only groups have none.
-    answer: { ...answer(worked.filter((w) => !w.group.caller_only)), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
-    comparisons: compare(worked, o),
+    answer: { ...answer(t, worked.filter((w) => !w.group.caller_only)), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
+    comparisons: compare(worked, o).map((c) => ({ ...c, unsteady_cells: unsteadyCellsBehind(c, cells) })),
     sweep: sweep(worked),
     cells,
   };
@@ -103,7 +105,8 @@ function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStage
   const cellStages = parts.map(() => newCellStages());
   const sweepLatency: Float64Array[] = [];
   const roundtrips: Float64Array[] = [];
-  for (const stage of STAGES) {
+  // Without kernel stamps the links' parts are missing everywhere: not worth a pass each.
+  for (const stage of t.kernel === null ? STAGES_WITHOUT_LINKS : STAGES) {
     const partSorted = parts.map((p) => sortFloat64(stageValues(t, stage, p.slots)));
     const sorted = mergeSorted(partSorted);
     let sum = 0;
@@ -119,7 +122,7 @@ function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStage
   }
   const throughputs = parts.map((p) => throughputOf(t, p.slots, runs.runOf));
   parts.forEach((p, k) => cache.keep(group, p.connections, p.slots.length, roundtrips[k]!, throughputs[k]!));
-  const cells = parts.map((p, k) => cellSummary(t, group, p, cellStages[k]!, throughputs[k]!, runs, samples));
+  const cells = parts.map((p, k) => cellSummary(t, group, p, cellStages[k]!, throughputs[k]!, cellStatistics(t, p.slots, runs, sweepLatency[k]!), runs, samples));
   const shareSamples = perRequestShares(t, group.slots);
   const shares = {} as Record<Part, number>;
   // No stage but the roundtrip: every share is unknown (null in summary.json), not 0.
@@ -181,7 +184,7 @@ function perRequestShares(t: RequestTable, slots: Uint32Array) {
   return { outside: sortFloat64(outside), respond: sortFloat64(respond) };
 }
 
-function answer(worked: Worked[]): Omit<Answer, 'seed'> {
+function answer(t: RequestTable, worked: Worked[]): Omit<Answer, 'seed'> {
   const endpoints = [...new Set(worked.map((w) => w.group.endpoint))];
   return {
     by_endpoint: endpoints.map((endpoint) => {
@@ -189,6 +192,8 @@ function answer(worked: Worked[]): Omit<Answer, 'seed'> {
       const total = (s: Stage) => ws.reduce((acc, w) => acc + w.sums[s], 0);
       const pooled = (pick: (w: Worked) => Float64Array) => medianOfAll(ws.map(pick));
       const count = ws.reduce((n, w) => n + w.group.slots.length, 0);
+      const slots = new Uint32Array(count);
+      ws.reduce((at, w) => (slots.set(w.group.slots, at), at + w.group.slots.length), 0);
       const shares = {} as Record<Part, number>;
       for (const part of PARTS) shares[part] = total(part) / total('roundtrip');
       return {
@@ -200,6 +205,7 @@ function answer(worked: Worked[]): Omit<Answer, 'seed'> {
         respond_share: total('respond') / total('roundtrip'),
         median_outside_function_share: pooled((w) => w.shareSamples.outside),
         median_respond_share: pooled((w) => w.shareSamples.respond),
+        link_split: linkSplit(t, slots),
       };
     }),
   };
@@ -210,9 +216,9 @@ function medianOfAll(arrays: Float64Array[]): number {
   return percentileOfSorted(arrays.length === 0 ? new Float64Array(0) : mergeSorted(arrays), 50);
 }
 
-function compare(worked: Worked[], o: SummarizeOptions): Comparison[] {
+function compare(worked: Worked[], o: SummarizeOptions): Omit<Comparison, 'unsteady_cells'>[] {
   const random = seededRandom(o.randomSeed);
-  const out: Comparison[] = [];
+  const out: Omit<Comparison, 'unsteady_cells'>[] = [];
   for (const stage of o.compareStages) {
     for (const w of worked) {
       if (w.group.framework === o.baseline) continue;

@@ -3,6 +3,7 @@
  * Durations are in microseconds (keys say `_us` where a bare number could
  * be mistaken), offsets in nanoseconds, throughput in requests per second.
  */
+import type { CallerCheckRow } from './caller-checks.js';
 import type { Verdict } from './rounds.js';
 import type { CellSummary } from './cells.js';
 import type { RejectedExample } from '../read/ingest.js';
@@ -15,6 +16,8 @@ import type { Part, Stage } from './stages.js';
 import type { BoxStats, Stats } from '../../stats/percentiles.js';
 import type { Throughput } from './throughput.js';
 import type { Timeline } from './timeline.js';
+import type { LinkSplit } from './links.js';
+import type { KernelSummary } from './kernel-summary.js';
 
 export const SUMMARY_SCHEMA = 'faasbench-analysis/1';
 
@@ -38,6 +41,8 @@ export interface Summary {
     stamps_as_inexact_json_numbers: number;
     /** Saturation samples read, by role. */
     samples: Record<'caller' | 'gateway' | 'worker', number>;
+    /** Records of nested calls (docs/composition.md): read by the composition figures, not joined into requests. */
+    nested_calls: Record<'gateway' | 'worker', number>;
   };
   joins: JoinCounts;
   answer: Answer;
@@ -47,11 +52,15 @@ export interface Summary {
   sweep: SweepPoint[] | null;
   /** Per framework × endpoint × connection count: stage means and medians, and each role's load while it ran. */
   cells: CellSummary[];
+  /** Per cell of a `faasbench run`: its arrival check and probe stream, from run.json (caller-checks.ts). */
+  caller_checks: CallerCheckRow[];
   /** Per cell and second: responses, errors, latency percentiles; each role's load over time. Null without caller records. */
   timeline: Timeline | null;
   clock_offsets: ClockOffset[];
   /** Several callers, workers and gateways: each one's figures, and per worker count and policy. */
   scale: ScaleSummary;
+  /** Kernel stamps: the tracers, what they saw and what joined; null when the records have none. */
+  kernel: KernelSummary | null;
   warnings: string[];
 }
 
@@ -70,6 +79,8 @@ export interface Answer {
     /** The median over requests of each request's own share. */
     median_outside_function_share: number;
     median_respond_share: number;
+    /** With kernel stamps: the links split into wire and socket waits, all frameworks pooled; null without. */
+    link_split: LinkSplit | null;
   }[];
   /** The original report's conclusion, decided from the data; null when nothing was measured. */
   seed: OriginalVerdict | null;
@@ -129,6 +140,8 @@ export interface Comparison {
   verdict: Verdict;
   /** The verdict is faster or slower. */
   significant: boolean;
+  /** The cells (this framework's or the baseline's, at any connection count) behind it whose window was not steady: "koa /empty c=150". */
+  unsteady_cells: string[];
   /** Bootstrap of the difference of medians taking requests as independent: the noise within the run, not a verdict. */
   within_run: { resamples: number; ci_low: number; ci_high: number };
 }

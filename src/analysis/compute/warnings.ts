@@ -59,7 +59,16 @@ export function collectWarnings(s: Summary, baseline: string): string[] {
       );
     }
   }
-  for (const o of s.clock_offsets) w.push(...stampOrderWarnings(o));
+  const kernelSend = s.kernel !== null && s.kernel.stamps.found.k5 > 0;
+  for (const o of s.clock_offsets) {
+    const said = stampOrderWarnings(o);
+    // With kernel stamps the stages end at the kernel's send instead of t5, which no receipt can precede.
+    if (kernelSend && o.clocks === 'gateway − caller' && said.length > 0 && ((o.reply_stamp_after_receipt?.count ?? 0) > 0 || o.negative_link.count > 0)) {
+      said[0] += ` With kernel stamps, respond and the caller link end at the kernel's send of the response (k5) instead of t5, ` +
+        `so this lag is in neither (in the ${fmtInt(s.kernel!.stamps.found.k5)} requests whose send the kernel saw).`;
+    }
+    w.push(...said);
+  }
   return w;
 }
 

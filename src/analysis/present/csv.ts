@@ -13,9 +13,10 @@ import { cellKey, type CallerRuns } from '../read/runs.js';
 import { stageAt } from '../compute/stage-columns.js';
 import { textOut } from './text-out.js';
 import { STAGES } from '../compute/stages.js';
+import { KERNEL_STAMPS, type KernelStamp } from '../read/kernel-join.js';
 import { HAS_CALLER, HAS_GATEWAY, RequestTable, WARMUP } from '../read/table.js';
 
-const STAMPS = ['t0_intended', 't0', 't1', 't2', 't3_recv', 't3_start', 't3_end', 't3_send', 't4', 't5', 't6'] as const;
+export const STAMPS = ['t0_intended', 't0', 't1', 't2', 't3_recv', 't3_start', 't3_end', 't3_send', 't4', 't5', 't6'] as const;
 
 export const CSV_COLUMNS: readonly string[] = [
   'id', 'time_ms', 'round', 'cell', 'framework', 'endpoint', 'method', 'path', 'connections', 'label', 'warmup', 'measured',
@@ -23,6 +24,8 @@ export const CSV_COLUMNS: readonly string[] = [
   'caller_status', 'gateway_status', 'caller_error', 'gateway_error', 'worker_error', 'bytes',
   ...STAMPS,
   ...STAGES.map((s) => `${s}_ns`),
+  // Kernel stamps last (empty without them): k1, k5, k4 on the gateway's clock, k6 on the caller's, k3 on the worker's.
+  ...KERNEL_STAMPS,
 ];
 
 /** ~100 KB a write: below V8's large-object size, so each chunk dies young instead of piling up until a full GC. */
@@ -114,6 +117,10 @@ function row(t: RequestTable, i: number, flags: number, isMeasured: boolean, c: 
     `${c.error(t.u16.gatewayError[i]!)},${c.error(t.u16.workerError[i]!)},${num(f.bytes[i]!)}`;
   for (const name of STAMPS) line += `,${stamp(name)}`;
   for (const stage of STAGES) line += `,${num(stageAt(t, stage, i))}`;
+  const k = t.kernel;
+  if (k === null) return line + ',,,,,\n';
+  const kernelClock = (name: KernelStamp) => (name === 'k6' ? callerClock : name === 'k3' ? t3Clock : gatewayClock);
+  for (const name of KERNEL_STAMPS) line += `,${t.clocks.text(kernelClock(name), k[name][i]!)}`;
   return line + '\n';
 }
 

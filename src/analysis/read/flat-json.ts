@@ -15,9 +15,11 @@
 /** The keys the ingest reads; any other key's value is checked and skipped. */
 export const KEYS = [
   'role', 'type', 'host', 'id', 'method', 'path', 'connections', 'warmup', 'status', 'bytes', 'error',
-  't0', 't6', 't0_intended', 'label', 'trace_id', 'framework', 'fn', 't1', 't2', 't3_recv', 't3_start',
+  't0', 't6', 't0_intended', 'label', 'probe', 'trace_id', 'framework', 'fn', 't1', 't2', 't3_recv', 't3_start',
   't3_end', 't3_send', 't4', 't5', 'worker', 'balance', 'workers', 'instance', 'cold', 'cold_spawn', 'cold_loaded',
-  'cold_init',
+  'cold_init', 'parent',
+  // Kernel stamps: the records' link fields, and the tracers' lines (read/kernel.ts).
+  'conn', 'off', 'rpc_conn', 'rpc_off', 'k', 'sock', 't', 'len',
 ] as const;
 export type Key = (typeof KEYS)[number];
 /** Index of each key in KEYS. */

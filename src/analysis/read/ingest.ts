@@ -8,6 +8,7 @@
 import { ABSENT, equals, FlatLine, K, NUMBER, STRING, TRUE } from './flat-json.js';
 import { LineFields, ObjectFields, type Fields } from './fields.js';
 import { StampError } from './stamps.js';
+import { KernelIngest } from './kernel.js';
 import {
   COLD,
   HAS_CALLER,
@@ -17,6 +18,7 @@ import {
   T3_FROM_GATEWAY,
   T3_FROM_WORKER,
   WARMUP,
+  PROBE,
 } from './table.js';
 
 export type Role = 'caller' | 'gateway' | 'worker';
@@ -39,6 +41,8 @@ export interface IngestCounts {
   workerCopyMismatch: number;
   /** Saturation samples read, by role. */
   samples: Record<Role, number>;
+  /** Records of nested calls (with a `parent`): joined into trees by the composition figures (read/tree.ts), not into requests. */
+  nested: Record<Role, number>;
 }
 
 /**
@@ -87,6 +91,7 @@ const GATEWAY = 2;
 const WORKER = 3;
 const NEWLINE = 0x0a;
 const ROLE_BYTES = { caller: Buffer.from('caller'), gateway: Buffer.from('gateway'), worker: Buffer.from('worker') };
+const KERNEL_BYTES = Buffer.from('kernel');
 
 type Json = Record<string, unknown>;
 
@@ -99,6 +104,7 @@ export class Ingest {
     examples: [],
     workerCopyMismatch: 0,
     samples: { caller: 0, gateway: 0, worker: 0 },
+    nested: { caller: 0, gateway: 0, worker: 0 },
   };
   readonly samples: SampleRow[] = [];
   readonly anchors: ClockAnchor[] = [];
@@ -111,8 +117,12 @@ export class Ingest {
   private lastMethod: string | null = null;
   private lastPath: string | null = null;
   private lastRequest = 0;
+  /** Kernel lines and the records' link fields (kernel.ts). */
+  readonly kernel: KernelIngest;
 
-  constructor(readonly table: RequestTable) {}
+  constructor(readonly table: RequestTable) {
+    this.kernel = new KernelIngest(table);
+  }
 
   private clockOf(prefix: string, name: string, host: string): number {
     let byName = this.clocks.get(prefix);
@@ -140,7 +150,14 @@ export class Ingest {
     const f = this.fields;
     const l = f.line;
     const end = l.scan(buf, start);
-    if (end < 0 || buf[end] !== NEWLINE || l.kindOf(K.type) !== ABSENT || l.kindOf(K.id) !== STRING || l.end[K.id]! === l.start[K.id]!) return -1;
+    if (end < 0 || buf[end] !== NEWLINE) return -1;
+    if (l.kindOf(K.type) === STRING && equals(l.buf, l.start[K.type]!, l.end[K.type]!, KERNEL_BYTES) && l.kindOf(K.sock) === NUMBER) {
+      // A kernel tracer's line: several per request at 150 connections, so read as bytes too.
+      this.counts.lines++;
+      this.kernelLine(f, file, lineNumber, () => buf.toString('utf8', start, end));
+      return end;
+    }
+    if (l.kindOf(K.type) !== ABSENT || l.kindOf(K.id) !== STRING || l.end[K.id]! === l.start[K.id]!) return -1;
     const role = this.roleOf(l);
     if (role === 0) return -1;
     this.counts.lines++;
@@ -174,6 +191,13 @@ export class Ingest {
     if (r.type === 'clock') return this.anchor(r, file, lineNumber, text);
     // A change of a gateway's worker set, or what the run did to it: read by the fleet figures (run/fleet-*.ts), not here.
     if (r.type === 'fleet') return;
+    if (r.type === 'kernel') {
+      const role = r.role;
+      if ((r.k === 'start' || r.k === 'stop') && (role === 'caller' || role === 'gateway' || role === 'worker')) {
+        return this.kernel.tracer(role, str(r.host) ?? '?', r);
+      }
+      return this.kernelLine(new ObjectFields(r, ''), file, lineNumber, () => text);
+    }
     const id = typeof r.id === 'string' ? r.id : typeof r.id === 'number' ? String(r.id) : null;
     if (id === null || id === '') return this.reject('no id', file, lineNumber, text);
     const role = r.role === 'caller' ? CALLER : r.role === 'gateway' ? GATEWAY : r.role === 'worker' ? WORKER : 0;
@@ -197,6 +221,10 @@ export class Ingest {
   }
 
   private record(role: number, f: Fields): void {
+    if (role !== CALLER && f.kind(K.parent) === STRING) {
+      this.counts.nested[role === GATEWAY ? 'gateway' : 'worker']++;
+      return;
+    }
     if (role === CALLER) this.caller(f);
     else if (role === GATEWAY) this.gateway(f);
     else this.worker(f);
@@ -239,6 +267,19 @@ export class Ingest {
     this.anchors.push({ host: str(r.host) ?? '?', t, wall_ms: r.wall_ms });
   }
 
+  private kernelLine(f: Fields, file: string, lineNumber: number, text: () => string): void {
+    const host = f.str(K.host) ?? '?';
+    const role = f.str(K.role);
+    let why: string | null;
+    try {
+      why = role === 'caller' || role === 'gateway' || role === 'worker' ? this.kernel.line(f, role, host, this.clockOf(role, host, host)) : 'bad kernel line';
+    } catch (err) {
+      if (!(err instanceof StampError)) throw err;
+      why = 'bad stamp';
+    }
+    if (why !== null) this.reject(why, file, lineNumber, text());
+  }
+
   private reject(reason: string, file: string, line: number, text: string): void {
     this.counts.rejected[reason] = (this.counts.rejected[reason] ?? 0) + 1;
     if (this.counts.examples.length < MAX_EXAMPLES) {
@@ -258,7 +299,7 @@ export class Ingest {
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_CALLER) return void this.counts.duplicates.caller++;
     this.counts.records.caller++;
-    t.u8.flags[slot] = flags | HAS_CALLER | (f.kind(K.warmup) === TRUE ? WARMUP : 0);
+    t.u8.flags[slot] = flags | HAS_CALLER | (f.kind(K.warmup) === TRUE ? WARMUP : 0) | (f.kind(K.probe) === TRUE ? PROBE : 0);
     t.u16.callerClock[slot] = clock;
     t.f64.t0[slot] = t0;
     t.f64.t6[slot] = t6;
@@ -270,6 +311,7 @@ export class Ingest {
     if (f.kind(K.trace_id) !== ABSENT) traceIdInto(t, slot, f.str(K.trace_id));
     t.u32.request[slot] = this.requestOf(f.str(K.method), f.str(K.path));
     t.u32.label[slot] = t.labels.id(f.str(K.label));
+    if (f.kind(K.conn) !== ABSENT) this.kernel.caller(slot, host, f);
   }
 
   /** "METHOD path" interned; records of one run repeat it line after line. */
@@ -316,6 +358,7 @@ export class Ingest {
     const workers = f.kind(K.workers) === NUMBER ? f.num(K.workers) : 0;
     t.u16.workerCount[slot] = workers > 0 && workers < 65536 ? workers : 0;
     if (f.kind(K.trace_id) !== ABSENT) traceIdInto(t, slot, f.str(K.trace_id));
+    if (f.kind(K.conn) !== ABSENT || f.kind(K.rpc_conn) !== ABSENT) this.kernel.gateway(slot, host, f);
     let next = flags | HAS_GATEWAY;
     if (w0 === w0 || w3 === w3) {
       if (flags & T3_FROM_WORKER) this.compareCopy(slot, copyClock, w0, w1, w2, w3);
@@ -344,6 +387,7 @@ export class Ingest {
     t.u16.workerHost[slot] = t.hosts.id(host);
     t.u8.workerFn[slot] = t.fns.id(f.str(K.fn));
     t.u16.workerError[slot] = t.errors.id(f.str(K.error));
+    if (f.kind(K.conn) !== ABSENT) this.kernel.worker(slot, host, clock, f);
     if (flags & T3_FROM_GATEWAY) this.compareCopy(slot, clock, w0, w1, w2, w3);
     else this.storeT3(slot, clock, w0, w1, w2, w3);
     t.u8.flags[slot] = flags | HAS_WORKER | T3_FROM_WORKER | (isCold ? COLD : 0);

@@ -46,7 +46,7 @@ test('every kind of record that does not join is counted, none silently dropped'
 
   const dir = await writeRecordDir({ caller, gateway, worker });
   try {
-    const { summary, files } = await analyze({ inputs: [dir], resamples: 200 });
+    const { summary, files } = await analyze({ inputs: [dir], resamples: 200, csv: true });
     const j = summary.joins;
     assert.deepEqual(summary.records.by_role, { caller: 14, gateway: 12, worker: 12 });
     assert.deepEqual(summary.records.duplicates, { caller: 1, gateway: 1, worker: 2 });

@@ -9,7 +9,7 @@
  * measured when not warm-up, answered 2xx without an error, t0 and t6 there.
  */
 import { callerOnlyNames, type CallerRuns } from './runs.js';
-import { HAS_CALLER, HAS_GATEWAY, HAS_WORKER, RequestTable, WARMUP } from './table.js';
+import { HAS_CALLER, HAS_GATEWAY, HAS_WORKER, PROBE, RequestTable, WARMUP } from './table.js';
 
 export interface JoinCounts {
   /** Distinct request ids seen in any record. */
@@ -105,7 +105,8 @@ export function joinRequests(t: RequestTable, runs: CallerRuns): Join {
       counts.joined++;
       if (fl & WARMUP) counts.joined_warmup++;
     }
-    if (fl & WARMUP) continue;
+    // Warm-up and probe requests are in no group's figures (the probe is summarised beside its cell).
+    if (fl & (WARMUP | PROBE)) continue;
     const key = alone ? `${t.u32.label[i]} ${t.u32.request[i]}` : framework[i]! * 256 + fn[i]!;
     let gi = groupIndex.get(key);
     if (gi === undefined) {

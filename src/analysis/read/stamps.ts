@@ -107,6 +107,11 @@ export class ClockRegistry {
     return hi > 0 ? `${hi}${String(lo).padStart(9, '0')}` : String(lo);
   }
 
+  /** The exact stamp stored as `relative` (not NaN), as the host wrote it. */
+  exact(clock: number, relative: number): bigint {
+    return this.base(clock).exact + BigInt(relative);
+  }
+
   /** A stamp stored as `relative`, back on its host's clock as a double (exact to ~1 µs; for placing it in time, not for stages). */
   absolute(clock: number, relative: number): number {
     return Number(this.base(clock).exact) + relative;

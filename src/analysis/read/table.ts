@@ -8,6 +8,7 @@
 import { IdIndex } from './ids.js';
 import { Interner } from './interner.js';
 import { ClockRegistry } from './stamps.js';
+import type { KernelColumns } from './kernel-join.js';
 
 /** Bits of `flags`. */
 export const HAS_CALLER = 1;
@@ -19,6 +20,8 @@ export const T3_FROM_WORKER = 16;
 export const WARMUP = 32;
 /** The worker's call started its instance (a cold start). */
 export const COLD = 64;
+/** A probe stream's request (caller --probe-rate): kept out of the cells, summarised beside them. */
+export const PROBE = 128;
 
 const F64 = ['t0', 't0_intended', 't6', 't1', 't2', 't4', 't5', 't3_recv', 't3_start', 't3_end', 't3_send', 'bytes'] as const;
 /** instance: the worker's instance that ran the call (0: none, or no worker record). */
@@ -47,6 +50,8 @@ export class RequestTable {
   readonly clockHost: string[] = [];
   /** slot → the W3C trace id its caller or gateway record carries (few requests have one). */
   readonly traceIds = new Map<number, string>();
+  /** Kernel stamps (kernel-join.ts), when the records had any: columns of their own, so that runs without them pay nothing. */
+  kernel: KernelColumns | null = null;
 
   size = 0;
   private capacity: number;

@@ -80,6 +80,7 @@ test('report at 1400 px in headless Chromium: nothing overflows, the first scree
     assert.ok(probe.width <= WIDTH, `page ${probe.width} px wide`);
     assert.deepEqual(probe.overflow, [], 'elements beyond the content edge');
     assert.ok(!probe.scrolling.includes('Host clocks'), `the clock table fits: ${probe.scrolling.join(', ')}`);
+    assert.ok(!probe.scrolling.includes('How sure are these figures?'), `the intervals' table fits: ${probe.scrolling.join(', ')}`);
     for (const fact of ['frameworks', 'endpoints', 'connections', 'rounds', 'load', 'where', 'when']) assert.ok(probe.first.includes(fact), `first screen: ${fact}`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -12,7 +12,9 @@ import { loadSentences, loadStagesFigure, saturationSection } from './load.js';
 import { scaleSection } from './scale.js';
 import { dataSection, offsetsTable, overview, runJson } from './sections.js';
 import { latencyNote, spectrumFigure, timelineSection } from './time.js';
+import { callerChecksSection, statisticsSection } from './statistics.js';
 import { payloadFigure } from './payload.js';
+import { linkSentence, linksSection } from './links.js';
 import { PARTS, STAGE_LABELS, STAGE_NAMES, STAGES, type Stage } from '../../compute/stages.js';
 import type { Comparison, GroupSummary, Summary, SweepPoint } from '../../compute/summary-types.js';
 import { MIN_ROUNDS, NEGLIGIBLE } from '../../compute/rounds.js';
@@ -66,12 +68,16 @@ export async function renderReport(s: Summary): Promise<string> {
 <p class="meta">Generated ${esc(s.generated_at)} by faasbench ${esc(s.faasbench_version)} from
 ${fmtInt(s.inputs.files.length)} record file(s) in ${s.inputs.paths.map((p) => `<code>${esc(p)}</code>`).join(', ')}.</p>
 ${overview(s)}
+${verdictLead(s)}
 </header>
 ${await answerSection(s)}
 ${warnings(s)}
 ${await timelineSection(s)}
 ${saturationSection(s.cells)}
+${statisticsSection(s.cells)}
+${callerChecksSection(s.caller_checks)}
 ${comparisonSection(s)}
+${linksSection(s)}
 ${figures.join('\n')}
 ${await scaleSection(s.scale)}
 ${dataSection(s)}
@@ -105,7 +111,7 @@ async function answerSection(s: Summary): Promise<string> {
     const outside = PARTS.filter((p) => p !== 'function' && p !== 'respond').sort((a, b) => r.shares[b] - r.shares[a]);
     const top = outside.slice(0, 2).map((p) => `${STAGE_NAMES[p]} ${fmtPct(r.shares[p])}`).join(', ');
     return `<li><strong>${esc(r.endpoint)}</strong>: <strong>${fmtPct(r.outside_function_share)}</strong> of the ${fmtDuration(r.mean_roundtrip_us)} mean roundtrip ` +
-      `is spent outside the function: <em>respond</em> ${fmtPct(r.respond_share)}, ${top}.</li>`;
+      `is spent outside the function: <em>respond</em> ${fmtPct(r.respond_share)}, ${top}.${esc(linkSentence(r.link_split, r.count))}</li>`;
   });
   const seed = s.answer.seed ? `<p class="verdict"><strong>${esc(s.answer.seed.sentence.split(': ')[0]!)}:</strong> ${esc(s.answer.seed.sentence.split(': ').slice(1).join(': '))}</p>` : '';
   return `<section class="answer"><h2>Where did the time go?</h2>
@@ -145,6 +151,8 @@ but no stage inside the server. ${esc(latencyNote(s.cells))}</p></section>`;
 
 /** respond ends at t5 (response handed to the socket); when t5 was stamped after the caller already had the response, say so beside the answer. */
 function respondCaveat(s: Summary): string {
+  // With kernel stamps the stages end at the kernel's send (k5), which comes before the caller's receipt: the lag is out of them.
+  if (s.kernel && s.kernel.stamps.found.k5 > 0 && s.kernel.stamps.found.k5 === s.kernel.stamps.wanted.k5) return '';
   const late = s.clock_offsets
     .filter((o) => o.clocks === 'gateway − caller')
     .map((o) => ({ o, k: o.reply_stamp_after_receipt?.count ?? o.negative_link.count, l: o.reply_stamp_after_receipt ?? o.negative_link }))
@@ -158,6 +166,30 @@ function respondCaveat(s: Summary): string {
 /** µs as µs or ms, whichever reads better. */
 function fmtDuration(us: number): string {
   return us >= 1000 ? `${(us / 1000).toFixed(us >= 10_000 ? 1 : 2)} ms` : `${fmtUs(us)} µs`;
+}
+
+/**
+ * The first screen's answer to "which frameworks differ": the lead stage's
+ * verdicts against the baseline, each with the rounds behind it; the table is
+ * in "Frameworks against …".
+ */
+function verdictLead(s: Summary): string {
+  if (s.comparisons.length === 0) return '';
+  const stage = s.comparisons[0]!.stage;
+  const baseline = s.comparisons[0]!.baseline;
+  const lead = s.comparisons.filter((c) => c.stage === stage);
+  const level = `${Math.round(lead[0]!.confidence * 100)}%`;
+  const one = (c: Comparison) =>
+    `${esc(c.framework)} ${esc(c.endpoint)} ${signed(c.round_difference!)} µs (${signed(c.ci_low!)} … ${signed(c.ci_high!)}, ${plural(c.rounds, 'round')})`;
+  const differ = lead.filter((c) => c.significant);
+  const unjudged = lead.filter((c) => c.verdict === 'cannot be judged');
+  const same = lead.length - differ.length - unjudged.length;
+  const parts: string[] = [];
+  if (differ.length > 0) parts.push(`differ from ${esc(baseline)}: ${differ.map((c) => `<strong>${c.verdict}</strong> ${one(c)}`).join('; ')}`);
+  if (same > 0) parts.push(`${plural(same, 'pair')} with no difference found or a negligible one`);
+  if (unjudged.length > 0) parts.push(`${plural(unjudged.length, 'pair')} cannot be judged (fewer than ${MIN_ROUNDS} rounds: ${unjudged.map((c) => `${esc(c.framework)} ${esc(c.endpoint)} ${c.rounds}`).join(', ')})`);
+  return `<p class="verdict"><strong>Which frameworks differ</strong> (median ${esc(STAGE_LABELS[stage])}, per-round difference against ${esc(baseline)}, ${level}): ` +
+    `${parts.join('; ')}. Details: <a href="#frameworks">Frameworks against ${esc(baseline)}</a>.</p>`;
 }
 
 function comparisonSection(s: Summary): string {
@@ -174,7 +206,7 @@ function comparisonSection(s: Summary): string {
     { head: 'ratio', cell: (c) => `${c.ratio.toFixed(3)}×`, num: true },
     { head: 'rounds', cell: (c) => fmtInt(c.rounds), num: true, title: 'rounds in which both ran: the n of the interval' },
     { head: `${level} CI of the per-round difference µs`, cell: (c) => (c.ci_low === null || c.ci_high === null ? '–' : `${signed(c.ci_low)} … ${signed(c.ci_high)}`), num: true },
-    { head: 'verdict', cell: (c) => (c.significant ? `<strong>${c.verdict}</strong>` : esc(c.verdict)) },
+    { head: 'verdict', cell: (c) => (c.significant ? `<strong>${c.verdict}</strong>` : esc(c.verdict)) + (c.unsteady_cells.length > 0 ? ` <span class="note" title="${esc(`not steady: ${c.unsteady_cells.join('; ')}`)}">(rests on a cell that was not steady)</span>` : '') },
   ];
   const stages = [...new Set(s.comparisons.map((c) => c.stage))];
   const lead = byStage(stages[0]!);
@@ -188,7 +220,7 @@ function comparisonSection(s: Summary): string {
         `<strong>${count('slower')} slower</strong> at ${level}; ${count('negligible')} negligible (real but under ${NEGLIGIBLE * 100}% of ${esc(baseline)}'s median), ` +
         `${count('no difference found')} with no difference found${count('cannot be judged') ? `, ${count('cannot be judged')} cannot be judged (fewer than ${MIN_ROUNDS} rounds)` : ''}. ` +
         `Each verdict rests on ${rounds.length === 1 ? plural(rounds[0]!, 'round') : `${rounds[0]} to ${plural(rounds.at(-1)!, 'round')}`} (the rounds column).</p>`;
-  return `<section><h2>Frameworks against ${esc(baseline)}</h2>
+  return `<section id="frameworks"><h2>Frameworks against ${esc(baseline)}</h2>
 ${headline}
 ${stages
   .map((stage, k) => {

@@ -86,6 +86,8 @@ export function dataSection(s: Summary): string {
     ['duplicate records (caller / gateway / worker), first kept', r.duplicates.caller + r.duplicates.gateway + r.duplicates.worker,
       `${fmtInt(r.duplicates.caller)} / ${fmtInt(r.duplicates.gateway)} / ${fmtInt(r.duplicates.worker)}`],
     ['worker stamps differ from the gateway\'s copy', r.worker_copy_mismatch, ''],
+    ['nested calls (gateway / worker): joined into trees by the composition figures', r.nested_calls.gateway + r.nested_calls.worker,
+      `${fmtInt(r.nested_calls.gateway)} / ${fmtInt(r.nested_calls.worker)}`],
     ...Object.entries(r.rejected).map(([why, n]): [string, number, string] => [`lines skipped: ${why}`, n, '']),
   ];
   const examples = r.rejected_examples.length

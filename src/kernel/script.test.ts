@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildScript, tracepointsOf, type KernelWatch } from './script.js';
+import { splitOutput, trimmedStderr } from './output.js';
+
+const gateway: KernelWatch = {
+  role: 'gateway',
+  host: 'gw "one" 100%',
+  pid: 4242,
+  serve: [{ port: 8080, mode: 'msg', sends: true }],
+  dial: [{ port: 7070, mode: 'seg' }],
+};
+
+/** What bpftrace's printf makes of a format string of the script, its conversions filled in order. */
+function printed(format: string, values: (string | number)[]): string {
+  const unescaped = format.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  let k = 0;
+  return unescaped.replace(/%%|%(?:ll)?[dus]/g, (m) => (m === '%%' ? '%' : String(values[k++])));
+}
+
+test("every line the script prints is a JSON record with the role's host, however odd its name", () => {
+  const script = buildScript(gateway);
+  const formats = [...script.matchAll(/printf\("((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+  assert.equal(formats.length, 5, 'sock (IPv4, IPv6), seg, msg, send');
+  for (const f of formats) {
+    const values = [...f.matchAll(/%(?:ll)?[dus]/g)].map((m, i) => (m[0] === '%s' ? `10.0.0.${i}` : 1000 + i));
+    const line = printed(f, values);
+    assert.ok(line.endsWith('\n'));
+    const record = JSON.parse(line) as Record<string, unknown>;
+    assert.equal(record.role, 'gateway');
+    assert.equal(record.type, 'kernel');
+    assert.equal(record.host, 'gw "one" 100%');
+    assert.match(String(record.t), /^\d+$/, 'stamps are decimal strings');
+  }
+});
+
+test('the script watches the ports asked for, each in its mode, and traces sends only of served sockets that ask', () => {
+  const script = buildScript(gateway);
+  assert.match(script, /args->sport == 8080 \|\| \(args->dport == 7070 && @mine\[args->skaddr\]\)/);
+  assert.match(script, /if \(\$dport == 7070\) \{\s*\/\/ The segment's offset/, 'the worker connections: segments with offsets');
+  assert.match(script, /if \(\$sport == 8080\) \{\s*\/\/ A new message/, 'the HTTP connections: message starts');
+  assert.match(script, /tracepoint:tcp:tcp_sendmsg_locked\n\/pid == 4242 /);
+  assert.match(script, /tracepoint:sched:sched_process_exit\n\/pid == 4242 && tid == 4242\//, 'exits with the role');
+  assert.ok(script.trimEnd().endsWith('}') && script.lastIndexOf('sys_enter_kill') > script.lastIndexOf('tcp_probe'), 'the ready probe is attached last');
+
+  const worker = buildScript({ role: 'worker', host: 'w', pid: 7, serve: [{ port: 7070, mode: 'seg' }], dial: [] });
+  assert.doesNotMatch(worker, /sendmsg|sock_send_length|@mine|@nxt/, 'a worker traces no sends and no message starts');
+  assert.match(worker, /if \(1\) \{/, 'one mode for all its sockets: no test');
+  assert.deepEqual(tracepointsOf({ role: 'worker', host: 'w', pid: 7, serve: [{ port: 1, mode: 'seg' }], dial: [] }), [
+    'tcp/tcp_probe', 'tcp/tcp_destroy_sock', 'sched/sched_process_exit', 'syscalls/sys_enter_kill',
+  ]);
+  assert.ok(tracepointsOf(gateway).includes('tcp/tcp_sendmsg_locked') && tracepointsOf(gateway).includes('sock/sock_send_length'));
+  assert.doesNotMatch(script, /ns\.inum/, 'no namespace given: any');
+  assert.match(buildScript({ ...gateway, netns: 4026531833 }), /skc_net\.net->ns\.inum != 4026531833\) \{ return; \}/, 'only the role\'s own network namespace');
+  assert.throws(() => buildScript({ ...gateway, serve: [{ port: 0, mode: 'msg' }] }), /bad port 0/);
+  assert.throws(() => buildScript({ ...gateway, serve: [], dial: [] }), /at least one port/);
+});
+
+test("bpftrace's own lines are taken out of the records and its lost events counted", () => {
+  assert.deepEqual(splitOutput('{"a":1}\n{"b":2}\n'), { records: '{"a":1}\n{"b":2}\n', lost: 0 });
+  assert.deepEqual(splitOutput('{"a":1}\n\nLost 27 events\n{"b":2}\nLost 3 events\n'), { records: '{"a":1}\n{"b":2}\n', lost: 30 });
+  assert.deepEqual(splitOutput('Lost 5 events\n'), { records: '', lost: 5 });
+  assert.equal(
+    trimmedStderr("ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace. If your program is not loading, you can try \"ulimit -l 8192\" to fix the problem\nstdin:3:5: ERROR: Unknown struct\n   more\n"),
+    'stdin:3:5: ERROR: Unknown struct more',
+  );
+});

@@ -1,0 +1,180 @@
+/**
+ * The bpftrace program of one role process: which of its sockets to watch
+ * and what to print of them, as record lines ready for its record file
+ * (docs/records.md#kernel-stamps). Tracepoints only, no kprobes: they are a
+ * kernel interface that stays put across versions. BTF (the kernel's own type
+ * information) gives two fields the tracepoints lack: a segment's place in
+ * its byte stream, and the socket's addresses.
+ *
+ * What is filtered and aggregated happens in the kernel, so that a role at
+ * 150 connections prints about one short line per message, not per packet:
+ * - `msg`: on a socket that carries one request at a time (HTTP/1.1 without
+ *   pipelining, a caller's RPC connection), the first data segment after
+ *   this side last sent: the first segment of the next message.
+ * - `seg`: on a socket that carries many frames at once (the RPC link), every
+ *   data segment with its byte offset in the stream, so that a frame's first
+ *   segment can be found from the frame's own offset.
+ * - `send`: on a socket served with `sends`, the moment the first `send` after
+ *   a message began: tcp_sendmsg_locked's first firing in that system call
+ *   (the kernel took the response's first byte), paired with the socket by
+ *   sock_send_length at the end of the same call.
+ * - `sock`: once per socket, when first seen: its kernel cookie and both ends.
+ * A dialled socket counts only once this process has sent on it: another
+ * process of the host dialling the same port (five gateways, one worker) is
+ * not ours.
+ */
+
+import { kernelRecordHead } from '../trace/records.js';
+
+export type WatchMode = 'msg' | 'seg';
+
+export interface KernelWatch {
+  role: 'caller' | 'gateway' | 'worker';
+  /** The `host` of the record lines. */
+  host: string;
+  /** The role's process: sends and the ready probe are its own. */
+  pid: number;
+  /**
+   * The inode of the role's network namespace: the tracepoints see every
+   * namespace's sockets, and another host on this machine (a network
+   * namespace) may serve the same port. Null: any namespace.
+   */
+  netns?: number | null;
+  /** Sockets this process accepted on these local ports. */
+  serve: { port: number; mode: WatchMode; sends?: boolean }[];
+  /** Sockets this process dialled to these remote ports. */
+  dial: { port: number; mode: WatchMode }[];
+}
+
+/**
+ * Sent to the role once every probe is attached, in answer to its kill(pid, 0)
+ * (bpftrace's output is block-buffered, so a printed mark would come late).
+ * Not SIGUSR1: node keeps that for its inspector.
+ */
+export const READY_SIGNAL = 'SIGUSR2';
+
+/** The tracepoints a watch needs (the ready probe's included), as category/name under tracefs' events/. */
+export function tracepointsOf(w: KernelWatch): string[] {
+  const points = ['tcp/tcp_probe', 'tcp/tcp_destroy_sock', 'sched/sched_process_exit', 'syscalls/sys_enter_kill'];
+  if (w.dial.length > 0 || w.serve.some((s) => s.sends)) points.push('sock/sock_send_length');
+  if (w.serve.some((s) => s.sends)) points.push('tcp/tcp_sendmsg_locked');
+  return points;
+}
+
+export function buildScript(w: KernelWatch): string {
+  if (w.serve.length + w.dial.length === 0) throw new Error('a kernel watch needs at least one port');
+  for (const p of [...w.serve, ...w.dial]) {
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`bad port ${p.port}`);
+  }
+  const head = bpfString(kernelRecordHead(w.role, w.host));
+  const line = (k: string, rest: string) => `${head},\\"k\\":\\"${k}\\",\\"sock\\":%llu,\\"t\\":\\"%llu\\"${rest}}\\n`;
+  const sends = w.serve.filter((s) => s.sends);
+  const anySend = sends.length > 0 || w.dial.length > 0;
+  const ours = [
+    ...w.serve.map((s) => `args->sport == ${s.port}`),
+    // A dialled socket is ours once we sent on it (@mine, set below).
+    ...w.dial.map((d) => `(args->dport == ${d.port} && @mine[args->skaddr])`),
+  ].join(' || ');
+  const segWhen = modeTest(w, 'seg');
+  const msgWhen = modeTest(w, 'msg');
+  const armWhen = sends.map((s) => `$sport == ${s.port}`).join(' || ');
+
+  return `// faasbench --kernel-stamps: ${w.role} pid ${w.pid} (src/kernel/script.ts)
+tracepoint:tcp:tcp_probe
+/args->data_len > 0 && (${ours})/
+{
+  // Every field read once, up front: bpftrace 0.17 can emit a context read the verifier refuses when args-> is read inside a branch.
+  $sk = args->skaddr;
+  $c = args->sock_cookie;
+  $sport = args->sport;
+  $dport = args->dport;
+  $family = args->family;
+  $len = args->data_len;
+  $nxt = args->snd_nxt;
+  $skb = args->skbaddr;
+${w.netns ? `  if (((struct sock *)$sk)->__sk_common.skc_net.net->ns.inum != ${w.netns}) { return; }
+` : ''}  $first = @ck[$sk] == 0;
+  if ($first) {
+    @ck[$sk] = $c;
+    $s = (struct sock *)$sk;
+    if ($family == 2) {
+      printf("${line('sock', ',\\"conn\\":\\"%s:%u>%s:%u\\"')}", $c, nsecs,
+        ntop(2, $s->__sk_common.skc_rcv_saddr), $sport, ntop(2, $s->__sk_common.skc_daddr), $dport);
+    } else {
+      printf("${line('sock', ',\\"conn\\":\\"[%s]:%u>[%s]:%u\\"')}", $c, nsecs,
+        ntop(10, $s->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8), $sport,
+        ntop(10, $s->__sk_common.skc_v6_daddr.in6_u.u6_addr8), $dport);
+    }
+  }
+${segWhen ? `  if (${segWhen}) {
+    // The segment's offset in the stream: bytes taken in order so far, plus how far its sequence number lies from the next expected one.
+    $tp = (struct tcp_sock *)$sk;
+    $th = (struct tcphdr *)((struct sk_buff *)$skb)->data;
+    $ahead = (int32)(bswap($th->seq) - $tp->rcv_nxt);
+    printf("${line('seg', ',\\"off\\":%lld,\\"len\\":%u')}", $c, nsecs, (int64)$tp->bytes_received + $ahead, $len);
+  }
+` : ''}${msgWhen ? `  if (${msgWhen}) {
+    // A new message: the first data since this side's send sequence moved.
+    if ($first || @nxt[$sk] != $nxt) {
+      @nxt[$sk] = $nxt;
+      printf("${line('msg', '')}", $c, nsecs);
+${armWhen ? `      if (${armWhen}) { @armed[$sk] = 1; }\n` : ''}    }
+  }
+` : ''}}
+${anySend ? `${sends.length > 0 ? `tracepoint:tcp:tcp_sendmsg_locked
+/pid == ${w.pid} && @start[tid] == 0/
+{
+  @start[tid] = nsecs;
+}
+` : ''}tracepoint:sock:sock_send_length
+/pid == ${w.pid}/
+{
+  $sk = args->sk;
+${w.dial.length > 0 ? '  if (@mine[$sk] == 0) { @mine[$sk] = 1; }\n' : ''}${sends.length > 0 ? `  $t = @start[tid];
+  delete(@start[tid]);
+  if (@armed[$sk] && $t != 0) {
+    delete(@armed[$sk]);
+    printf("${line('send', '')}", @ck[$sk], $t);
+  }
+` : ''}}
+` : ''}tracepoint:tcp:tcp_destroy_sock
+{
+  $sk = args->skaddr;
+  delete(@ck[$sk]);
+${msgWhen ? '  delete(@nxt[$sk]);\n' : ''}${sends.length > 0 ? '  delete(@armed[$sk]);\n' : ''}${w.dial.length > 0 ? '  delete(@mine[$sk]);\n' : ''}}
+tracepoint:sched:sched_process_exit
+/pid == ${w.pid} && tid == ${w.pid}/
+{
+  // The role is gone (even by SIGKILL): no tracer outlives it.
+  exit();
+}
+// Last, so that when it fires every probe above is attached: the role pokes itself with kill(pid, 0) until it gets the signal.
+tracepoint:syscalls:sys_enter_kill
+/args->pid == ${w.pid} && args->sig == 0 && @ready == 0/
+{
+  @ready = 1;
+  signal("${READY_SIGNAL}");
+}
+END
+{
+  clear(@ck);
+${msgWhen ? '  clear(@nxt);\n' : ''}${sends.length > 0 ? '  clear(@armed);\n  clear(@start);\n' : ''}${w.dial.length > 0 ? '  clear(@mine);\n' : ''}  clear(@ready);
+}
+`;
+}
+
+/** The condition (on tcp_probe's fields, read into variables) under which a watched socket is in this mode; '' when none is. */
+function modeTest(w: KernelWatch, mode: WatchMode): string {
+  const tests = [
+    ...w.serve.filter((s) => s.mode === mode).map((s) => `$sport == ${s.port}`),
+    ...w.dial.filter((d) => d.mode === mode).map((d) => `$dport == ${d.port}`),
+  ];
+  // One mode for every watched socket: no test needed.
+  const all = w.serve.length + w.dial.length;
+  return tests.length === 0 ? '' : tests.length === all ? '1' : tests.join(' || ');
+}
+
+/** A JSON string (with its quotes) inside a bpftrace printf format: quotes and backslashes escaped, % doubled. */
+function bpfString(json: string): string {
+  return json.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
+}
