@@ -3,7 +3,7 @@
  * identically because they all answer from here. Codes are part of the
  * public contract (docs/commands.md, "Errors").
  */
-import { ReplyErrorCode } from '../rpc/protocol.js';
+import { JSON_CTYPE, ReplyErrorCode } from '../rpc/protocol.js';
 
 export const ERRORS = {
   bad_parameter: 400,
@@ -32,7 +32,8 @@ export type ErrorCode = keyof typeof ERRORS;
 ReplyErrorCode satisfies Record<string, ErrorCode>;
 
 /** Every error answer is JSON, as are the results that are not bytes. */
-export const JSON_TYPE = 'application/json; charset=utf-8';
+/** Every JSON answer's content type, the worker's JSON bodies included. */
+export const JSON_TYPE = JSON_CTYPE;
 
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERRORS, code);

@@ -28,6 +28,7 @@ interface GatewayArgs extends MetricsArgs {
   secret?: string;
   'sample-interval-ms': number;
   'server-timing': boolean;
+  results: 'forward' | 'decode';
 }
 
 export const gatewayCommand: CommandModule<object, GatewayArgs> = {
@@ -39,6 +40,13 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         type: 'boolean',
         default: true,
         describe: "Answers carry a Server-Timing header with the request's stages (--no-server-timing: none)",
+      })
+      .option('results', {
+        choices: ['forward', 'decode'] as const,
+        default: 'forward' as const,
+        describe:
+          "forward: the worker sends each answer's bytes (a result's JSON text made where it ran) and they are forwarded as they are; " +
+          'decode: results come as msgpack values that the gateway decodes and writes as JSON itself (the path before protocol 2)',
       })
       .option('framework', {
         choices: [...FRAMEWORKS, 'tcp' as const],
@@ -112,6 +120,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       metricsPort: a['metrics-port'],
       metricsHost: a['metrics-host'],
       serverTiming: a['server-timing'],
+      results: a.results,
       logger,
     }));
     closeOnSignal(() => gateway.close(), logger);

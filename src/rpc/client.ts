@@ -6,7 +6,7 @@ import { BatchWriter } from './batch-writer.js';
 import { CallTable } from './call-table.js';
 import { decodeMessage, encodeCall, encodeMessage } from './codec.js';
 import { FrameDecoder } from './framing.js';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from './protocol.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage, type ResultForm } from './protocol.js';
 
 /** The outcome of one call at the link level. A reply that carries a function
  *  error is still `ok`: the link worked. */
@@ -40,6 +40,8 @@ export interface RpcClientOptions {
   maxFrameBytes?: number;
   /** How a call picks its connection; default round-robin. */
   balance?: BalancePolicy;
+  /** How replies carry results: `body` (default), the answer's bytes; `value`, msgpack values to decode. */
+  results?: ResultForm;
 }
 
 /** Keeps one persistent, self-healing connection to one worker. Many calls are
@@ -141,7 +143,7 @@ class WorkerConnection {
       () => this.pending.size > 1,
     );
     socket.once('connect', () => {
-      socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret }));
+      socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret, results: this.options.results ?? 'body' }));
     });
     socket.on('data', (chunk: Buffer) => {
       let bodies: Buffer[];

@@ -7,7 +7,16 @@
  */
 import type { WorkerStamps } from '../trace/records.js';
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: a successful reply carries the answer's bytes (`body`, with `ctype`)
+ * unless the hello asks for values (`results: "value"`). A worker still
+ * serves version 1 clients, whose replies carry values (`result`) as before.
+ */
+export const PROTOCOL_VERSION = 2;
+/** The oldest version a worker still serves. */
+export const MIN_PROTOCOL_VERSION = 1;
+/** The content type of a `body` that is the JSON text of a function's value. */
+export const JSON_CTYPE = 'application/json; charset=utf-8';
 /** Largest body a peer accepts: POST /image bodies plus headroom. */
 export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 /** Room a call frame needs besides one binary argument (ids, names, keys): a
@@ -22,7 +31,17 @@ export interface HelloMessage {
   v: number;
   /** Shared secret, when the worker requires one. */
   secret?: string;
+  /** Version 2: how successful replies carry results (default "body"); version 1 gets values. */
+  results?: ResultForm;
 }
+
+/**
+ * How a connection's successful replies carry results: `body`, the bytes an
+ * HTTP answer needs (the value's JSON text, produced once where the function
+ * ran, or its raw bytes), which a gateway forwards untouched; or `value`, a
+ * msgpack value the client decodes (protocol version 1).
+ */
+export type ResultForm = 'body' | 'value';
 
 /** Worker → client, answer to hello. */
 export interface WelcomeMessage {
@@ -49,9 +68,11 @@ export interface CallMessage {
 export interface ReplyMessage extends WorkerStamps {
   t: 'reply';
   cid: number;
-  /** Present on success: any msgpack value; binary results are msgpack bin. */
+  /** On success, `value` form: any msgpack value; binary results are msgpack bin. */
   result?: unknown;
-  /** Content type of a binary result. */
+  /** On success, `body` form: the answer's bytes (a value's JSON text, or raw bytes). */
+  body?: Uint8Array;
+  /** Content type of a `body`, or of a binary `result`. */
   ctype?: string;
   /** Present on failure. */
   err?: { code: string; message: string };

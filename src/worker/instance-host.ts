@@ -8,7 +8,9 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { now } from '../trace/clock.js';
 import type { FaasFunction, FunctionContext } from '../contract/function.js';
-import { callStamped, type Ran } from './stamped-call.js';
+import type { ResultForm } from '../rpc/protocol.js';
+import { answerOf, type Answer } from './answer.js';
+import { callStamped } from './stamped-call.js';
 
 export interface HostSetup {
   url: string;
@@ -20,12 +22,13 @@ export interface HostSetup {
 export interface CallToHost {
   id: number;
   args: Record<string, unknown>;
+  form: ResultForm;
 }
 
 export type HostMessage =
   | { t: 'ready'; loaded: bigint; init: bigint }
   | { t: 'failed'; message: string }
-  | { t: 'result'; id: number; ok: boolean; value: unknown; error: { name: string; message: string } | null; t3_start: bigint; t3_end: bigint };
+  | ({ t: 'result'; id: number } & Answer);
 
 /** A thread talks over its port; a child process over its IPC channel (advanced serialization: bigints and bytes cross). */
 const send: (m: HostMessage) => void = parentPort
@@ -53,20 +56,10 @@ async function main(setup: HostSetup): Promise<void> {
   }
   listen((call) => {
     const ran = callStamped(() => fn.run(call.args, context));
-    if (ran instanceof Promise) void ran.then((r) => answer(call.id, r));
-    else answer(call.id, ran);
+    // Bytes a function returns are copied, never transferred: it may keep them (a cache), and a transfer would detach them.
+    if (ran instanceof Promise) void ran.then((r) => send({ t: 'result', id: call.id, ...answerOf(r, call.form, fn.contentType) }));
+    else send({ t: 'result', id: call.id, ...answerOf(ran, call.form, fn.contentType) });
   });
-}
-
-function answer(id: number, ran: Ran): void {
-  const { ok, value, t3_start, t3_end } = ran;
-  if (!ok) {
-    const e = ran.error instanceof Error ? ran.error : new Error(String(ran.error));
-    send({ t: 'result', id, ok, value: null, error: { name: e.name, message: e.message }, t3_start, t3_end });
-    return;
-  }
-  // Copied, never transferred: a function may keep the bytes it returned (a cache), and a transfer would detach them.
-  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end });
 }
 
 if (!isMainThread) void main(workerData as HostSetup);

@@ -5,7 +5,7 @@
  * function with the calls beyond waiting in arrival order, and `minInstances`
  * started ahead and kept.
  */
-import { ReplyErrorCode } from '../rpc/protocol.js';
+import { ReplyErrorCode, type ResultForm } from '../rpc/protocol.js';
 import { Instance, InstanceDied, type ColdStamps, type HostResult, type Isolation } from './instance.js';
 import type { LoadedFunction } from './registry.js';
 
@@ -86,7 +86,7 @@ export class Instances {
    * a call that waits for an instance, or for its cold start, past it fails
    * like one that runs too long, and one that runs too long ends its instance.
    */
-  run(loaded: LoadedFunction, args: Record<string, unknown>): Promise<InstanceRun> {
+  run(loaded: LoadedFunction, args: Record<string, unknown>, form: ResultForm): Promise<InstanceRun> {
     const f = this.byName.get(loaded.name)!;
     return new Promise<InstanceRun>((resolve) => {
       let settled = false;
@@ -98,7 +98,7 @@ export class Instances {
           running = instance;
           use = { instance: instance.id, cold: cold ? instance.cold : null };
           f.busy++;
-          instance.call(args).then(
+          instance.call(args, form).then(
             (result) => {
               f.busy--;
               this.release(f, instance);

@@ -89,8 +89,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs,
     functions: [...functions.keys()],
-    handle: (call) =>
-      executor.run(call.fn, call.args).then((e) => {
+    handle: (call, form) =>
+      executor.run(call.fn, call.args, form).then((e) => {
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;
         return e.outcome;
