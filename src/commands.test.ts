@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import yargs, { type CommandModule } from 'yargs';
 import { callerCommand } from './caller/command.js';
-import { DEFAULT_CALLER_URL } from './contract/addresses.js';
+import { DEFAULT_CALLER_URL, DEFAULT_WORKER } from './contract/addresses.js';
 import { gatewayCommand } from './gateway/command.js';
 import { CLI, runCli, startGatewayProcess, startWorkerProcess } from './testing/processes.js';
 import { workerCommand } from './worker/command.js';
@@ -31,7 +31,9 @@ test('worker, gateway and caller defaults point at each other', async () => {
   const worker = await parsed(workerCommand as CommandModule<object, never>, ['worker']);
   const gateway = await parsed(gatewayCommand as CommandModule<object, never>, ['gateway', '--framework', 'fastify']);
   const caller = await parsed(callerCommand as CommandModule<object, never>, ['caller', '--connections', '150']);
-  assert.equal(gateway.worker, `${String(worker.host)}:${String(worker.port)}`, 'the gateway calls the worker');
+  // The gateway's default worker is applied by its handler (none with --workers-file): none is parsed.
+  assert.equal(gateway.worker, undefined);
+  assert.equal(DEFAULT_WORKER, `${String(worker.host)}:${String(worker.port)}`, 'the gateway calls the worker');
   // The caller's default URL is applied by its handler (a bare --url is refused): none is parsed.
   assert.equal(caller.url, undefined);
   const url = new URL(DEFAULT_CALLER_URL);
@@ -58,11 +60,14 @@ test('--help: the top level lists every command; each command, alias included, s
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stdout.split('\n')[0], usage);
     assert.match(r.stdout, option);
-    // Each example is a command line a user can paste: the command named once.
-    const examples = r.stdout.split('Examples:\n')[1]?.split('\n').filter((l) => /^  faasbench /.test(l)) ?? [];
+    // Each example is a command line a user can paste: the command named once,
+    // on a line of its own after a comment saying what it does.
+    const lines = r.stdout.split('Examples:\n')[1]?.split('\n') ?? [];
+    const examples = lines.filter((l) => /^  faasbench /.test(l));
     const name = usage.split(' ')[1]!;
-    for (const line of examples) assert.match(line, new RegExp(`^  faasbench ${name} (?!${name}\\b)`), line);
-    if (['caller', 'analyze', 'run'].includes(name)) assert.ok(examples.length >= 2, `${name} shows its examples`);
+    for (const line of examples) assert.match(line, new RegExp(`^  faasbench ${name}( (?!${name}\\b)|$)`), line);
+    for (const line of lines.filter((l) => l.trim() !== '')) assert.match(line, /^  (# |faasbench )/, `${name}: an example line is a comment or a command: ${line}`);
+    assert.ok(examples.length >= 2, `${name} shows its examples`);
   }
 });
 
@@ -88,4 +93,18 @@ test('the three run together as written, only on free ports', async () => {
     await gateway.stop();
     await worker.stop();
   }
+});
+
+test('--help types the integer flags as numbers, lists a required flag first, and gives no default to what is required', async () => {
+  const worker = await runCli(['worker', '--help']);
+  for (const flag of ['port', 'timeout-ms', 'max-instances', 'metrics-port']) {
+    assert.match(worker.stdout, new RegExp(`--${flag}\\b[^]*?\\[number\\]`), `--${flag} is a number`);
+  }
+  assert.doesNotMatch(worker.stdout, /--port\s[^-]*\[string\]/, 'not a string');
+  const gateway = await runCli(['gateway', '--help']);
+  const options = [...gateway.stdout.matchAll(/^\s+(?:-\w, )?--([\w-]+)/gm)].map((m) => m[1]).filter((o) => o !== 'version' && o !== 'help');
+  assert.equal(options[0], 'framework', 'the one required flag first');
+  const analyze = await runCli(['analyze', '--help']);
+  assert.doesNotMatch(analyze.stdout, /\[default: \[\]\]/);
+  assert.match(analyze.stdout, /^  dirs\s.*\n.*\[array\] \[required\]$/m);
 });

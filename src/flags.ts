@@ -36,6 +36,7 @@ export function parseIntegerFlag(flag: string, raw: unknown, { min, max }: Integ
 
 interface IntegerOption {
   type: 'string';
+  number: true;
   describe: string;
   coerce: (raw: unknown) => number;
 }
@@ -45,7 +46,11 @@ export function integerOption(flag: string, range: IntegerRange, describe: strin
 export function integerOption(flag: string, range: IntegerRange, describe: string, defaultValue: number): IntegerOption & { default: number };
 export function integerOption(flag: string, range: IntegerRange, describe: string, defaultValue?: number): IntegerOption {
   return {
+    // Parsed as a string, so that coerce sees what was typed (yargs would
+    // read "0x10" or "" as a number); listed as [number] in the help, since
+    // yargs names the type by the last of its lists that holds the key.
     type: 'string',
+    number: true,
     ...(defaultValue === undefined ? {} : { default: defaultValue }),
     describe: `${describe} [${range.min}..${range.max}]`,
     coerce: (raw: unknown): number => parseIntegerFlag(flag, raw, range),

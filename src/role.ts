@@ -6,7 +6,7 @@
  * signals and start-up errors.
  */
 import type { Registry } from 'prom-client';
-import type { Logger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import type { MetricsServer } from './metrics/server.js';
 import { openRecordSink, type RecordSink } from './trace/record-writer.js';
 import { sampleRecordFormatter, type SampledRole } from './trace/records.js';
@@ -149,4 +149,15 @@ export async function startOrExplain<T>(role: string, start: () => Promise<T>): 
     if (typeof e.syscall === 'string') throw new UsageError(`cannot start the ${role}: ${e.message}`);
     throw err;
   }
+}
+
+/**
+ * A server role as its command runs it: a logger of its own, started (a
+ * failure the flags caused is one line and exit 2), then served until a
+ * signal closes it.
+ */
+export async function serveRole(role: string, start: (logger: Logger) => Promise<{ close(): Promise<void> }>): Promise<void> {
+  const logger = createLogger(role);
+  const running = await startOrExplain(role, () => start(logger));
+  closeOnSignal(() => running.close(), logger);
 }

@@ -4,16 +4,18 @@
 // records came from its own hosts (hostname and address), and the analysis
 // merged every caller and saw every gateway and every worker serve.
 //
-//   node check-summary.mjs RESULTS_RUN_DIR EXPECTED.json
+//   node check-summary.mjs RESULTS_RUN_DIR EXPECTED.json [RECORDS_DIR]
 //
+// RECORDS_DIR: where the record files are (default RESULTS_RUN_DIR/records; the
+// container test's are on the records volume, beside the report).
 // EXPECTED: {"callers": [{"host": H, "address": A}, ...], "gateways": [...], "workers": [...], "workerPort": P}
 // Prints one JSON summary line on stdout; exits 1 listing every failed check.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [runDir, expectedFile] = process.argv.slice(2);
+const [runDir, expectedFile, recordsArg] = process.argv.slice(2);
 if (!runDir || !expectedFile) {
-  console.error('usage: check-summary.mjs RESULTS_RUN_DIR EXPECTED.json');
+  console.error('usage: check-summary.mjs RESULTS_RUN_DIR EXPECTED.json [RECORDS_DIR]');
   process.exit(2);
 }
 const expected = JSON.parse(readFileSync(expectedFile, 'utf8'));
@@ -41,7 +43,7 @@ check(summary.groups.length > 0, 'no groups in the summary');
 // Read the fetched records themselves: results/<run>/records/<inventory host>/...
 const seen = { caller: new Map(), gateway: new Map(), worker: new Map() };
 const workerAddresses = new Set();
-const recordsDir = join(runDir, 'records');
+const recordsDir = recordsArg ?? join(runDir, 'records');
 const walk = (dir) => {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);

@@ -18,13 +18,19 @@
 #   3. site.yml again: must change nothing (changed=0 on every host)
 #   4. stop.yml: must change nothing either (everything is stopped)
 #   5. check-summary.mjs: records of callers, gateways and workers joined, none
-#      unjoined, each role from its own hosts and addresses; the analysis merged
+#      unjoined, each role from its own hosts and addresses (callers and
+#      workers named by faasbench_host_name, gateways by their hostname: both
+#      ways of naming a host); the analysis merged
 #      every caller, and every gateway and every worker served
 #   6. the secret: generated once, 0600, given to every service, in no log
 #   7. check-permissions.sh on every host: the service user (a system user
 #      made for the rehearsal) may write the run's records and nothing root
 #      runs; it executes the service definitions, as a systemd unit's User=
 #      would; systemd-analyze verify on the rendered systemd unit
+#   8. failover: start.yml again (run id rehearsal-failover), a caller on the
+#      first caller host drives the first gateway, the last worker host's
+#      service is killed (SIGKILL) mid-run, stop.yml; check-failover.mjs: only
+#      calls in flight on that worker were lost
 # Everything it created is torn down on exit, failure or not: processes in the
 # namespaces (by pid), sshds, namespaces, bridge, veths, the service user, the
 # hosts' files.
@@ -247,6 +253,8 @@ mkdir -p "$inv/group_vars"
       echo "          ansible_ssh_common_args: >-"
       echo "            -o ProxyCommand=\"ip netns exec ${ns[$h]} nc %h %p\""
       echo "            -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR"
+      # Callers and workers are named in their records by faasbench_host_name, gateways by their hostname.
+      case "$h" in caller* | worker*) echo "          faasbench_host_name: named-$h" ;; esac
     done
   done
 } >"$inv/hosts.yml"
@@ -276,13 +284,13 @@ faasbench_start_delay: 40
 faasbench_results_dir: $work/results
 faasbench_controller_node: $(command -v node)
 EOF
-# Each role's hosts as the records must name them, with their addresses.
+# Each role's hosts as the records must name them (PREFIX + inventory name), with their addresses.
 role_hosts() {
   local sep=''
-  for i in $(seq 1 "$2"); do printf '%s{"host":"rehearsal-%s%s","address":"%s"}' "$sep" "$1" "$i" "${addr[$1$i]}"; sep=','; done
+  for i in $(seq 1 "$2"); do printf '%s{"host":"%s%s%s","address":"%s"}' "$sep" "$3" "$1" "$i" "${addr[$1$i]}"; sep=','; done
 }
 printf '{"callers":[%s],"gateways":[%s],"workers":[%s],"workerPort":%s}\n' \
-  "$(role_hosts caller "$callers")" "$(role_hosts gateway "$gateways")" "$(role_hosts worker "$workers")" \
+  "$(role_hosts caller "$callers" named-)" "$(role_hosts gateway "$gateways" rehearsal-)" "$(role_hosts worker "$workers" named-)" \
   "$(node -p "require('${REHEARSAL_CONFIG:-$here/experiment.json}').ports.worker")" >"$work/expected.json"
 
 export ANSIBLE_CONFIG="$repo/ansible/ansible.cfg"
@@ -294,14 +302,15 @@ export ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=300s'
 export ANSIBLE_SSH_CONTROL_PATH_DIR="$work/ssh/cp"
 export ANSIBLE_LOCAL_TEMP="$work/ansible-local"
 
-# Runs a playbook (bounded in time); its output goes to logs/NAME.log; prints the recap.
+# Runs a playbook (bounded in time), with any further ansible-playbook arguments; its output goes to logs/NAME.log; prints the recap.
 playbook() {
   local name=$1 file=$2
+  shift 2
   say "ansible-playbook $file ($name)"
   local rc=0
   # In the background and waited for, so that a signal reaches the trap at once.
   # The bound is generous: a shared, loaded machine stretches a 1-minute playbook many times.
-  (cd "$repo/ansible" && exec timeout "${REHEARSAL_PLAYBOOK_TIMEOUT:-1800}" ansible-playbook -i "$inv/hosts.yml" "$file") >"$work/logs/$name.log" 2>&1 &
+  (cd "$repo/ansible" && exec timeout "${REHEARSAL_PLAYBOOK_TIMEOUT:-1800}" ansible-playbook -i "$inv/hosts.yml" "$file" "$@") >"$work/logs/$name.log" 2>&1 &
   child=$!
   wait "$child" || rc=$?
   child=""
@@ -386,4 +395,45 @@ if command -v systemd-analyze >/dev/null; then
 else
   say "no systemd-analyze: the systemd unit was not verified"
 fi
+# --- 8. Failover: a worker host's service killed mid-run ------------------------------
+# Its own run id, so the records of the run above stay as they were checked.
+failover_cell() {
+  local run_id=rehearsal-failover connections=8
+  local victim="worker$workers" gw=gateway1 cl=caller1
+  local out="$work/failover"
+  mkdir -p "$out"
+  # The installed faasbench drops to the service user, who writes the caller's records.
+  chown "$svc_user:$svc_user" "$out"
+  say "failover: take the benchmark lock again"
+  flock -w 1800 9 &
+  child=$!
+  wait "$child" || die "could not take the benchmark lock $lock in 30 minutes"
+  child=""
+  playbook failover-start start.yml -e "faasbench_run_id=$run_id"
+  local port url framework config="${REHEARSAL_CONFIG:-$here/experiment.json}"
+  # The first framework's gateway listens on ports.gateway.
+  port=$(node -p "require('$config').ports.gateway")
+  framework=$(node -p "require('$config').frameworks[0]")
+  url="http://${addr[$gw]}:$port/sleep?ms=20"
+  say "failover: $cl drives $url with $connections connections for 12 s; $victim's worker is killed 4 s in"
+  ip netns exec "${ns[$cl]}" "$work/hosts/$cl/opt/faasbench/bin/faasbench" caller --url "$url" --connections "$connections" \
+    --duration 12s --out "$out/caller.ndjson" >"$out/caller.log" 2>&1 &
+  child=$!
+  sleep 4
+  local pid
+  pid=$(cat "$work/hosts/$victim/opt/faasbench/run/worker.pid")
+  # The service's own pid (faasbench-service keeps it), in the victim's namespace.
+  ip netns pids "${ns[$victim]}" | grep -qx "$pid" || die "failover: pid $pid is not in $victim's namespace"
+  kill -KILL "$pid"
+  wait "$child" || { cat "$out/caller.log" >&2; die "failover: the caller failed"; }
+  child=""
+  playbook failover-stop stop.yml -e "faasbench_run_id=$run_id"
+  flock -u 9
+  node "$here/check-failover.mjs" "$work/hosts/$gw/opt/faasbench/records/$run_id/gateway-$framework.ndjson" "$out/caller.ndjson" \
+    "${addr[$victim]}:$(node -p "require('$config').ports.worker")" "$connections" |
+    tee "$out/check.json" || die "failover: more was lost than the calls in flight on the killed worker"
+  say "failover: only the calls in flight on the killed worker were lost"
+}
+if [ "$workers" -ge 2 ]; then failover_cell; else say "failover: skipped (one worker: killing it would leave none)"; fi
+
 say "PASSED all checks"

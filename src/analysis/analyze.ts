@@ -15,9 +15,12 @@ import { readLines } from './read/ndjson.js';
 import { estimateOffsets } from './compute/offsets.js';
 import { writeOtlp } from './present/otlp.js';
 import { renderReport } from './present/report/render.js';
+import { renderLifecycle } from './present/report/instance-experiments.js';
+import { callsOf, instanceExperimentOf, lifecycleOf } from './compute/instance-experiments.js';
 import { scaleWarnings, summarizeScale } from './compute/scale.js';
 import type { Stage } from './compute/stages.js';
 import { summarize } from './compute/summarize.js';
+import { SortedCache } from './compute/sorted-cache.js';
 import { SUMMARY_SCHEMA, type Summary } from './compute/summary-types.js';
 import { callerRuns } from './read/runs.js';
 import { RequestTable } from './read/table.js';
@@ -60,7 +63,8 @@ export interface Progress {
 export interface AnalyzeResult {
   summary: Summary;
   out: string;
-  files: { html: string; summary: string; csv: string | null };
+  /** lifecycle: the instance experiments' page (and lifecycle.json beside it), when the records hold one. */
+  files: { html: string; summary: string; csv: string | null; lifecycle: string | null };
 }
 
 /** Rough bytes of NDJSON per request (three roles' lines): sizes the columns so they rarely grow. */
@@ -87,7 +91,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   for (const file of inputs.files) {
     const before = ingest.counts.lines;
     await readLines(file.path, {
-      line: (text, n) => ingest.line(text, file.path, n),
+      scan: (buf, start, n) => ingest.scan(buf, start, file.path, n),
+      line: (buf, start, end, n) => ingest.bytes(buf, start, end, file.path, n),
       progress: (bytes) => progress('read', done + bytes),
       unterminated: (n) => torn.push(`${file.path} (line ${n})`),
     });
@@ -109,13 +114,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const offsets = estimateOffsets(table);
   progress('figures');
   const baseline = options.baseline ?? 'node';
+  const sortedCache = new SortedCache();
   const figures = summarize(table, joined, runs, ingest.samples, {
     baseline,
     compareStages: options.compareStages ?? ['latency', 'gateway_in', 'respond'],
     resamples: options.resamples ?? 2000,
     confidence: options.confidence ?? 0.95,
     randomSeed: options.randomSeed ?? 1,
-  });
+  }, sortedCache);
   const summary: Summary = {
     schema: SUMMARY_SCHEMA,
     generated_at: new Date().toISOString(),
@@ -143,7 +149,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     cells: figures.cells,
     timeline: timelineOf(table, joined, runs, ingest.samples, offsets, ingest.anchors),
     clock_offsets: offsets,
-    scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs),
+    scale: summarizeScale(table, joined.groups, runs.runOf, offsets, options.startToleranceMs, sortedCache),
     warnings: [],
   };
   summary.warnings = [...collectWarnings(summary, baseline), ...scaleWarnings(summary.scale)];
@@ -154,7 +160,13 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   }
 
   await mkdir(out, { recursive: true });
-  const files = { html: join(out, 'report.html'), summary: join(out, 'summary.json'), csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv') };
+  const experiment = instanceExperimentOf(summary.run, table);
+  const files = {
+    html: join(out, 'report.html'),
+    summary: join(out, 'summary.json'),
+    csv: options.csv === false ? null : join(out, options.compress ? 'requests.csv.gz' : 'requests.csv'),
+    lifecycle: experiment === null ? null : join(out, 'lifecycle.html'),
+  };
   if (files.csv) {
     progress('csv');
     await writeRequestsCsv(files.csv, table, joined.measured, runs, wallShifts(ingest.anchors));
@@ -163,6 +175,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   progress('report');
   await writeFile(files.summary, JSON.stringify(summary, null, 2) + '\n');
   await writeFile(files.html, await renderReport(summary));
+  if (experiment !== null && files.lifecycle !== null) {
+    const lifecycle = lifecycleOf(experiment, table, callsOf(table), ingest.samples);
+    await writeFile(join(out, 'lifecycle.json'), `${JSON.stringify(lifecycle.figures, null, 2)}\n`);
+    await writeFile(files.lifecycle, await renderLifecycle(lifecycle));
+  }
   return { summary, out, files };
 }
 

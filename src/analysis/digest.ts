@@ -35,6 +35,7 @@ export function formatAnalysisDigest(result: AnalyzeResult): string {
     `report:  ${files.html}`,
     `summary: ${files.summary}`,
     ...(files.csv ? [`csv:     ${files.csv}`] : []),
+    ...(files.lifecycle ? [`instance figures: ${files.lifecycle}`] : []),
   ];
   return lines.join('\n') + '\n';
 }

@@ -6,13 +6,15 @@ import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { integerOption, MAX_TIMER_MS, parseDurationFlag } from '../flags.js';
 import { DEFAULT_CALLER_URL } from '../contract/addresses.js';
-import { UsageError } from '../usage-error.js';
+import { withExamples, type Example } from '../command-line/examples.js';
+import { EXIT_RUN_FAILED, RunFailure, UsageError } from '../usage-error.js';
+import { TargetUnreachableError } from './load-loop.js';
 import { CallerOptionsError, DEFAULTS, type CallerOptions } from './options.js';
 import { progressLine } from './progress.js';
-import { runCaller } from './run-caller.js';
+import { runCaller, type CallerResult } from './run-caller.js';
 import { formatSummary, formatSweep, resultJson, sweepJson } from './summary.js';
 import { runSweep } from './sweep.js';
-import { describeVerdict, EXIT_THRESHOLDS_FAILED, parseErrorRate, parseLatencyLimit, type ThresholdVerdict } from './thresholds.js';
+import { describeVerdict, EXIT_THRESHOLDS_FAILED, failedRun, parseErrorRate, parseLatencyLimit, type ThresholdVerdict } from './thresholds.js';
 import { parseConnections, parseHeader, parseStartAt, splitUrls } from './units.js';
 
 interface CallerArgs {
@@ -46,17 +48,18 @@ const MEASURED = { min: 0.001, max: MAX_TIMER_MS };
 /** One request every microsecond: beyond what one caller process can send. */
 const MAX_RATE = 1_000_000;
 
-const EXAMPLES: [string, string][] = [
-  ['$0 caller', `${DEFAULT_CALLER_URL}, 150 connections, closed loop, 2 s warm-up + 10 s`],
-  ['$0 caller --url http://gw:8080/sleep?ms=20 --rate 500 --duration 30s --out caller.ndjson', 'open loop, 500 req/s, with records'],
-  ['$0 caller --url http://gw:8080/empty --connections 1,10,50,100,150,200,300', 'sweep: throughput and latency per count'],
+const EXAMPLES: Example[] = [
+  [`${DEFAULT_CALLER_URL}, 150 connections, 2 s warm-up, 10 s measured`, '$0 caller'],
+  ['open loop at 500 req/s, a record per request', "$0 caller --url 'http://gw:8080/sleep?ms=5' --rate 500 --out c.ndjson"],
+  ['a sweep: throughput and latency at each connection count', '$0 caller --connections 1,10,50,100,150,200,300'],
+  [`exit ${EXIT_THRESHOLDS_FAILED} when more than 1% failed or p99 is over 20 ms`, '$0 caller --max-error-rate 1% --max-p99 20ms'],
 ];
 
 export const callerCommand: CommandModule<object, CallerArgs> = {
   command: 'caller',
   describe: 'Generate HTTP load and keep a record of every request (closed or open loop)',
   builder: (y) => {
-    let b = y
+    const b = y
       .option('url', {
         type: 'string',
         array: true,
@@ -128,8 +131,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
         if (a['start-at'] !== undefined) parseStartAt(a['start-at']);
         return true;
       });
-    for (const [cmd, what] of EXAMPLES) b = b.example(cmd, what);
-    return b;
+    return withExamples(b, EXAMPLES);
   },
   handler: async (a) => {
     const options = toOptions(a);
@@ -148,10 +150,7 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
         const result = await runCaller({ ...options, connections: counts[0], signal: abort.signal, onProgress: progress?.update });
         process.stdout.write(a.json ? JSON.stringify(resultJson(result), null, 2) + '\n' : formatSummary(result));
         if (a.json && result.bottleneck.flagged) process.stderr.write(`faasbench caller: WARNING ${result.bottleneck.reason}\n`);
-        if (result.requests > 0 && result.responses === 0) {
-          process.stderr.write(`faasbench caller: no request was answered (${Object.keys(result.errors).join(', ')})\n`);
-          process.exitCode = 1;
-        }
+        reportFailedRun(result);
         reportThresholds(result.thresholds);
       } else {
         const rows = await runSweep({
@@ -164,10 +163,14 @@ export const callerCommand: CommandModule<object, CallerArgs> = {
           },
         });
         process.stdout.write(a.json ? JSON.stringify(sweepJson(rows), null, 2) + '\n' : formatSweep(rows));
-        for (const row of rows) reportThresholds(row.result.thresholds, `${row.connections} connections: `);
+        for (const row of rows) {
+          reportFailedRun(row.result, `${row.connections} connections: `);
+          reportThresholds(row.result.thresholds, `${row.connections} connections: `);
+        }
       }
     } catch (err) {
       if (err instanceof CallerOptionsError) throw new UsageError(err.message);
+      if (err instanceof TargetUnreachableError) throw new RunFailure(err.message);
       // The record file cannot be opened: the user's path, not a bug.
       if (typeof (err as NodeJS.ErrnoException).syscall === 'string') throw new UsageError((err as Error).message);
       throw err;
@@ -226,6 +229,14 @@ function thresholdsOf(a: CallerArgs): string[] {
   flag('max-p99', parseLatencyLimit, 'p99');
   flag('max-p999', parseLatencyLimit, 'p999');
   return [...out, ...(a.threshold ?? [])];
+}
+
+/** A run that measured nothing but errors: one line on stderr, and exit code 1 (unless a threshold sets 99). */
+function reportFailedRun(result: CallerResult, prefix = ''): void {
+  const why = failedRun(result);
+  if (why === null) return;
+  process.stderr.write(`faasbench caller: ${prefix}${why}\n`);
+  if (process.exitCode !== EXIT_THRESHOLDS_FAILED) process.exitCode = EXIT_RUN_FAILED;
 }
 
 /** One line per failed threshold on stderr, and exit code 99. */

@@ -24,6 +24,12 @@ export interface Target {
   port: number;
 }
 
+/** How opening a link ended: null when it is ready, else the error class it failed with. */
+export type OpenOutcome = string | null;
+
+/** The class a socket error is recorded under: its code in lower case ("econnrefused"). */
+export const errorClass = (err: NodeJS.ErrnoException): string => (err.code ? err.code.toLowerCase() : 'socket_error');
+
 /** Called once per request: a status > 0 and error null, or status 0 and an error class. */
 export type DoneCallback = (conn: CallerLink, status: number, bytes: number, error: string | null, t6: bigint) => void;
 
@@ -46,6 +52,33 @@ export abstract class CallerLink {
 
   /** Bytes of the response to the request in flight, as received. */
   protected abstract get received(): number;
+
+  /** Opens the link ahead of the run, so the first requests do not pay the handshake. */
+  abstract open(): Promise<OpenOutcome>;
+
+  /** Null once `socket` emits `ready`; the error class (econnrefused, ...) if it closes first. Never rejects. */
+  protected whenOpen(socket: Socket, ready: string): Promise<OpenOutcome> {
+    return new Promise((resolve) => {
+      let error = 'socket_closed';
+      socket.once(ready, () => resolve(null));
+      socket.once('error', (err: NodeJS.ErrnoException) => (error = errorClass(err)));
+      socket.once('close', () => resolve(error));
+    });
+  }
+
+  /** A socket error or close ends the request in flight with its class; events of a socket already replaced are ignored. */
+  protected failOnError(socket: Socket): void {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.busy) this.finish(0, errorClass(err));
+    });
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.busy) this.finish(0, 'socket_closed');
+    });
+  }
 
   /** Fails the request in flight (timeout, abort) and drops the socket, whose answer can no longer be trusted. */
   fail(error: string): void {
@@ -84,13 +117,8 @@ export class Connection extends CallerLink {
     return this.parser.bytes;
   }
 
-  /** Opens the socket ahead of the run, so the first requests do not pay the handshake. Never rejects. */
-  open(): Promise<void> {
-    const socket = this.ensureSocket();
-    return new Promise((resolve) => {
-      socket.once('connect', () => resolve());
-      socket.once('close', () => resolve());
-    });
+  open(): Promise<OpenOutcome> {
+    return this.whenOpen(this.ensureSocket(), 'connect');
   }
 
   /**
@@ -131,11 +159,7 @@ export class Connection extends CallerLink {
       },
     });
     this.socket = socket;
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.busy) this.finish(0, err.code ? err.code.toLowerCase() : 'socket_error');
-    });
+    this.failOnError(socket);
     socket.on('end', () => {
       if (this.socket !== socket) return;
       this.socket = null;
@@ -143,11 +167,6 @@ export class Connection extends CallerLink {
       if (!this.busy) return;
       if (this.parser.endOfStream()) this.finish(this.parser.status, null);
       else this.finish(0, 'socket_closed');
-    });
-    socket.on('close', () => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.busy) this.finish(0, 'socket_closed');
     });
     return socket;
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { readRecords, startHttpServer, startRawServer, unusedPort } from '../testing/http-servers.js';
 import { runCaller } from './run-caller.js';
 import { CallerOptionsError } from './options.js';
+import { TargetUnreachableError } from './load-loop.js';
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'faasbench-caller-')), 'caller.ndjson');
 
@@ -30,14 +31,29 @@ test('a server that destroys the socket: every request recorded as a failure wit
   }
 });
 
-test('a port nobody listens on: econnrefused, one record per attempt', { timeout: 30_000 }, async () => {
+test('a port nobody listens on: refused before the load, no request sent', { timeout: 30_000 }, async () => {
   const port = await unusedPort();
   const out = tmp();
-  const result = await runCaller({ url: `http://127.0.0.1:${port}/empty`, connections: 2, requests: 6, warmupMs: 0, out });
-  const records = readRecords(out);
-  assert.equal(records.length, 6);
-  assert.deepEqual(result.errors, { econnrefused: 6 });
-  for (const r of records) assert.equal(r.error, 'econnrefused');
+  await assert.rejects(
+    runCaller({ url: `http://127.0.0.1:${port}/empty`, connections: 2, durationMs: 3_600_000, out }),
+    (err: Error) => err instanceof TargetUnreachableError && err.message.startsWith(`cannot connect to 127.0.0.1:${port}: connection refused`),
+  );
+  assert.equal(readRecords(out).length, 0, 'no request records');
+});
+
+test('a server that refuses some connections only: the run goes ahead and records each refusal', { timeout: 30_000 }, async () => {
+  const server = await startHttpServer();
+  const port = await unusedPort();
+  const out = tmp();
+  try {
+    // Connection k goes to URL k mod 2: one of two connections is refused on every attempt.
+    const result = await runCaller({ url: [`${server.url}/empty`, `http://127.0.0.1:${port}/empty`], connections: 2, requests: 20, warmupMs: 0, out });
+    assert.ok((result.errors.econnrefused ?? 0) > 0, JSON.stringify(result.errors));
+    assert.ok(result.responses > 0);
+    assert.equal(readRecords(out).filter((r) => r.error === 'econnrefused').length, result.errors.econnrefused);
+  } finally {
+    await server.close();
+  }
 });
 
 test('a server that never answers: timeout, with the time to failure', { timeout: 30_000 }, async () => {

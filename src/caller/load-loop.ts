@@ -15,7 +15,9 @@
  * lag is reported (sendLagUs) rather than hidden.
  */
 import { now } from '../trace/clock.js';
-import { Connection, type CallerLink } from './connection.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Connection, errorClass, type CallerLink } from './connection.js';
 import { TcpConnection } from './tcp-connection.js';
 
 /** An HTTP connection, or one speaking the RPC protocol (tcp:// URLs). */
@@ -26,6 +28,27 @@ import { LatencyRecorder } from './latency.js';
 
 /** After a failure, a connection waits this long before its next request, so a dead server is not hammered in a tight loop. */
 const RETRY_DELAY_MS = 10;
+/**
+ * When every connection is refused, the caller tries again for this long (a
+ * server still starting gets its chance), then gives up before the warm-up:
+ * a dead port fails in about a second, not after warm-up and duration.
+ */
+const UNREACHABLE_GRACE_MS = 1_000;
+const UNREACHABLE_RETRY_MS = 100;
+/** Connection errors that mean nothing listens there, or there is no such host: nothing to measure. */
+const UNREACHABLE: Record<string, string> = {
+  econnrefused: 'connection refused',
+  enotfound: 'no such host',
+  eai_again: 'the host name could not be looked up',
+  ehostunreach: 'host unreachable',
+  enetunreach: 'network unreachable',
+};
+
+/** Every connection was refused (or its host unknown) for UNREACHABLE_GRACE_MS: no request was sent. */
+export class TargetUnreachableError extends Error {
+  override name = 'TargetUnreachableError';
+}
+
 /** On abort, requests in flight get this long (at most their timeout) before they are recorded as "aborted". */
 const ABORT_GRACE_MS = 1_000;
 const MS = 1_000_000;
@@ -136,12 +159,50 @@ export class LoadLoop {
     });
   }
 
-  /** Connect every socket before the clock starts (bounded by the timeout), so no first request pays a handshake. */
+  /**
+   * Connect every socket before the clock starts (bounded by the timeout), so
+   * no first request pays a handshake. If every one is refused, try again
+   * for a moment, then fail (TargetUnreachableError) without sending.
+   */
   private async openAll(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.o.timeoutMs)));
-    await Promise.race([Promise.all(this.conns.map((c) => c.open())), limit]);
-    clearTimeout(timer);
+    await this.lookUpHosts();
+    const giveUpAt = Date.now() + UNREACHABLE_GRACE_MS;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<null>((resolve) => (timer = setTimeout(resolve, this.o.timeoutMs, null)));
+      const outcomes = await Promise.race([Promise.all(this.conns.map((c) => c.open())), limit]);
+      clearTimeout(timer);
+      // Some connection is ready, failed otherwise, or still connecting: the run goes ahead and records what happens.
+      if (outcomes === null || !outcomes.every((e) => e !== null && e in UNREACHABLE)) return;
+      if (Date.now() >= giveUpAt) throw new TargetUnreachableError(this.unreachable(outcomes as string[]));
+      await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_RETRY_MS));
+    }
+  }
+
+  /**
+   * Each host name once, before its connections each look it up: a name that
+   * does not resolve fails at once, not after as many lookups as there are
+   * connections (a slow resolver answers them a few at a time).
+   */
+  private async lookUpHosts(): Promise<void> {
+    const names = new Set(this.o.targets.map((t) => t.host).filter((h) => isIP(h) === 0));
+    for (const name of names) {
+      try {
+        await lookup(name);
+      } catch (err) {
+        const code = errorClass(err as NodeJS.ErrnoException);
+        if (code in UNREACHABLE) throw new TargetUnreachableError(`cannot connect to ${name}: ${UNREACHABLE[code]}`);
+      }
+    }
+  }
+
+  /** "cannot connect to 127.0.0.1:9: connection refused (...)": each target once, with why. */
+  private unreachable(errors: readonly string[]): string {
+    const why = new Map<string, string>();
+    // Connection k went to target k mod n: the first n connections tried each target once.
+    this.o.targets.slice(0, errors.length).forEach((t, k) => why.set(`${t.url.hostname}:${t.port}`, UNREACHABLE[errors[k]!]!));
+    const each = [...why].map(([target, reason]) => `${target}: ${reason}`).join('; ');
+    return `cannot connect to ${each} (tried for ${UNREACHABLE_GRACE_MS / 1000} s; is the server running?)`;
   }
 
   private readonly done = (link: CallerLink, status: number, bytes: number, error: string | null, t6: bigint): void => {

@@ -4,17 +4,18 @@
  * request, and returns the figures of the measured window.
  */
 import { now } from '../trace/clock.js';
-import { openRecordSink } from '../trace/record-writer.js';
+import { openRecordSink, type RecordSink } from '../trace/record-writer.js';
 import { formatClockRecord, formatGatewayRecord, sampleRecordFormatter, workerStampsOf } from '../trace/records.js';
 import { recordNameOf } from '../contract/endpoints.js';
 import { Sampler } from '../trace/sampler.js';
-import { LoadLoop } from './load-loop.js';
+import { LoadLoop, type LoopTimes } from './load-loop.js';
 import type { Stats } from '../stats/percentiles.js';
-import { DEFAULTS, resolveOptions, type CallerOptions } from './options.js';
+import { DEFAULTS, resolveOptions, type CallerOptions, type CallerProgress, type ResolvedOptions } from './options.js';
 import { callerRecordFormatter } from '../trace/records.js';
 import { SelfCheck, type BottleneckInfo } from './self-check.js';
 import { IntervalTally, Tally } from './tally.js';
 import { judgeThresholds, type ThresholdVerdict } from './thresholds.js';
+import type { TcpCall } from './tcp-connection.js';
 
 export interface CallerResult {
   url: string;
@@ -69,33 +70,9 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const sink = o.out ? openRecordSink(o.out) : null;
   // performance.timeOrigin + now(): wall time with sub-ms resolution, read right beside the monotonic stamp.
   sink?.write(formatClockRecord('caller', now(), performance.timeOrigin + performance.now()));
+  if (o.tcp && sink) recordDirectReplies(o, o.tcp, sink);
   const format = callerRecordFormatter({ method: o.method, path: o.path, connections: o.connections, label: o.label });
   let records = 0;
-  if (o.tcp && sink) {
-    // Direct mode: no front, so the caller stands in for one that takes no
-    // time (t1 = t2 = t0, t4 = t5 = t6): the records join with the worker's,
-    // and the RPC link holds everything between the caller and the worker.
-    const fn = o.tcp.fn;
-    o.tcp.onDirectReply = (id, t0, t6, status, reply, worker) =>
-      sink.write(
-        formatGatewayRecord({
-          id,
-          framework: 'direct',
-          fn: recordNameOf(fn, o.tcp!.args),
-          status,
-          error: reply.err?.code ?? null,
-          t1: t0,
-          t2: t0,
-          t4: t6,
-          t5: t6,
-          worker: workerStampsOf(reply),
-          workerAddress: worker,
-          // No balancer: each connection keeps the worker it was given (the URLs in turn).
-          balance: 'none',
-          workers: o.targets.length,
-        }),
-      );
-  }
   const loop = new LoadLoop(o, (outcome) => {
     if (sink !== null) {
       sink.write(format(outcome));
@@ -125,36 +102,7 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     // The self-check covers the measured window only, like the figures.
     selfCheck.start(loop.warmupEndNs);
     sampler.start();
-    const onProgress = options.onProgress;
-    if (onProgress) {
-      const plannedMs = o.durationMs === null ? null : o.warmupMs + o.durationMs;
-      const interval = (tally.interval = new IntervalTally());
-      let intervalStart = loop.startNs;
-      const tick = () => {
-        const t = now();
-        const latency = interval.latency.summary();
-        const answered = latency.count > 0;
-        onProgress({
-          // The phase the interval began in: the first second of a 1 s warm-up is warm-up.
-          phase: !loop.sending ? 'drain' : intervalStart < loop.warmupEndNs ? 'warmup' : 'measure',
-          elapsedMs: Number(t - loop.startNs) / 1e6,
-          plannedMs,
-          completed: tally.completed,
-          errors: tally.failed,
-          inFlight: loop.inFlight,
-          interval: {
-            seconds: Number(t - intervalStart) / 1e9,
-            completed: interval.completed,
-            errors: interval.errors,
-            p50Us: answered ? latency.p50 : null,
-            p99Us: answered ? latency.p99 : null,
-          },
-        });
-        interval.reset();
-        intervalStart = t;
-      };
-      progressTimer = setInterval(tick, options.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
-    }
+    if (options.onProgress) progressTimer = startProgress(options.onProgress, options.progressIntervalMs, o, loop, tally);
   };
   let times;
   try {
@@ -166,18 +114,108 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     await sink?.close();
   }
   const bottleneck = selfCheck.stop();
+  const result = resultOf(o, loop, times, tally, bottleneck, records);
+  tally.latency.destroy();
+  tally.interval?.latency.destroy();
+  loop.sendLag.destroy();
+  return result;
+}
 
-  const windowStart = times.warmupEndNs;
-  let windowEnd: bigint;
-  if (loop.plannedStopNs !== null) windowEnd = times.aborted && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
-  else windowEnd = tally.lastMeasuredT6 ?? times.stopNs;
-  if (windowEnd < windowStart) windowEnd = windowStart;
-  const seconds = Number(windowEnd - windowStart) / 1e9;
+/**
+ * Direct mode (tcp:// to a worker): no front, so the caller stands in for
+ * one that takes no time (t1 = t2 = t0, t4 = t5 = t6): the records join with
+ * the worker's, and the RPC link holds everything between the caller and the
+ * worker.
+ */
+function recordDirectReplies(o: ResolvedOptions, tcp: TcpCall, sink: RecordSink): void {
+  const fn = recordNameOf(tcp.fn, tcp.args);
+  tcp.onDirectReply = (id, t0, t6, status, reply, worker) =>
+    sink.write(
+      formatGatewayRecord({
+        id,
+        framework: 'direct',
+        fn,
+        status,
+        error: reply.err?.code ?? null,
+        t1: t0,
+        t2: t0,
+        t4: t6,
+        t5: t6,
+        worker: workerStampsOf(reply),
+        workerAddress: worker,
+        // No balancer: each connection keeps the worker it was given (the URLs in turn).
+        balance: 'none',
+        workers: o.targets.length,
+      }),
+    );
+}
+
+/** Reports the run's progress every interval (about a second) from the start of the warm-up. */
+function startProgress(
+  onProgress: (p: CallerProgress) => void,
+  intervalMs: number | undefined,
+  o: ResolvedOptions,
+  loop: LoadLoop,
+  tally: Tally,
+): NodeJS.Timeout {
+  const plannedMs = o.durationMs === null ? null : o.warmupMs + o.durationMs;
+  const interval = (tally.interval = new IntervalTally());
+  let intervalStart = loop.startNs;
+  const tick = () => {
+    const t = now();
+    const latency = interval.latency.summary();
+    const answered = latency.count > 0;
+    onProgress({
+      // The phase the interval began in: the first second of a 1 s warm-up is warm-up.
+      phase: !loop.sending ? 'drain' : intervalStart < loop.warmupEndNs ? 'warmup' : 'measure',
+      elapsedMs: Number(t - loop.startNs) / 1e6,
+      plannedMs,
+      completed: tally.completed,
+      errors: tally.failed,
+      inFlight: loop.inFlight,
+      interval: {
+        seconds: Number(t - intervalStart) / 1e9,
+        completed: interval.completed,
+        errors: interval.errors,
+        p50Us: answered ? latency.p50 : null,
+        p99Us: answered ? latency.p99 : null,
+      },
+    });
+    interval.reset();
+    intervalStart = t;
+  };
+  return setInterval(tick, intervalMs ?? DEFAULTS.progressIntervalMs);
+}
+
+/**
+ * The measured window: from the end of the warm-up to the planned end of
+ * sending (or the abort, if earlier), or, in request-count mode, to the last
+ * measured answer.
+ */
+function measuredWindow(loop: LoadLoop, times: LoopTimes, tally: Tally): { start: bigint; end: bigint } {
+  const start = times.warmupEndNs;
+  let end: bigint;
+  if (loop.plannedStopNs !== null) end = times.aborted && times.stopNs < loop.plannedStopNs ? times.stopNs : loop.plannedStopNs;
+  else end = tally.lastMeasuredT6 ?? times.stopNs;
+  return { start, end: end < start ? start : end };
+}
+
+/** The figures of the measured window, from the tally and the loop once sending is over. */
+function resultOf(
+  o: ResolvedOptions,
+  loop: LoadLoop,
+  times: LoopTimes,
+  tally: Tally,
+  bottleneck: BottleneckInfo,
+  records: number,
+): CallerResult {
+  const window = measuredWindow(loop, times, tally);
+  const seconds = Number(window.end - window.start) / 1e9;
   const open = o.rate !== null;
   const lag = loop.sendLag.summary();
   const errorCount = Object.values(tally.errors).reduce((a, b) => a + b, 0);
   const latencyUs = tally.latency.summary();
-  const result: CallerResult = {
+  return {
     url: o.url.href,
     method: o.method,
     label: o.label ?? null,
@@ -193,8 +231,8 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     thresholds: judgeThresholds(o.thresholds, { requests: tally.measuredRequests, errorCount, latencyUs }),
     warmupRequests: tally.warmupRequests,
     window: {
-      startNs: windowStart.toString(),
-      endNs: windowEnd.toString(),
+      startNs: window.start.toString(),
+      endNs: window.end.toString(),
       seconds,
       warmupSeconds: Number(times.warmupEndNs - times.startNs) / 1e9,
     },
@@ -210,8 +248,4 @@ export async function runCaller(options: CallerOptions): Promise<CallerResult> {
     out: o.out ?? null,
     records,
   };
-  tally.latency.destroy();
-  tally.interval?.latency.destroy();
-  loop.sendLag.destroy();
-  return result;
 }

@@ -10,7 +10,7 @@ import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
-import { CallerLink, type DoneCallback, type Target } from './connection.js';
+import { CallerLink, type DoneCallback, type OpenOutcome, type Target } from './connection.js';
 
 /** The call every request of a run makes. */
 export interface TcpCall {
@@ -47,13 +47,9 @@ export class TcpConnection extends CallerLink {
     return this.bytes;
   }
 
-  /** Connects and says hello ahead of the run. Never rejects. */
-  open(): Promise<void> {
-    const socket = this.ensureSocket();
-    return new Promise((resolve) => {
-      socket.once('welcome', () => resolve());
-      socket.once('close', () => resolve());
-    });
+  /** Connects and says hello ahead of the run: ready once welcomed. */
+  open(): Promise<OpenOutcome> {
+    return this.whenOpen(this.ensureSocket(), 'welcome');
   }
 
   send(id: string): bigint {
@@ -88,16 +84,7 @@ export class TcpConnection extends CallerLink {
         if (this.busy) this.finish(0, 'parse_error');
       }
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.busy) this.finish(0, err.code ? err.code.toLowerCase() : 'socket_error');
-    });
-    socket.on('close', () => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.busy) this.finish(0, 'socket_closed');
-    });
+    this.failOnError(socket);
     return socket;
   }
 

@@ -14,7 +14,7 @@ import { readRecords, startHttpServer } from '../testing/http-servers.js';
 const caller = (url: string, ...args: string[]) => runCli(['caller', '--url', url, '--warmup', '0s', ...args]);
 const INTERVAL_LINE = /^\s+\d+\/\d+ s {2}(warmup|measure|drain)\s+(\d+) req\/s {2}p50 ([\d.]+) ms {2}p99 ([\d.]+) ms {2}errors (\d+) {2}in flight (\d+)$/gm;
 
-test('a server answering 500: counted as status_5xx failures; without thresholds exit 0, with --max-error-rate exit 99', { timeout: 60_000 }, async () => {
+test('a server answering 500: counted as status_5xx failures; a run of nothing but failures exits 1, 99 when a threshold failed too', { timeout: 60_000 }, async () => {
   const server = await startHttpServer((_req, res) => {
     res.statusCode = 500;
     res.end('broken');
@@ -22,7 +22,8 @@ test('a server answering 500: counted as status_5xx failures; without thresholds
   const out = join(mkdtempSync(join(tmpdir(), 'faasbench-caller-')), 'caller.ndjson');
   try {
     const plain = await caller(server.url, '--connections', '2', '--requests', '100', '--out', out);
-    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.code, 1, plain.stderr);
+    assert.equal(plain.stderr, 'faasbench caller: every measured request failed (status_5xx: 100)\n');
     assert.match(plain.stdout, /100 answered, 100 failed \(100%\)/);
     assert.match(plain.stdout, /^errors\s+status_5xx: 100$/m);
     assert.match(plain.stdout, /^status\s+500: 100$/m);

@@ -11,6 +11,21 @@ import type { Stats } from '../stats/percentiles.js';
 /** The exit code of a run whose thresholds failed (k6 uses 99 too). */
 export const EXIT_THRESHOLDS_FAILED = 99;
 
+/**
+ * Why a run failed as a whole, or null: it measured no request, or every
+ * measured request failed (a socket error or an answer outside 2xx), so it
+ * measured nothing but errors. Exit 1 (EXIT_RUN_FAILED), unless a threshold
+ * failed too: then 99, which says more.
+ */
+export function failedRun(r: { requests: number; responses: number; errorCount: number; errors: Record<string, number> }): string | null {
+  if (r.requests === 0) return 'no request was measured';
+  if (r.errorCount < r.requests) return null;
+  const classes = Object.entries(r.errors)
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(', ');
+  return r.responses === 0 ? `no request was answered (${classes})` : `every measured request failed (${classes})`;
+}
+
 const LATENCY_METRICS = ['p50', 'p90', 'p99', 'p999', 'max', 'mean'] as const;
 export type ThresholdMetric = 'error_rate' | (typeof LATENCY_METRICS)[number];
 

@@ -107,6 +107,7 @@ export class GatewayCore {
   private answer(trace: RequestTrace, result: CallResult): Answer {
     trace.t2 = result.t2;
     trace.workerAddress = result.worker;
+    if (result.retry) trace.retry = result.retry;
     if (!result.ok) return this.fail(trace, result.code, result.message);
     const reply = result.reply;
     trace.t4 = result.t4;

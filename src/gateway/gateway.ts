@@ -3,8 +3,11 @@ import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
-import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
+import { spreadOf, type BalancePolicy } from '../rpc/balance.js';
 import { RpcClient } from '../rpc/client.js';
+import type { EjectionOptions, HealthOptions } from '../rpc/fleet.js';
+import { FleetSource } from '../rpc/fleet-sources.js';
+import { FleetLog } from './fleet-log.js';
 import { openRole } from '../role.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { narrowAcceptEncoding, type Compression } from './compression.js';
@@ -23,7 +26,18 @@ export interface GatewayOptions {
   compression?: Compression;
   host: string;
   port: number;
+  /** Workers always in the set (may be empty with `workersFile`). */
   workers: string[];
+  /** One HOST:PORT a line, watched and re-read when it changes: workers added and drained while serving. */
+  workersFile?: string;
+  /** Worker host names are resolved this often, each to every address it has; 0 or unset: connected to as given. */
+  resolveIntervalMs?: number;
+  /** Pings over the worker links (rpc/fleet.ts). */
+  health?: HealthOptions;
+  /** Outlier ejection (rpc/fleet.ts). */
+  ejection?: EjectionOptions;
+  /** A call whose worker was lost before it replied is sent once more, to another worker. */
+  retryLost?: boolean;
   log?: string;
   timeoutMs: number;
   maxBodyBytes: number;
@@ -62,27 +76,55 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The framework and the listening address first: both take a while, and a
   // worker's connection error must not be logged before the gateway's own
   // start-up failure (an unknown host) that the user must see.
-  const rpcClient = () =>
-    new RpcClient({
-      workers: options.workers,
+  const compression = options.compression ?? 'none';
+  // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
+  const label = options.framework === 'tcp' || compression === 'none' ? options.framework : `${options.framework}+${compression}`;
+  const fleetLog = new FleetLog(label, logger);
+  const dynamic = options.workersFile !== undefined || (options.resolveIntervalMs ?? 0) > 0;
+  const rpcClient = () => {
+    const rpc = new RpcClient({
+      // A dynamic set comes from the source below, names resolved.
+      workers: dynamic ? [] : options.workers,
+      dynamic,
       logger,
       timeoutMs: options.timeoutMs,
       secret: options.secret,
       connectionsPerWorker: options.connectionsPerWorker,
       balance: options.balance,
       results: options.results === 'decode' ? 'value' : 'body',
+      health: options.health,
+      ejection: options.ejection,
+      retryLost: options.retryLost,
+      onFleetEvent: fleetLog.onEvent,
     });
-  if (options.framework === 'tcp') return startTcpFront(options, rpcClient());
+    const source = dynamic
+      ? new FleetSource({ workers: options.workers, workersFile: options.workersFile, resolveIntervalMs: options.resolveIntervalMs ?? 0, apply: (a) => rpc.setWorkers(a), logger })
+      : null;
+    return { rpc, source };
+  };
+  if (options.framework === 'tcp') {
+    const { rpc, source } = rpcClient();
+    try {
+      await source?.start();
+    } catch (err) {
+      rpc.close();
+      throw err;
+    }
+    return startTcpFront({ ...options, fleetLog, source }, rpc);
+  }
   const createServer = await ADAPTERS[options.framework]();
   await lookup(options.host);
-  const rpc = rpcClient();
-  const compression = options.compression ?? 'none';
+  const { rpc, source } = rpcClient();
+  try {
+    await source?.start();
+  } catch (err) {
+    rpc.close();
+    throw err;
+  }
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming, compression });
   const server = await createServer(core);
   gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
-  // A compressing gateway is a front of its own in the records and the report: fastify+gzip beside fastify.
-  const label = compression === 'none' ? options.framework : `${options.framework}+${compression}`;
-  const sockets = new Set<Socket>();
+  const sockets = trackSockets(server);
   const role = await openRole({
     role: 'gateway',
     log: options.log,
@@ -96,15 +138,65 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         httpConnections: () => sockets.size,
         rpcConnected: () => rpc.readyCount,
         rpcReconnects: () => rpc.reconnects,
+        workers: () => rpc.fleet.counts(),
+        busySeconds: () => rpc.busySeconds,
+        retries: () => rpc.retries,
       }),
     logger,
   });
-  const { sink, metrics } = role;
   // t1 comes from node:http's channel, before the gate and every framework.
-  traceServer(server, label, sink, metrics, fleetOf(options));
+  fleetLog.attach(role.sink, role.metrics);
+  traceServer(server, label, role.sink, role.metrics, spreadOf(options.balance, () => rpc.fleet.size));
+  applyConnectionPolicy(server, options);
+  await listen(server, options.port, options.host);
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const running = await role.serve({
+    gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size, workers_active: rpc.fleet.counts().active }),
+    announce: {
+      framework: options.framework,
+      compression,
+      url,
+      workers: options.workers,
+      workersFile: options.workersFile ?? null,
+      balance: options.balance ?? 'round-robin',
+    },
+    message: 'gateway listening',
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      source?.close();
+      rpc.close();
+    },
+  });
+  return {
+    address: { host: address.address, port: address.port },
+    url,
+    metricsUrl: running.metricsUrl,
+    rpc,
+    close: () => running.close(),
+  };
+}
 
-  // The same connection policy for every framework: the caller keeps its
-  // connections open for a whole run.
+/** The sockets open on `server`, kept up to date: for the metrics, and to close them at the end. */
+function trackSockets(server: Server): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  return sockets;
+}
+
+/**
+ * The same connection policy for every framework: connections kept open for
+ * a whole run, slow senders cut off, and requests node's parser refuses
+ * answered alike.
+ */
+function applyConnectionPolicy(server: Server, options: Pick<GatewayOptions, 'requestTimeoutMs' | 'headersTimeoutMs'>): void {
+  // The caller keeps its connections open for a whole run.
   server.keepAliveTimeout = 65_000;
   // A slow or stalled sender is cut off (408 from node) long before node's
   // 300 s default; the check runs every second instead of every 30 s.
@@ -112,9 +204,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   server.headersTimeout = options.headersTimeoutMs;
   // Read when the server starts listening (node's typings omit the property).
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, options.headersTimeoutMs);
-  // Requests node's parser rejects before any framework sees them (header
-  // overflow, malformed request line) get one JSON error for all frameworks:
-  // fastify's own handler is replaced so that it answers like the rest.
+  answerClientErrors(server);
+}
+
+/**
+ * Requests node's parser rejects before any framework sees them (header
+ * overflow, malformed request line) get one JSON error for all frameworks:
+ * fastify's own handler is replaced so that it answers like the rest.
+ */
+function answerClientErrors(server: Server): void {
   server.removeAllListeners('clientError');
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -132,44 +230,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       inProgress.once('close', once);
     } else answer();
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const running = await role.serve({
-    gauges: () => ({ inflight: rpc.inFlight, connections: sockets.size }),
-    announce: {
-      framework: options.framework,
-      compression,
-      url: `http://${host}:${address.port}`,
-      workers: options.workers,
-      balance: options.balance ?? 'round-robin',
-    },
-    message: 'gateway listening',
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-      rpc.close();
-    },
-  });
-  return {
-    address: { host: address.address, port: address.port },
-    url: `http://${host}:${address.port}`,
-    metricsUrl: running.metricsUrl,
-    rpc,
-    close: () => running.close(),
-  };
 }
 
 /**

@@ -5,7 +5,8 @@ import { now } from '../trace/clock.js';
 import { formatGatewayRecord, type WorkerStamps } from '../trace/records.js';
 import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import type { Fleet } from '../rpc/balance.js';
+import type { Spread } from '../rpc/balance.js';
+import type { FirstAttempt } from '../rpc/client.js';
 
 /** What the gateway learns about one request on its way through. */
 export class RequestTrace {
@@ -15,6 +16,8 @@ export class RequestTrace {
   t4: bigint | null = null;
   worker: WorkerStamps | null = null;
   workerAddress: string | null = null;
+  /** The failed first attempt of a call retried on another worker. */
+  retry: FirstAttempt | null = null;
   constructor(
     readonly id: string,
     readonly t1: bigint,
@@ -56,7 +59,7 @@ interface TracedServer {
   framework: string;
   sink: RecordSink | null;
   metrics: GatewayMetrics | null;
-  fleet: Fleet;
+  fleet: Spread;
 }
 /** The servers of this process that are traced (one in a gateway; several in tests). */
 const tracedServers = new Map<Server, TracedServer>();
@@ -108,6 +111,7 @@ subscribe('http.server.response.finish', (message) => {
       balance: traced.fleet.balance,
       workers: traced.fleet.workers,
       traceId: trace.traceId,
+      retry: trace.retry,
     }),
   );
 });
@@ -144,7 +148,7 @@ export function traceServer(
   framework: string,
   sink: RecordSink | null,
   metrics: GatewayMetrics | null = null,
-  fleet: Fleet = { balance: 'round-robin', workers: 1 },
+  fleet: Spread = { balance: 'round-robin', workers: 1 },
 ): void {
   stampHandOver();
   tracedServers.set(server, { framework, sink, metrics, fleet });

@@ -64,8 +64,8 @@ for (const [format, bytes] of [
   ['json', 100 * 1024],
   ['raw', 1024 * 1024],
 ] as const) {
-  test(`protocol 2: a ${format} result of ${bytes} bytes is a body, the answer's very bytes, keys in their order`, async () => {
-    const frame = await replyBody(worker.address, { v: 2 }, { bytes, format });
+  test(`protocol 3: a ${format} result of ${bytes} bytes is a body, the answer's very bytes, keys in their order`, async () => {
+    const frame = await replyBody(worker.address, { v: 3 }, { bytes, format });
     const reply = generic.decode(frame) as Record<string, unknown>;
     assert.deepEqual(Object.keys(reply), ['t', 'cid', 'ctype', ...STAMPS, 'body', 't3_send']);
     assert.equal(reply.t, 'reply');
@@ -80,7 +80,7 @@ for (const [format, bytes] of [
   });
 }
 
-for (const hello of [{ v: 1 }, { v: 2, results: 'value' as const }]) {
+for (const hello of [{ v: 1 }, { v: 2 }, { v: 3, results: 'value' as const }]) {
   test(`${JSON.stringify(hello)}: results are msgpack values, as in protocol 1`, async () => {
     const json = generic.decode(await replyBody(worker.address, hello, { bytes: 100, format: 'json' })) as Record<string, unknown>;
     assert.equal(json.body, undefined);
@@ -114,7 +114,7 @@ test('the TCP front hands each caller the form its hello asked for', async () =>
   const front = await startGatewayProcess('tcp', worker.address);
   started.push(front);
   const address = front.url.slice('tcp://'.length);
-  const body = generic.decode(await replyBody(address, { v: 2 }, { bytes: 300, format: 'json' })) as Record<string, unknown>;
+  const body = generic.decode(await replyBody(address, { v: 3 }, { bytes: 300, format: 'json' })) as Record<string, unknown>;
   assert.ok(Buffer.from(body.body as Uint8Array).equals(expected(300, 'json')));
   assert.equal(body.ctype, JSON_CTYPE);
   const value = generic.decode(await replyBody(address, { v: 1 }, { bytes: 300, format: 'json' })) as Record<string, unknown>;

@@ -8,8 +8,10 @@
  * connection asked for (docs/rpc-protocol.md, "Results").
  */
 import { lookup } from 'node:dns/promises';
-import { fleetOf, type BalancePolicy } from '../rpc/balance.js';
-import type { RpcClient } from '../rpc/client.js';
+import { spreadOf, type BalancePolicy } from '../rpc/balance.js';
+import type { FirstAttempt, RpcClient } from '../rpc/client.js';
+import type { FleetSource } from '../rpc/fleet-sources.js';
+import type { FleetLog } from './fleet-log.js';
 import { startRpcServer, type CallOutcome } from '../rpc/server.js';
 import type { CallMessage } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
@@ -30,6 +32,9 @@ export interface TcpFrontOptions {
   /** Callers' hello must carry it, as a worker's would. */
   secret?: string;
   sampleIntervalMs?: number;
+  /** The gateway's fleet log and worker source, if any: attached to the front's records, closed with it. */
+  fleetLog?: FleetLog;
+  source?: FleetSource | null;
   logger: Logger;
 }
 
@@ -49,6 +54,7 @@ interface Forwarded {
   worker: WorkerStamps | null;
   workerAddress: string | null;
   error: string | null;
+  retry: FirstAttempt | null;
 }
 
 export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): Promise<RunningTcpFront> {
@@ -56,12 +62,13 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   await lookup(options.host);
   const role = await openRole({ role: 'gateway', log: options.log, sampleFields: { framework: 'tcp' }, sampleIntervalMs: options.sampleIntervalMs, logger });
   const { sink } = role;
+  options.fleetLog?.attach(sink, null);
   const forwarded = new WeakMap<CallMessage, Forwarded>();
-  const fleet = fleetOf(options);
+  const fleet = spreadOf(options.balance, () => rpc.fleet.size);
 
   const handle = async (call: CallMessage): Promise<CallOutcome> => {
     const result = await rpc.call(call.rid, call.fn, call.args);
-    const f: Forwarded = { t2: result.t2, t4: null, worker: null, workerAddress: result.worker, error: null };
+    const f: Forwarded = { t2: result.t2, t4: null, worker: null, workerAddress: result.worker, error: null, retry: result.retry ?? null };
     forwarded.set(call, f);
     if (!result.ok) {
       f.error = result.code;
@@ -102,6 +109,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
           t5,
           worker: f?.worker ?? null,
           workerAddress: f?.workerAddress ?? null,
+          retry: f?.retry ?? null,
           ...fleet,
         }),
       );
@@ -110,11 +118,12 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   const { address, port, family } = server.address;
   const host = family === 'IPv6' ? `[${address}]` : address;
   const running = await role.serve({
-    gauges: () => ({ inflight: rpc.inFlight }),
+    gauges: () => ({ inflight: rpc.inFlight, workers_active: rpc.fleet.counts().active }),
     announce: { framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance },
     message: 'gateway listening',
     close: async () => {
       await server.close();
+      options.source?.close();
       rpc.close();
     },
   });

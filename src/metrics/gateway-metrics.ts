@@ -23,6 +23,12 @@ export interface GatewayGauges {
   rpcConnected(): number;
   /** Times a worker connection came up again after its first. */
   rpcReconnects(): number;
+  /** The workers by state (rpc/fleet.ts). */
+  workers?(): Record<string, number>;
+  /** Seconds calls spent in flight, summed: its rate is the mean concurrency. */
+  busySeconds?(): number;
+  /** Calls sent again after their worker was lost. */
+  retries?(): number;
 }
 
 /** The stages of docs/measurement.md that the gateway sees whole (the caller's link is the caller's). */
@@ -81,7 +87,52 @@ export class GatewayMetrics {
         reconnectsSeen = n;
       },
     });
+    this.fleetEvents = new Counter({
+      name: 'faasbench_gateway_fleet_events_total',
+      help: 'Changes of the worker set: added, connected, lost, unhealthy, healthy, ejected, readmitted, draining, removed',
+      labelNames: ['framework', 'event'],
+      registers,
+    });
+    if (gauges.workers) {
+      const read = gauges.workers;
+      new Gauge({
+        name: 'faasbench_gateway_workers',
+        help: 'Workers by state: active (taking calls), connecting, unhealthy (pings unanswered), ejected (outlier), draining',
+        labelNames: ['framework', 'state'],
+        registers,
+        collect() {
+          for (const [state, n] of Object.entries(read())) this.set({ framework, state }, n);
+        },
+      });
+    }
+    const counterOf = (name: string, help: string, read: () => number) => {
+      let seen = 0;
+      new Counter({
+        name,
+        help,
+        labelNames: ['framework'],
+        registers,
+        collect() {
+          const n = read();
+          this.inc({ framework }, Math.max(0, n - seen));
+          seen = Math.max(seen, n);
+        },
+      });
+    };
+    if (gauges.busySeconds) {
+      counterOf('faasbench_gateway_calls_in_flight_seconds_total', 'Time calls spent in flight, summed over calls: its rate() is the mean number in flight (the concurrency)', gauges.busySeconds);
+      // A reader that divides the counter's increase by its own clock counts its own delays in; this clock is read with the counter.
+      gauge('faasbench_gateway_monotonic_seconds', "The gateway's monotonic clock as this scrape was answered: the time base of the counters beside it", () => performance.now() / 1000);
+    }
+    if (gauges.retries) counterOf('faasbench_gateway_retries_total', 'Calls sent again to another worker after theirs was lost', gauges.retries);
     this.onSample = processMetrics(this.registry, 'faasbench_gateway_process');
+  }
+
+  private readonly fleetEvents: Counter;
+
+  /** A change of the worker set. */
+  fleetEvent(event: string): void {
+    this.fleetEvents.inc({ framework: this.framework, event });
   }
 
   /** A finished request: its status, error code and every stage it has stamps for. */

@@ -7,14 +7,20 @@
 export const BALANCE_POLICIES = ['round-robin', 'least-outstanding', 'p2c'] as const;
 export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
 
-/** How a gateway spreads its calls, as its records say: its policy, over how many worker addresses. */
-export interface Fleet {
+/** How a gateway spreads its calls, as its records say: its policy, over how many workers it has when a record is written. */
+export interface Spread {
   balance: string;
-  workers: number;
+  readonly workers: number;
 }
 
-export function fleetOf(o: { balance?: BalancePolicy; workers: readonly string[] }): Fleet {
-  return { balance: o.balance ?? 'round-robin', workers: o.workers.length };
+/** `workers`: read at each record (a fleet that changes, fleet.ts). */
+export function spreadOf(balance: BalancePolicy | undefined, workers: () => number): Spread {
+  return {
+    balance: balance ?? 'round-robin',
+    get workers() {
+      return workers();
+    },
+  };
 }
 
 export interface Candidate {

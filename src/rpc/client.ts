@@ -2,22 +2,33 @@ import { connect, type Socket } from 'node:net';
 import { SummaryLog, type Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { balancer, type BalancePolicy, type Pick } from './balance.js';
+import { Fleet, type EjectionOptions, type FleetEvent, type FleetLink, type HealthOptions, type Verdict } from './fleet.js';
 import { BatchWriter } from './batch-writer.js';
 import { CallTable } from './call-table.js';
 import { decodeMessage, encodeCall, encodeMessage } from './codec.js';
 import { FrameReader } from './frame-reader.js';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ReplyMessage, type ResultForm } from './protocol.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PING_VERSION, PROTOCOL_VERSION, type ReplyMessage, type ResultForm } from './protocol.js';
+
+/** The first attempt of a call retried on another worker (RpcClientOptions.retryLost). */
+export interface FirstAttempt {
+  worker: string;
+  /** When it went to the socket (null: it never did), and when it failed. */
+  t2: bigint | null;
+  failed: bigint;
+  error: string;
+}
 
 /** The outcome of one call at the link level. A reply that carries a function
- *  error is still `ok`: the link worked. */
+ *  error is still `ok`: the link worked. `retry`: the failed first attempt, when this is the second. */
 export type CallResult =
-  | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string }
+  | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string; retry?: FirstAttempt }
   | {
       ok: false;
       code: 'worker_unavailable' | 'gateway_timeout' | 'payload_too_large';
       message: string;
       t2: bigint | null;
       worker: string | null;
+      retry?: FirstAttempt;
     };
 
 /** Receives a call's outcome, exactly once. */
@@ -27,6 +38,37 @@ interface Pending {
   resolve: CallDone;
   t2: bigint | null;
   deadline: number;
+  /** performance.now() when it was handed to this connection. */
+  start: number;
+  /** What a retry would send again: kept only with retries on. */
+  call: RetriableCall | null;
+}
+
+interface RetriableCall {
+  rid: string;
+  fn: string;
+  args: Record<string, unknown>;
+  traceId: string | null;
+  /** The first attempt, once this is the second. */
+  first: FirstAttempt | null;
+}
+
+/** Calls in flight over every connection of a client, and the time they spent in flight: the integral of the in-flight gauge. */
+interface Busy {
+  count: number;
+  /** The sum of the start times of the calls in flight (ms). */
+  startSum: number;
+  /** The time in flight of the calls already answered (ms). */
+  doneMs: number;
+}
+
+/** What the client's fleet learns from each connection. */
+interface LinkHooks {
+  /** A call ended; true when the hook takes it over (a retry) instead of resolving it. */
+  settled(link: WorkerConnection, entry: Pending, result: CallResult): boolean;
+  state(link: WorkerConnection, up: boolean): void;
+  pong(link: WorkerConnection, n: number): void;
+  busy: Busy;
 }
 
 export interface RpcClientOptions {
@@ -42,11 +84,25 @@ export interface RpcClientOptions {
   balance?: BalancePolicy;
   /** How replies carry results: `body` (default), the answer's bytes; `value`, msgpack values to decode. */
   results?: ResultForm;
+  /** The worker set changes (setWorkers); it may start empty. */
+  dynamic?: boolean;
+  /** Pings and their thresholds (fleet.ts); default DEFAULT_HEALTH. */
+  health?: HealthOptions;
+  /** Outlier ejection (fleet.ts); default DEFAULT_EJECTION. */
+  ejection?: EjectionOptions;
+  /**
+   * A call whose connection closed before its reply came is sent once more,
+   * to another worker. It may have started on the lost one: a function that
+   * must run at most once wants this off (the default).
+   */
+  retryLost?: boolean;
+  /** Every change of the fleet. */
+  onFleetEvent?: (e: FleetEvent) => void;
 }
 
 /** Keeps one persistent, self-healing connection to one worker. Many calls are
  *  in flight on it at once, matched by call id. */
-class WorkerConnection {
+class WorkerConnection implements FleetLink {
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -60,21 +116,36 @@ class WorkerConnection {
   private functions: ReadonlySet<string> = new Set();
   /** Welcomes received: the connection came up this often. */
   welcomes = 0;
+  /** The fleet's say: whether calls may be sent here (not draining, ejected or unhealthy). */
+  admitted = true;
+  /** The version the worker's welcome agreed to. */
+  private version = 1;
 
   constructor(
     readonly address: string,
     private readonly options: RpcClientOptions,
     private readonly connectionErrors: SummaryLog,
+    private readonly hooks: LinkHooks,
   ) {
     this.open();
   }
 
   get isReady(): boolean {
+    return this.ready && this.admitted;
+  }
+
+  get connected(): boolean {
     return this.ready;
   }
 
   serves(fn: string): boolean {
-    return this.ready && this.functions.has(fn);
+    return this.isReady && this.functions.has(fn);
+  }
+
+  ping(n: number): boolean {
+    if (!this.ready || this.version < PING_VERSION || !this.socket) return false;
+    this.socket.write(encodeMessage({ t: 'ping', n }));
+    return true;
   }
 
   get inFlight(): number {
@@ -85,7 +156,8 @@ class WorkerConnection {
     return this.ready ? Promise.resolve() : new Promise((r) => this.readyWaiters.push(r));
   }
 
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): void {
+  /** `call`: kept for a retry (with retries on); `deadline`: a retry keeps its first attempt's. */
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, call: RetriableCall | null = null, deadline?: number): void {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
     const frame = encodeCall(cid, rid, fn, args, traceId);
@@ -95,7 +167,11 @@ class WorkerConnection {
       const message = `the call needs a frame of ${frame.length - FRAME_HEADER_BYTES} bytes; the RPC frame limit is ${max}`;
       return queueMicrotask(() => done({ ok: false, code: 'payload_too_large', message, t2: null, worker: this.address }));
     }
-    const entry: Pending = { resolve: done, t2: null, deadline: performance.now() + this.options.timeoutMs };
+    const start = performance.now();
+    const entry: Pending = { resolve: done, t2: null, deadline: deadline ?? start + this.options.timeoutMs, start, call };
+    const busy = this.hooks.busy;
+    busy.count++;
+    busy.startSum += start;
     this.pending.add(cid, entry);
     this.writer!.enqueue(frame, entry);
   }
@@ -115,6 +191,12 @@ class WorkerConnection {
 
   /** A caller's callback that throws must not cost the other calls of the same chunk their replies. */
   private settle(entry: Pending, result: CallResult): void {
+    const busy = this.hooks.busy;
+    busy.count--;
+    busy.startSum -= entry.start;
+    busy.doneMs += performance.now() - entry.start;
+    if (entry.call?.first) result.retry = entry.call.first;
+    if (this.hooks.settled(this, entry, result)) return;
     try {
       entry.resolve(result);
     } catch (err) {
@@ -162,6 +244,7 @@ class WorkerConnection {
       this.socket = null;
       if (wasReady && !this.closed) this.options.logger.warn({ worker: this.address }, 'lost the worker; reconnecting');
       this.failAll(`the connection to worker ${this.address} closed`);
+      if (wasReady) this.hooks.state(this, false);
       if (!this.closed) this.scheduleReconnect();
     });
   }
@@ -188,11 +271,15 @@ class WorkerConnection {
         this.settle(entry, { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
       } else if (message.t === 'welcome') {
         this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
+        this.version = typeof message.v === 'number' ? message.v : 1;
         this.ready = true;
         this.welcomes++;
         this.backoffMs = 50;
         this.options.logger.info({ worker: this.address }, 'connected to worker');
+        this.hooks.state(this, true);
         for (const w of this.readyWaiters.splice(0)) w();
+      } else if (message.t === 'pong') {
+        this.hooks.pong(this, message.n);
       } else if (message.t === 'error') {
         this.options.logger.error({ worker: this.address, code: message.code }, `worker refused: ${message.message}`);
       }
@@ -212,28 +299,66 @@ class WorkerConnection {
   }
 }
 
-/** Calls functions on one or several workers over persistent connections. */
+/** Calls functions on one or several workers over persistent connections; the set of workers may change (fleet.ts). */
 export class RpcClient {
-  private readonly connections: WorkerConnection[] = [];
+  readonly fleet: Fleet;
   private readonly pick: Pick;
   private readonly sweeper: NodeJS.Timeout;
   private readonly connectionErrors: SummaryLog;
+  private readonly busy: Busy = { count: 0, startSum: 0, doneMs: 0 };
+  private readonly slowNs: bigint;
+  /** Calls sent again after their worker was lost. */
+  retries = 0;
+  /** Reconnects of links the fleet has since removed. */
+  private retiredReconnects = 0;
+  private closing = false;
 
   constructor(private readonly options: RpcClientOptions) {
-    if (options.workers.length === 0) throw new Error('at least one worker address is needed');
+    if (options.workers.length === 0 && !options.dynamic) throw new Error('at least one worker address is needed');
+    for (const address of options.workers) splitAddress(address); // validate early
     this.connectionErrors = new SummaryLog(options.logger, 'worker connection error');
     this.pick = balancer(options.balance ?? 'round-robin');
+    this.slowNs = BigInt(Math.round((options.ejection?.slowMs ?? 0) * 1e6));
     const perWorker = options.connectionsPerWorker ?? 1;
-    for (const address of options.workers) {
-      splitAddress(address); // validate early
-      for (let i = 0; i < perWorker; i++) this.connections.push(new WorkerConnection(address, options, this.connectionErrors));
-    }
+    const hooks: LinkHooks = {
+      busy: this.busy,
+      settled: (link, entry, result) => this.settled(link, entry, result),
+      state: (link, up) => this.fleet.linkState(link, up),
+      pong: (link, n) => this.fleet.pong(link, n),
+    };
+    this.fleet = new Fleet({
+      health: options.health,
+      ejection: options.ejection,
+      onEvent: options.onFleetEvent,
+      connect: (address) =>
+        Array.from({ length: perWorker }, () => {
+          const link = new WorkerConnection(address, options, this.connectionErrors, hooks);
+          const close = link.close.bind(link);
+          // A removed worker's reconnects stay counted: the metric is a counter.
+          link.close = () => {
+            this.retiredReconnects += Math.max(0, link.welcomes - 1);
+            close();
+          };
+          return link;
+        }),
+    });
+    this.fleet.set(options.workers);
     const sweepMs = Math.max(5, Math.min(100, options.timeoutMs / 4));
     this.sweeper = setInterval(() => {
       const t = performance.now();
-      for (const c of this.connections) c.expire(t);
+      for (const c of this.fleet.links) (c as WorkerConnection).expire(t);
     }, sweepMs);
     this.sweeper.unref();
+  }
+
+  private get connections(): WorkerConnection[] {
+    return this.fleet.links as WorkerConnection[];
+  }
+
+  /** The workers from now on (a dynamic client): see Fleet.set. Throws on a malformed address, changing nothing. */
+  setWorkers(addresses: readonly string[]): void {
+    for (const address of addresses) splitAddress(address);
+    this.fleet.set(addresses);
   }
 
   /** Resolves once at least one worker is connected. */
@@ -243,9 +368,13 @@ export class RpcClient {
 
   /** Calls sent and not yet answered, over every connection. */
   get inFlight(): number {
-    let n = 0;
-    for (const c of this.connections) n += c.inFlight;
-    return n;
+    return this.busy.count;
+  }
+
+  /** Seconds of calls in flight so far, summed over calls: its rate is the mean number in flight. */
+  get busySeconds(): number {
+    const b = this.busy;
+    return (b.doneMs + b.count * performance.now() - b.startSum) / 1000;
   }
 
   /** Whether a connected worker announced a function of this name. */
@@ -254,12 +383,12 @@ export class RpcClient {
   }
 
   get readyCount(): number {
-    return this.connections.filter((c) => c.isReady).length;
+    return this.connections.filter((c) => c.connected).length;
   }
 
   /** Times a connection came up again after its first time. */
   get reconnects(): number {
-    let n = 0;
+    let n = this.retiredReconnects;
     for (const c of this.connections) n += Math.max(0, c.welcomes - 1);
     return n;
   }
@@ -271,17 +400,58 @@ export class RpcClient {
 
   /** call() without a promise: `done` gets the outcome, never synchronously. The gateway's path, one promise fewer per request. */
   send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone): void {
-    const i = this.pick(this.connections);
-    if (i !== -1) return this.connections[i]!.call(rid, fn, args, traceId, done);
-    const message = `no worker connected (${this.options.workers.join(', ')})`;
-    queueMicrotask(() => done({ ok: false, code: 'worker_unavailable', message, t2: null, worker: null }));
+    this.dispatch(rid, fn, args, traceId, done, this.options.retryLost ? { rid, fn, args, traceId, first: null } : null);
+  }
+
+  private dispatch(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, call: RetriableCall | null, deadline?: number): void {
+    const links = this.connections;
+    const i = this.pick(links);
+    if (i !== -1) return links[i]!.call(rid, fn, args, traceId, done, call, deadline);
+    const message = `no worker connected (${this.fleet.size === 0 ? 'the fleet is empty' : this.describeFleet()})`;
+    const retry = call?.first ?? undefined;
+    queueMicrotask(() => done({ ok: false, code: 'worker_unavailable', message, t2: null, worker: null, ...(retry ? { retry } : {}) }));
+  }
+
+  /** The workers, each with its state unless it is just not connected. */
+  private describeFleet(): string {
+    const seen = new Set<string>();
+    const parts: string[] = [];
+    for (const c of this.connections) {
+      if (seen.has(c.address)) continue;
+      seen.add(c.address);
+      const state = this.fleet.stateOf(c.address);
+      parts.push(state === 'connecting' || state === null ? c.address : `${c.address} ${state}`);
+    }
+    return parts.join(', ');
+  }
+
+  /** Outlier accounting, and the one retry of a call whose worker was lost before it replied. */
+  private settled(link: WorkerConnection, entry: Pending, result: CallResult): boolean {
+    this.fleet.settled(link, verdictOf(result, this.slowNs));
+    const call = entry.call;
+    if (call === null || call.first !== null || result.ok || result.code !== 'worker_unavailable' || this.closing) return false;
+    this.retries++;
+    call.first = { worker: link.address, t2: result.t2, failed: now(), error: result.code };
+    this.dispatch(call.rid, call.fn, call.args, call.traceId, entry.resolve, call, entry.deadline);
+    return true;
   }
 
   close(): void {
+    this.closing = true;
     clearInterval(this.sweeper);
-    for (const c of this.connections) c.close();
+    this.fleet.close();
     this.connectionErrors.close();
   }
+}
+
+/**
+ * What a call says of its worker: a timeout, or a reply later than the slow
+ * bound, counts against it. A lost connection does not: the link is already
+ * out of the choice until it reconnects, and every call it held fails at once.
+ */
+export function verdictOf(result: CallResult, slowNs: bigint): Verdict {
+  if (result.ok) return slowNs > 0n && result.t4 - result.t2 > slowNs ? 'failed' : 'ok';
+  return result.code === 'gateway_timeout' ? 'failed' : 'neutral';
 }
 
 export function splitAddress(address: string): { host: string; port: number } {

@@ -191,6 +191,10 @@ export function decodeMessage(body: Uint8Array): Message {
       return checkCall(m);
     case 'reply':
       return checkReply(m);
+    case 'ping':
+    case 'pong':
+      if (typeof m.n !== 'number' || !Number.isInteger(m.n) || m.n < 0 || m.n > 0xffffffff) throw new ProtocolError(`${m.t} needs n (uint32)`);
+      return { t: m.t, n: m.n };
     case 'error':
       return { t: 'error', code: String(m.code), message: String(m.message) };
     default:

@@ -8,13 +8,18 @@
 import type { WorkerStamps } from '../trace/records.js';
 
 /**
- * 2: a successful reply carries the answer's bytes (`body`, with `ctype`)
- * unless the hello asks for values (`results: "value"`). A worker still
- * serves version 1 clients, whose replies carry values (`result`) as before.
+ * The version a client says hello with. 2 added ping/pong; 3, a successful
+ * reply carrying the answer's bytes (`body`, with `ctype`) unless the hello
+ * asks for values (`results: "value"`). A worker still serves versions 1 and
+ * 2, whose replies carry values (`result`) as before (docs/rpc-protocol.md).
  */
-export const PROTOCOL_VERSION = 2;
-/** The oldest version a worker still serves. */
+export const PROTOCOL_VERSION = 3;
+/** The oldest version a worker still speaks: a version-1 client never pings. */
 export const MIN_PROTOCOL_VERSION = 1;
+/** The first version with ping and pong. */
+export const PING_VERSION = 2;
+/** The first version whose replies carry bodies (unless the hello asks for values). */
+export const BODY_VERSION = 3;
 /** The content type of a `body` that is the JSON text of a function's value. */
 export const JSON_CTYPE = 'application/json; charset=utf-8';
 /** Largest body a peer accepts: POST /image bodies plus headroom. */
@@ -31,7 +36,7 @@ export interface HelloMessage {
   v: number;
   /** Shared secret, when the worker requires one. */
   secret?: string;
-  /** Version 2: how successful replies carry results (default "body"); version 1 gets values. */
+  /** Version 3: how successful replies carry results (default "body"); versions 1 and 2 get values. */
   results?: ResultForm;
 }
 
@@ -46,6 +51,7 @@ export type ResultForm = 'body' | 'value';
 /** Worker → client, answer to hello. */
 export interface WelcomeMessage {
   t: 'welcome';
+  /** The version the connection speaks: the hello's, when the worker knows it. */
   v: number;
   /** The names of the functions the worker serves. Added within version 1:
    *  a client that does not know it ignores it; a worker may leave it out. */
@@ -81,6 +87,19 @@ export interface ReplyMessage extends WorkerStamps {
   t3_send: bigint;
 }
 
+/** Client → worker, version 2: a health check. The worker answers at once, from its event loop. */
+export interface PingMessage {
+  t: 'ping';
+  /** Any uint32, echoed in the pong. */
+  n: number;
+}
+
+/** Worker → client, version 2: the answer to a ping. */
+export interface PongMessage {
+  t: 'pong';
+  n: number;
+}
+
 /** Either side, before it closes a connection for a protocol error. */
 export interface ErrorMessage {
   t: 'error';
@@ -88,7 +107,7 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type Message = HelloMessage | WelcomeMessage | CallMessage | ReplyMessage | ErrorMessage;
+export type Message = HelloMessage | WelcomeMessage | CallMessage | ReplyMessage | PingMessage | PongMessage | ErrorMessage;
 
 /** A reply's `err.code` for a call whose cid is already in flight on its
  *  connection: a client's mistake, answered at once without running it. */

@@ -6,7 +6,7 @@ import { encodeBoundedReply, type Outcome } from './bounded-reply.js';
 import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
-import { DUPLICATE_CID, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type CallMessage, type ResultForm } from './protocol.js';
+import { BODY_VERSION, DUPLICATE_CID, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PING_VERSION, PROTOCOL_VERSION, type CallMessage, type ResultForm } from './protocol.js';
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
 export type CallOutcome = Outcome;
@@ -118,6 +118,8 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
   const decoder = new FrameDecoder(maxFrameBytes);
   let greeted = false;
   let form: ResultForm = 'value';
+  /** The version the client said hello with. */
+  let version = 0;
   /** Call ids of this connection still running: while there are, replies may wait to share a write. */
   const running = new Set<number>();
   const writer = new BatchWriter<Sent>(
@@ -157,16 +159,22 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     }
     if (!greeted) {
       if (message.t !== 'hello') return refuse('no_hello', 'the first frame must be a hello'), false;
-      if (!(message.v >= MIN_PROTOCOL_VERSION && message.v <= PROTOCOL_VERSION)) {
-        return refuse('bad_version', `protocol version ${message.v} is not served (versions ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION})`), false;
+      if (!(Number.isInteger(message.v) && message.v >= MIN_PROTOCOL_VERSION && message.v <= PROTOCOL_VERSION)) {
+        return refuse('bad_version', `protocol version ${message.v} is not one of ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`), false;
       }
       const refused = guard.check(socket.remoteAddress ?? '', message.secret);
       if (refused) return refuse(refused.code, refused.message, refused.delayMs), false;
       greeted = true;
-      form = message.v >= 2 && message.results !== 'value' ? 'body' : 'value';
+      version = message.v;
+      form = version >= BODY_VERSION && message.results !== 'value' ? 'body' : 'value';
       clearTimeout(helloTimer);
       // The client's own version: the one this connection speaks.
-      socket.write(encodeMessage({ t: 'welcome', v: message.v, fns: options.functions }));
+      socket.write(encodeMessage({ t: 'welcome', v: version, fns: options.functions }));
+      return true;
+    }
+    if (message.t === 'ping' && version >= PING_VERSION) {
+      // At once and on its own: a health check measures this event loop, not the calls queued behind it.
+      socket.write(encodeMessage({ t: 'pong', n: message.n }));
       return true;
     }
     if (message.t !== 'call') return refuse('bad_message', `unexpected ${message.t} frame`), false;

@@ -7,7 +7,7 @@ export async function analyzeRun(out: string, say: (line: string) => void, compr
   const { analyze } = await import('../analysis/analyze.js');
   const result = await analyze({ inputs: [out], compress });
   process.stdout.write(formatAnalysisDigest(result));
-  const { writeLifecycleReport } = await import('../analysis/present/report/instance-experiments.js');
-  const lifecycle = await writeLifecycleReport(out);
-  if (lifecycle) say(`instance figures: ${lifecycle}`);
+  const { writeFleetReport } = await import('../analysis/present/report/fleet.js');
+  const fleet = await writeFleetReport(out);
+  if (fleet) say(`fleet figures: ${fleet}`);
 }

@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../usage-error.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
+import { withExamples, type Example } from '../command-line/examples.js';
+import { RunFailure, UsageError } from '../usage-error.js';
+import { TargetUnreachableError } from '../caller/index.js';
+import { ConfigError, DEFAULT_CONFIG, isFleetExperiment, loadConfig, planCells, planSteps, QUICK_CONFIG, type ExperimentConfig } from './config.js';
 import { describeOutput } from './estimate.js';
 import { parseStartAt } from '../caller/units.js';
 import { runExperiment } from './run-experiment.js';
@@ -21,28 +23,35 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d\d\dZ$/, 'Z');
 }
 
+const EXAMPLES: Example[] = [
+  ['the default experiment on this machine, then its report', '$0 run'],
+  ['a short run of the same shape', '$0 run --quick'],
+  ['an experiment of your own (examples/ holds several)', '$0 run --config examples/backoff.yaml'],
+  ['from a caller host, against gateways already running on another', '$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm'],
+];
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Run a whole experiment: worker, five gateways, every endpoint driven by the caller, then the report',
   builder: (y) =>
-    y
-      .option('config', { type: 'string', describe: 'Experiment config, JSON or YAML (default: the embedded default, examples/experiment.json)' })
-      .option('quick', { type: 'boolean', default: false, describe: 'A short run of the same shape (well under a minute)' })
-      .option('out', { type: 'string', describe: 'Directory for records, run.json and the report', defaultDescription: 'results/<time>' })
-      .option('gateway-host', {
-        type: 'string',
-        describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i); several hosts separated by commas share each cell\'s connections round-robin',
-      })
-      .option('start-at', {
-        type: 'string',
-        describe: 'Start the first cell at this wall-clock time (ISO 8601 with a zone, or seconds since the epoch): callers on several hosts given one time start together',
-      })
-      .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
-      .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
-      .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' })
-      .example('$0 run', 'the default experiment on this machine')
-      .example('$0 run --quick', 'a quick one')
-      .example('$0 run --config exp.yaml --gateway-host 10.0.0.2 --out results/vm', 'from a caller host against remote gateways'),
+    withExamples(
+      y
+        .option('config', { type: 'string', describe: 'Experiment config, JSON or YAML (default: the embedded default, examples/experiment.json)' })
+        .option('quick', { type: 'boolean', default: false, describe: 'A short run of the same shape (well under a minute)' })
+        .option('out', { type: 'string', describe: 'Directory for records, run.json and the report', defaultDescription: 'results/<time>' })
+        .option('gateway-host', {
+          type: 'string',
+          describe: 'Do not start servers: aim at gateways already running on HOST (framework i on ports.gateway + i); several hosts separated by commas share each cell\'s connections round-robin',
+        })
+        .option('start-at', {
+          type: 'string',
+          describe: 'Start the first cell at this wall-clock time (ISO 8601 with a zone, or seconds since the epoch): callers on several hosts given one time start together',
+        })
+        .check((a) => (a['start-at'] === undefined || parseStartAt(a['start-at']), true))
+        .option('analyze', { type: 'boolean', default: true, describe: 'Analyse the records when done (--no-analyze to skip)' })
+        .option('compress', { type: 'boolean', default: false, describe: 'Gzip the records (*.ndjson.gz) and requests.csv (.csv.gz): about a fifth of the size' }),
+      EXAMPLES,
+    ),
   handler: async (a) => {
     let config: ExperimentConfig;
     try {
@@ -50,6 +59,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (a.config && a.quick) throw new ConfigError('--quick and --config do not go together: shorten the config instead');
       if (a['gateway-host'] !== undefined && planSteps(config).length > 1) {
         throw new ConfigError('workers and balance lists start gateways with each setting: they need a local run, not --gateway-host');
+      }
+      if (a['gateway-host'] !== undefined && isFleetExperiment(config.experiment)) {
+        throw new ConfigError(`experiment ${config.experiment} starts and stops its own workers and gateways: it runs only locally (no --gateway-host)`);
       }
       if (a['gateway-host'] !== undefined && config.frameworks.includes('direct')) {
         throw new ConfigError('the front "direct" runs only locally (no --gateway-host): it calls the worker the run starts');
@@ -71,7 +83,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     say(`faasbench run: ${a.config ?? (a.quick ? 'quick default' : 'default')} experiment`);
     // Every step of a replica experiment runs the cells again.
     const cells = planSteps(config).flatMap(() => planCells(config));
-    for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze })) say(line);
+    if (isFleetExperiment(config.experiment)) say(`writes to ${out}: run.json, caller.ndjson, gateway-*.ndjson, worker-*.ndjson, fleet.ndjson, then report/ and fleet.html`);
+    else for (const line of describeOutput(out, cells, { compress: a.compress, remote: a['gateway-host'] !== undefined, analyze: a.analyze })) say(line);
     const t0 = Date.now();
     const outcome = await runExperiment({
       config,
@@ -81,6 +94,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       compress: a.compress,
       signal: controller.signal,
       onProgress: say,
+    }).catch((err: unknown) => {
+      // A gateway that refuses every connection (--gateway-host pointing at nothing): one line, exit 1.
+      throw err instanceof TargetUnreachableError ? new RunFailure(err.message) : err;
     });
     say(`${outcome.interrupted ? 'interrupted' : 'done'} after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${outcome.metadata.cells.done}/${outcome.metadata.cells.planned} cells`);
     if (outcome.metadata.callerBound.length > 0) {

@@ -17,6 +17,8 @@ import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
 import type { Coding, Compression } from '../gateway/compression.js';
 import { ENDPOINT_LIST } from '../contract/endpoints.js';
 import type { BalancePolicy } from '../rpc/balance.js';
+import type { PolicySection } from '../scale/params.js';
+import type { PolicyName } from '../scale/policies.js';
 import { schemaValidator, type Validator } from '../schemas.js';
 
 /**
@@ -79,9 +81,25 @@ export interface ExperimentConfig {
   backoff?: { gaps: string[]; calls: number };
   /** experiment "interference": these faults called one after another beside a steady load; `phase` of quiet load before and after. */
   interference?: { faults: string[]; phase: string };
+  /** experiment "scaling": a load step under each policy (run/fleet-experiments.ts), and the policies' parameters. */
+  scaling?: ScalingSection;
+  /** experiment "failover": one of `workers` killed mid-run. */
+  failover?: { duration: string; killAfter: string; signal?: 'SIGKILL' | 'SIGSTOP'; retries?: boolean[]; gateway?: string[] };
+  /** experiment "grey": one of `workers` made `slowdown` times slower; each `balance` with and without ejection. */
+  grey?: { slowdown?: number; duration: string; ejection?: boolean[]; gateway?: string[] };
 }
 
-export const EXPERIMENT_TYPES = ['frameworks', 'concurrency', 'backoff', 'interference'] as const;
+export interface ScalingSection extends PolicySection {
+  policies: PolicyName[];
+  phases: Array<{ connections: number; duration: string }>;
+  /** Extra gateway flags. */
+  gateway?: string[];
+}
+
+export const EXPERIMENT_TYPES = ['frameworks', 'concurrency', 'backoff', 'interference', 'scaling', 'failover', 'grey'] as const;
+/** The experiments that change the fleet while they run (run/fleet-experiments.ts). */
+export const FLEET_EXPERIMENTS = ['scaling', 'failover', 'grey'] as const;
+export const isFleetExperiment = (e: ExperimentType | undefined): e is (typeof FLEET_EXPERIMENTS)[number] => (FLEET_EXPERIMENTS as readonly string[]).includes(e ?? '');
 export type ExperimentType = (typeof EXPERIMENT_TYPES)[number];
 /** The worker of a framework comparison runs functions inline, as before instances existed: the floor. */
 export const DEFAULT_WORKER_FLAGS = ['--isolation', 'inline'];
@@ -169,6 +187,20 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
   if (c.experiment === 'backoff' && c.backoff === undefined) throw fail('backoff.gaps', 'must be a non-empty list of durations (required by experiment: backoff)');
   if (c.experiment === 'interference' && c.interference === undefined) {
     throw fail('interference.faults', 'must be a non-empty list of loop, alloc, throw, exit (required by experiment: interference)');
+  }
+  for (const kind of FLEET_EXPERIMENTS) {
+    if (c.experiment === kind && c[kind] === undefined) throw fail(kind, `is required by experiment: ${kind}`);
+  }
+  if (isFleetExperiment(c.experiment)) {
+    // The fleet experiments start their own workers: one count; only grey steps through policies.
+    if (Array.isArray(c.workers) && c.workers.length > 1) throw fail('workers', `must be one count with experiment: ${c.experiment}`);
+    if (c.experiment !== 'grey' && Array.isArray(c.balance) && c.balance.length > 1) throw fail('balance', `must be one policy with experiment: ${c.experiment}`);
+    if ((c.experiment === 'failover' || c.experiment === 'grey') && [c.workers].flat()[0]! < 2) throw fail('workers', `must be at least 2 with experiment: ${c.experiment} (one is failed)`);
+    const s = c.scaling;
+    if (s && s.min !== undefined && s.max !== undefined && s.min > s.max) throw fail('scaling.min', `must not exceed scaling.max (${s.max})`);
+    if (c.failover && parseDuration(c.failover.killAfter, 'failover.killAfter') >= parseDuration(c.failover.duration, 'failover.duration')) {
+      throw fail('failover.killAfter', 'must be shorter than failover.duration');
+    }
   }
   // Steps run the cells again with each setting; backoff and interference run no cells.
   if ((c.experiment === 'backoff' || c.experiment === 'interference') && planSteps(c).length > 1) {

@@ -1,7 +1,8 @@
 /**
  * `faasbench run` with an instance experiment, end to end: a backoff run
  * whose keep-warm lies between its two gaps finds the threshold there, and
- * writes lifecycle.html beside the report.
+ * writes lifecycle.html beside the report; `faasbench analyze` on the same
+ * records writes the same page.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,7 +24,8 @@ test('a backoff run finds the expiry between the gap below --keep-warm and the o
     const out = join(dir, 'run');
     const r = await runCli(['run', '--config', config, '--out', out], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
-    const data = JSON.parse(await readFile(join(out, 'lifecycle.json'), 'utf8')) as {
+    const figures = await readFile(join(out, 'report', 'lifecycle.json'), 'utf8');
+    const data = JSON.parse(figures) as {
       gaps: { gap: string; calls: number; cold_fraction: number }[];
       threshold: unknown;
       cold_phases: { calls: number } | null;
@@ -31,7 +33,15 @@ test('a backoff run finds the expiry between the gap below --keep-warm and the o
     assert.deepEqual(data.gaps.map((g) => [g.gap, g.calls, g.cold_fraction]), [['50ms', 2, 0], ['2500ms', 2, 1]]);
     assert.deepEqual(data.threshold, { warm_below: '50ms', cold_from: '2500ms' });
     assert.ok(data.cold_phases && data.cold_phases.calls >= 2, 'the cold calls are split into phases');
-    assert.match(await readFile(join(out, 'lifecycle.html'), 'utf8'), /Instances expired between an idle gap of 50ms/);
+    const page = await readFile(join(out, 'report', 'lifecycle.html'), 'utf8');
+    assert.match(page, /Instances expired between an idle gap of 50ms/);
+    assert.match(r.stdout, /^instance figures: \S+lifecycle\.html$/m);
+
+    const again = join(dir, 'again');
+    const analyzed = await runCli(['analyze', out, '--out', again], { timeoutMs: 300_000 });
+    assert.equal(analyzed.code, 0, analyzed.stderr);
+    assert.equal(await readFile(join(again, 'lifecycle.json'), 'utf8'), figures);
+    assert.equal(await readFile(join(again, 'lifecycle.html'), 'utf8'), page);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

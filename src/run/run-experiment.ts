@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { runCaller, type CallerResult } from '../caller/index.js';
 import { parseDuration } from '../flags.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
-import { DEFAULT_WORKER_FLAGS, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
+import { DEFAULT_WORKER_FLAGS, isFleetExperiment, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
 import { runBackoff, runInterference } from './instance-experiments.js';
 import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
@@ -44,6 +44,11 @@ type Records = (role: string) => string;
 
 export async function runExperiment(options: RunOptions): Promise<RunOutcome> {
   const { config, out } = options;
+  if (isFleetExperiment(config.experiment)) {
+    await mkdir(out, { recursive: true });
+    // Loaded only for these: they bring the scaler and its webhook.
+    return (await import('./fleet-experiments.js')).runFleetExperiment(options);
+  }
   const records: Records = (role) => join(out, `${role}.ndjson${options.compress ? '.gz' : ''}`);
   const say = options.onProgress ?? (() => {});
   await mkdir(out, { recursive: true });

@@ -50,6 +50,8 @@ export interface GatewayRecord {
   workers: number;
   /** The trace id of the request's W3C traceparent; written only when there was one. */
   traceId?: string | null;
+  /** The first attempt of a call retried on another worker; written only then. */
+  retry?: { worker: string; t2: bigint | null; failed: bigint; error: string } | null;
 }
 
 /** The optional last field of a record: a W3C trace id (32 hex digits, nothing to escape). */
@@ -66,8 +68,43 @@ export function formatGatewayRecord(r: GatewayRecord): string {
     `,"t3_end":${stampText(w?.t3_end)},"t3_send":${stampText(w?.t3_send)}` +
     `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
     `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)},"balance":"${r.balance}","workers":${r.workers}` +
+    (r.retry ? retryField(r.retry) : '') +
     `${traceField(r.traceId)}}\n`
   );
+}
+
+function retryField(a: NonNullable<GatewayRecord['retry']>): string {
+  return `,"retry":{"worker":${JSON.stringify(a.worker)},"t2":${stampText(a.t2)},"failed":${stampText(a.failed)},"error":"${a.error}"}`;
+}
+
+/**
+ * A change of a gateway's worker set (rpc/fleet.ts): one line per event, in
+ * the gateway's record file; `active` lists the workers that take calls from
+ * `t` on. Also written by `faasbench run` for what it does to the fleet
+ * (role "run": a worker killed; role "scaler": a scaling decision). The
+ * analysis of requests skips these lines (type "fleet").
+ */
+export interface FleetRecord {
+  role: 'gateway' | 'run' | 'scaler';
+  /** The gateway's framework, the scaler's policy. */
+  part: string;
+  t: bigint;
+  event: string;
+  worker: string | null;
+  active?: string[];
+  detail?: string;
+  /** Any numbers the event carries (a scaler's observation and decision). */
+  values?: Record<string, number | boolean>;
+}
+
+export function formatFleetRecord(r: FleetRecord): string {
+  let line =
+    `{"role":"${r.role}","type":"fleet","host":${hostJson},"pid":${process.pid},"part":${JSON.stringify(r.part)},"t":${stampText(r.t)}` +
+    `,"event":${JSON.stringify(r.event)},"worker":${r.worker === null ? 'null' : JSON.stringify(r.worker)}`;
+  if (r.active) line += `,"active":${JSON.stringify(r.active)}`;
+  if (r.detail !== undefined) line += `,"detail":${JSON.stringify(r.detail)}`;
+  for (const [k, v] of Object.entries(r.values ?? {})) line += `,${JSON.stringify(k)}:${Number.isFinite(v) || typeof v === 'boolean' ? v : 'null'}`;
+  return `${line}}\n`;
 }
 
 export interface WorkerRecord extends WorkerStamps {

@@ -4,8 +4,8 @@ import type { CommandModule } from 'yargs';
 import { LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
 import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
-import { closeOnSignal, startOrExplain } from '../role.js';
-import { createLogger } from '../log.js';
+import { serveRole } from '../role.js';
+import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
 import { DEFAULT_MAX_INSTANCES, startWorker } from './worker.js';
 
@@ -25,14 +25,22 @@ interface WorkerArgs extends MetricsArgs {
   'hello-timeout-ms': number;
   'sample-interval-ms': number;
   'insecure-no-secret': boolean;
+  'experiment-slowdown': number;
 }
+
+const EXAMPLES: Example[] = [
+  ['the bundled functions on 127.0.0.1:7070, a record per call', '$0 worker --log worker.ndjson'],
+  ['reachable from other hosts: gateways must present the secret', '$0 worker --host 0.0.0.0 --secret s3cret'],
+  ['functions run on the worker itself (the floor: no instances)', '$0 worker --isolation inline'],
+  ['your own functions, a module per function', '$0 worker --functions ./my-functions'],
+];
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
   command: 'worker',
   aliases: ['rpc-worker'],
   describe: 'Run the functions: a TCP RPC server that the gateways call',
-  builder: (y) =>
-    metricsOptions(y)
+  builder: (y) => {
+    const flags = y
       .option('host', { type: 'string', default: LOCAL_HOST, describe: 'Address to listen on' })
       .option('port', integerOption('port', LISTEN_PORT, 'TCP port to listen on (0: any free port)', WORKER_PORT))
       .option('log', { type: 'string', describe: 'Append one NDJSON record per call to this file (gzipped when it ends in .gz)' })
@@ -72,11 +80,17 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         describe: 'Also serve the misbehaving test functions (fault: loop, alloc, throw, exit)',
       })
       .option('hello-timeout-ms', integerOption('hello-timeout-ms', TIMER_MS, 'Disconnect a client that has not said hello within this time', 5000))
+      .option(
+        'experiment-slowdown',
+        integerOption('experiment-slowdown', { min: 1, max: 1000 }, 'Experiments only (a grey failure): every call takes N times its time, the worker waiting before it stamps the function\'s end', 1),
+      )
       .option('insecure-no-secret', {
         type: 'boolean',
         default: false,
         describe: 'Listen beyond loopback without a secret: anyone who can reach the port may run the functions',
-      }),
+      });
+    return withExamples(metricsOptions(flags), EXAMPLES);
+  },
   handler: async (a) => {
     const secret = a.secret === '' ? undefined : a.secret;
     if (secret === undefined && !a['insecure-no-secret'] && !(await isLoopback(a.host))) {
@@ -88,27 +102,28 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     if (a['min-instances'] > a['max-instances']) {
       throw new UsageError(`--min-instances ${a['min-instances']} is more than --max-instances ${a['max-instances']}`);
     }
-    const logger = createLogger('worker');
-    const worker = await startOrExplain('worker', () => startWorker({
-      host: a.host,
-      port: a.port,
-      log: a.log,
-      functionsDir: a.functions,
-      timeoutMs: a['timeout-ms'],
-      poolMemoryMb: a['function-memory-mb'],
-      isolation: a.isolation,
-      keepWarmMs: a['keep-warm'],
-      maxInstances: a['max-instances'],
-      minInstances: a['min-instances'],
-      secret,
-      allowFaultFunctions: a['allow-fault-functions'],
-      helloTimeoutMs: a['hello-timeout-ms'],
-      sampleIntervalMs: a['sample-interval-ms'],
-      metricsPort: a['metrics-port'],
-      metricsHost: a['metrics-host'],
-      logger,
-    }));
-    closeOnSignal(() => worker.close(), logger);
+    await serveRole('worker', (logger) =>
+      startWorker({
+        host: a.host,
+        port: a.port,
+        log: a.log,
+        functionsDir: a.functions,
+        timeoutMs: a['timeout-ms'],
+        poolMemoryMb: a['function-memory-mb'],
+        isolation: a.isolation,
+        keepWarmMs: a['keep-warm'],
+        maxInstances: a['max-instances'],
+        minInstances: a['min-instances'],
+        secret,
+        allowFaultFunctions: a['allow-fault-functions'],
+        helloTimeoutMs: a['hello-timeout-ms'],
+        experimentSlowdown: a['experiment-slowdown'],
+        sampleIntervalMs: a['sample-interval-ms'],
+        metricsPort: a['metrics-port'],
+        metricsHost: a['metrics-host'],
+        logger,
+      }),
+    );
   },
 };
 

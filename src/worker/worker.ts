@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { startRpcServer, type RpcServer } from '../rpc/server.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { startRpcServer, type CallOutcome, type RpcServer, type RpcServerOptions } from '../rpc/server.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { now } from '../trace/clock.js';
+import type { RecordSink } from '../trace/record-writer.js';
 import { openRole } from '../role.js';
 import { formatWorkerRecord } from '../trace/records.js';
 import type { CallMessage } from '../rpc/protocol.js';
@@ -34,6 +38,12 @@ export interface WorkerOptions {
   /** Also load the misbehaving functions (functions/faults). */
   allowFaultFunctions?: boolean;
   helloTimeoutMs?: number;
+  /**
+   * Experiments only: every call takes this many times its time (a worker
+   * gone slow, a grey failure). The wait is inside the function's stamps:
+   * t3_end is taken after it, as on a slower machine.
+   */
+  experimentSlowdown?: number;
   /** Saturation samples into the records this often; 0: none. Only with `log`. */
   sampleIntervalMs?: number;
   /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
@@ -50,12 +60,18 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/** The outcome after a wait of (factor − 1) times the function's time, its end stamped after it. */
+async function slowed(outcome: CallOutcome, factor: number): Promise<CallOutcome> {
+  const ms = (Number(outcome.t3_end - outcome.t3_start) / 1e6) * (factor - 1);
+  await delay(ms);
+  return { ...outcome, t3_end: now() };
+}
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const slowdown = options.experimentSlowdown ?? 1;
   const dir = options.functionsDir ?? defaultFunctionsDir;
   const functions = await loadFunctions(dir);
-  if (options.allowFaultFunctions) {
-    for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
-  }
+  if (options.allowFaultFunctions) for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
   let server: RpcServer | null = null;
   const executor = new Executor({
     functions,
@@ -81,7 +97,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metrics: async () => new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections()),
     logger: options.logger,
   });
-  const { sink, metrics } = role;
   server = await startRpcServer({
     host: options.host,
     port: options.port,
@@ -93,7 +108,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       executor.run(call.fn, call.args, form).then((e) => {
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;
-        return e.outcome;
+        return slowdown > 1 ? slowed(e.outcome, slowdown) : e.outcome;
       }),
     interrupted: (call) => {
       const e = executor.takeInterrupted();
@@ -102,30 +117,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
     settlesHere: () => executor.settlesHere,
     turn: (next) => executor.turn(next),
-    onReplySent: (call, outcome, t3_recv, t3_send) => {
-      const error = outcome.err?.code ?? null;
-      const instance = (call as RanCall)[RAN_IN] ?? null;
-      metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
-      sink?.write(
-        formatWorkerRecord({
-          id: call.rid,
-          fn: call.fn,
-          error,
-          t3_recv,
-          t3_start: outcome.t3_start,
-          t3_end: outcome.t3_end,
-          t3_send,
-          instance,
-          traceId: call.tp,
-        }),
-      );
-    },
+    onReplySent: recordReplies(role.sink, role.metrics),
   });
   const rpc = server;
   connections = () => rpc.connections;
   const running = await role.serve({
     gauges: () => ({ ...executor.load }),
-    announce: { address: `${rpc.address.address}:${rpc.address.port}`, functions: [...functions.keys()] },
+    announce: { address: `${rpc.address.address}:${rpc.address.port}`, functions: [...functions.keys()], ...(slowdown > 1 ? { experimentSlowdown: slowdown } : {}) },
     message: 'worker listening',
     close: async () => {
       await rpc.close();
@@ -137,5 +135,27 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     functions: [...functions.keys()],
     metricsUrl: running.metricsUrl,
     close: () => running.close(),
+  };
+}
+
+/** After each reply: the call's metrics, and its record (with the instance it ran in). */
+function recordReplies(sink: RecordSink | null, metrics: WorkerMetrics | null): RpcServerOptions['onReplySent'] {
+  return (call, outcome, t3_recv, t3_send) => {
+    const error = outcome.err?.code ?? null;
+    const instance = (call as RanCall)[RAN_IN] ?? null;
+    metrics?.observe(call.fn, error, instance, t3_recv, outcome.t3_start, outcome.t3_end, t3_send);
+    sink?.write(
+      formatWorkerRecord({
+        id: call.rid,
+        fn: call.fn,
+        error,
+        t3_recv,
+        t3_start: outcome.t3_start,
+        t3_end: outcome.t3_end,
+        t3_send,
+        instance,
+        traceId: call.tp,
+      }),
+    );
   };
 }

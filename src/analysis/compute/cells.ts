@@ -8,11 +8,10 @@ import type { SampleRow } from '../read/ingest.js';
 import type { Group } from '../read/join.js';
 import type { CallerRuns } from '../read/runs.js';
 import { loadIn, readLoad, windowsOf, type Finding, type Load } from './saturation.js';
-import { stageValues } from './stage-columns.js';
 import { PARTS, type Part } from './stages.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import type { RequestTable } from '../read/table.js';
-import { throughputOf } from './throughput.js';
+import type { Throughput } from './throughput.js';
 
 /** The stages a cell reports: the seven parts, their total, and the original report's handler and delta. */
 export const CELL_STAGES = [...PARTS, 'roundtrip', 'handler', 'delta'] as const;
@@ -53,49 +52,100 @@ export const SPECTRUM = [50, 90, 99, 99.9, 99.99] as const;
 export type SpectrumKey = 'p50' | 'p90' | 'p99' | 'p99_9' | 'p99_99';
 export const spectrumKey = (p: (typeof SPECTRUM)[number]): SpectrumKey => `p${String(p).replace('.', '_')}` as SpectrumKey;
 
-export function summarizeCells(t: RequestTable, groups: readonly Group[], runs: CallerRuns, samples: readonly SampleRow[]): CellSummary[] {
-  const cells: CellSummary[] = [];
-  for (const g of groups) {
-    const byConnections = new Map<number, number[]>();
-    for (const i of g.slots) {
-      const c = t.u32.connections[i]!;
-      let list = byConnections.get(c);
-      if (!list) byConnections.set(c, (list = []));
-      list.push(i);
-    }
-    for (const [connections, slots] of [...byConnections].sort((a, b) => a[0] - b[0])) {
-      const mean = {} as Record<CellStage, number>;
-      const p50 = {} as Record<CellStage, number>;
-      for (const stage of CELL_STAGES) {
-        const values = stageValues(t, stage, slots).sort();
-        let sum = 0;
-        for (let k = 0; k < values.length; k++) sum += values[k]!;
-        mean[stage] = values.length ? (sum / values.length) * US : NaN;
-        p50[stage] = percentileOfSorted(values, 50) * US;
-      }
-      const load = loadIn(windowsOf(t, slots), samples);
-      const { saturated, findings, notes } = readLoad(load);
-      const latency = stageValues(t, 'latency', slots).sort();
-      const spectrum = {} as Record<SpectrumKey, number>;
-      for (const p of SPECTRUM) spectrum[spectrumKey(p)] = percentileOfSorted(latency, p) * US;
-      cells.push({
-        framework: g.framework,
-        endpoint: g.endpoint,
-        connections,
-        caller_only: g.caller_only,
-        open_loop: slots.some((i) => t.f64.t0_intended[i] === t.f64.t0_intended[i]),
-        rounds: new Set(slots.map((i) => runs.runs[runs.runOf[i]!]?.round)).size,
-        measured: slots.length,
-        requests_per_s: throughputOf(t, slots, runs.runOf).requests_per_s,
-        latency_percentiles_us: spectrum,
-        stage_mean_us: mean,
-        stage_p50_us: p50,
-        load,
-        saturated,
-        findings,
-        notes,
-      });
-    }
+/** A cell's requests: one connection count of a group. */
+export interface CellPart {
+  connections: number;
+  /** Ascending. */
+  slots: Uint32Array;
+}
+
+/** A group's cells, by connection count ascending. */
+export function cellParts(t: RequestTable, g: Group): CellPart[] {
+  const counts = new Map<number, number>();
+  const connections = t.u32.connections;
+  for (const i of g.slots) counts.set(connections[i]!, (counts.get(connections[i]!) ?? 0) + 1);
+  if (counts.size === 1) return [{ connections: connections[g.slots[0]!]!, slots: g.slots }];
+  const parts = [...counts].sort((a, b) => a[0] - b[0]).map(([c, n]) => ({ connections: c, slots: new Uint32Array(n), fill: 0 }));
+  const index = new Map(parts.map((p, k) => [p.connections, k]));
+  for (const i of g.slots) {
+    const p = parts[index.get(connections[i]!)!]!;
+    p.slots[p.fill++] = i;
   }
-  return cells;
+  return parts.map(({ connections: c, slots }) => ({ connections: c, slots }));
+}
+
+/** What the stage loop of summarize.ts found for a cell: means, medians and the latency spectrum. */
+export interface CellStages {
+  mean: Record<CellStage, number>;
+  p50: Record<CellStage, number>;
+  spectrum: Record<SpectrumKey, number>;
+}
+
+export const CELL_STAGE_SET: ReadonlySet<string> = new Set(CELL_STAGES);
+
+export function newCellStages(): CellStages {
+  return { mean: {} as Record<CellStage, number>, p50: {} as Record<CellStage, number>, spectrum: {} as Record<SpectrumKey, number> };
+}
+
+/** A cell stage's mean and median from its sorted values (ns → µs). */
+export function addCellStage(into: CellStages, stage: CellStage, sorted: Float64Array): void {
+  let sum = 0;
+  for (let k = 0; k < sorted.length; k++) sum += sorted[k]!;
+  into.mean[stage] = sorted.length ? (sum / sorted.length) * US : NaN;
+  into.p50[stage] = percentileOfSorted(sorted, 50) * US;
+}
+
+export function addSpectrum(into: CellStages, latency: Float64Array): void {
+  for (const p of SPECTRUM) into.spectrum[spectrumKey(p)] = percentileOfSorted(latency, p) * US;
+}
+
+export function cellSummary(
+  t: RequestTable,
+  g: Group,
+  part: CellPart,
+  stages: CellStages,
+  throughput: Throughput,
+  runs: CallerRuns,
+  samples: readonly SampleRow[],
+): CellSummary {
+  const { slots } = part;
+  const load = loadIn(windowsOf(t, slots), samples);
+  const { saturated, findings, notes } = readLoad(load);
+  return {
+    framework: g.framework,
+    endpoint: g.endpoint,
+    connections: part.connections,
+    caller_only: g.caller_only,
+    open_loop: anyOpenLoop(t, slots),
+    rounds: roundsOf(slots, runs),
+    measured: slots.length,
+    requests_per_s: throughput.requests_per_s,
+    latency_percentiles_us: stages.spectrum,
+    stage_mean_us: stages.mean,
+    stage_p50_us: stages.p50,
+    load,
+    saturated,
+    findings,
+    notes,
+  };
+}
+
+/** Some request was sent open loop (it has a due time). */
+export function anyOpenLoop(t: RequestTable, slots: ArrayLike<number>): boolean {
+  const due = t.f64.t0_intended;
+  for (let k = 0; k < slots.length; k++) if (due[slots[k]!] === due[slots[k]!]) return true;
+  return false;
+}
+
+/** Distinct rounds (caller runs' positions) among the requests; a request without a caller run counts as one more. */
+export function roundsOf(slots: ArrayLike<number>, runs: CallerRuns): number {
+  const seen = new Set<number | undefined>();
+  let last = -2;
+  for (let k = 0; k < slots.length; k++) {
+    const run = runs.runOf[slots[k]!]!;
+    if (run === last) continue;
+    last = run;
+    seen.add(runs.runs[run]?.round);
+  }
+  return seen.size;
 }

@@ -7,6 +7,7 @@
 import { gatewayMinusCaller, workerMinusGateway } from './stages.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import { HAS_CALLER, HAS_GATEWAY, RequestTable } from '../read/table.js';
+import { sortFloat64 } from './sort.js';
 
 export interface ClockOffset {
   /** "worker − gateway" or "gateway − caller": the sign of every figure below. */
@@ -67,16 +68,36 @@ interface PairSamples {
   other: number; // clock
   referenceHost: string;
   host: string;
-  offsets: number[];
-  times: number[];
+  offsets: Numbers;
+  times: Numbers;
   minRtt: number;
   atMinRtt: number;
   lower: number;
   upper: number;
   /** By how much, per offending exchange (ns, positive). */
-  negativeLink: number[];
-  late: number[];
-  early: number[];
+  negativeLink: Numbers;
+  late: Numbers;
+  early: Numbers;
+}
+
+/** A growing list of doubles: a JS array of 1.5 M numbers per clock pair cost a second in the collector. */
+class Numbers {
+  values = new Float64Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.values.length) {
+      const next = new Float64Array(this.values.length * 2);
+      next.set(this.values);
+      this.values = next;
+    }
+    this.values[this.length++] = v;
+  }
+
+  /** A copy of the values. */
+  copy(): Float64Array {
+    return this.values.slice(0, this.length);
+  }
 }
 
 export function estimateOffsets(t: RequestTable): ClockOffset[] {
@@ -88,8 +109,8 @@ export function estimateOffsets(t: RequestTable): ClockOffset[] {
     let p = pairs.get(label);
     if (!p) {
       p = {
-        reference: referenceClock, other: otherClock, referenceHost, host, offsets: [], times: [],
-        minRtt: Infinity, atMinRtt: NaN, lower: -Infinity, upper: Infinity, negativeLink: [], late: [], early: [],
+        reference: referenceClock, other: otherClock, referenceHost, host, offsets: new Numbers(), times: new Numbers(),
+        minRtt: Infinity, atMinRtt: NaN, lower: -Infinity, upper: Infinity, negativeLink: new Numbers(), late: new Numbers(), early: new Numbers(),
       };
       pairs.set(label, p);
     }
@@ -161,8 +182,8 @@ function add(p: PairSamples, offset: number, rtt: number, lower: number, upper: 
   if (upper < p.upper) p.upper = upper;
 }
 
-function lateness(values: number[]): Lateness {
-  const sorted = Float64Array.from(values).sort();
+function lateness(values: Numbers): Lateness {
+  const sorted = sortFloat64(values.copy());
   const n = sorted.length;
   return {
     count: n,
@@ -173,7 +194,7 @@ function lateness(values: number[]): Lateness {
 }
 
 function summarise(p: PairSamples, clocks: ClockOffset['clocks']): ClockOffset {
-  const sorted = Float64Array.from(p.offsets).sort();
+  const sorted = sortFloat64(p.offsets.copy());
   const at = (q: number) => percentileOfSorted(sorted, q);
   return {
     clocks,
@@ -201,20 +222,27 @@ function summarise(p: PairSamples, clocks: ClockOffset['clocks']): ClockOffset {
 function drift(p: PairSamples): number | null {
   const n = p.times.length;
   if (n < 50) return null;
-  const times = Float64Array.from(p.times).sort();
+  const times = sortFloat64(p.times.copy());
   const early = percentileOfSorted(times, 10);
   const late = percentileOfSorted(times, 90);
   if (!(late > early)) return null;
-  const first: number[] = [];
-  const last: number[] = [];
+  const t = p.times.values;
+  const o = p.offsets.values;
+  const first = new Numbers();
+  const last = new Numbers();
+  const firstTimes = new Numbers();
+  const lastTimes = new Numbers();
   for (let k = 0; k < n; k++) {
-    if (p.times[k]! <= early) first.push(p.offsets[k]!);
-    else if (p.times[k]! >= late) last.push(p.offsets[k]!);
+    if (t[k]! <= early) {
+      first.push(o[k]!);
+      firstTimes.push(t[k]!);
+    } else if (t[k]! >= late) {
+      last.push(o[k]!);
+      lastTimes.push(t[k]!);
+    }
   }
-  const med = (xs: number[]) => percentileOfSorted(Float64Array.from(xs).sort(), 50);
-  const firstTime = med(p.times.filter((x) => x <= early));
-  const lastTime = med(p.times.filter((x) => x >= late));
-  return ((med(last) - med(first)) / (lastTime - firstTime)) * 1e6;
+  const med = (xs: Numbers) => percentileOfSorted(sortFloat64(xs.copy()), 50);
+  return ((med(last) - med(first)) / (med(lastTimes) - med(firstTimes))) * 1e6;
 }
 
 /** Worker address (as the gateway names it) → worker host (as the worker names itself), learned from joined records. */

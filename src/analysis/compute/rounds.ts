@@ -8,6 +8,7 @@
  * framework after the other, so they share the slow drift of the machine).
  */
 import { percentileOfSorted } from '../../stats/percentiles.js';
+import { sortFloat64 } from './sort.js';
 
 /** Fewer rounds than this, and a difference cannot be judged: the interval would rest on one or two numbers. */
 export const MIN_ROUNDS = 3;
@@ -30,7 +31,7 @@ export interface RoundComparison {
 export function roundMedians(byRound: Map<number, number[]>): Map<number, number> {
   const out = new Map<number, number>();
   for (const [round, values] of byRound) {
-    if (values.length > 0) out.set(round, percentileOfSorted(Float64Array.from(values).sort(), 50));
+    if (values.length > 0) out.set(round, percentileOfSorted(sortFloat64(Float64Array.from(values)), 50));
   }
   return out;
 }

@@ -12,6 +12,7 @@
  */
 import type { Role, SampleRow } from '../read/ingest.js';
 import { HAS_WORKER, type RequestTable } from '../read/table.js';
+import { argsortStable } from './sort.js';
 
 export const ROLES: readonly Role[] = ['caller', 'gateway', 'worker'];
 /** A gap longer than this with nothing in flight starts a new window (rounds are many seconds apart). */
@@ -65,31 +66,39 @@ const keyOf = (role: Role, host: string, part: string | null) => `${role}\u0000$
 
 /** The windows in which these requests (one cell) ran, per role and host. */
 export function windowsOf(t: RequestTable, slots: ArrayLike<number>): Windows {
-  const order = Array.from(slots).sort((a, b) => t.u16.callerClock[a]! - t.u16.callerClock[b]! || t.f64.t0[a]! - t.f64.t0[b]!);
+  const order = byClockThenSend(t, slots);
+  const keys = new WindowKeys(t);
   const windows: Windows = new Map();
-  const add = (key: string, start: number, end: number, open: Map<string, number[]>) => {
+  // Windows open since the last gap, by key number, in the order they opened.
+  const openStart = new Map<number, number>();
+  const openEnd = new Map<number, number>();
+  const add = (key: number, start: number, end: number) => {
     if (!(start === start && end === end)) return;
-    const w = open.get(key);
-    if (!w) open.set(key, [start, end]);
-    else {
-      w[0] = Math.min(w[0]!, start);
-      w[1] = Math.max(w[1]!, end);
+    const s = openStart.get(key);
+    if (s === undefined) {
+      openStart.set(key, start);
+      openEnd.set(key, end);
+    } else {
+      openStart.set(key, Math.min(s, start));
+      openEnd.set(key, Math.max(openEnd.get(key)!, end));
     }
   };
-  let open = new Map<string, number[]>();
   const close = () => {
-    for (const [key, w] of open) {
-      let list = windows.get(key);
-      if (!list) windows.set(key, (list = []));
-      list.push(w[0]!, w[1]!);
+    for (const [key, start] of openStart) {
+      const name = keys.name(key);
+      let list = windows.get(name);
+      if (!list) windows.set(name, (list = []));
+      list.push(start, openEnd.get(key)!);
     }
-    open = new Map();
+    openStart.clear();
+    openEnd.clear();
   };
   const f = t.f64;
-  const abs = (clock: number, v: number) => t.clocks.absolute(clock, v);
+  const base = keys.bases;
   let clock = -1;
   let reach = -Infinity;
-  for (const i of order) {
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
     const c = t.u16.callerClock[i]!;
     if (c !== clock || f.t0[i]! > reach + SEGMENT_GAP_NS) {
       close();
@@ -97,17 +106,89 @@ export function windowsOf(t: RequestTable, slots: ArrayLike<number>): Windows {
     }
     clock = c;
     reach = Math.max(reach, f.t6[i]!);
-    add(keyOf('caller', t.clockHost[c] ?? '?', null), abs(c, f.t0[i]!), abs(c, f.t6[i]!), open);
+    add(keys.caller(c), base(c) + f.t0[i]!, base(c) + f.t6[i]!);
     const g = t.u16.gatewayClock[i]!;
-    add(keyOf('gateway', t.clockHost[g] ?? '?', t.frameworks.value(t.u8.framework[i]!) ?? null), abs(g, f.t1[i]!), abs(g, f.t5[i]!), open);
+    add(keys.gateway(g, t.u8.framework[i]!), base(g) + f.t1[i]!, base(g) + f.t5[i]!);
     if (t.u8.flags[i]! & HAS_WORKER) {
       const w = t.u16.t3Clock[i]!;
       // The worker's own host name, whichever copy of its stamps the table kept: both are raw readings of its clock.
-      add(keyOf('worker', t.hosts.value(t.u16.workerHost[i]!) ?? '?', null), abs(w, f.t3_recv[i]!), abs(w, f.t3_send[i]!), open);
+      add(keys.worker(t.u16.workerHost[i]!), base(w) + f.t3_recv[i]!, base(w) + f.t3_send[i]!);
     }
   }
   close();
   return windows;
+}
+
+/** The slots ordered by caller clock, then send time (t0), ties in their given order. */
+function byClockThenSend(t: RequestTable, slots: ArrayLike<number>): Uint32Array {
+  const byClock = new Map<number, number>();
+  for (let k = 0; k < slots.length; k++) {
+    const c = t.u16.callerClock[slots[k]!]!;
+    byClock.set(c, (byClock.get(c) ?? 0) + 1);
+  }
+  const out = new Uint32Array(slots.length);
+  let at = 0;
+  for (const clock of [...byClock.keys()].sort((a, b) => a - b)) {
+    const part = new Uint32Array(byClock.get(clock)!);
+    let n = 0;
+    for (let k = 0; k < slots.length; k++) if (t.u16.callerClock[slots[k]!] === clock) part[n++] = slots[k]!;
+    const sends = new Float64Array(n);
+    for (let k = 0; k < n; k++) sends[k] = t.f64.t0[part[k]!]!;
+    out.set(argsortStable(sends, part), at);
+    at += n;
+  }
+  return out;
+}
+
+/**
+ * The window keys ("role host part") as numbers: one string per distinct
+ * caller clock, gateway clock and framework, worker host. And each clock's
+ * base as a double, which ClockRegistry.absolute would convert per stamp.
+ */
+class WindowKeys {
+  private readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+  private readonly memo = new Map<number, number>();
+  private readonly baseOf = new Map<number, number>();
+
+  constructor(private readonly t: RequestTable) {}
+
+  readonly bases = (clock: number): number => {
+    let b = this.baseOf.get(clock);
+    if (b === undefined) this.baseOf.set(clock, (b = this.t.clocks.absolute(clock, 0)));
+    return b;
+  };
+
+  caller(clock: number): number {
+    return this.key(clock, () => keyOf('caller', this.t.clockHost[clock] ?? '?', null));
+  }
+
+  gateway(clock: number, framework: number): number {
+    return this.key(0x10000000 + clock * 256 + framework, () => keyOf('gateway', this.t.clockHost[clock] ?? '?', this.t.frameworks.value(framework) ?? null));
+  }
+
+  worker(host: number): number {
+    return this.key(0x20000000 + host, () => keyOf('worker', this.t.hosts.value(host) ?? '?', null));
+  }
+
+  name(key: number): string {
+    return this.names[key]!;
+  }
+
+  private key(code: number, name: () => string): number {
+    let key = this.memo.get(code);
+    if (key === undefined) {
+      const text = name();
+      key = this.index.get(text);
+      if (key === undefined) {
+        key = this.names.length;
+        this.names.push(text);
+        this.index.set(text, key);
+      }
+      this.memo.set(code, key);
+    }
+    return key;
+  }
 }
 
 /** Each role's load in these windows. */

@@ -9,10 +9,13 @@
  */
 import type { Group } from '../read/join.js';
 import type { ClockOffset } from './offsets.js';
-import { stageValues } from './stage-columns.js';
+import { stageAt, stageValues } from './stage-columns.js';
+import type { Stage } from './stages.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import type { RequestTable } from '../read/table.js';
-import { throughputOf } from './throughput.js';
+import { throughputOf, type Throughput } from './throughput.js';
+import { sortFloat64 } from './sort.js';
+import { SortedCache } from './sorted-cache.js';
 
 /** Callers whose starts differ by more than this (per cell) are warned about. */
 export const DEFAULT_START_TOLERANCE_MS = 100;
@@ -86,26 +89,29 @@ export function summarizeScale(
   runOf: Int32Array,
   offsets: readonly ClockOffset[],
   startToleranceMs = DEFAULT_START_TOLERANCE_MS,
+  cache: SortedCache = new SortedCache(),
 ): ScaleSummary {
   const out: ScaleSummary = { start_tolerance_ms: startToleranceMs, callers: [], workers: [], gateways: [], replicas: [] };
   const callerClocks = new Set<number>();
   for (const g of groups) for (const i of g.slots) callerClocks.add(t.u16.callerClock[i]!);
   for (const g of groups) {
     for (const [cell, slots] of splitBy(g.slots, (i) => cellKey(t, i), (i) => cellOf(t, g, i))) {
+      // A part with all of the cell's requests has the figures summarize.ts worked out for the cell.
+      const sorted = (part: number[]) => cache.cell(g, cell.connections, part.length);
       const workers = splitBy(slots, (i) => t.u16.workerAddress[i]!, (i) => t.hosts.value(t.u16.workerAddress[i]!) ?? '?');
       for (const [address, s] of workers) {
         out.workers.push({
-          ...cell, address, ...latency(t, s, runOf), share: s.length / slots.length,
-          function_mean_us: mean(stageValues(t, 'function', s)) * US,
-          worker_queue_mean_us: mean(stageValues(t, 'worker_queue', s)) * US,
+          ...cell, address, ...latency(t, s, runOf, sorted(s)), share: s.length / slots.length,
+          function_mean_us: meanOf(t, 'function', s) * US,
+          worker_queue_mean_us: meanOf(t, 'worker_queue', s) * US,
         });
       }
       for (const [host, s] of splitBy(slots, (i) => t.u16.gatewayClock[i]!, (i) => t.clockHost[t.u16.gatewayClock[i]!]!)) {
-        out.gateways.push({ ...cell, host, ...latency(t, s, runOf), share: s.length / slots.length });
+        out.gateways.push({ ...cell, host, ...latency(t, s, runOf, sorted(s)), share: s.length / slots.length });
       }
       const counts = [...workers.values()].map((s) => s.length);
       out.replicas.push({
-        ...cell, ...latency(t, slots, runOf), workers_used: counts.length,
+        ...cell, ...latency(t, slots, runOf, sorted(slots)), workers_used: counts.length,
         max_over_mean: Math.max(...counts) / (slots.length / counts.length),
       });
       if (callerClocks.size > 1) out.callers.push(...callerFigures(t, cell, slots, runOf, offsets));
@@ -161,20 +167,27 @@ function callerFigures(t: RequestTable, cell: ScaleCell, slots: number[], runOf:
 }
 
 /** `runOf`: each slot's caller run, which throughput counts the time of (callerRuns()). */
-function latency(t: RequestTable, slots: ArrayLike<number>, runOf: Int32Array): Latency {
-  const rt = stageValues(t, 'roundtrip', slots).sort();
+function latency(t: RequestTable, slots: ArrayLike<number>, runOf: Int32Array, known: { sorted: Float64Array; throughput: Throughput } | null = null): Latency {
+  const rt = known?.sorted ?? sortFloat64(stageValues(t, 'roundtrip', slots));
   return {
     measured: slots.length,
-    requests_per_s: throughputOf(t, slots, runOf).requests_per_s,
+    requests_per_s: (known?.throughput ?? throughputOf(t, slots, runOf)).requests_per_s,
     p50_us: percentileOfSorted(rt, 50) * US,
     p99_us: percentileOfSorted(rt, 99) * US,
   };
 }
 
-function mean(values: Float64Array): number {
+/** The mean of a stage over these requests, those without it left out. */
+function meanOf(t: RequestTable, stage: Stage, slots: ArrayLike<number>): number {
   let sum = 0;
-  for (const v of values) sum += v;
-  return values.length ? sum / values.length : NaN;
+  let n = 0;
+  for (let k = 0; k < slots.length; k++) {
+    const v = stageAt(t, stage, slots[k]!);
+    if (v !== v) continue;
+    sum += v;
+    n++;
+  }
+  return n ? sum / n : NaN;
 }
 
 function cellKey(t: RequestTable, i: number): number {

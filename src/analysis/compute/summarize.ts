@@ -4,7 +4,19 @@
  * baseline framework, and the connection sweep.
  */
 import { compareMedians } from './bootstrap.js';
-import { summarizeCells, type CellSummary } from './cells.js';
+import {
+  addCellStage,
+  addSpectrum,
+  anyOpenLoop,
+  CELL_STAGE_SET,
+  cellParts,
+  cellSummary,
+  newCellStages,
+  roundsOf,
+  type CellStage,
+  type CellSummary,
+} from './cells.js';
+import { SortedCache } from './sorted-cache.js';
 import type { SampleRow } from '../read/ingest.js';
 import type { Group, Join } from '../read/join.js';
 import { byEndpoint, byFramework } from './order.js';
@@ -17,7 +29,8 @@ import { PARTS, STAGES, type Part, type Stage } from './stages.js';
 import { boxOfSorted, percentileOfSorted, statsOfSorted } from '../../stats/percentiles.js';
 import type { Answer, Comparison, GroupSummary, SweepPoint } from './summary-types.js';
 import type { RequestTable } from '../read/table.js';
-import { throughputOf } from './throughput.js';
+import { throughputOf, type Throughput } from './throughput.js';
+import { mergeSorted, sortFloat64 } from './sort.js';
 
 const US = 1e-3; // ns → µs
 
@@ -48,39 +61,65 @@ interface Worked {
   /** Per compared stage, per round, its median (ns). */
   rounds: Partial<Record<Stage, Map<number, number>>>;
   shareSamples: { outside: Float64Array; respond: Float64Array };
+  cells: CellSummary[];
+  /** Per cell: what Figure 3 shows of it. */
+  sweep: { connections: number; count: number; throughput: Throughput; latency: Float64Array }[];
 }
 
-export function summarize(t: RequestTable, join: Join, runs: CallerRuns, samples: readonly SampleRow[], o: SummarizeOptions): Figures {
+export function summarize(
+  t: RequestTable,
+  join: Join,
+  runs: CallerRuns,
+  samples: readonly SampleRow[],
+  o: SummarizeOptions,
+  cache: SortedCache = new SortedCache(),
+): Figures {
   const ordered = [...join.groups].sort((a, b) => byEndpoint(a.endpoint, b.endpoint) || byFramework(a.framework, b.framework));
-  const worked = ordered.map((g) => workGroup(t, g, runs, o.compareStages));
-  const cells = summarizeCells(t, ordered, runs, samples);
+  const worked = ordered.map((g) => workGroup(t, g, runs, o.compareStages, samples, cache));
+  const cells = worked.flatMap((w) => w.cells);
   return {
     groups: worked.map((w) => w.summary),
     // The answer is about stages: caller-only groups have none.
     answer: { ...answer(worked.filter((w) => !w.group.caller_only)), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
     comparisons: compare(worked, o),
-    sweep: sweep(t, ordered, runs),
+    sweep: sweep(worked),
     cells,
   };
 }
 
-function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStages: readonly Stage[]): Worked {
+/**
+ * One group and its cells, stage by stage: each cell's values are sorted once
+ * and serve the cell's figures, and merged they are the group's (they were
+ * sorted once for the group, once per cell and once more per figure before).
+ */
+function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStages: readonly Stage[], samples: readonly SampleRow[], cache: SortedCache): Worked {
   const stages: GroupSummary['stages'] = {};
   const box: GroupSummary['box'] = {};
   const sums = {} as Record<Stage, number>;
   const kept: Worked['kept'] = {};
   const rounds: Worked['rounds'] = {};
   for (const stage of compareStages) rounds[stage] = roundMedians(valuesByRound(t, stage, group.slots, runs));
+  const parts = cellParts(t, group);
+  const cellStages = parts.map(() => newCellStages());
+  const sweepLatency: Float64Array[] = [];
+  const roundtrips: Float64Array[] = [];
   for (const stage of STAGES) {
-    const sorted = stageValues(t, stage, group.slots).sort();
+    const partSorted = parts.map((p) => sortFloat64(stageValues(t, stage, p.slots)));
+    const sorted = mergeSorted(partSorted);
     let sum = 0;
     for (let k = 0; k < sorted.length; k++) sum += sorted[k]!;
     sums[stage] = sum;
+    if (CELL_STAGE_SET.has(stage)) partSorted.forEach((v, k) => addCellStage(cellStages[k]!, stage as CellStage, v));
+    if (stage === 'latency') partSorted.forEach((v, k) => (addSpectrum(cellStages[k]!, v), sweepLatency.push(v)));
+    if (stage === 'roundtrip') roundtrips.push(...partSorted);
     if (sorted.length === 0) continue;
     stages[stage] = statsOfSorted(sorted, US);
     box[stage] = boxOfSorted(sorted, US);
     if (compareStages.includes(stage)) kept[stage] = sorted;
   }
+  const throughputs = parts.map((p) => throughputOf(t, p.slots, runs.runOf));
+  parts.forEach((p, k) => cache.keep(group, p.connections, p.slots.length, roundtrips[k]!, throughputs[k]!));
+  const cells = parts.map((p, k) => cellSummary(t, group, p, cellStages[k]!, throughputs[k]!, runs, samples));
   const shareSamples = perRequestShares(t, group.slots);
   const shares = {} as Record<Part, number>;
   // No stage but the roundtrip: every share is unknown (null in summary.json), not 0.
@@ -92,16 +131,18 @@ function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStage
     kept,
     rounds,
     shareSamples,
+    cells,
+    sweep: parts.map((p, k) => ({ connections: p.connections, count: p.slots.length, throughput: throughputs[k]!, latency: sweepLatency[k]! })),
     summary: {
       framework: group.framework,
       endpoint: group.endpoint,
       caller_only: group.caller_only,
-      rounds: new Set(Array.from(group.slots, (i) => runs.runs[runs.runOf[i]!]?.round)).size,
-      open_loop: Array.from(group.slots).some((i) => t.f64.t0_intended[i] === t.f64.t0_intended[i]),
+      rounds: roundsOf(group.slots, runs),
+      open_loop: anyOpenLoop(t, group.slots),
       requests: group.total,
       measured: group.slots.length,
       excluded: group.excluded,
-      throughput: throughputOf(t, group.slots, runs.runOf),
+      throughput: parts.length === 1 ? throughputs[0]! : throughputOf(t, group.slots, runs.runOf),
       stages,
       box,
       shares,
@@ -137,7 +178,7 @@ function perRequestShares(t: RequestTable, slots: Uint32Array) {
     outside[k] = 1 - stageAt(t, 'function', i) / total;
     respond[k] = stageAt(t, 'respond', i) / total;
   }
-  return { outside: outside.sort(), respond: respond.sort() };
+  return { outside: sortFloat64(outside), respond: sortFloat64(respond) };
 }
 
 function answer(worked: Worked[]): Omit<Answer, 'seed'> {
@@ -164,14 +205,9 @@ function answer(worked: Worked[]): Omit<Answer, 'seed'> {
   };
 }
 
+/** The median of sorted arrays pooled. */
 function medianOfAll(arrays: Float64Array[]): number {
-  const all = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of arrays) {
-    all.set(a, at);
-    at += a.length;
-  }
-  return percentileOfSorted(all.sort(), 50);
+  return percentileOfSorted(arrays.length === 0 ? new Float64Array(0) : mergeSorted(arrays), 50);
 }
 
 function compare(worked: Worked[], o: SummarizeOptions): Comparison[] {
@@ -215,33 +251,24 @@ function compare(worked: Worked[], o: SummarizeOptions): Comparison[] {
 }
 
 /** Figure 3: per framework × endpoint × connection count, when more than one count was run. */
-function sweep(t: RequestTable, groups: Group[], runs: CallerRuns): SweepPoint[] | null {
+function sweep(worked: Worked[]): SweepPoint[] | null {
   const all = new Set<number>();
-  for (const g of groups) for (const i of g.slots) all.add(t.u32.connections[i]!);
+  for (const w of worked) for (const p of w.sweep) all.add(p.connections);
   all.delete(0);
   if (all.size < 2) return null;
   const points: SweepPoint[] = [];
-  for (const g of groups) {
-    const byConnections = new Map<number, number[]>();
-    for (const i of g.slots) {
-      const c = t.u32.connections[i]!;
-      if (c === 0) continue;
-      let list = byConnections.get(c);
-      if (!list) byConnections.set(c, (list = []));
-      list.push(i);
-    }
-    for (const [connections, slots] of [...byConnections].sort((a, b) => a[0] - b[0])) {
-      const tp = throughputOf(t, slots, runs.runOf);
-      const rt = stageValues(t, 'latency', slots).sort();
+  for (const w of worked) {
+    for (const p of w.sweep) {
+      if (p.connections === 0) continue;
       points.push({
-        framework: g.framework,
-        endpoint: g.endpoint,
-        connections,
-        count: slots.length,
-        busy_s: tp.busy_s,
-        requests_per_s: tp.requests_per_s,
-        p50_us: percentileOfSorted(rt, 50) * US,
-        p99_us: percentileOfSorted(rt, 99) * US,
+        framework: w.group.framework,
+        endpoint: w.group.endpoint,
+        connections: p.connections,
+        count: p.count,
+        busy_s: p.throughput.busy_s,
+        requests_per_s: p.throughput.requests_per_s,
+        p50_us: percentileOfSorted(p.latency, 50) * US,
+        p99_us: percentileOfSorted(p.latency, 99) * US,
       });
     }
   }

@@ -14,6 +14,7 @@ import type { CallerRuns } from '../read/runs.js';
 import { stageAt } from './stage-columns.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import { HAS_CALLER, WARMUP, type RequestTable } from '../read/table.js';
+import { sortFloat64 } from './sort.js';
 
 export interface TimelinePoint {
   /** Start of the second, s since the origin. */
@@ -134,7 +135,7 @@ export function timelineOf(
   }
   for (const key of [...bins.keys()].sort((a, b) => a - b)) {
     const bin = bins.get(key)!;
-    const sorted = Float64Array.from(bin.latency).sort();
+    const sorted = sortFloat64(Float64Array.from(bin.latency));
     const at = (p: number) => (sorted.length ? percentileOfSorted(sorted, p) * US : null);
     cells[Math.floor(key / 1e7)]!.points.push({ t_s: key % 1e7, responses: bin.responses, errors: bin.errors, p50_us: at(50), p90_us: at(90), p99_us: at(99) });
   }

@@ -107,7 +107,7 @@ function row(t: RequestTable, i: number, flags: number, isMeasured: boolean, c: 
   const time = run?.wall === undefined ? '' : (t.clocks.absolute(callerClock, f.t0[i]!) / 1e6 + run.wall).toFixed(3);
   const names = run?.callerOnly ? `${run.framework},${run.endpoint}` : `${c.framework(t.u8.framework[i]!)},${c.fn(t.u8.fn[i]!)}`;
   let line =
-    `${quote(t.ids[i]!)},${time},${run?.round ?? ''},${run?.text ?? ''},${names},${c.method(t.u32.request[i]!)},${c.path(t.u32.request[i]!)},` +
+    `${quote(t.id(i))},${time},${run?.round ?? ''},${run?.text ?? ''},${names},${c.method(t.u32.request[i]!)},${c.path(t.u32.request[i]!)},` +
     `${t.u32.connections[i] || ''},${c.label(t.u32.label[i]!)},${(flags & WARMUP) !== 0},${isMeasured},` +
     `${c.clockHost(callerClock)},${run?.callerOnly ? '' : c.clockHost(gatewayClock)},${workerHost ? c.host(workerHost) : ''},${c.host(t.u16.workerAddress[i]!)},` +
     `${status(t.i16.callerStatus[i]!)},${status(t.i16.gatewayStatus[i]!)},${c.error(t.u16.callerError[i]!)},` +

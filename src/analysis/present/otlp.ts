@@ -115,7 +115,7 @@ function placeWorker(t: RequestTable, i: number): boolean {
 
 function place(t: RequestTable, i: number): Placed {
   const f = t.f64;
-  const id = t.ids[i]!;
+  const id = t.id(i);
   const traceId = t.traceIds.get(i) ?? (HEX32.test(id) ? id : createHash('sha256').update(id).digest('hex').slice(0, 32));
   const spanBase = createHash('sha256').update(`${traceId} ${id}`).digest('hex').slice(0, 14);
   // Whole ns, so that every duration stays the exact one-host difference.
@@ -162,7 +162,7 @@ function spansOf(t: RequestTable, i: number, p: Placed, role: Role, wall: (rel: 
     const error = t.errors.value(t.u16.callerError[i]!) ?? (status >= 400 ? `status ${status}` : null);
     return [
       span(CALLER_SPAN, null, request, CLIENT, p.t0, p.t6, {
-        'faasbench.request_id': t.ids[i]!,
+        'faasbench.request_id': t.id(i),
         'http.request.method': request.slice(0, space),
         'url.path': request.slice(space + 1),
         ...(status >= 0 ? { 'http.response.status_code': status } : {}),
@@ -178,7 +178,7 @@ function spansOf(t: RequestTable, i: number, p: Placed, role: Role, wall: (rel: 
     const error = t.errors.value(t.u16.gatewayError[i]!);
     const out = [
       span(GATEWAY_SPAN, CALLER_SPAN, `${t.frameworks.value(t.u8.framework[i]!) ?? '?'} /${fn}`, SERVER, p.t1, p.t5, {
-        'faasbench.request_id': t.ids[i]!,
+        'faasbench.request_id': t.id(i),
         'faasbench.framework': t.frameworks.value(t.u8.framework[i]!) ?? '?',
         'faasbench.fn': fn,
         ...(status >= 0 ? { 'http.response.status_code': status } : {}),
@@ -197,7 +197,7 @@ function spansOf(t: RequestTable, i: number, p: Placed, role: Role, wall: (rel: 
   const error = t.errors.value(t.u16.workerError[i]!) ?? t.errors.value(t.u16.gatewayError[i]!);
   const workerFn = t.fns.value(t.u8.workerFn[i]!) ?? fn;
   return [
-    span(WORKER_SPAN, RPC_SPAN, workerFn, SERVER, w[0], w[3], { 'faasbench.request_id': t.ids[i]!, 'faasbench.fn': workerFn }, isWorkerError(error) ? error : null),
+    span(WORKER_SPAN, RPC_SPAN, workerFn, SERVER, w[0], w[3], { 'faasbench.request_id': t.id(i), 'faasbench.fn': workerFn }, isWorkerError(error) ? error : null),
     span(7, WORKER_SPAN, 'worker queue', INTERNAL, w[0], w[1]),
     span(8, WORKER_SPAN, 'function', INTERNAL, w[1], w[2]),
     span(9, WORKER_SPAN, 'worker out', INTERNAL, w[2], w[3]),

@@ -5,8 +5,11 @@
  * A second record of the same role for an id is a duplicate: counted, the
  * first one kept.
  */
+import { ABSENT, equals, FlatLine, K, NUMBER, STRING, TRUE } from './flat-json.js';
+import { LineFields, ObjectFields, type Fields } from './fields.js';
 import { StampError } from './stamps.js';
 import {
+  COLD,
   HAS_CALLER,
   HAS_GATEWAY,
   HAS_WORKER,
@@ -79,6 +82,12 @@ const SAMPLE_FIELDS = new Set([
 
 const MAX_EXAMPLES = 5;
 
+const CALLER = 1;
+const GATEWAY = 2;
+const WORKER = 3;
+const NEWLINE = 0x0a;
+const ROLE_BYTES = { caller: Buffer.from('caller'), gateway: Buffer.from('gateway'), worker: Buffer.from('worker') };
+
 type Json = Record<string, unknown>;
 
 export class Ingest {
@@ -98,6 +107,10 @@ export class Ingest {
   /** Clock index by key prefix, then name: building the key string per line cost ~0.7 s over 4.5 M lines. */
   private readonly clocks = new Map<string, Map<string, number>>();
   private readonly copyClocks = new Map<string, Map<string, number>>();
+  private readonly fields = new LineFields();
+  private lastMethod: string | null = null;
+  private lastPath: string | null = null;
+  private lastRequest = 0;
 
   constructor(readonly table: RequestTable) {}
 
@@ -118,6 +131,33 @@ export class Ingest {
     return clock;
   }
 
+  /**
+   * The line at buf[start…], which a newline ends within buf, when it is a
+   * plain record: read without JSON.parse (fields.ts); returns the index of
+   * that newline, or −1 for any other line (then hand it to `bytes`).
+   */
+  scan(buf: Buffer, start: number, file: string, lineNumber: number): number {
+    const f = this.fields;
+    const l = f.line;
+    const end = l.scan(buf, start);
+    if (end < 0 || buf[end] !== NEWLINE || l.kindOf(K.type) !== ABSENT || l.kindOf(K.id) !== STRING || l.end[K.id]! === l.start[K.id]!) return -1;
+    const role = this.roleOf(l);
+    if (role === 0) return -1;
+    this.counts.lines++;
+    try {
+      this.record(role, f);
+    } catch (err) {
+      if (!(err instanceof StampError)) throw err;
+      this.reject('bad stamp', file, lineNumber, buf.toString('utf8', start, end));
+    }
+    return end;
+  }
+
+  /** One line as bytes, buf[start, end), read as text. */
+  bytes(buf: Buffer, start: number, end: number, file: string, lineNumber: number): void {
+    this.line(buf.toString('utf8', start, end), file, lineNumber);
+  }
+
   line(text: string, file: string, lineNumber: number): void {
     this.counts.lines++;
     let rec: unknown;
@@ -132,23 +172,34 @@ export class Ingest {
     const r = rec as Json;
     if (r.type === 'sample') return this.sample(r, file, lineNumber, text);
     if (r.type === 'clock') return this.anchor(r, file, lineNumber, text);
+    // A change of a gateway's worker set, or what the run did to it: read by the fleet figures (run/fleet-*.ts), not here.
+    if (r.type === 'fleet') return;
     const id = typeof r.id === 'string' ? r.id : typeof r.id === 'number' ? String(r.id) : null;
     if (id === null || id === '') return this.reject('no id', file, lineNumber, text);
+    const role = r.role === 'caller' ? CALLER : r.role === 'gateway' ? GATEWAY : r.role === 'worker' ? WORKER : 0;
+    if (role === 0) return this.reject('unknown role', file, lineNumber, text);
     try {
-      switch (r.role) {
-        case 'caller':
-          return this.caller(r, id);
-        case 'gateway':
-          return this.gateway(r, id);
-        case 'worker':
-          return this.worker(r, id);
-        default:
-          return this.reject('unknown role', file, lineNumber, text);
-      }
+      this.record(role, new ObjectFields(r, id));
     } catch (err) {
       if (err instanceof StampError) return this.reject('bad stamp', file, lineNumber, text);
       throw err;
     }
+  }
+
+  private roleOf(l: FlatLine): number {
+    if (l.kindOf(K.role) !== STRING) return 0;
+    const s = l.start[K.role]!;
+    const e = l.end[K.role]!;
+    if (equals(l.buf, s, e, ROLE_BYTES.gateway)) return GATEWAY;
+    if (equals(l.buf, s, e, ROLE_BYTES.caller)) return CALLER;
+    if (equals(l.buf, s, e, ROLE_BYTES.worker)) return WORKER;
+    return 0;
+  }
+
+  private record(role: number, f: Fields): void {
+    if (role === CALLER) this.caller(f);
+    else if (role === GATEWAY) this.gateway(f);
+    else this.worker(f);
   }
 
   private sample(r: Json, file: string, lineNumber: number, text: string): void {
@@ -195,49 +246,59 @@ export class Ingest {
     }
   }
 
-  private caller(r: Json, id: string): void {
+  private caller(f: Fields): void {
     const t = this.table;
-    const host = str(r.host) ?? '?';
+    const host = f.str(K.host) ?? '?';
     const clock = this.clockOf('caller', host, host);
     // Read every stamp before touching the table, so a bad stamp leaves no half record.
-    const t0 = t.clocks.relative(clock, r.t0);
-    const t6 = t.clocks.relative(clock, r.t6);
-    const t0i = t.clocks.relative(clock, r.t0_intended);
-    const slot = t.slot(id);
+    const t0 = f.stamp(t.clocks, clock, K.t0);
+    const t6 = f.stamp(t.clocks, clock, K.t6);
+    const t0i = f.stamp(t.clocks, clock, K.t0_intended);
+    const slot = f.slot(t);
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_CALLER) return void this.counts.duplicates.caller++;
     this.counts.records.caller++;
-    t.u8.flags[slot] = flags | HAS_CALLER | (r.warmup === true ? WARMUP : 0);
+    t.u8.flags[slot] = flags | HAS_CALLER | (f.kind(K.warmup) === TRUE ? WARMUP : 0);
     t.u16.callerClock[slot] = clock;
     t.f64.t0[slot] = t0;
     t.f64.t6[slot] = t6;
     t.f64.t0_intended[slot] = t0i;
-    t.i16.callerStatus[slot] = status(r.status);
-    t.u16.callerError[slot] = t.errors.id(str(r.error));
-    t.u32.connections[slot] = typeof r.connections === 'number' && r.connections > 0 ? r.connections : 0;
-    t.f64.bytes[slot] = typeof r.bytes === 'number' ? r.bytes : NaN;
-    traceIdInto(t, slot, r.trace_id);
-    const path = str(r.path);
-    t.u32.request[slot] = path === null ? 0 : t.requests.id(`${str(r.method) ?? 'GET'} ${path}`);
-    t.u32.label[slot] = t.labels.id(str(r.label));
+    t.i16.callerStatus[slot] = status(f, K.status);
+    t.u16.callerError[slot] = t.errors.id(f.str(K.error));
+    t.u32.connections[slot] = f.kind(K.connections) === NUMBER && f.num(K.connections) > 0 ? f.num(K.connections) : 0;
+    t.f64.bytes[slot] = f.kind(K.bytes) === NUMBER ? f.num(K.bytes) : NaN;
+    if (f.kind(K.trace_id) !== ABSENT) traceIdInto(t, slot, f.str(K.trace_id));
+    t.u32.request[slot] = this.requestOf(f.str(K.method), f.str(K.path));
+    t.u32.label[slot] = t.labels.id(f.str(K.label));
   }
 
-  private gateway(r: Json, id: string): void {
+  /** "METHOD path" interned; records of one run repeat it line after line. */
+  private requestOf(method: string | null, path: string | null): number {
+    if (path === null) return 0;
+    if (method !== this.lastMethod || path !== this.lastPath) {
+      this.lastMethod = method;
+      this.lastPath = path;
+      this.lastRequest = this.table.requests.id(`${method ?? 'GET'} ${path}`);
+    }
+    return this.lastRequest;
+  }
+
+  private gateway(f: Fields): void {
     const t = this.table;
-    const host = str(r.host) ?? '?';
+    const host = f.str(K.host) ?? '?';
     const clock = this.clockOf('gateway', host, host);
-    const t1 = t.clocks.relative(clock, r.t1);
-    const t2 = t.clocks.relative(clock, r.t2);
-    const t4 = t.clocks.relative(clock, r.t4);
-    const t5 = t.clocks.relative(clock, r.t5);
-    const address = str(r.worker);
+    const t1 = f.stamp(t.clocks, clock, K.t1);
+    const t2 = f.stamp(t.clocks, clock, K.t2);
+    const t4 = f.stamp(t.clocks, clock, K.t4);
+    const t5 = f.stamp(t.clocks, clock, K.t5);
+    const address = f.str(K.worker);
     // The copied worker stamps are on the worker's clock: one clock per worker address seen from this gateway.
     const copyClock = this.copyClockOf(host, address ?? '?');
-    const w0 = t.clocks.relative(copyClock, r.t3_recv);
-    const w1 = t.clocks.relative(copyClock, r.t3_start);
-    const w2 = t.clocks.relative(copyClock, r.t3_end);
-    const w3 = t.clocks.relative(copyClock, r.t3_send);
-    const slot = t.slot(id);
+    const w0 = f.stamp(t.clocks, copyClock, K.t3_recv);
+    const w1 = f.stamp(t.clocks, copyClock, K.t3_start);
+    const w2 = f.stamp(t.clocks, copyClock, K.t3_end);
+    const w3 = f.stamp(t.clocks, copyClock, K.t3_send);
+    const slot = f.slot(t);
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_GATEWAY) return void this.counts.duplicates.gateway++;
     this.counts.records.gateway++;
@@ -246,14 +307,15 @@ export class Ingest {
     t.f64.t2[slot] = t2;
     t.f64.t4[slot] = t4;
     t.f64.t5[slot] = t5;
-    t.u8.framework[slot] = t.frameworks.id(str(r.framework) ?? '?');
-    t.u8.fn[slot] = t.fns.id(str(r.fn));
-    t.i16.gatewayStatus[slot] = status(r.status);
-    t.u16.gatewayError[slot] = t.errors.id(str(r.error));
+    t.u8.framework[slot] = t.frameworks.id(f.str(K.framework) ?? '?');
+    t.u8.fn[slot] = t.fns.id(f.str(K.fn));
+    t.i16.gatewayStatus[slot] = status(f, K.status);
+    t.u16.gatewayError[slot] = t.errors.id(f.str(K.error));
     t.u16.workerAddress[slot] = t.hosts.id(address);
-    t.u8.balance[slot] = t.balances.id(str(r.balance));
-    t.u16.workerCount[slot] = typeof r.workers === 'number' && r.workers > 0 && r.workers < 65536 ? r.workers : 0;
-    traceIdInto(t, slot, r.trace_id);
+    t.u8.balance[slot] = t.balances.id(f.str(K.balance));
+    const workers = f.kind(K.workers) === NUMBER ? f.num(K.workers) : 0;
+    t.u16.workerCount[slot] = workers > 0 && workers < 65536 ? workers : 0;
+    if (f.kind(K.trace_id) !== ABSENT) traceIdInto(t, slot, f.str(K.trace_id));
     let next = flags | HAS_GATEWAY;
     if (w0 === w0 || w3 === w3) {
       if (flags & T3_FROM_WORKER) this.compareCopy(slot, copyClock, w0, w1, w2, w3);
@@ -263,24 +325,28 @@ export class Ingest {
     t.u8.flags[slot] = next;
   }
 
-  private worker(r: Json, id: string): void {
+  private worker(f: Fields): void {
     const t = this.table;
-    const host = str(r.host) ?? '?';
+    const host = f.str(K.host) ?? '?';
     const clock = this.clockOf('worker', host, host);
-    const w0 = t.clocks.relative(clock, r.t3_recv);
-    const w1 = t.clocks.relative(clock, r.t3_start);
-    const w2 = t.clocks.relative(clock, r.t3_end);
-    const w3 = t.clocks.relative(clock, r.t3_send);
-    const slot = t.slot(id);
+    const w0 = f.stamp(t.clocks, clock, K.t3_recv);
+    const w1 = f.stamp(t.clocks, clock, K.t3_start);
+    const w2 = f.stamp(t.clocks, clock, K.t3_end);
+    const w3 = f.stamp(t.clocks, clock, K.t3_send);
+    const isCold = f.kind(K.cold) === TRUE;
+    const cold = isCold ? [K.cold_spawn, K.cold_loaded, K.cold_init].map((k) => f.stamp(t.clocks, clock, k) - w0) : null;
+    const slot = f.slot(t);
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_WORKER) return void this.counts.duplicates.worker++;
     this.counts.records.worker++;
+    t.u32.instance[slot] = t.instances.id(f.str(K.instance));
+    if (cold !== null && cold.every((x) => x === x)) t.coldStamps.set(slot, cold as [number, number, number]);
     t.u16.workerHost[slot] = t.hosts.id(host);
-    t.u8.workerFn[slot] = t.fns.id(str(r.fn));
-    t.u16.workerError[slot] = t.errors.id(str(r.error));
+    t.u8.workerFn[slot] = t.fns.id(f.str(K.fn));
+    t.u16.workerError[slot] = t.errors.id(f.str(K.error));
     if (flags & T3_FROM_GATEWAY) this.compareCopy(slot, clock, w0, w1, w2, w3);
     else this.storeT3(slot, clock, w0, w1, w2, w3);
-    t.u8.flags[slot] = flags | HAS_WORKER | T3_FROM_WORKER;
+    t.u8.flags[slot] = flags | HAS_WORKER | T3_FROM_WORKER | (isCold ? COLD : 0);
   }
 
   private storeT3(slot: number, clock: number, a: number, b: number, c: number, d: number): void {
@@ -311,9 +377,14 @@ export class Ingest {
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const status = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 32768 ? v : -1);
+
+function status(f: Fields, k: number): number {
+  if (f.kind(k) !== NUMBER) return -1;
+  const v = f.num(k);
+  return Number.isInteger(v) && v >= 0 && v < 32768 ? v : -1;
+}
 
 /** A record's W3C trace id (32 lowercase hex digits), kept for the OTLP export. */
-function traceIdInto(t: RequestTable, slot: number, traceId: unknown): void {
-  if (typeof traceId === 'string' && /^[0-9a-f]{32}$/.test(traceId)) t.traceIds.set(slot, traceId);
+function traceIdInto(t: RequestTable, slot: number, traceId: string | null): void {
+  if (traceId !== null && /^[0-9a-f]{32}$/.test(traceId)) t.traceIds.set(slot, traceId);
 }

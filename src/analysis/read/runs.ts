@@ -37,27 +37,26 @@ export const UNLABELLED = 'server';
 
 export function callerRuns(t: RequestTable, unrouted: string): CallerRuns {
   const runOf = new Int32Array(t.size).fill(-1);
-  const index = new Map<string, number>();
+  const index = new Map<number, number>();
   const found: { clock: number; prefix: string; gatewaySlot: number; firstSlot: number; firstT0: number; open: boolean }[] = [];
   let lastClock = -1;
-  let lastPrefix = '';
+  let lastPrefix = -1;
   let lastRun = -1;
   for (let i = 0; i < t.size; i++) {
     const flags = t.u8.flags[i]!;
     if (!(flags & HAS_CALLER)) continue;
     const clock = t.u16.callerClock[i]!;
-    const id = t.ids[i]!;
+    const prefix = t.idPrefix(i);
     let run: number;
-    // Records arrive in runs: most ids share the previous one's prefix, so skip the slice and the lookup.
-    if (clock === lastClock && lastRun >= 0 && id.length > lastPrefix.length && id.startsWith(lastPrefix) && id.indexOf('-', lastPrefix.length) < 0) {
+    // Records arrive in runs: most share the previous one's run, so skip the lookup.
+    if (clock === lastClock && prefix === lastPrefix) {
       run = lastRun;
     } else {
-      const prefix = id.slice(0, id.lastIndexOf('-') + 1);
-      const key = `${clock}\u0000${prefix}`;
+      const key = clock * 2 ** 32 + prefix;
       let k = index.get(key);
       if (k === undefined) {
         index.set(key, (k = found.length));
-        found.push({ clock, prefix, gatewaySlot: -1, firstSlot: i, firstT0: Infinity, open: false });
+        found.push({ clock, prefix: t.prefixText(prefix), gatewaySlot: -1, firstSlot: i, firstT0: Infinity, open: false });
       }
       run = k;
       lastClock = clock;

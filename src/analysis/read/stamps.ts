@@ -82,6 +82,11 @@ export class ClockRegistry {
     } else {
       throw new StampError(`stamp of type ${typeof stamp}`);
     }
+    return this.relativeParts(clock, hi, lo);
+  }
+
+  /** `stamp − base` of a stamp already split into floor(stamp / 1e9) and stamp mod 1e9 (both exact non-negative integers). */
+  relativeParts(clock: number, hi: number, lo: number): number {
     const base = this.bases[clock]!;
     if (base.hi !== base.hi) {
       base.hi = hi;

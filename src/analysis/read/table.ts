@@ -1,9 +1,11 @@
 /**
  * All requests of an analysis, joined by id as their records stream in, in
- * columns of typed arrays: ~130 bytes a request instead of three JS objects,
- * which is what keeps 1.5 M requests × 3 roles well inside 1 GiB.
- * A request's slot is created by whichever of its records comes first.
+ * columns of typed arrays: ~150 bytes a request instead of three JS objects,
+ * which is what keeps 1.5 M requests × 3 roles inside 512 MiB.
+ * A request's slot is created by whichever of its records comes first; its
+ * id is kept as integers (ids.ts).
  */
+import { IdIndex } from './ids.js';
 import { Interner } from './interner.js';
 import { ClockRegistry } from './stamps.js';
 
@@ -15,9 +17,12 @@ export const HAS_WORKER = 4;
 export const T3_FROM_GATEWAY = 8;
 export const T3_FROM_WORKER = 16;
 export const WARMUP = 32;
+/** The worker's call started its instance (a cold start). */
+export const COLD = 64;
 
 const F64 = ['t0', 't0_intended', 't6', 't1', 't2', 't4', 't5', 't3_recv', 't3_start', 't3_end', 't3_send', 'bytes'] as const;
-const U32 = ['connections', 'request', 'label'] as const;
+/** instance: the worker's instance that ran the call (0: none, or no worker record). */
+const U32 = ['connections', 'request', 'label', 'instance'] as const;
 /** workerCount: how many workers the gateway was given (0: its record did not say). */
 const U16 = ['callerClock', 'gatewayClock', 't3Clock', 'callerError', 'gatewayError', 'workerError', 'workerHost', 'workerAddress', 'workerCount'] as const;
 const I16 = ['callerStatus', 'gatewayStatus'] as const;
@@ -33,6 +38,9 @@ export class RequestTable {
   readonly hosts = new Interner();
   readonly requests = new Interner(1 << 24);
   readonly labels = new Interner();
+  readonly instances = new Interner(1 << 24);
+  /** slot → a cold call's start-up stamps (spawn asked, module loaded, init done), ns after its t3_recv: few calls have them. */
+  readonly coldStamps = new Map<number, [spawn: number, loaded: number, init: number]>();
   /** The gateways' balancing policies. */
   readonly balances = new Interner(255);
   /** clock index → host name, for labelling offsets. */
@@ -40,10 +48,9 @@ export class RequestTable {
   /** slot → the W3C trace id its caller or gateway record carries (few requests have one). */
   readonly traceIds = new Map<number, string>();
 
-  ids: string[] = [];
   size = 0;
   private capacity: number;
-  private readonly slots = new Map<string, number>();
+  private readonly idIndex: IdIndex;
 
   f64!: Columns<(typeof F64)[number], Float64Array>;
   u32!: Columns<(typeof U32)[number], Uint32Array>;
@@ -54,19 +61,37 @@ export class RequestTable {
   /** `expected`: a guess at the number of requests, so the columns need not grow. */
   constructor(expected = 1 << 16) {
     this.capacity = Math.max(1024, Math.ceil(expected));
+    this.idIndex = new IdIndex(this.capacity);
     this.allocate(this.capacity);
   }
 
   /** The slot of this id, created if new. */
   slot(id: string): number {
-    let slot = this.slots.get(id);
-    if (slot === undefined) {
-      slot = this.size++;
-      if (slot >= this.capacity) this.allocate(Math.ceil(this.capacity * 1.5));
-      this.slots.set(id, slot);
-      this.ids.push(id);
-    }
-    return slot;
+    if (this.size >= this.capacity) this.allocate(Math.ceil(this.capacity * 1.5));
+    const found = this.idIndex.findOrAdd(id, this.size);
+    return found >= 0 ? found : this.size++;
+  }
+
+  /** The slot of the id in buf[s, e) (a JSON string's content without escapes; `wide`: it has bytes beyond ASCII), created if new. */
+  slotOfBytes(buf: Buffer, s: number, e: number, wide: boolean): number {
+    if (this.size >= this.capacity) this.allocate(Math.ceil(this.capacity * 1.5));
+    const found = this.idIndex.findOrAddBytes(buf, s, e, wide, this.size);
+    return found >= 0 ? found : this.size++;
+  }
+
+  /** The request id of a slot. */
+  id(slot: number): string {
+    return this.idIndex.id(slot);
+  }
+
+  /** Index of the slot's id prefix (ids.ts): requests of one caller run share it. */
+  idPrefix(slot: number): number {
+    return this.idIndex.prefix(slot);
+  }
+
+  /** The text of an id prefix, up to and including its last dash. */
+  prefixText(prefix: number): string {
+    return this.idIndex.prefixes[prefix]!;
   }
 
   /** Clock index for a role's host; the key keeps a worker's own record and the gateway's copy apart. */
@@ -79,7 +104,7 @@ export class RequestTable {
 
   /** Drops the id index once all records are in: the join is done, the memory is better spent sorting. */
   sealed(): this {
-    this.slots.clear();
+    this.idIndex.seal();
     return this;
   }
 
@@ -105,6 +130,7 @@ export class RequestTable {
     this.u16 = build(U16, this.u16, (n) => new Uint16Array(n));
     this.i16 = build(I16, this.i16, (n) => new Int16Array(n), -1);
     this.u8 = build(U8, this.u8, (n) => new Uint8Array(n));
+    if (capacity > this.idIndex.prefixOf.length) this.idIndex.grow(capacity);
     this.capacity = capacity;
   }
 }

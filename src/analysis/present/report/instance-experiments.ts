@@ -1,43 +1,18 @@
 /**
  * lifecycle.html: the instance experiments' own page (concurrency, backoff,
- * interference), written beside report.html by `faasbench run`. Figures:
- * throughput, latency and instances per concurrency step; latency against
- * idle gap with the cold/warm split and the expiry threshold found; the
- * neighbours' latency before, during and after the faults; the cold-start
- * phases; instances over time.
+ * interference), written beside report.html by `faasbench analyze` (and so
+ * by `faasbench run`) from the figures compute/instance-experiments.ts makes.
+ * Figures: throughput, latency and instances per concurrency step; latency
+ * against idle gap with the cold/warm split and the expiry threshold found;
+ * the neighbours' latency before, during and after the faults; the
+ * cold-start phases; instances over time.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { parseDuration } from '../../../flags.js';
 import { fmtInt, fmtPct, fmtUs } from '../../compute/format.js';
-import {
-  backoffGaps,
-  backoffThreshold,
-  coldPhases,
-  concurrencySteps,
-  instancesOverTime,
-  interference,
-  neighbourTimeline,
-  type Rec,
-} from '../../compute/instance-experiments.js';
+import type { ColdPhases, ConcurrencyStep, Lifecycle, LifecycleFigures } from '../../compute/instance-experiments.js';
 import { renderSvg } from './charts.js';
 import { REPORT_CSS } from './css.js';
 import { esc, table } from './html.js';
-
-async function ndjson(file: string): Promise<Rec[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const out: Rec[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as Rec);
-    } catch {
-      // A torn last line: the main analysis names it.
-    }
-  }
-  return out;
-}
 
 const line = (values: object[], x: string, y: string, xTitle: string, yTitle: string, color?: string): TopLevelSpec =>
   ({
@@ -52,7 +27,7 @@ const line = (values: object[], x: string, y: string, xTitle: string, yTitle: st
     },
   }) as TopLevelSpec;
 
-function timelineChart(t: ReturnType<typeof neighbourTimeline>): Promise<string> {
+function timelineChart(t: NonNullable<Lifecycle['neighbourTimeline']>): Promise<string> {
   const series = t.points.flatMap((p) => [
     { s: p.s, us: p.p50_us, what: 'neighbours p50' },
     { s: p.s, us: p.max_us, what: 'neighbours max' },
@@ -75,24 +50,32 @@ function timelineChart(t: ReturnType<typeof neighbourTimeline>): Promise<string>
   } as TopLevelSpec);
 }
 
-/** Writes lifecycle.html and lifecycle.json when the run in `dir` is an instance experiment; returns the page's path. */
-export async function writeLifecycleReport(dir: string): Promise<string | null> {
-  const meta = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8').catch(() => '{}')) as { config?: { experiment?: string } };
-  const experiment = meta.config?.experiment;
-  if (experiment === undefined || experiment === 'frameworks') return null;
-  const caller = (await ndjson(join(dir, 'caller.ndjson'))).filter((r) => r.type !== 'sample');
-  const workerAll = await ndjson(join(dir, 'worker.ndjson'));
-  const worker = workerAll.filter((r) => r.type !== 'sample');
-  const workerById = new Map(worker.map((w) => [w.id as string, w]));
-  const gatewayFiles = (await readdir(dir)).filter((f) => /^gateway-.*\.ndjson$/.test(f));
-  const gateway = (await Promise.all(gatewayFiles.map((f) => ndjson(join(dir, f))))).flat().filter((r) => r.type !== 'sample');
+/** The page of an instance experiment. */
+export async function renderLifecycle(l: Lifecycle): Promise<string> {
+  const f = l.figures;
   const sections: string[] = [];
-  const data: Record<string, unknown> = { experiment };
+  if (f.steps) sections.push(await concurrencySection(f.steps));
+  if (f.gaps && f.threshold) sections.push(await backoffSection(f, l.backoffPoints));
+  if (f.interference && l.neighbourTimeline) sections.push(await interferenceSection(f.interference, l.neighbourTimeline));
+  if (f.cold_phases) sections.push(await coldSection(f.cold_phases));
+  if (l.instancesOverTime.length > 1) {
+    const series = l.instancesOverTime.flatMap((t) => [
+      { s: t.s, v: t.instances, what: 'alive' },
+      { s: t.s, v: t.busy, what: 'busy' },
+    ]);
+    sections.push(`<section><h2>Instances over time</h2>
+${await renderSvg(line(series, 's', 'v', 'time (s)', 'instances', 'what'))}</section>`);
+  }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>faasbench ${esc(f.experiment)} experiment</title><style>${REPORT_CSS}</style></head>
+<body><main><h1>faasbench: ${esc(f.experiment)} experiment</h1>
+${sections.join('\n')}
+</main></body></html>
+`;
+}
 
-  if (experiment === 'concurrency') {
-    const steps = concurrencySteps(caller, workerById);
-    data.steps = steps;
-    sections.push(`<section><h2>Concurrency: closed-loop callers 1…${steps.at(-1)?.connections ?? ''}</h2>
+async function concurrencySection(steps: ConcurrencyStep[]): Promise<string> {
+  return `<section><h2>Concurrency: closed-loop callers 1…${steps.at(-1)?.connections ?? ''}</h2>
 <p>Each step's measured requests (warm-up left out). Instances: distinct instances that served the step.</p>
 ${await renderSvg(line(steps.flatMap((s) => [{ connections: s.connections, v: s.requests_per_s, what: 'requests / s' }]), 'connections', 'v', 'callers', 'requests / s'))}
 ${await renderSvg(line(steps.flatMap((s) => [{ connections: s.connections, v: s.p50_us, what: 'p50' }, { connections: s.connections, v: s.p99_us, what: 'p99' }]), 'connections', 'v', 'callers', 'latency (µs)', 'what'))}
@@ -105,25 +88,17 @@ ${table(steps, [
   { head: 'p99 µs', cell: (s) => fmtUs(s.p99_us), num: true },
   { head: 'instances', cell: (s) => String(s.instances), num: true },
   { head: 'cold calls', cell: (s) => String(s.cold), num: true },
-])}</section>`);
-  }
-  if (experiment === 'backoff') {
-    const gaps = backoffGaps(caller, workerById, (g) => parseDuration(g, 'gap'));
-    const threshold = backoffThreshold(gaps);
-    data.gaps = gaps;
-    data.threshold = threshold;
-    const points = caller
-      .filter((c) => String(c.label ?? '').startsWith('gap '))
-      .map((c) => ({
-        gap_s: parseDuration(String(c.label).slice(4), 'gap') / 1000,
-        latency_us: Number(BigInt(c.t6 as string) - BigInt(c.t0 as string)) / 1e3,
-        start: workerById.get(c.id as string)?.cold === true ? 'cold' : 'warm',
-      }));
-    const said =
-      threshold.cold_from === null
-        ? `Every gap up to ${esc(threshold.warm_below)} stayed warm: the keep-warm is longer than the largest gap.`
-        : `Instances expired between an idle gap of ${esc(threshold.warm_below ?? '0')} (mostly warm) and ${esc(threshold.cold_from)} (mostly cold, and every longer gap too).`;
-    sections.push(`<section><h2>Backoff: latency against the idle gap</h2>
+])}</section>`;
+}
+
+async function backoffSection(f: LifecycleFigures, points: Lifecycle['backoffPoints']): Promise<string> {
+  const gaps = f.gaps!;
+  const threshold = f.threshold!;
+  const said =
+    threshold.cold_from === null
+      ? `Every gap up to ${esc(threshold.warm_below)} stayed warm: the keep-warm is longer than the largest gap.`
+      : `Instances expired between an idle gap of ${esc(threshold.warm_below ?? '0')} (mostly warm) and ${esc(threshold.cold_from)} (mostly cold, and every longer gap too).`;
+  return `<section><h2>Backoff: latency against the idle gap</h2>
 <p><strong>${said}</strong></p>
 ${await renderSvg({
   width: 520,
@@ -142,14 +117,13 @@ ${table(gaps, [
   { head: 'cold', cell: (g) => fmtPct(g.cold_fraction), num: true },
   { head: 'warm p50 µs', cell: (g) => fmtUs(g.warm_p50_us), num: true },
   { head: 'cold p50 µs', cell: (g) => fmtUs(g.cold_p50_us), num: true },
-])}</section>`);
-  }
-  if (experiment === 'interference') {
-    const r = interference(caller, new Map(gateway.map((g) => [g.id as string, g])));
-    data.interference = r;
-    const contained = r.faults.every((f) => f.status >= 500) && r.phases[2]!.requests > 0 && r.phases.every((p) => p.errors === 0);
-    sections.push(`<section><h2>Interference: neighbours of misbehaving calls</h2>
-${await timelineChart(neighbourTimeline(caller))}
+])}</section>`;
+}
+
+async function interferenceSection(r: NonNullable<LifecycleFigures['interference']>, timeline: NonNullable<Lifecycle['neighbourTimeline']>): Promise<string> {
+  const contained = r.faults.every((f) => f.status >= 500) && r.phases[2]!.requests > 0 && r.phases.every((p) => p.errors === 0);
+  return `<section><h2>Interference: neighbours of misbehaving calls</h2>
+${await timelineChart(timeline)}
 <p><strong>${contained ? 'Every fault was contained: each failed alone with its own error, and no neighbouring call failed before, during or after.' : 'Not every fault was contained: see the tables.'}</strong></p>
 ${table(r.phases, [
   { head: 'neighbours', cell: (p) => p.phase },
@@ -163,19 +137,18 @@ ${table(r.faults, [
   { head: 'status', cell: (f) => String(f.status), num: true },
   { head: 'error', cell: (f) => esc(f.error ?? '') },
   { head: 'answered after µs', cell: (f) => fmtUs(f.latency_us), num: true },
-])}</section>`);
-  }
-  const phases = coldPhases(worker);
-  data.cold_phases = phases;
-  if (phases) {
-    const rows = [
-      ['waiting to spawn', phases.before_spawn_us],
-      ['spawn → module loaded', phases.boot_and_load_us],
-      ['init', phases.init_us],
-      ['hand-over to the first call', phases.hand_over_us],
-      ['the function', phases.function_us],
-    ].map(([phase, us], order) => ({ phase: phase as string, us: us as number, order }));
-    sections.push(`<section><h2>Cold starts: where the time goes</h2>
+])}</section>`;
+}
+
+async function coldSection(phases: ColdPhases): Promise<string> {
+  const rows = [
+    ['waiting to spawn', phases.before_spawn_us],
+    ['spawn → module loaded', phases.boot_and_load_us],
+    ['init', phases.init_us],
+    ['hand-over to the first call', phases.hand_over_us],
+    ['the function', phases.function_us],
+  ].map(([phase, us], order) => ({ phase: phase as string, us: us as number, order }));
+  return `<section><h2>Cold starts: where the time goes</h2>
 <p>Medians over ${phases.calls} cold calls; the phases lie inside the call's worker queue (t3_recv → t3_start).</p>
 ${await renderSvg({
   width: 520,
@@ -187,21 +160,5 @@ ${await renderSvg({
 ${table(rows, [
   { head: 'phase', cell: (r) => esc(r.phase) },
   { head: 'median µs', cell: (r) => fmtUs(r.us), num: true },
-])}</section>`);
-  }
-  const overTime = instancesOverTime(workerAll.filter((r) => r.type === 'sample'));
-  if (overTime.length > 1) {
-    sections.push(`<section><h2>Instances over time</h2>
-${await renderSvg(line(overTime.flatMap((t) => [{ s: t.s, v: t.instances, what: 'alive' }, { s: t.s, v: t.busy, what: 'busy' }]), 's', 'v', 'time (s)', 'instances', 'what'))}</section>`);
-  }
-  const page = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>faasbench ${esc(experiment)} experiment</title><style>${REPORT_CSS}</style></head>
-<body><main><h1>faasbench: ${esc(experiment)} experiment</h1>
-${sections.join('\n')}
-</main></body></html>
-`;
-  const path = join(dir, 'lifecycle.html');
-  await writeFile(path, page);
-  await writeFile(join(dir, 'lifecycle.json'), `${JSON.stringify(data, null, 2)}\n`);
-  return path;
+])}</section>`;
 }
