@@ -167,7 +167,9 @@ test('ejection after consecutive failures, bounded in share, never the last work
   // 10 % of three is none, but one may always be ejected: not a second.
   for (let i = 0; i < 3; i++) fleet.settled(b!, 'failed');
   assert.equal(fleet.stateOf('b:2'), 'active');
-  await ejected;
+  // The readmission timer is unref'd (it must not hold a gateway open): hold the loop while waiting.
+  const hold = setInterval(() => {}, 1000);
+  await ejected.finally(() => clearInterval(hold));
   assert.equal(fleet.stateOf('a:1'), 'active');
   assert.equal(a!.admitted, true);
   // Never the last worker that takes calls.

@@ -63,7 +63,7 @@ test('the published schema knows the frameworks and every key of the default con
   assert.deepEqual([...schema.definitions.framework.enum].sort(), fronts.sort());
   assert.ok(schema.definitions.framework.enum.every((f) => parseFront(f) !== null), 'every front the schema allows parses');
   // The default config's keys, and the instance experiments' optional ones.
-  assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(DEFAULT_CONFIG), 'experiment', 'worker', 'backoff', 'interference'].sort());
+  assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(DEFAULT_CONFIG), 'experiment', 'worker', 'backoff', 'interference', 'scaling', 'failover', 'grey'].sort());
 });
 
 test('a payload size sweep makes one cell per size, and a +coding front is a framework that compresses', () => {

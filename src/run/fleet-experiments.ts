@@ -29,7 +29,7 @@ import { DEFAULT_WORKER_FLAGS, type ExperimentConfig } from './config.js';
 import { LocalWorkers } from './fleet-workers.js';
 import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
-import type { RunOptions, RunOutcome } from './run-experiment.js';
+import type { RunOptions, RunOutcome } from './run-options.js';
 
 /** The caller's label of each run, which the fleet page groups by. */
 export const scalingLabel = (policy: string) => `scaling ${policy}`;

@@ -10,35 +10,11 @@ import { parseDuration } from '../flags.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { DEFAULT_WORKER_FLAGS, isFleetExperiment, parseFront, planCells, planSteps, type Cell, type ExperimentConfig, type FleetStep } from './config.js';
 import { runBackoff, runInterference } from './instance-experiments.js';
-import { newMetadata, writeMetadata, type RunMetadata } from './metadata.js';
+import { newMetadata, writeMetadata } from './metadata.js';
+import type { CellResult, RunOptions, RunOutcome } from './run-options.js';
 import { pinPrefix, pinSelf, planPinning } from './pinning.js';
 
-export interface RunOptions {
-  config: ExperimentConfig;
-  /** Directory for records and run.json; created if missing. */
-  out: string;
-  /** Gzip every record file (*.ndjson.gz). */
-  compress?: boolean;
-  /** Aim at gateways already running there (framework i on ports.gateway + i) instead of starting any; several hosts separated by commas. */
-  gatewayHost?: string;
-  /** Wall-clock start of the first cell (ms since the epoch), so that callers on several hosts start together. */
-  startAt?: number;
-  signal?: AbortSignal;
-  /** One line per event worth telling a person (cell done, process started). */
-  onProgress?: (line: string) => void;
-}
-
-export interface CellResult {
-  cell: Cell;
-  result: CallerResult;
-}
-
-export interface RunOutcome {
-  out: string;
-  metadata: RunMetadata;
-  cells: CellResult[];
-  interrupted: boolean;
-}
+export type { CellResult, RunOptions, RunOutcome } from './run-options.js';
 
 type Records = (role: string) => string;
 

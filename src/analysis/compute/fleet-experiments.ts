@@ -220,9 +220,10 @@ export interface FailoverRun {
   /** Requests the caller saw fail. */
   errors: number;
   /**
-   * Calls on the victim sent before the gateway detected the failure and not
-   * answered by then: the calls in flight on it as far as the gateway could
-   * know, the most the failure can cost. `sent_after_kill` of them went out
+   * Calls on the victim sent (or queued on its link) before the gateway
+   * detected the failure and not answered before the kill: the calls in
+   * flight on it as far as the gateway could know, the most the failure can
+   * cost. `sent_after_kill` of them went out
    * between the kill and the detection.
    */
   in_flight_at_loss: number;
@@ -254,11 +255,13 @@ export function failoverRun(r: RunRecords, binS = 0.25): FailoverRun | null {
   const gatewayById = new Map(r.gateway.map((g) => [g.id as string, g]));
   // A retried call's first attempt is the one on the victim.
   const attemptOn = (g: Rec) => ((g.retry as Rec | undefined)?.worker === victim ? { t2: big((g.retry as Rec).t2), t4: null } : g.worker === victim ? { t2: big(g.t2), t4: big(g.t4) } : null);
-  const attempts = r.gateway.map(attemptOn).filter((a): a is { t2: bigint | null; t4: bigint | null } => a !== null && a.t2 !== null);
-  const inFlight = td === null ? [] : attempts.filter((a) => a.t2! < td && (a.t4 === null || a.t4 > td));
+  // An attempt without t2 was queued on the victim's link and never written: lost with it all the same.
+  const attempts = r.gateway.map(attemptOn).filter((a): a is { t2: bigint | null; t4: bigint | null } => a !== null);
+  // Sent (or queued) before the gateway knew, not answered before the kill: a failed call's t4 is its failure, stamped before the loss is logged.
+  const inFlight = td === null ? [] : attempts.filter((a) => (a.t2 === null || a.t2 < td) && (a.t4 === null || a.t4 > tk));
   const failedCalls = r.caller.filter(failed);
   const failedOn = failedCalls.filter((c) => gatewayById.get(c.id as string)?.worker === victim);
-  const lastDispatch = attempts.reduce<bigint | null>((m, a) => (m === null || a.t2! > m ? a.t2! : m), null);
+  const lastDispatch = attempts.reduce<bigint | null>((m, a) => (a.t2 === null || (m !== null && a.t2 <= m) ? m : a.t2), null);
   const windowEnd = (td ?? tk) + 1_000_000_000n;
   const answeredIn = (c: Rec, from: bigint | null, to: bigint | null) => {
     const t6 = big(c.t6)!;
@@ -284,7 +287,7 @@ export function failoverRun(r: RunRecords, binS = 0.25): FailoverRun | null {
     requests: r.caller.length,
     errors: failedCalls.length,
     in_flight_at_loss: inFlight.length,
-    sent_after_kill: inFlight.filter((a) => a.t2! >= tk).length,
+    sent_after_kill: inFlight.filter((a) => a.t2 !== null && a.t2 >= tk).length,
     failed_on_victim: failedOn.length,
     failed_elsewhere: failedCalls.length - failedOn.length,
     retried: r.gateway.filter((g) => g.retry).length,
