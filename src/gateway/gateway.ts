@@ -57,6 +57,8 @@ export interface GatewayOptions {
   metricsHost?: string;
   /** Server-Timing on answers the worker replied to; on unless false. */
   serverTiming?: boolean;
+  /** `forward` (default): answers' bytes from the worker, as they are; `decode`: msgpack values, written as JSON here. */
+  results?: 'forward' | 'decode';
   logger: Logger;
 }
 
@@ -89,6 +91,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       secret: options.secret,
       connectionsPerWorker: options.connectionsPerWorker,
       balance: options.balance,
+      results: options.results === 'decode' ? 'value' : 'body',
       health: options.health,
       ejection: options.ejection,
       retryLost: options.retryLost,

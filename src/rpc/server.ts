@@ -2,20 +2,21 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
-import { encodeBoundedReply } from './bounded-reply.js';
+import { encodeBoundedReply, type Outcome } from './bounded-reply.js';
 import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
-import { DUPLICATE_CID, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PING_VERSION, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
+import { BODY_VERSION, DUPLICATE_CID, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PING_VERSION, PROTOCOL_VERSION, type CallMessage, type ResultForm } from './protocol.js';
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
-export type CallOutcome = Pick<ReplyMessage, 'result' | 'ctype' | 'err' | 't3_start' | 't3_end'>;
+export type CallOutcome = Outcome;
 
 export interface RpcServerOptions {
   host: string;
   port: number;
   logger: Logger;
-  handle: (call: CallMessage) => Promise<CallOutcome>;
+  /** `form`: how the call's connection takes results; an outcome in the other form is converted. */
+  handle: (call: CallMessage, form: ResultForm) => Promise<CallOutcome>;
   /** Called once the reply frame went to the socket, with every stamp known. */
   onReplySent?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, t3Send: bigint) => void;
   /** When set, a client's hello must carry it. */
@@ -116,6 +117,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
   const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
   const decoder = new FrameDecoder(maxFrameBytes);
   let greeted = false;
+  let form: ResultForm = 'value';
   /** The version the client said hello with. */
   let version = 0;
   /** Call ids of this connection still running: while there are, replies may wait to share a write. */
@@ -164,7 +166,9 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
       if (refused) return refuse(refused.code, refused.message, refused.delayMs), false;
       greeted = true;
       version = message.v;
+      form = version >= BODY_VERSION && message.results !== 'value' ? 'body' : 'value';
       clearTimeout(helloTimer);
+      // The client's own version: the one this connection speaks.
       socket.write(encodeMessage({ t: 'welcome', v: version, fns: options.functions }));
       return true;
     }
@@ -184,7 +188,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     cutCall = call;
     cutRecv = t3Recv;
     pump.cut = resumeCut;
-    const answer = handle(call);
+    const answer = handle(call, form);
     pump.cut = null;
     cutCall = null;
     answer
@@ -273,7 +277,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
 
   function sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {
     if (socket.destroyed) return;
-    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes);
+    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes, form);
     writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv });
   }
 
