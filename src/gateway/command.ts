@@ -43,6 +43,7 @@ interface GatewayArgs extends MetricsArgs {
   'sample-interval-ms': number;
   'kernel-stamps': boolean;
   'server-timing': boolean;
+  results: 'forward' | 'decode';
 }
 
 const EXAMPLES: Example[] = [
@@ -131,6 +132,13 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         type: 'boolean',
         default: true,
         describe: "Answers carry a Server-Timing header with the request's stages (--no-server-timing: none)",
+      })
+      .option('results', {
+        choices: ['forward', 'decode'] as const,
+        default: 'forward' as const,
+        describe:
+          "forward: the worker sends each answer's bytes (a result's JSON text made where it ran), forwarded as they are; " +
+          'decode: results come as msgpack values the gateway decodes and writes as JSON itself (the path before protocol 3)',
       });
     return withExamples(metricsOptions(flags), EXAMPLES).check((a) => {
       for (const w of workersOf(a)) splitAddress(w);
@@ -182,6 +190,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         metricsHost: a['metrics-host'],
         serverTiming: a['server-timing'],
         kernelStamps: a['kernel-stamps'],
+        results: a.results,
         logger,
       }),
     );

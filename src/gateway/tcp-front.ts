@@ -4,7 +4,8 @@
  * (docs/rpc-protocol.md: 4-byte length + msgpack, hello/welcome, call/reply), and it
  * forwards each call to a worker exactly as the HTTP adapters do, with the
  * same records: t1 when the call's bytes reached the front, t5 when its reply
- * went to the socket. No HTTP, no JSON: the result travels as msgpack.
+ * went to the socket. No HTTP: a result travels in the form each caller's
+ * connection asked for (docs/rpc-protocol.md, "Results").
  */
 import { lookup } from 'node:dns/promises';
 import { spreadOf, type BalancePolicy } from '../rpc/balance.js';
@@ -92,7 +93,8 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     f.worker = workerStampsOf(reply);
     f.error = reply.err?.code ?? null;
     // The reply's own stamps are the front's: the call forwarded (t2) and its reply decoded (t4).
-    return { result: reply.result, ctype: reply.ctype, err: reply.err, t3_start: result.t2, t3_end: result.t4 };
+    // A body goes to a caller that takes bodies as it came; to one that takes values it is decoded (rpc/result-form.ts).
+    return { result: reply.result, body: reply.body, ctype: reply.ctype, err: reply.err, t3_start: result.t2, t3_end: result.t4 };
   };
 
   const server = await startRpcServer({

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { now } from '../trace/clock.js';
+import type { Frame } from './codec.js';
 
 /**
  * Collects frames and hands them to the socket in one write, turning N
@@ -12,17 +13,17 @@ import { now } from '../trace/clock.js';
  * socket, so "handed to the socket" stamps (t2, t3_send) are true to the name.
  */
 export class BatchWriter<Tag> {
-  private frames: Buffer[] = [];
+  private frames: Frame[] = [];
   private tags: Tag[] = [];
   private scheduled = false;
 
   constructor(
     private readonly socket: Socket,
-    private readonly onFlush: (frame: Buffer, tag: Tag, stamp: bigint) => void,
+    private readonly onFlush: (frame: Frame, tag: Tag, stamp: bigint) => void,
     private readonly busy: () => boolean = () => false,
   ) {}
 
-  enqueue(frame: Buffer, tag: Tag): void {
+  enqueue(frame: Frame, tag: Tag): void {
     this.frames.push(frame);
     this.tags.push(tag);
     if (!this.scheduled) {
@@ -40,7 +41,20 @@ export class BatchWriter<Tag> {
     this.tags = [];
     if (this.socket.destroyed) return;
     const stamp = now();
-    for (let i = 0; i < frames.length; i++) this.onFlush(frames[i]!, tags[i]!, stamp);
-    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    let parts = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
+      this.onFlush(frame, tags[i]!, stamp);
+      parts += Array.isArray(frame) ? frame.length : 1;
+    }
+    if (parts === 1) return void this.socket.write(frames[0] as Buffer);
+    if (parts === frames.length) return void this.socket.write(Buffer.concat(frames as Buffer[]));
+    // A large body is a part of its own: corked, the parts leave in one writev, none copied.
+    this.socket.cork();
+    for (const frame of frames) {
+      if (Array.isArray(frame)) for (const part of frame) this.socket.write(part);
+      else this.socket.write(frame);
+    }
+    this.socket.uncork();
   };
 }

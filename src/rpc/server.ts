@@ -2,22 +2,23 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
-import { encodeBoundedReply } from './bounded-reply.js';
+import { encodeBoundedReply, type Outcome } from './bounded-reply.js';
 import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
-import { DUPLICATE_CID, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PING_VERSION, PROTOCOL_VERSION, type CallMessage, type ReplyMessage } from './protocol.js';
+import { BODY_VERSION, DUPLICATE_CID, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PING_VERSION, PROTOCOL_VERSION, type CallMessage, type ReplyMessage, type ResultForm } from './protocol.js';
 import { frameAt } from '../kernel/conn.js';
 import type { FrameAt } from '../trace/records.js';
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
-export type CallOutcome = Pick<ReplyMessage, 'result' | 'ctype' | 'err' | 't3_start' | 't3_end'>;
+export type CallOutcome = Outcome;
 
 export interface RpcServerOptions {
   host: string;
   port: number;
   logger: Logger;
-  handle: (call: CallMessage) => Promise<CallOutcome>;
+  /** `form`: how the call's connection takes results; an outcome in the other form is converted. */
+  handle: (call: CallMessage, form: ResultForm) => Promise<CallOutcome>;
   /** Called once the reply frame went to the socket, with every stamp known (and, with `frameOffsets`, where the call arrived). */
   onReplySent?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, t3Send: bigint, at: FrameAt | undefined) => void;
   /** Tell each call's connection and offset in the stream, for kernel stamps. */
@@ -122,6 +123,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
   const decoder = new FrameDecoder(maxFrameBytes);
   const offsets = options.frameOffsets === true;
   let greeted = false;
+  let form: ResultForm = 'value';
   /** The version the client said hello with. */
   let version = 0;
   /** Call ids of this connection still running: while there are, replies may wait to share a write. */
@@ -170,7 +172,9 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
       if (refused) return refuse(refused.code, refused.message, refused.delayMs), false;
       greeted = true;
       version = message.v;
+      form = version >= BODY_VERSION && message.results !== 'value' ? 'body' : 'value';
       clearTimeout(helloTimer);
+      // The client's own version: the one this connection speaks.
       socket.write(encodeMessage({ t: 'welcome', v: version, fns: options.functions }));
       return true;
     }
@@ -191,7 +195,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     cutRecv = t3Recv;
     cutAt = at;
     pump.cut = resumeCut;
-    const answer = handle(call);
+    const answer = handle(call, form);
     pump.cut = null;
     cutCall = null;
     answer
@@ -287,7 +291,7 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
 
   function sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
     if (socket.destroyed) return;
-    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes);
+    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes, form);
     writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv, at });
   }
 

@@ -8,6 +8,8 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { now } from '../trace/clock.js';
 import type { FaasFunction, FunctionContext } from '../contract/function.js';
+import type { ResultForm } from '../rpc/protocol.js';
+import { answerOf, type Answer } from './answer.js';
 import { callStamped, type Ran } from './stamped-call.js';
 
 export interface HostSetup {
@@ -20,6 +22,7 @@ export interface HostSetup {
 export interface CallToHost {
   id: number;
   args: Record<string, unknown>;
+  form: ResultForm;
 }
 
 /** The answer to a ctx.call the function made. */
@@ -41,17 +44,12 @@ export type HostMessage =
   | { t: 'ready'; loaded: bigint; init: bigint }
   | { t: 'failed'; message: string }
   | NestedCall
-  | {
+  | ({
       t: 'result';
       id: number;
-      ok: boolean;
-      value: unknown;
-      error: { name: string; message: string; code?: string } | null;
-      t3_start: bigint;
-      t3_end: bigint;
       /** When the answers of the call's ctx.calls reached this thread: [call id, c_recv]. */
       calls?: [number, bigint][];
-    };
+    } & Answer);
 
 /** A thread talks over its port; a child process over its IPC channel (advanced serialization: bigints and bytes cross). */
 const send: (m: HostMessage) => void = parentPort
@@ -100,23 +98,16 @@ async function main(setup: HostSetup): Promise<void> {
   listen((m) => {
     if ('t' in m) return called(m);
     const ran = callStamped(() => fn.run(m.args, context));
-    if (ran instanceof Promise) void ran.then((r) => answer(m.id, r));
-    else answer(m.id, ran);
+    if (ran instanceof Promise) void ran.then((r) => answer(m, r, fn.contentType));
+    else answer(m, ran, fn.contentType);
   });
 }
 
-function answer(id: number, ran: Ran): void {
-  const { ok, value, t3_start, t3_end } = ran;
+function answer(m: CallToHost, ran: Ran, contentType: string | undefined): void {
   const calls = received.length > 0 ? received : undefined;
   if (calls) received = [];
-  if (!ok) {
-    const e = ran.error instanceof Error ? ran.error : new Error(String(ran.error));
-    const code = (e as { code?: unknown }).code;
-    send({ t: 'result', id, ok, value: null, error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) }, t3_start, t3_end, calls });
-    return;
-  }
-  // Copied, never transferred: a function may keep the bytes it returned (a cache), and a transfer would detach them.
-  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end, calls });
+  // Bytes a function returns are copied, never transferred: it may keep them (a cache), and a transfer would detach them.
+  send({ t: 'result', id: m.id, calls, ...answerOf(ran, m.form, contentType) });
 }
 
 if (!isMainThread) void main(workerData as HostSetup);

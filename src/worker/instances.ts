@@ -5,7 +5,7 @@
  * function with the calls beyond waiting in arrival order, and `minInstances`
  * started ahead and kept.
  */
-import { ReplyErrorCode } from '../rpc/protocol.js';
+import { ReplyErrorCode, type ResultForm } from '../rpc/protocol.js';
 import { Instance, InstanceDied, type ColdStamps, type HostResult, type Isolation, type NestedFromHost } from './instance.js';
 import type { LoadedFunction } from './registry.js';
 
@@ -92,7 +92,7 @@ export class Instances {
    * too long, and one that runs too long ends its instance. `onCall` makes
    * the call's ctx.calls.
    */
-  run(loaded: LoadedFunction, args: Record<string, unknown>, limitMs = this.options.timeoutMs, onCall?: NestedFromHost): Promise<InstanceRun> {
+  run(loaded: LoadedFunction, args: Record<string, unknown>, form: ResultForm, limitMs = this.options.timeoutMs, onCall?: NestedFromHost): Promise<InstanceRun> {
     const f = this.byName.get(loaded.name)!;
     return new Promise<InstanceRun>((resolve) => {
       let settled = false;
@@ -104,7 +104,7 @@ export class Instances {
           running = instance;
           use = { instance: instance.id, cold: cold ? instance.cold : null };
           f.busy++;
-          instance.call(args, onCall).then(
+          instance.call(args, form, onCall).then(
             (result) => {
               f.busy--;
               this.release(f, instance);

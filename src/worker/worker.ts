@@ -5,7 +5,7 @@ import { startRpcServer, type CallOutcome, type RpcServer } from '../rpc/server.
 import { openRole } from '../role.js';
 import { formatWorkerRecord, type FrameAt } from '../trace/records.js';
 import { now } from '../trace/clock.js';
-import type { CallMessage } from '../rpc/protocol.js';
+import type { CallMessage, ResultForm } from '../rpc/protocol.js';
 import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_NESTED_CALLS, refuseNested, type CallMode } from '../contract/composition.js';
 import { UsageError } from '../usage-error.js';
 import { loadWorkflows, WorkflowError, type Workflow } from '../workflow/definition.js';
@@ -132,8 +132,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   const isWorkflow = (name: string) => workflows.has(name);
   let lastWasWorkflow = false;
-  /** The worker's one path of every call, from the gateway or nested: a workflow, or a function. */
-  const dispatch = (origin: CallOrigin, args: Record<string, unknown>): Promise<Executed> => {
+  /**
+   * The worker's one path of every call, from the gateway or nested: a workflow, or a function.
+   * `form`: how the result travels; a nested call's is consumed by its parent as a value.
+   */
+  const dispatch = (origin: CallOrigin, args: Record<string, unknown>, form: ResultForm = 'value'): Promise<Executed> => {
     const wf = workflows.get(origin.fn);
     lastWasWorkflow = wf !== undefined;
     if (origin.nest) {
@@ -141,8 +144,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const refused = refuseNested(origin.fn, origin.nest, { maxDepth: options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH, isWorkflow });
       if (refused) return Promise.resolve(refusedCall(refused));
     }
-    if (!wf) return executor.run(origin.fn, args, origin);
-    if (coordinator === 'function') return executor.run(origin.fn, { workflow: wf, input: args }, origin);
+    if (!wf) return executor.run(origin.fn, args, form, origin);
+    if (coordinator === 'function') return executor.run(origin.fn, { workflow: wf, input: args }, form, origin);
     const budget = origin.nest?.budgetMs;
     const limitMs = budget === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.floor(budget)));
     const boot = (fn: string) => executor.bootAhead(fn);
@@ -196,7 +199,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         return new HttpTransport(options.callGateway);
       case 'local':
         return (local = new LocalTransport<Executed>({
-          run: dispatch,
+          // The parent consumes a nested call's result as a value, never as an answer's bytes.
+          run: (origin, args) => dispatch(origin, args, 'value'),
           turn: (next) => executor.turn(next),
           record: (origin, e, t3_recv, t3_send) => recordCall(origin, e.outcome, e.instance, t3_recv, t3_send),
           takeInterrupted: () => executor.takeInterrupted(),
@@ -217,8 +221,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs,
     functions: served,
-    handle: (call) =>
-      dispatch(call, call.args).then((e) => {
+    handle: (call, form) =>
+      dispatch(call, call.args, form).then((e) => {
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;
         return slowdown > 1 ? slowed(e.outcome, slowdown) : e.outcome;
