@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: the roundtrip's own costs, as ratios within one run.
  * Options (--help): --rounds N (default 3), --quick (fewer calls), --frameworks a,b,
- * --only rpc,gateway,observability,kernel,instances,saturation,startup (default: all seven;
+ * --only rpc,gateway,payload,observability,kernel,instances,saturation,startup (default: all eight;
  * kernel, for the first framework only, needs root and bpftrace and says why when skipped),
  * --no-pin (the gateway, observability and kernel parts unpinned; saturation is then skipped).
  */
 import { gatewayBench, type CpuSplit } from './gateway-bench.js';
 import { instancesBench } from './instances-bench.js';
 import { observabilityBench } from './observability-bench.js';
+import { PAYLOAD_SIZES, payloadBench } from './payload-bench.js';
 import { rpcBench } from './rpc-bench.js';
 import { benchCores, pinningUnavailable, type BenchCores } from './cores.js';
 import { saturationBench } from './saturation-bench.js';
@@ -16,7 +17,7 @@ import { integerFlag, listFlag, scriptArgs, usageError } from './script-args.js'
 import { FRAMEWORKS } from '../gateway/adapters/index.js';
 import { kernelBench, kernelBenchUnavailable } from './kernel-bench.js';
 
-const PARTS = ['rpc', 'gateway', 'observability', 'kernel', 'instances', 'saturation', 'startup'];
+const PARTS = ['rpc', 'gateway', 'payload', 'observability', 'kernel', 'instances', 'saturation', 'startup'];
 const USAGE = `usage: npm run bench -- [--rounds 3] [--quick] [--frameworks ${FRAMEWORKS.join(',')}]
        [--only ${PARTS.join(',')}] [--no-pin]`;
 const fail = usageError('bench', USAGE);
@@ -85,6 +86,24 @@ if (only.has('gateway')) {
     const of = (c: CpuSplit) => `${fmt(c.user, 1)} + ${fmt(c.system, 1)}`;
     console.log(`  ${r.framework.padEnd(9)}  hello ${of(r.split.hello)}   proxy ${of(r.split.proxy)}   gateway ${of(r.split.gateway)}`);
   }
+}
+
+if (only.has('payload')) {
+  const rows = await pinned((cores) => payloadBench(rounds, scale, cores));
+  const size = (n: number) => (n >= 1024 * 1024 ? `${n / 1024 / 1024} MiB` : n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
+  console.log('\nAnswers by size at 1 connection: GET /payload through faasbench (node gateway, inline worker) against a bare node:http');
+  console.log('server and a bare proxy with the same TCP hop, each answering the same bytes (caller p50 µs; ratios: medians of per-round ratios)');
+  console.log('  size     format  faasbench  min      p50/min  bare     vs bare  target      proxy    vs proxy');
+  for (const r of rows) {
+    const large = r.bytes >= PAYLOAD_SIZES[1]!;
+    const target =
+      r.format === 'raw' ? (large ? (r.vsBare <= 3 && r.oursP50VsMin <= 2 ? '<=3 ok' : '<=3 MISS') : '(none)') : r.bytes >= PAYLOAD_SIZES[2]! ? (r.vsBare <= 1.5 ? '<=1.5 ok' : '<=1.5 MISS') : '(none)';
+    console.log(
+      `  ${size(r.bytes).padEnd(7)}  ${r.format.padEnd(6)}  ${fmt(r.oursP50, 0).padStart(9)}  ${fmt(r.oursMin, 0).padStart(7)}  ${fmt(r.oursP50VsMin).padStart(7)}  ` +
+        `${fmt(r.bareP50, 0).padStart(7)}  ${fmt(r.vsBare).padStart(7)}  ${target.padEnd(10)}  ${fmt(r.proxyP50, 0).padStart(7)}  ${fmt(r.vsProxy).padStart(8)}`,
+    );
+  }
+  console.log('  targets: raw 100 KiB and 1 MiB within 3x of bare and p50 within 2x of its own min; JSON 1 MiB within 1.5x of bare (which stringifies per request).');
 }
 
 if (only.has('observability')) {

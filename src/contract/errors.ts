@@ -3,7 +3,7 @@
  * identically because they all answer from here. Codes are part of the
  * public contract (docs/commands.md, "Errors").
  */
-import { ReplyErrorCode } from '../rpc/protocol.js';
+import { JSON_CTYPE, ReplyErrorCode } from '../rpc/protocol.js';
 import { CompositionErrorCode } from './composition.js';
 
 export const ERRORS = {
@@ -41,7 +41,8 @@ ReplyErrorCode satisfies Record<string, ErrorCode>;
 CompositionErrorCode satisfies Record<string, ErrorCode>;
 
 /** Every error answer is JSON, as are the results that are not bytes. */
-export const JSON_TYPE = 'application/json; charset=utf-8';
+/** Every JSON answer's content type, the worker's JSON bodies included. */
+export const JSON_TYPE = JSON_CTYPE;
 
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERRORS, code);

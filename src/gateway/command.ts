@@ -46,6 +46,7 @@ interface GatewayArgs extends MetricsArgs {
   'sample-interval-ms': number;
   'kernel-stamps': boolean;
   'server-timing': boolean;
+  results: 'forward' | 'decode';
 }
 
 const EXAMPLES: Example[] = [
@@ -143,6 +144,13 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         type: 'boolean',
         default: true,
         describe: "Answers carry a Server-Timing header with the request's stages (--no-server-timing: none)",
+      })
+      .option('results', {
+        choices: ['forward', 'decode'] as const,
+        default: 'forward' as const,
+        describe:
+          "forward: the worker sends each answer's bytes (a result's JSON text made where it ran), forwarded as they are; " +
+          'decode: results come as msgpack values the gateway decodes and writes as JSON itself (the path before protocol 3)',
       });
     return withExamples(metricsOptions(flags), EXAMPLES).check((a) => {
       for (const w of workersOf(a)) splitAddress(w);
@@ -199,6 +207,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         metricsToken: a['metrics-token'] || undefined,
         serverTiming: a['server-timing'],
         kernelStamps: a['kernel-stamps'],
+        results: a.results,
         logger,
       }),
     );

@@ -138,6 +138,12 @@ export class GatewayCore {
       failed.serverTiming = timing;
       return failed;
     }
+    if (reply.body !== undefined) {
+      // Forwarded as it came: the JSON text or the bytes the function's answer is, made where it ran.
+      const bytes = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
+      return { status: 200, contentType: reply.ctype ?? 'application/octet-stream', body: bytes, requestId: trace.id, serverTiming: timing };
+    }
+    // Results as values (--results decode): decoded from msgpack, written as JSON here.
     if (reply.result instanceof Uint8Array) {
       const bytes = Buffer.from(reply.result.buffer, reply.result.byteOffset, reply.result.byteLength);
       return { status: 200, contentType: reply.ctype ?? 'application/octet-stream', body: bytes, requestId: trace.id, serverTiming: timing };

@@ -67,6 +67,8 @@ export interface GatewayOptions {
   serverTiming?: boolean;
   /** Trace the gateway's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
   kernelStamps?: boolean;
+  /** `forward` (default): answers' bytes from the worker, as they are; `decode`: msgpack values, written as JSON here. */
+  results?: 'forward' | 'decode';
   logger: Logger;
 }
 
@@ -103,6 +105,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       connectionsPerWorker: options.connectionsPerWorker,
       balance: options.balance,
       frameOffsets: options.kernelStamps,
+      results: options.results === 'decode' ? 'value' : 'body',
       health: options.health,
       ejection: options.ejection,
       retryLost: options.retryLost,

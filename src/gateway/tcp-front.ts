@@ -4,7 +4,8 @@
  * (docs/rpc-protocol.md: 4-byte length + msgpack, hello/welcome, call/reply), and it
  * forwards each call to a worker exactly as the HTTP adapters do, with the
  * same records: t1 when the call's bytes reached the front, t5 when its reply
- * went to the socket. No HTTP, no JSON: the result travels as msgpack.
+ * went to the socket. No HTTP: a result travels in the form each caller's
+ * connection asked for (docs/rpc-protocol.md, "Results").
  *
  * Its callers are as untrusted as an HTTP gateway's: it bounds what one can
  * make it hold as the HTTP gateway does (calls in flight per connection and
@@ -18,7 +19,7 @@ import { splitAddress, type CallResult, type FirstAttempt, type RpcClient } from
 import type { FleetSource } from '../rpc/fleet-sources.js';
 import type { FleetLog } from './fleet-log.js';
 import { startRpcServer, type Cancel, type CallOutcome } from '../rpc/server.js';
-import type { CallMessage } from '../rpc/protocol.js';
+import type { CallMessage, ResultForm } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
 import { formatGatewayRecord, workerStampsOf, type FrameAt, type WorkerStamps } from '../trace/records.js';
 import type { Logger } from '../log.js';
@@ -108,7 +109,7 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   const forwarded = new WeakMap<CallMessage, Forwarded>();
   const fleet = spreadOf(options.balance, () => rpc.fleet.size);
 
-  const handle = (call: CallMessage, cancel: Cancel): Promise<CallOutcome> =>
+  const handle = (call: CallMessage, _form: ResultForm, cancel: Cancel): Promise<CallOutcome> =>
     new Promise((resolve) => {
       const f: Forwarded = { id: requestId(call.rid, null), t2: null, t4: null, at: null, worker: null, workerAddress: null, error: null, retry: null };
       forwarded.set(call, f);
@@ -132,7 +133,8 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     f.worker = workerStampsOf(reply);
     f.error = reply.err?.code ?? null;
     // The reply's own stamps are the front's: the call forwarded (t2) and its reply decoded (t4).
-    return { result: reply.result, ctype: reply.ctype, err: reply.err, t3_start: result.t2, t3_end: result.t4 };
+    // A body goes to a caller that takes bodies as it came; to one that takes values it is decoded (rpc/result-form.ts).
+    return { result: reply.result, body: reply.body, ctype: reply.ctype, err: reply.err, t3_start: result.t2, t3_end: result.t4 };
   };
 
   /** The record and metric of one call; `status` when it is not the one its error stands for. */

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { now } from '../trace/clock.js';
+import type { Frame } from './codec.js';
 
 /**
  * Collects frames and hands them to the socket in one write, turning N
@@ -13,7 +14,7 @@ import { now } from '../trace/clock.js';
  */
 export interface BatchWriterOptions<Tag> {
   /** Each frame, just before the write, with the write's stamp. */
-  onFlush: (frame: Buffer, tag: Tag, stamp: bigint) => void;
+  onFlush: (frame: Frame, tag: Tag, stamp: bigint) => void;
   /** Whether other calls are in flight (then frames may wait for the poll phase to end). */
   busy?: () => boolean;
   /**
@@ -30,7 +31,7 @@ interface Batch<Tag> {
 }
 
 export class BatchWriter<Tag> {
-  private frames: Buffer[] = [];
+  private frames: Frame[] = [];
   private tags: Tag[] = [];
   private scheduled = false;
   /** Writes the kernel has not taken whole yet, in order; null for one already reported. */
@@ -41,7 +42,7 @@ export class BatchWriter<Tag> {
     private readonly options: BatchWriterOptions<Tag>,
   ) {}
 
-  enqueue(frame: Buffer, tag: Tag): void {
+  enqueue(frame: Frame, tag: Tag): void {
     this.frames.push(frame);
     this.tags.push(tag);
     if (!this.scheduled) {
@@ -63,13 +64,24 @@ export class BatchWriter<Tag> {
       if (onDone) for (const tag of tags) onDone(tag, stamp, false);
       return;
     }
-    for (let i = 0; i < frames.length; i++) onFlush(frames[i]!, tags[i]!, stamp);
-    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
-    if (!onDone) {
-      this.socket.write(data);
-      return;
+    let parts = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
+      onFlush(frame, tags[i]!, stamp);
+      parts += Array.isArray(frame) ? frame.length : 1;
     }
-    this.socket.write(data, this.written);
+    // With onDone, the write's callback (the last part's, when corked: writes complete in order) reports it.
+    const done = onDone ? this.written : undefined;
+    if (parts === 1) this.socket.write(frames[0] as Buffer, done);
+    else if (parts === frames.length) this.socket.write(Buffer.concat(frames as Buffer[]), done);
+    else {
+      // A large body is a part of its own: corked, the parts leave in one writev, none copied.
+      this.socket.cork();
+      const all = frames.flatMap((frame) => (Array.isArray(frame) ? frame : [frame]));
+      for (let i = 0; i < all.length; i++) this.socket.write(all[i]!, i === all.length - 1 ? done : undefined);
+      this.socket.uncork();
+    }
+    if (!onDone) return;
     // Taken by the kernel at once (the common case): reported now; else when the write completes.
     if (this.socket.writableLength === 0) {
       this.writing.push(null);

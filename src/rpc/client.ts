@@ -6,8 +6,8 @@ import { Fleet, type EjectionOptions, type FleetEvent, type FleetLink, type Heal
 import { BatchWriter } from './batch-writer.js';
 import { CallTable } from './call-table.js';
 import { decodeMessage, encodeCall, encodeMessage } from './codec.js';
-import { FrameDecoder } from './framing.js';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PING_VERSION, PROTOCOL_VERSION, type Nesting, type ReplyMessage } from './protocol.js';
+import { FrameReader } from './frame-reader.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PING_VERSION, PROTOCOL_VERSION, type Nesting, type ReplyMessage, type ResultForm } from './protocol.js';
 import { frameAt } from '../kernel/conn.js';
 import type { FrameAt } from '../trace/records.js';
 
@@ -88,6 +88,8 @@ export interface RpcClientOptions {
   balance?: BalancePolicy;
   /** Tell each reply's connection and offset in the stream (`at`), for kernel stamps. */
   frameOffsets?: boolean;
+  /** How replies carry results: `body` (default), the answer's bytes; `value`, msgpack values to decode. */
+  results?: ResultForm;
   /** The worker set changes (setWorkers); it may start empty. */
   dynamic?: boolean;
   /** Pings and their thresholds (fleet.ts); default DEFAULT_HEALTH. */
@@ -235,9 +237,18 @@ class WorkerConnection implements FleetLink {
 
   private open(): void {
     const { host, port } = splitAddress(this.address);
-    const socket = connect({ host, port, noDelay: true });
+    // Where the next frame starts in this connection's stream: the kernel join's key for a reply.
+    let offset = 0;
+    const reader = new FrameReader(
+      this.options.maxFrameBytes ?? MAX_FRAME_BYTES,
+      (bodies) => (offset = this.receive(socket, bodies, offset)),
+      (err) => {
+        this.options.logger.error({ worker: this.address, err }, 'bad frame from worker; reconnecting');
+        socket.destroy();
+      },
+    );
+    const socket = connect({ host, port, noDelay: true, onread: reader.onread });
     this.socket = socket;
-    const decoder = new FrameDecoder(this.options.maxFrameBytes ?? MAX_FRAME_BYTES);
     this.writer = new BatchWriter<Pending>(socket, {
       onFlush: (_frame, entry, stamp) => {
         entry.t2 = stamp;
@@ -246,56 +257,7 @@ class WorkerConnection implements FleetLink {
       busy: () => this.pending.size > 1,
     });
     socket.once('connect', () => {
-      socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret }));
-    });
-    const offsets = this.options.frameOffsets === true;
-    socket.on('data', (chunk: Buffer) => {
-      let bodies: Buffer[];
-      // The offset of the first frame this chunk completes.
-      let off = decoder.consumed;
-      try {
-        bodies = decoder.push(chunk);
-      } catch (err) {
-        this.options.logger.error({ worker: this.address, err }, 'bad frame from worker; reconnecting');
-        socket.destroy();
-        return;
-      }
-      for (const body of bodies) {
-        const t4 = now();
-        const at = offsets ? frameAt(socket, off) : undefined;
-        off += FRAME_HEADER_BYTES + body.length;
-        let message;
-        try {
-          message = decodeMessage(body);
-        } catch (err) {
-          this.options.logger.error({ worker: this.address, err }, 'bad message from worker; reconnecting');
-          socket.destroy();
-          return;
-        }
-        if (message.t === 'reply') {
-          const entry = this.pending.take(message.cid);
-          if (!entry) {
-            // The gateway's time limit already answered this call.
-            this.options.logger.debug({ worker: this.address, cid: message.cid }, 'late reply dropped');
-            continue;
-          }
-          this.settle(entry, at ? { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address, at } : { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
-        } else if (message.t === 'welcome') {
-          this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
-          this.readsCancel = message.cancel === true;
-          this.version = typeof message.v === 'number' ? message.v : 1;
-          this.ready = true;
-          this.welcomes++;
-          this.backoffMs = 50;
-          this.options.logger.info({ worker: this.address }, 'connected to worker');
-          this.hooks.state(this, true);
-          for (const w of this.readyWaiters.splice(0)) w();
-        } else if (message.t === 'pong') {
-          this.hooks.pong(this, message.n);
-        } else if (message.t === 'error') {
-          this.options.logger.error({ worker: this.address, code: message.code }, `worker refused: ${message.message}`);
-        }
-      }
+      socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret, results: this.options.results ?? 'body' }));
     });
     socket.on('error', (err) => {
       // At warn, or a gateway aimed at a wrong address fails silently; summarised, as it repeats on every retry.
@@ -310,6 +272,48 @@ class WorkerConnection implements FleetLink {
       if (wasReady) this.hooks.state(this, false);
       if (!this.closed) this.scheduleReconnect();
     });
+  }
+
+  /** The bodies one read completed; t4 is each one's, taken before it is decoded. Returns the stream offset after them. */
+  private receive(socket: Socket, bodies: Buffer[], offset: number): number {
+    const offsets = this.options.frameOffsets === true;
+    for (const body of bodies) {
+      const t4 = now();
+      const at = offsets ? frameAt(socket, offset) : undefined;
+      offset += FRAME_HEADER_BYTES + body.length;
+      let message;
+      try {
+        message = decodeMessage(body);
+      } catch (err) {
+        this.options.logger.error({ worker: this.address, err }, 'bad message from worker; reconnecting');
+        socket.destroy();
+        return offset;
+      }
+      if (message.t === 'reply') {
+        const entry = this.pending.take(message.cid);
+        if (!entry) {
+          // The gateway's time limit already answered this call.
+          this.options.logger.debug({ worker: this.address, cid: message.cid }, 'late reply dropped');
+          continue;
+        }
+        this.settle(entry, at ? { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address, at } : { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
+      } else if (message.t === 'welcome') {
+        this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
+        this.readsCancel = message.cancel === true;
+        this.version = typeof message.v === 'number' ? message.v : 1;
+        this.ready = true;
+        this.welcomes++;
+        this.backoffMs = 50;
+        this.options.logger.info({ worker: this.address }, 'connected to worker');
+        this.hooks.state(this, true);
+        for (const w of this.readyWaiters.splice(0)) w();
+      } else if (message.t === 'pong') {
+        this.hooks.pong(this, message.n);
+      } else if (message.t === 'error') {
+        this.options.logger.error({ worker: this.address, code: message.code }, `worker refused: ${message.message}`);
+      }
+    }
+    return offset;
   }
 
   private failAll(message: string): void {

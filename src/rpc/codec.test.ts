@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import fc from 'fast-check';
-import { decodeMessage, encodeCall, encodeMessage, encodeReply, ProtocolError, skip } from './codec.js';
+import { BODY_PART_BYTES, decodeMessage, encodeBodyReply, encodeCall, encodeMessage, encodeReply, ProtocolError, skip, writeSendStamp } from './codec.js';
 import type { CallMessage, ReplyMessage } from './protocol.js';
 
 // msgpack refuses a __proto__ key on both paths alike.
@@ -83,6 +83,31 @@ test('a reply read key by key equals the generic decoder, whatever its result, e
         const expected = generic.decode(body) as ReplyMessage;
         assert.deepEqual(decodeMessage(body), expected);
         assert.equal((decodeMessage(body) as ReplyMessage).t3_send, send);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('a body reply, from JSON text or bytes, in one buffer or in parts, reads as the generic decoder reads it', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.oneof(fc.string({ unit: 'grapheme', maxLength: 2000 }), fc.uint8Array({ maxLength: 3000 }), fc.constant(new Uint8Array(BODY_PART_BYTES + 7).fill(7))),
+      fc.string({ maxLength: 60 }),
+      fc.tuple(stamp, stamp, stamp, stamp),
+      (cid, body, ctype, [recv, start, end, send]) => {
+        const frame = encodeBodyReply(cid, body, ctype, recv, start, end);
+        writeSendStamp(frame, send);
+        const whole = Array.isArray(frame) ? Buffer.concat(frame) : frame;
+        assert.equal(Array.isArray(frame), typeof body !== 'string' && body.length >= BODY_PART_BYTES, 'only large bytes go apart');
+        assert.equal(whole.readUInt32BE(0), whole.length - 4, 'the length prefix');
+        const decoded = generic.decode(whole.subarray(4)) as ReplyMessage;
+        const expected = { ...decoded, body: new Uint8Array(decoded.body!) };
+        const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+        assert.deepEqual(expected, { t: 'reply', cid, ctype, t3_recv: recv, t3_start: start, t3_end: end, body: new Uint8Array(bytes), t3_send: send });
+        const read = decodeMessage(whole.subarray(4)) as ReplyMessage;
+        assert.deepEqual({ ...read, body: new Uint8Array(read.body!) }, expected);
       },
     ),
     { numRuns: 300 },

@@ -1,7 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { frame } from './framing.js';
 import { FRAME_HEADER_BYTES, MAX_CALL_DEPTH_LIMIT, type CallMessage, type Message, type Nesting, type ReplyMessage } from './protocol.js';
-
+import type { Body } from './result-form.js';
 
 // Stamps are uint64 nanoseconds: BigInt on both ends, never a lossy double.
 const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
@@ -97,8 +97,85 @@ export function encodeReply(reply: Omit<ReplyMessage, 't3_send'>): Buffer {
   return encodeMessage(Object.assign({}, reply, { t3_send: 0n }) as ReplyMessage);
 }
 
-export function writeSendStamp(replyFrame: Buffer, stamp: bigint): void {
-  replyFrame.writeBigUInt64BE(stamp, replyFrame.length - 8);
+/** A frame as one buffer, or as parts written one after the other (a large body is not copied into its frame). */
+export type Frame = Buffer | Buffer[];
+
+export function frameLength(f: Frame): number {
+  if (!Array.isArray(f)) return f.length;
+  let n = 0;
+  for (const part of f) n += part.length;
+  return n;
+}
+
+export function writeSendStamp(replyFrame: Frame, stamp: bigint): void {
+  const last = Array.isArray(replyFrame) ? replyFrame[replyFrame.length - 1]! : replyFrame;
+  last.writeBigUInt64BE(stamp, last.length - 8);
+}
+
+// "t":"reply","cid":uint32 follows
+const REPLY_HEAD = Buffer.from([0xa1, 0x74, 0xa5, 0x72, 0x65, 0x70, 0x6c, 0x79, 0xa3, 0x63, 0x69, 0x64, 0xce]);
+const CTYPE_KEY = Buffer.from([0xa5, 0x63, 0x74, 0x79, 0x70, 0x65]);
+const T3_RECV_KEY = Buffer.from([0xa7, ...Buffer.from('t3_recv')]);
+const T3_START_KEY = Buffer.from([0xa8, ...Buffer.from('t3_start')]);
+const T3_END_KEY = Buffer.from([0xa6, ...Buffer.from('t3_end')]);
+const BODY_KEY = Buffer.from([0xa4, 0x62, 0x6f, 0x64, 0x79]);
+const T3_SEND_KEY = Buffer.from([0xa7, ...Buffer.from('t3_send')]);
+/** The t3_send key and its uint64: the frame's last 17 bytes. */
+const TAIL_BYTES = T3_SEND_KEY.length + 9;
+/** A body from this size on travels as a part of its own, not copied into the frame. */
+export const BODY_PART_BYTES = 64 * 1024;
+
+const binHeaderBytes = (n: number) => (n < 256 ? 2 : n < 65536 ? 3 : 5);
+
+function writeStamp(out: Buffer, at: number, key: Buffer, stamp: bigint): number {
+  at += key.copy(out, at);
+  out[at] = 0xcf;
+  out.writeBigUInt64BE(stamp, at + 1);
+  return at + 9;
+}
+
+/**
+ * A reply whose result is a body, written straight into its frame: the keys
+ * t, cid, ctype, t3_recv, t3_start, t3_end, body, t3_send in this order,
+ * t3_send a placeholder as in encodeReply(). JSON text is encoded into the
+ * frame once; bytes of BODY_PART_BYTES or more are not copied at all (the
+ * frame is then three parts, written together).
+ */
+export function encodeBodyReply(cid: number, body: Body, ctype: string, t3Recv: bigint, t3Start: bigint, t3End: bigint): Frame {
+  const text = typeof body === 'string';
+  const bodyBytes = text ? Buffer.byteLength(body) : body.byteLength;
+  const ctypeBytes = Buffer.byteLength(ctype);
+  const head =
+    1 + REPLY_HEAD.length + 4 + CTYPE_KEY.length + strHeaderBytes(ctypeBytes) + ctypeBytes +
+    T3_RECV_KEY.length + T3_START_KEY.length + T3_END_KEY.length + 27 + BODY_KEY.length + binHeaderBytes(bodyBytes);
+  const size = head + bodyBytes + TAIL_BYTES;
+  const apart = !text && bodyBytes >= BODY_PART_BYTES;
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + (apart ? head : size));
+  out.writeUInt32BE(size, 0);
+  let at = FRAME_HEADER_BYTES;
+  out[at++] = 0x88;
+  at += REPLY_HEAD.copy(out, at);
+  out.writeUInt32BE(cid, at);
+  at += 4;
+  at += CTYPE_KEY.copy(out, at);
+  at = writeStr(out, at, ctype, ctypeBytes);
+  at = writeStamp(out, at, T3_RECV_KEY, t3Recv);
+  at = writeStamp(out, at, T3_START_KEY, t3Start);
+  at = writeStamp(out, at, T3_END_KEY, t3End);
+  at += BODY_KEY.copy(out, at);
+  if (bodyBytes < 256) (out[at++] = 0xc4), (out[at++] = bodyBytes);
+  else if (bodyBytes < 65536) (out[at++] = 0xc5), out.writeUInt16BE(bodyBytes, at), (at += 2);
+  else (out[at++] = 0xc6), out.writeUInt32BE(bodyBytes, at), (at += 4);
+  if (apart) {
+    const bytes = body as Uint8Array;
+    const tail = Buffer.allocUnsafe(TAIL_BYTES);
+    writeStamp(tail, 0, T3_SEND_KEY, 0n);
+    return [out, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), tail];
+  }
+  if (text) at += out.write(body, at, bodyBytes, bodyBytes === body.length ? 'latin1' : 'utf8');
+  else (out.set(body, at), (at += bodyBytes));
+  writeStamp(out, at, T3_SEND_KEY, 0n);
+  return out;
 }
 
 /** A nested call's arguments sent through a gateway: one msgpack map (throws otherwise). */
@@ -125,6 +202,7 @@ export function decodeMessage(body: Uint8Array): Message {
   switch (m.t) {
     case 'hello':
       if (typeof m.v !== 'number') throw new ProtocolError('hello without a version');
+      if (m.results !== undefined && m.results !== 'body' && m.results !== 'value') throw new ProtocolError('hello results must be "body" or "value"');
       return m as unknown as Message;
     case 'welcome':
       return m as unknown as Message;
@@ -182,6 +260,8 @@ function checkNest(raw: unknown): Nesting {
 
 function checkReply(m: Record<string, unknown>): ReplyMessage {
   if (typeof m.cid !== 'number') throw new ProtocolError('reply needs cid (int)');
+  if (m.body !== undefined && !(m.body instanceof Uint8Array)) throw new ProtocolError('reply body must be bin');
+  if (m.ctype !== undefined && typeof m.ctype !== 'string') throw new ProtocolError('reply ctype must be a str');
   for (const k of ['t3_recv', 't3_start', 't3_end', 't3_send'] as const) {
     if (typeof m[k] !== 'bigint') throw new ProtocolError(`reply needs ${k} (uint64)`);
   }
@@ -207,7 +287,7 @@ function readReply(b: Uint8Array): ReplyMessage | undefined {
   let reply = false;
   let cid: number | undefined;
   let recv: bigint | undefined, start: bigint | undefined, end: bigint | undefined, send: bigint | undefined;
-  let result: unknown, ctype: unknown, err: unknown;
+  let result: unknown, ctype: string | undefined, err: unknown, body: Uint8Array | undefined;
   let at = 1;
   for (let k = 0; k < keys; k++) {
     const klen = view[at]! - 0xa0;
@@ -244,8 +324,18 @@ function readReply(b: Uint8Array): ReplyMessage | undefined {
     } else if (isKey(view, key, klen, RESULT)) {
       const t = view[at]!;
       result = t === 0x80 ? {} : t === 0xc0 ? null : decodeValue(view, at, valueEnd);
-    } else if (isKey(view, key, klen, CTYPE)) ctype = decodeValue(view, at, valueEnd);
-    else if (isKey(view, key, klen, ERR)) err = decodeValue(view, at, valueEnd);
+    } else if (isKey(view, key, klen, BODY)) {
+      const t = view[at]!;
+      // bin 8, 16, 32: the bytes in place, no copy.
+      const from = t === 0xc4 ? at + 2 : t === 0xc5 ? at + 3 : t === 0xc6 ? at + 5 : -1;
+      if (from === -1) return undefined;
+      body = view.subarray(from, valueEnd);
+    } else if (isKey(view, key, klen, CTYPE)) {
+      const t = view[at]!;
+      const from = t >= 0xa0 && t <= 0xbf ? at + 1 : t === 0xd9 ? at + 2 : t === 0xda ? at + 3 : t === 0xdb ? at + 5 : -1;
+      if (from === -1) return undefined;
+      ctype = view.toString('utf8', from, valueEnd);
+    } else if (isKey(view, key, klen, ERR)) err = decodeValue(view, at, valueEnd);
     else return undefined;
     at = valueEnd;
   }
@@ -254,7 +344,8 @@ function readReply(b: Uint8Array): ReplyMessage | undefined {
   }
   const message: ReplyMessage = { t: 'reply', cid, t3_recv: recv, t3_start: start, t3_end: end, t3_send: send };
   if (result !== undefined) message.result = result;
-  if (ctype !== undefined) message.ctype = ctype as string;
+  if (body !== undefined) message.body = body;
+  if (ctype !== undefined) message.ctype = ctype;
   if (err !== undefined) message.err = err as ReplyMessage['err'];
   return message;
 }
@@ -273,6 +364,7 @@ const T3_END = Buffer.from('t3_end');
 const T3_SEND = Buffer.from('t3_send');
 const RESULT = Buffer.from('result');
 const CTYPE = Buffer.from('ctype');
+const BODY = Buffer.from('body');
 const ERR = Buffer.from('err');
 
 function isKey(view: Buffer, at: number, length: number, key: Buffer): boolean {

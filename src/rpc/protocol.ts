@@ -7,12 +7,21 @@
  */
 import type { WorkerStamps } from '../trace/records.js';
 
-/** The version a client says hello with. 2 added ping/pong (docs/rpc-protocol.md). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * The version a client says hello with. 2 added ping/pong; 3, a successful
+ * reply carrying the answer's bytes (`body`, with `ctype`) unless the hello
+ * asks for values (`results: "value"`). A worker still serves versions 1 and
+ * 2, whose replies carry values (`result`) as before (docs/rpc-protocol.md).
+ */
+export const PROTOCOL_VERSION = 3;
 /** The oldest version a worker still speaks: a version-1 client never pings. */
 export const MIN_PROTOCOL_VERSION = 1;
 /** The first version with ping and pong. */
 export const PING_VERSION = 2;
+/** The first version whose replies carry bodies (unless the hello asks for values). */
+export const BODY_VERSION = 3;
+/** The content type of a `body` that is the JSON text of a function's value. */
+export const JSON_CTYPE = 'application/json; charset=utf-8';
 /** Largest body a peer accepts: POST /image bodies plus headroom. */
 export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 /** Room a call frame needs besides one binary argument (ids, names, keys): a
@@ -30,7 +39,17 @@ export interface HelloMessage {
   v: number;
   /** Shared secret, when the worker requires one. */
   secret?: string;
+  /** Version 3: how successful replies carry results (default "body"); versions 1 and 2 get values. */
+  results?: ResultForm;
 }
+
+/**
+ * How a connection's successful replies carry results: `body`, the bytes an
+ * HTTP answer needs (the value's JSON text, produced once where the function
+ * ran, or its raw bytes), which a gateway forwards untouched; or `value`, a
+ * msgpack value the client decodes (protocol version 1).
+ */
+export type ResultForm = 'body' | 'value';
 
 /** Worker → client, answer to hello. */
 export interface WelcomeMessage {
@@ -80,9 +99,11 @@ export interface CallMessage {
 export interface ReplyMessage extends WorkerStamps {
   t: 'reply';
   cid: number;
-  /** Present on success: any msgpack value; binary results are msgpack bin. */
+  /** On success, `value` form: any msgpack value; binary results are msgpack bin. */
   result?: unknown;
-  /** Content type of a binary result. */
+  /** On success, `body` form: the answer's bytes (a value's JSON text, or raw bytes). */
+  body?: Uint8Array;
+  /** Content type of a `body`, or of a binary `result`. */
   ctype?: string;
   /** Present on failure. */
   err?: { code: string; message: string };

@@ -2,13 +2,14 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
-import { encodeBoundedReply } from './bounded-reply.js';
+import { encodeBoundedReply, type Outcome } from './bounded-reply.js';
 import { Cancel } from './cancel.js';
 import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameQueue, pumpAll, type Pump } from './dispatch.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
 import {
+  BODY_VERSION,
   DUPLICATE_CID,
   FRAME_HEADER_BYTES,
   MAX_FRAME_BYTES,
@@ -19,7 +20,7 @@ import {
   ReplyErrorCode,
   type CallMessage,
   type HelloMessage,
-  type ReplyMessage,
+  type ResultForm,
 } from './protocol.js';
 import { SocketWatch } from './socket-watch.js';
 import { frameAt } from '../kernel/conn.js';
@@ -31,7 +32,7 @@ export { Cancel } from './cancel.js';
 const PAUSE_READING_BYTES = 2 * MAX_FRAME_BYTES;
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
-export type CallOutcome = Pick<ReplyMessage, 'result' | 'ctype' | 'err' | 't3_start' | 't3_end'>;
+export type CallOutcome = Outcome;
 
 /** What one client may make the server hold (docs/commands.md, "Limits"). */
 export interface RpcLimits {
@@ -53,8 +54,11 @@ export interface RpcServerOptions {
   host: string;
   port: number;
   logger: Logger;
-  /** Runs a call. `cancel` fires when its client cancels it or leaves; the reply is still expected. */
-  handle: (call: CallMessage, cancel: Cancel) => Promise<CallOutcome>;
+  /**
+   * Runs a call. `form`: how the call's connection takes results (an outcome in the other form is converted).
+   * `cancel` fires when its client cancels it or leaves; the reply is still expected.
+   */
+  handle: (call: CallMessage, form: ResultForm, cancel: Cancel) => Promise<CallOutcome>;
   /** Called once the reply frame went to the socket, with every stamp known (and, with `frameOffsets`, where the call arrived). */
   onReplySent?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, t3Send: bigint, at: FrameAt | undefined) => void;
   /** Tell each call's connection and offset in the stream, for kernel stamps. */
@@ -175,6 +179,8 @@ class Connection {
   private readonly writer: BatchWriter<Sent>;
   private readonly helloTimer: NodeJS.Timeout;
   private greeted = false;
+  /** How this connection takes results (its hello's). */
+  private form: ResultForm = 'value';
   /** The version the client said hello with. */
   private version = 0;
   /** Calls of this connection still running, by call id: while there are, replies may wait to share a write. */
@@ -298,6 +304,7 @@ class Connection {
     if (refused) return this.refuse(refused.code, refused.message, refused.delayMs), false;
     this.greeted = true;
     this.version = message.v;
+    this.form = this.version >= BODY_VERSION && message.results !== 'value' ? 'body' : 'value';
     clearTimeout(this.helloTimer);
     this.socket.write(encodeMessage({ t: 'welcome', v: this.version, fns: options.functions, cancel: options.readsCancel || undefined }));
     return true;
@@ -320,7 +327,7 @@ class Connection {
     this.cutRecv = t3Recv;
     this.cutAt = at;
     shared.pump.cut = this.resumeCut;
-    const answer = shared.options.handle(call, cancel);
+    const answer = shared.options.handle(call, this.form, cancel);
     shared.pump.cut = null;
     this.cutCall = null;
     answer
@@ -359,7 +366,7 @@ class Connection {
 
   private sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
     if (this.socket.destroyed) return this.dropped(call, outcome, t3Recv);
-    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, this.maxFrameBytes);
+    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, this.maxFrameBytes, this.form);
     this.writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv, at });
   }
 

@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
-import { PROTOCOL_VERSION, type ReplyMessage } from '../rpc/protocol.js';
+import { PROTOCOL_VERSION, type ReplyMessage, type ResultForm } from '../rpc/protocol.js';
 
 export interface RawRpc {
   /** `args` goes on the wire as given (null included); left out, an empty map. */
@@ -18,7 +18,8 @@ export interface RawRpc {
   close(): void;
 }
 
-export async function rawRpc(address: string, secret?: string): Promise<RawRpc> {
+/** `results`: the form replies carry results in; values unless told (what most tests read). */
+export async function rawRpc(address: string, secret?: string, results: ResultForm = 'value'): Promise<RawRpc> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   const socket: Socket = connect({ host, port });
   const decoder = new FrameDecoder();
@@ -40,7 +41,7 @@ export async function rawRpc(address: string, secret?: string): Promise<RawRpc> 
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, ...(secret ? { secret } : {}) }));
+  socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, results, ...(secret ? { secret } : {}) }));
   await welcome;
   let nextCid = 1;
   return {
@@ -77,4 +78,50 @@ export function mostAtOnce(replies: readonly ReplyMessage[]): number {
   let most = 0;
   for (const e of events) most = Math.max(most, (running += e.d));
   return most;
+}
+
+/**
+ * A closed loop over one connection: `inFlight` calls outstanding, each reply
+ * answered with the next call, until `total` calls were answered. Resolves with
+ * the replies in the order the calls were sent.
+ */
+export async function closedLoop(
+  address: string,
+  call: { fn: string; args?: Record<string, unknown> },
+  inFlight: number,
+  total: number,
+  timeoutMs = 120_000,
+): Promise<ReplyMessage[]> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const socket: Socket = connect({ host, port, noDelay: true });
+  const decoder = new FrameDecoder();
+  const replies: ReplyMessage[] = new Array<ReplyMessage>(total);
+  let sent = 0;
+  let answered = 0;
+  const send = () => {
+    const cid = ++sent;
+    socket.write(encodeMessage({ t: 'call', cid, rid: `loop-${cid}`, fn: call.fn, args: call.args ?? {} }));
+  };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<ReplyMessage[]>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${answered} of ${total} calls answered within ${timeoutMs} ms`)), timeoutMs);
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        for (const body of decoder.push(chunk)) {
+          const m = decodeMessage(body);
+          if (m.t === 'welcome') for (let i = 0; i < Math.min(inFlight, total); i++) send();
+          else if (m.t === 'reply') {
+            replies[m.cid - 1] = m;
+            if (++answered === total) return resolve(replies);
+            if (sent < total) send();
+          }
+        }
+      });
+      socket.once('connect', () => socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION })));
+    });
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
+  }
 }

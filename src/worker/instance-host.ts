@@ -17,6 +17,8 @@ import { runInNewContext } from 'node:vm';
 import { now } from '../trace/clock.js';
 import type { FaasFunction, FunctionContext } from '../contract/function.js';
 import { ChildTracker, type Spawned } from './children.js';
+import type { ResultForm } from '../rpc/protocol.js';
+import { answerOf, type Answer } from './answer.js';
 import { callStamped, type Ran } from './stamped-call.js';
 
 export interface HostSetup {
@@ -31,7 +33,7 @@ export interface HostSetup {
 /** The answer to a ctx.call the function made. */
 export type CalledToHost = { t: 'called'; id: number } & ({ ok: true; value: unknown } | { ok: false; code: string; message: string });
 
-export type ToHost = { t: 'call'; id: number; args: Record<string, unknown> } | { t: 'cancel'; id: number } | CalledToHost;
+export type ToHost = { t: 'call'; id: number; args: Record<string, unknown>; form: ResultForm } | { t: 'cancel'; id: number } | CalledToHost;
 export type CallToHost = Extract<ToHost, { t: 'call' }>;
 
 /** A ctx.call, made by the worker on the function's behalf; `c_send` stamped here, when the function made it. */
@@ -48,17 +50,12 @@ export type HostMessage =
   | { t: 'ready'; loaded: bigint; init: bigint }
   | { t: 'failed'; message: string }
   | NestedCall
-  | {
+  | ({
       t: 'result';
       id: number;
-      ok: boolean;
-      value: unknown;
-      error: { name: string; message: string; code?: string } | null;
-      t3_start: bigint;
-      t3_end: bigint;
       /** When the answers of the call's ctx.calls reached this thread: [call id, c_recv]. */
       calls?: [number, bigint][];
-    }
+    } & Answer)
   /** A process the function spawned: the worker kills it if it ends the instance first. */
   | { t: 'spawned'; child: Spawned }
   /** External memory above the limit: the worker ends the instance, failing its call `out_of_memory`. */
@@ -131,15 +128,15 @@ async function main(setup: HostSetup): Promise<void> {
   }
   setInterval(() => void memory.over().then((bytes) => bytes !== null && send({ t: 'memory', externalBytes: bytes })), MEMORY_CHECK_MS).unref();
   let current: { id: number; context: CallContext; cancelled: boolean } | null = null;
-  const answer = (id: number, ran: Ran): void => {
+  const answer = (m: CallToHost, ran: Ran): void => {
     children.end(current!);
     // Its client left: the result is not copied to the worker, which answers `cancelled` anyway.
     if (current!.cancelled) ran = { ok: false, value: null, error: new Error('cancelled'), t3_start: ran.t3_start, t3_end: ran.t3_end };
     current = null;
     const bytes = memory.quick();
-    if (bytes === null) return reply(id, ran);
+    if (bytes === null) return reply(m, ran, fn.contentType);
     // Over by the cheap count: confirmed (after a collection) before the call is failed for it.
-    void memory.over().then((confirmed) => (confirmed === null ? reply(id, ran) : send({ t: 'memory', externalBytes: confirmed })));
+    void memory.over().then((confirmed) => (confirmed === null ? reply(m, ran, fn.contentType) : send({ t: 'memory', externalBytes: confirmed })));
   };
   listen((m) => {
     if (m.t === 'called') return called(m);
@@ -153,23 +150,16 @@ async function main(setup: HostSetup): Promise<void> {
     current = { id: m.id, context: new CallContext(setup), cancelled: false };
     children.begin(current);
     const ran = callStamped(() => fn.run(m.args, current!.context));
-    if (ran instanceof Promise) void ran.then((r) => answer(m.id, r));
-    else answer(m.id, ran);
+    if (ran instanceof Promise) void ran.then((r) => answer(m, r));
+    else answer(m, ran);
   });
 }
 
-function reply(id: number, ran: Ran): void {
-  const { ok, value, t3_start, t3_end } = ran;
+function reply(m: CallToHost, ran: Ran, contentType: string | undefined): void {
   const calls = received.length > 0 ? received : undefined;
   if (calls) received = [];
-  if (!ok) {
-    const e = ran.error instanceof Error ? ran.error : new Error(String(ran.error));
-    const code = (e as { code?: unknown }).code;
-    send({ t: 'result', id, ok, value: null, error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) }, t3_start, t3_end, calls });
-    return;
-  }
-  // Copied, never transferred: a function may keep the bytes it returned (a cache), and a transfer would detach them.
-  send({ t: 'result', id, ok, value, error: null, t3_start, t3_end, calls });
+  // Bytes a function returns are copied, never transferred: it may keep them (a cache), and a transfer would detach them.
+  send({ t: 'result', id: m.id, calls, ...answerOf(ran, m.form, contentType) });
 }
 
 /**

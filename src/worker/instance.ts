@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ReplyErrorCode } from '../rpc/protocol.js';
+import { ReplyErrorCode, type ResultForm } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
 import type { Answer } from './compose/composer.js';
 import { killTrees, type Spawned } from './children.js';
@@ -145,12 +145,12 @@ export class Instance {
   }
 
   /** Runs one call; rejects with InstanceDied when the instance is lost before it answers. `onCall` makes its ctx.calls. */
-  call(args: Record<string, unknown>, onCall?: NestedFromHost): Promise<HostResult> {
+  call(args: Record<string, unknown>, form: ResultForm, onCall?: NestedFromHost): Promise<HostResult> {
     if (this.deadReason) return Promise.reject(this.deadReason);
     const id = this.nextId++;
     return new Promise<HostResult>((resolve, reject) => {
       this.pending = { id, resolve, reject, onCall };
-      this.channel.post({ t: 'call', id, args });
+      this.channel.post({ t: 'call', id, args, form });
     });
   }
 

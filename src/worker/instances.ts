@@ -8,7 +8,7 @@
  * function, or waits, in arrival order, for one to end.
  */
 import type { Cancel } from '../rpc/cancel.js';
-import { ReplyErrorCode } from '../rpc/protocol.js';
+import { ReplyErrorCode, type ResultForm } from '../rpc/protocol.js';
 import { Instance, InstanceDied, type ColdStamps, type HostResult, type Isolation, type NestedFromHost } from './instance.js';
 import type { LoadedFunction } from './registry.js';
 
@@ -105,7 +105,7 @@ export class Instances {
    * too long, and one that runs too long ends its instance. `onCall` makes
    * the call's ctx.calls.
    */
-  run(loaded: LoadedFunction, args: Record<string, unknown>, limitMs = this.options.timeoutMs, onCall?: NestedFromHost, cancel?: Cancel): Promise<InstanceRun> {
+  run(loaded: LoadedFunction, args: Record<string, unknown>, form: ResultForm, limitMs = this.options.timeoutMs, onCall?: NestedFromHost, cancel?: Cancel): Promise<InstanceRun> {
     const f = this.byName.get(loaded.name)!;
     return new Promise<InstanceRun>((resolve) => {
       let settled = false;
@@ -117,7 +117,7 @@ export class Instances {
           running = instance;
           use = { instance: instance.id, cold: cold ? instance.cold : null };
           f.busy++;
-          instance.call(args, onCall).then(
+          instance.call(args, form, onCall).then(
             (result) => {
               f.busy--;
               this.release(f, instance);

@@ -5,7 +5,9 @@
  */
 import type { FaasFunction, FunctionContext } from '../contract/function.js';
 import { ChildTracker } from './children.js';
-import { callStamped, type Ran } from './stamped-call.js';
+import type { ResultForm } from '../rpc/protocol.js';
+import { answerOf, type Answer } from './answer.js';
+import { callStamped } from './stamped-call.js';
 
 export interface PoolTask {
   url: string;
@@ -13,19 +15,7 @@ export interface PoolTask {
   assetsDir: string;
   timeoutMs: number;
   instance: string;
-}
-
-/**
- * What a task answers. A thrown error crosses the thread boundary as its
- * name and message (a structured clone keeps neither the class nor the name),
- * with the stamps, which only this thread can take.
- */
-export interface PoolResult {
-  ok: boolean;
-  value: unknown;
-  error: { name: string; message: string } | null;
-  t3_start: bigint;
-  t3_end: bigint;
+  form: ResultForm;
 }
 
 const modules = new Map<string, Promise<FaasFunction>>();
@@ -61,25 +51,14 @@ const call = (): Promise<never> =>
     }),
   );
 
-export default async function runTask(task: PoolTask): Promise<unknown> {
+/** Bytes a function returns are copied, never transferred: it may keep them (a cache), and a transfer would detach them. */
+export default async function runTask(task: PoolTask): Promise<Answer> {
   const fn = await load(task.url);
   const context: FunctionContext = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs, instance: task.instance, call };
   children.begin(task);
   try {
-    return answer(await callStamped(() => fn.run(task.args, context)));
+    return answerOf(await callStamped(() => fn.run(task.args, context)), task.form, fn.contentType);
   } finally {
     children.end(task);
   }
-}
-
-function answer(ran: Ran): unknown {
-  const { ok, value, t3_start, t3_end } = ran;
-  if (!ok) {
-    const e = ran.error instanceof Error ? ran.error : new Error(String(ran.error));
-    const result: PoolResult = { ok, value: null, error: { name: e.name, message: e.message }, t3_start, t3_end };
-    return result;
-  }
-  // Copied, never transferred: a function may keep the bytes it returned (a cache), and a transfer would detach them.
-  const result: PoolResult = { ok, value, error: null, t3_start, t3_end };
-  return result;
 }

@@ -47,7 +47,7 @@ before(async () => {
   await Promise.all(
     FRAMEWORKS.map(async (fw) => gateways.set(fw, await startGatewayProcess(fw, worker.address, ['--log', join(dir, `gateway-${fw}.ndjson`)]))),
   );
-  rpc = new RpcClient({ workers: [worker.address], logger: pino({ level: 'silent' }), timeoutMs: 60_000 });
+  rpc = new RpcClient({ workers: [worker.address], logger: pino({ level: 'silent' }), timeoutMs: 60_000, results: 'value' });
   await rpc.whenAnyReady();
 });
 after(async () => {

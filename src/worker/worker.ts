@@ -7,7 +7,7 @@ import type { Cancel } from '../rpc/cancel.js';
 import { openRole } from '../role.js';
 import { formatWorkerRecord, type FrameAt } from '../trace/records.js';
 import { now } from '../trace/clock.js';
-import type { CallMessage } from '../rpc/protocol.js';
+import type { CallMessage, ResultForm } from '../rpc/protocol.js';
 import { ChildTracker } from './children.js';
 import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_NESTED_CALLS, refuseNested, type CallMode } from '../contract/composition.js';
 import { UsageError } from '../usage-error.js';
@@ -156,8 +156,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   const isWorkflow = (name: string) => workflows.has(name);
   let lastWasWorkflow = false;
-  /** The worker's one path of every call, from the gateway or nested: a workflow, or a function. */
-  const dispatch = (origin: CallOrigin, args: Record<string, unknown>, cancel?: Cancel): Promise<Executed> => {
+  /**
+   * The worker's one path of every call, from the gateway or nested: a workflow, or a function.
+   * `form`: how the result travels; a nested call's is consumed by its parent as a value.
+   */
+  const dispatch = (origin: CallOrigin, args: Record<string, unknown>, form: ResultForm = 'value', cancel?: Cancel): Promise<Executed> => {
     const wf = workflows.get(origin.fn);
     lastWasWorkflow = wf !== undefined;
     if (origin.nest) {
@@ -165,8 +168,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const refused = refuseNested(origin.fn, origin.nest, { maxDepth: options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH, isWorkflow });
       if (refused) return Promise.resolve(refusedCall(refused));
     }
-    if (!wf) return executor.run(origin.fn, args, origin, cancel);
-    if (coordinator === 'function') return executor.run(origin.fn, { workflow: wf, input: args }, origin, cancel);
+    if (!wf) return executor.run(origin.fn, args, form, origin, cancel);
+    if (coordinator === 'function') return executor.run(origin.fn, { workflow: wf, input: args }, form, origin, cancel);
     const budget = origin.nest?.budgetMs;
     const limitMs = budget === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.floor(budget)));
     const boot = (fn: string) => executor.bootAhead(fn);
@@ -229,7 +232,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         return new HttpTransport(options.callGateway);
       case 'local':
         return (local = new LocalTransport<Executed>({
-          run: dispatch,
+          // The parent consumes a nested call's result as a value, never as an answer's bytes.
+          run: (origin, args) => dispatch(origin, args, 'value'),
           turn: (next) => executor.turn(next),
           record: (origin, e, t3_recv, t3_send) => recordCall(origin, e.outcome, e.instance, t3_recv, t3_send),
           takeInterrupted: () => executor.takeInterrupted(),
@@ -255,9 +259,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ...limits,
       flags: { maxInflight: '--max-inflight', maxInflightPerConnection: '--max-inflight-per-connection' },
     },
-    handle: (call, cancel) => {
+    handle: (call, form, cancel) => {
       children?.begin(call);
-      return dispatch(call, call.args, cancel).then((e) => {
+      return dispatch(call, call.args, form, cancel).then((e) => {
         children?.end(call);
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;

@@ -15,6 +15,7 @@ import { fileWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-write
 import { cellKey, type CallerRuns } from '../read/runs.js';
 import { stageAt } from '../compute/stage-columns.js';
 import { STAGES } from '../compute/stages.js';
+import { KERNEL_STAMPS, type KernelStamp } from '../read/kernel-join.js';
 import { HAS_CALLER, HAS_GATEWAY, RequestTable, WARMUP } from '../read/table.js';
 import { CSV_COLUMNS, STAMPS } from './csv.js';
 import { version } from '../../version.js';
@@ -29,7 +30,7 @@ export const PARQUET_COLUMNS: readonly (readonly [string, Type])[] = CSV_COLUMNS
 function typeOf(name: string): Type {
   if (name === 'time_ms' || name.endsWith('_ns')) return 'DOUBLE';
   if (name === 'round' || name === 'connections' || name.endsWith('_status')) return 'INT32';
-  if (name === 'bytes' || (STAMPS as readonly string[]).includes(name)) return 'INT64';
+  if (name === 'bytes' || (STAMPS as readonly string[]).includes(name) || (KERNEL_STAMPS as readonly string[]).includes(name)) return 'INT64';
   if (name === 'warmup' || name === 'measured') return 'BOOLEAN';
   return 'STRING';
 }
@@ -127,6 +128,9 @@ export async function writeRequestsParquet(
       values.push(exact(clock, f[name][i]!));
     }
     for (const stage of STAGES) values.push(num(stageAt(t, stage, i)));
+    // Kernel stamps last, as in the CSV: null without them.
+    const k = t.kernel;
+    for (const name of KERNEL_STAMPS) values.push(k === null ? null : exact(kernelClock(name, callerClock, t3Clock, gatewayClock), k[name][i]!));
     for (let k = 0; k < values.length; k++) cols[k]!.push(values[k]);
     n++;
     rows++;
@@ -140,6 +144,11 @@ export async function writeRequestsParquet(
   }
   await writer.finish();
   return rows;
+}
+
+/** k6 on the caller's clock, k3 on the worker's, k1, k5, k4 on the gateway's. */
+function kernelClock(name: KernelStamp, caller: number, t3: number, gateway: number): number {
+  return name === 'k6' ? caller : name === 'k3' ? t3 : gateway;
 }
 
 function status(s: number): number | null {

@@ -58,7 +58,8 @@ export const createHonoServer: CreateServer = async (core: GatewayCore) => {
 };
 
 function send(c: Context, a: Answer): Response {
-  return c.body(typeof a.body === 'string' ? a.body : new Uint8Array(a.body), a.status as 200, {
+  // A view of the bytes, not a copy (new Uint8Array(buffer) copies).
+  return c.body(typeof a.body === 'string' ? a.body : new Uint8Array(a.body.buffer as ArrayBuffer, a.body.byteOffset, a.body.byteLength), a.status as 200, {
     'content-type': a.contentType,
     // Read by the compress middleware's threshold, which compresses a response of unknown length.
     'content-length': String(Buffer.byteLength(a.body)),

@@ -19,7 +19,8 @@ export class RpcTransport implements Transport {
 
   call(id: string, fn: string, args: Record<string, unknown>, traceId: string, nesting: Nesting): Promise<Answer> {
     // Connected on the first call: the worker's own address is known only once it listens.
-    this.client ??= new RpcClient({ workers: this.options.workers(), logger: this.options.logger, timeoutMs: this.options.timeoutMs, secret: this.options.secret });
+    // Results as values: the parent function consumes them (a client's default is the answer's bytes, for gateways).
+    this.client ??= new RpcClient({ workers: this.options.workers(), logger: this.options.logger, timeoutMs: this.options.timeoutMs, secret: this.options.secret, results: 'value' });
     const client = this.client;
     return ready(client).then(() => client.call(id, fn, args, traceId, nesting)).then(answerOfResult);
   }
