@@ -94,7 +94,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const label = options.framework === 'tcp' || compression === 'none' ? options.framework : `${options.framework}+${compression}`;
   const fleetLog = new FleetLog(label, logger);
   const dynamic = options.workersFile !== undefined || (options.resolveIntervalMs ?? 0) > 0;
-  const rpcClient = () => {
+  // The workers' link, with its source of workers started (a first read of the file, the names resolved).
+  const rpcClient = async () => {
     const rpc = new RpcClient({
       // A dynamic set comes from the source below, names resolved.
       workers: dynamic ? [] : options.workers,
@@ -114,16 +115,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const source = dynamic
       ? new FleetSource({ workers: options.workers, workersFile: options.workersFile, resolveIntervalMs: options.resolveIntervalMs ?? 0, apply: (a) => rpc.setWorkers(a), logger })
       : null;
-    return { rpc, source };
-  };
-  if (options.framework === 'tcp') {
-    const { rpc, source } = rpcClient();
     try {
       await source?.start();
     } catch (err) {
       rpc.close();
       throw err;
     }
+    return { rpc, source };
+  };
+  if (options.framework === 'tcp') {
+    const { rpc, source } = await rpcClient();
     return startTcpFront(
       {
         ...options,
@@ -138,13 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const createServer = await ADAPTERS[options.framework]();
   await lookup(options.host);
-  const { rpc, source } = rpcClient();
-  try {
-    await source?.start();
-  } catch (err) {
-    rpc.close();
-    throw err;
-  }
+  const { rpc, source } = await rpcClient();
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming, compression });
   const server = await createServer(core);
   const admission = new Admission(

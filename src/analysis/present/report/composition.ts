@@ -7,30 +7,18 @@
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { TopLevelSpec } from 'vega-lite';
 import { fmtPct, fmtUs } from '../../compute/format.js';
 import { coldHidden, medianTree, summarizeCells, waterfall, cellsOf, type ComposeCellSummary, type ComposePlanFile } from '../../compute/composition-cells.js';
 import { joinTrees, type Rec } from '../../read/tree.js';
+import { readRecordLines } from '../../read/record-lines.js';
 import { renderSvg } from './charts.js';
 import { REPORT_CSS } from './css.js';
 import { esc, table } from './html.js';
 
 async function records(file: string): Promise<Rec[]> {
-  const raw = await readFile(file).catch(() => null);
-  if (!raw) return [];
-  const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
-  const out: Rec[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      const r = JSON.parse(line) as Rec;
-      if (r.type === undefined) out.push(r);
-    } catch {
-      // A torn last line: the main analysis names it.
-    }
-  }
-  return out;
+  // Calls only: no samples or tracer lines.
+  return (await readRecordLines(file)).filter((r) => r.type === undefined);
 }
 
 const SIZE_TITLE: Record<ComposePlanFile['shape'], string> = {

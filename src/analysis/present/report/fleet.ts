@@ -9,28 +9,13 @@
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { TopLevelSpec } from 'vega-lite';
 import { failoverRun, greyRun, groupRuns, replicaRows, scalingRun, type FailoverRun, type GreyRun, type Rec, type ReplicaRow, type ScalingRun } from '../../compute/fleet-experiments.js';
+import { readRecordLines } from '../../read/record-lines.js';
 import { renderSvg } from './charts.js';
 import { REPORT_CSS } from './css.js';
 import { esc, table } from './html.js';
 
-async function records(file: string): Promise<Rec[]> {
-  const raw = await readFile(file).catch(() => null);
-  if (!raw) return [];
-  const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
-  const out: Rec[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as Rec);
-    } catch {
-      // A torn last line: the main analysis names it.
-    }
-  }
-  return out;
-}
 
 const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
 const f2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
@@ -200,7 +185,7 @@ export async function writeFleetReport(dir: string): Promise<string | null> {
   const replicas = experiment === 'frameworks' && Array.isArray(meta.config?.workers) && meta.config.workers.length > 1;
   if (!['scaling', 'failover', 'grey'].includes(experiment) && !replicas) return null;
   const names = (await readdir(dir)).filter((f) => /\.ndjson(\.gz)?$/.test(f));
-  const files = await Promise.all(names.map(async (name) => ({ name, records: await records(join(dir, name)) })));
+  const files = await Promise.all(names.map(async (name) => ({ name, records: await readRecordLines(join(dir, name)) })));
   const data: Record<string, unknown> = { experiment };
   let body: string;
   if (replicas) {
