@@ -4,6 +4,7 @@
  * it was answered. Targets are the processes the soak itself started: the
  * HTTP gateway, the TCP front and the worker (with its secret).
  */
+import { setMaxListeners } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -367,6 +368,8 @@ export const ATTACKS: Record<string, Attack> = {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [targets, seconds, only] = [JSON.parse(process.argv[2]!) as Targets, Number(process.argv[3]), process.argv[4]?.split(',')];
   const stop = AbortSignal.timeout(seconds * 1000);
+  // Every attack waits on this one signal, several hundred sockets at once by design (each attack bounds its own).
+  setMaxListeners(1000, stop);
   const tallies: Record<string, AttackTally> = {};
   const ended = new Set<string>();
   const all = Promise.all(
