@@ -8,6 +8,7 @@
  */
 import type { Registry } from 'prom-client';
 import { createLogger, type Logger } from './log.js';
+import { isLoopback } from './contract/addresses.js';
 import type { MetricsServer } from './metrics/server.js';
 import { openRecordSink, type RecordSink } from './trace/record-writer.js';
 import { sampleRecordFormatter, type SampledRole } from './trace/records.js';
@@ -33,6 +34,8 @@ export interface RoleOptions<M extends RoleMetrics> {
   /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
   metricsPort?: number;
   metricsHost?: string;
+  /** /metrics answers only requests with this bearer token; none when unset. */
+  metricsToken?: string;
   /** Builds the role's metrics; called (and prom-client loaded) only when metrics are on. */
   metrics?: () => Promise<M>;
   /** Kernel stamps: what the role's sockets will be; checked now, traced once the role serves. */
@@ -82,7 +85,14 @@ export async function openRole<M extends RoleMetrics>(o: RoleOptions<M>): Promis
       let metricsServer: MetricsServer | null = null;
       if (metrics) {
         const { startMetricsServer } = await import('./metrics/server.js');
-        metricsServer = await startMetricsServer(metrics.registry, o.metricsHost ?? '127.0.0.1', o.metricsPort!);
+        const host = o.metricsHost ?? '127.0.0.1';
+        metricsServer = await startMetricsServer(metrics.registry, host, o.metricsPort!, o.metricsToken);
+        if (!o.metricsToken && !(await isLoopback(host).catch(() => false))) {
+          o.logger.warn(
+            { metricsHost: host },
+            `metrics on ${host} beyond loopback without a token: anyone who can reach the port can read them; set --metrics-token (or $FAASBENCH_METRICS_TOKEN)`,
+          );
+        }
       }
       const interval = o.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
       const format = sampleRecordFormatter(o.role, o.sampleFields);

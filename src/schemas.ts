@@ -34,7 +34,8 @@ function keyPath(pointer: string): string {
 }
 
 const shown = (data: unknown) => {
-  const text = JSON.stringify(data) ?? String(data);
+  // JSON has no Infinity or NaN (a YAML 1e309 is Infinity): JSON.stringify would say null.
+  const text = typeof data === 'number' && !Number.isFinite(data) ? String(data) : (JSON.stringify(data) ?? String(data));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 

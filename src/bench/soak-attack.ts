@@ -1,21 +1,30 @@
 /**
- * `npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--out DIR]`
+ * `npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--only NAME,NAME] [--out DIR]`
+ * (--only: these attacks of attacks.ts alone)
  *
- * Starts a worker and a gateway, drives a steady open-loop `/empty` load with
- * the caller through three phases (before, during, after), and during the
- * middle one runs every attack of attacks.ts at once against the same
- * gateway. Prints, per phase, the steady load's p50/p99 and failures (no
- * answer, or not 200) and the peak RSS of each process, then what each attack
- * was answered. Each phase lasts --phase (default 20 s: a minute in all).
- * Exit status 0 when the load after the attacks was answered without
- * failures and both processes are alive, 1 when not, 2 on a usage error.
+ * Starts a worker (with a secret), an HTTP gateway and a TCP front, drives a
+ * steady open-loop `/empty` load on the gateway with the caller through three
+ * phases (before, during, after), and during the middle one runs every
+ * attack of attacks.ts at once against the gateway, the front and the worker.
+ * Prints, per phase, the steady load's p50/p99 and failures (no answer, or
+ * not 200) and the peak RSS of each process, each process's RSS at the start
+ * and at the end, then what each attack was answered. Each phase lasts
+ * --phase (default 20 s: a minute in all). Exit status 0 when the load after
+ * the attacks was answered without failures, every process is alive, and
+ * each one's memory is back within 20% of its start; 1 when not; 2 on a
+ * usage error.
  *
  * The worker serves the bundled functions, except that `image` answers a
  * result over the 32 MiB frame limit at width=4095 (the bundled one cannot
  * since its output is bounded), so the oversized-result path is exercised.
  *
- * Not part of `npm test`; run it under `flock /tmp/faasbench-bench.lock`.
+ * The worker's instances end after `--keep-warm 10s` idle, so that what
+ * the attacks made them cache is gone by the end of the last phase.
+ *
+ * Not part of `npm test`; run it under `quiet` (or `flock /tmp/faasbench-bench.lock`).
  */
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,7 +39,7 @@ import type { AttackTally } from './attacks.js';
 import { rssMiB } from './soak-memory.js';
 import { scriptArgs, usageError } from './script-args.js';
 
-const USAGE = 'usage: npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--out DIR]';
+const USAGE = 'usage: npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--only NAME,NAME] [--out DIR]';
 const fail: (message: string) => never = usageError('soak:attack', USAGE);
 const values = scriptArgs(
   {
@@ -39,6 +48,7 @@ const values = scriptArgs(
       rate: { type: 'string', default: '300' },
       connections: { type: 'string', default: '20' },
       framework: { type: 'string', default: 'node' },
+      only: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -63,7 +73,7 @@ const outDir = resolve(values.out ?? join('results', `soak-attack-${new Date().t
 const fnDir = join(outDir, 'functions');
 mkdirSync(fnDir, { recursive: true });
 const bundled = (name: string) => JSON.stringify(fileURLToPath(new URL(`../../functions/${name}.js`, import.meta.url)));
-for (const name of ['empty', 'sleep', 'math']) writeFileSync(join(fnDir, `${name}.mjs`), `export { default } from ${bundled(name)};\n`);
+for (const name of ['empty', 'sleep', 'math', 'payload']) writeFileSync(join(fnDir, `${name}.mjs`), `export { default } from ${bundled(name)};\n`);
 writeFileSync(
   join(fnDir, 'image.mjs'),
   `import image from ${bundled('image')};\n` +
@@ -72,31 +82,37 @@ writeFileSync(
 writeFileSync(join(outDir, 'README'), 'functions/: the bundled ones, with image answering 33 MiB at width=4095.\n');
 
 const say = (line: string) => process.stderr.write(`soak:attack: ${line}\n`);
-const worker = await startRole(['worker', '--port', '0', '--functions', fnDir], 'worker listening');
+const secret = randomBytes(16).toString('hex');
+const worker = await startRole(['worker', '--port', '0', '--functions', fnDir, '--secret', secret, '--keep-warm', '10s'], 'worker listening');
 const gateway = await startRole(
-  ['gateway', '--framework', values.framework, '--port', '0', '--worker', String(worker.ready.address)],
+  ['gateway', '--framework', values.framework, '--port', '0', '--worker', String(worker.ready.address), '--secret', secret],
   'gateway listening',
 );
+const front = await startRole(['gateway', '--framework', 'tcp', '--port', '0', '--worker', String(worker.ready.address), '--secret', secret], 'gateway listening');
 await connectedToWorker(gateway);
+await connectedToWorker(front);
 const base = String(gateway.ready.url);
-const pids = { gateway: gateway.proc.pid!, worker: worker.proc.pid! };
+const targets = { gateway: base, front: String(front.ready.url).slice('tcp://'.length), worker: String(worker.ready.address), secret };
+const ROLES = ['gateway', 'front', 'worker'] as const;
+type RoleName = (typeof ROLES)[number];
+const pids: Record<RoleName, number> = { gateway: gateway.proc.pid!, front: front.proc.pid!, worker: worker.proc.pid! };
 let stopping = false;
 const died: string[] = [];
-for (const [name, role] of Object.entries({ gateway, worker })) {
+for (const [name, role] of Object.entries({ gateway, front, worker })) {
   role.proc.once('exit', (code, signal) => !stopping && died.push(`${name} exited (${signal ?? code})`));
 }
 
-// Peak RSS per phase, sampled every 250 ms.
+// Peak RSS per phase, sampled every 250 ms; the start is the end of the first phase, the end that of the last.
 type Phase = 'before' | 'during' | 'after';
-const peak: Record<Phase, { gateway: number; worker: number }> = {
-  before: { gateway: 0, worker: 0 },
-  during: { gateway: 0, worker: 0 },
-  after: { gateway: 0, worker: 0 },
-};
+const zero = (): Record<RoleName, number> => ({ gateway: 0, front: 0, worker: 0 });
+const peak: Record<Phase, Record<RoleName, number>> = { before: zero(), during: zero(), after: zero() };
+const rssNow = (): Record<RoleName, number> => ({ gateway: rssMiB(pids.gateway) ?? 0, front: rssMiB(pids.front) ?? 0, worker: rssMiB(pids.worker) ?? 0 });
 let phase: Phase = 'before';
 const sampler = setInterval(() => {
-  for (const role of ['gateway', 'worker'] as const) peak[phase][role] = Math.max(peak[phase][role], rssMiB(pids[role]) ?? 0);
+  const now = rssNow();
+  for (const role of ROLES) peak[phase][role] = Math.max(peak[phase][role], now[role]);
 }, 250);
+const load: Record<string, number[]> = {};
 
 const interrupted = new AbortController();
 process.once('SIGINT', () => interrupted.abort());
@@ -120,9 +136,12 @@ async function steady(p: Phase): Promise<CallerResult> {
 }
 
 const results = {} as Record<Phase, CallerResult>;
+load.start = loadavg();
 results.before = await steady('before');
+const startRss = rssNow();
 // The attacks run in a process of their own for the length of the phase.
-const attacker = spawn(process.execPath, [fileURLToPath(new URL('./attacks.js', import.meta.url)), base, String(phaseMs / 1000)], {
+const attackArgs = [fileURLToPath(new URL('./attacks.js', import.meta.url)), JSON.stringify(targets), String(phaseMs / 1000), ...(values.only ? [values.only] : [])];
+const attacker = spawn(process.execPath, attackArgs, {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let attackOut = '';
@@ -139,13 +158,18 @@ try {
   tallies = { attacker: { outcomes: { 'no tallies: the attack process failed': 1 }, bound: '' } };
 }
 results.after = await steady('after');
+const endRss = rssNow();
+load.end = loadavg();
 clearInterval(sampler);
 stopping = true;
-const exitCodes = { gateway: await gateway.stop(), worker: await worker.stop() };
+const exitCodes = { gateway: await gateway.stop(), front: await front.stop(), worker: await worker.stop() };
+// Each role's log (its last 2000 lines), for what the summary does not say.
+for (const [name, role] of Object.entries({ gateway, front, worker })) writeFileSync(join(outDir, `${name}.log`), role.logs.join('\n') + '\n');
 
 const failures = (r: CallerResult) =>
   r.errorCount + Object.entries(r.statusCounts).reduce((n, [status, k]) => (status === '200' ? n : n + k), 0);
-const ok = died.length === 0 && failures(results.after) === 0 && !interrupted.signal.aborted;
+const memoryBack = Object.fromEntries(ROLES.map((r) => [r, endRss[r] <= startRss[r] * 1.2])) as Record<RoleName, boolean>;
+const ok = died.length === 0 && failures(results.after) === 0 && Object.values(memoryBack).every(Boolean) && !interrupted.signal.aborted;
 const summary = {
   ok,
   command: `soak:attack ${process.argv.slice(2).join(' ')}`.trim(),
@@ -171,6 +195,8 @@ const summary = {
     ]),
   ),
   attacks: tallies,
+  memoryMiB: { start: startRss, end: endRss, backWithin20Percent: memoryBack },
+  loadAverage: load,
   roles: { pids, exitCodes, died },
 };
 writeFileSync(join(outDir, 'soak-attack-summary.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -179,16 +205,18 @@ const ms = (us: number) => (us / 1000).toFixed(2);
 const lines = [
   '',
   `soak:attack ${ok ? 'PASSED' : 'FAILED'}: ${values.framework}, GET /empty at ${rate} req/s open loop (${connections} connections), ${phaseMs / 1000} s per phase`,
-  'phase    requests  p50 ms   p99 ms   max ms   failures  peak RSS gateway / worker MiB',
+  'phase    requests  p50 ms   p99 ms   max ms   failures  peak RSS gateway / front / worker MiB',
   ...(['before', 'during', 'after'] as const).map((p) => {
     const r = results[p];
-    return `${p.padEnd(8)} ${String(r.requests).padStart(8)}  ${ms(r.latencyUs.p50).padStart(6)}  ${ms(r.latencyUs.p99).padStart(7)}  ${ms(r.latencyUs.max).padStart(7)}  ${String(failures(r)).padStart(8)}  ${peak[p].gateway.toFixed(0)} / ${peak[p].worker.toFixed(0)}`;
+    return `${p.padEnd(8)} ${String(r.requests).padStart(8)}  ${ms(r.latencyUs.p50).padStart(6)}  ${ms(r.latencyUs.p99).padStart(7)}  ${ms(r.latencyUs.max).padStart(7)}  ${String(failures(r)).padStart(8)}  ${ROLES.map((role) => peak[p][role].toFixed(0)).join(' / ')}`;
   }),
-  'attacks (during), what the gateway answered:',
+  `RSS MiB at the start (end of before) and the end (end of after): ${ROLES.map((r) => `${r} ${startRss[r].toFixed(0)} -> ${endRss[r].toFixed(0)}${memoryBack[r] ? '' : ' (NOT within 20%)'}`).join(', ')}`,
+  `load average (1, 5, 15 min): at the start ${load.start!.map((x) => x.toFixed(2)).join(' ')}, at the end ${load.end!.map((x) => x.toFixed(2)).join(' ')}`,
+  'attacks (during), what each was answered:',
   ...Object.entries(tallies).map(
-    ([name, t]) => `  ${name.padEnd(17)} (${t.bound}): ${Object.entries(t.outcomes).map(([k, v]) => `${k} x${v}`).join(', ') || 'nothing'}`,
+    ([name, t]) => `  ${name.padEnd(20)} (${t.bound}): ${Object.entries(t.outcomes).map(([k, v]) => `${k} x${v}`).join(', ') || 'nothing'}`,
   ),
-  `roles: exit codes gateway ${exitCodes.gateway}, worker ${exitCodes.worker}${died.length ? '; ' + died.join('; ') : ''}`,
+  `roles: exit codes gateway ${exitCodes.gateway}, front ${exitCodes.front}, worker ${exitCodes.worker}${died.length ? '; ' + died.join('; ') : ''}`,
   ...(['before', 'during', 'after'] as const).flatMap((p) =>
     results[p].bottleneck.flagged ? [`WARNING: in ${p}, the caller was itself a bottleneck: ${results[p].bottleneck.reason}`] : [],
   ),

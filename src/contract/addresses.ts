@@ -10,3 +10,11 @@ export const GATEWAY_PORT = 8080;
 export const DEFAULT_WORKER = `${LOCAL_HOST}:${WORKER_PORT}`;
 export const DEFAULT_CALLER_URL = `http://${LOCAL_HOST}:${GATEWAY_PORT}/empty`;
 
+
+/** Every address `host` stands for is a loopback address (a name is resolved; a failure to resolve throws). */
+export async function isLoopback(host: string): Promise<boolean> {
+  const { lookup } = await import('node:dns/promises');
+  const { isIP } = await import('node:net');
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  return addresses.every((a) => /^(127\.|::ffff:127\.)/.test(a) || a === '::1');
+}

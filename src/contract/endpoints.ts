@@ -83,8 +83,15 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
     path: '/payload',
     methods: ['GET'],
     args: (p) => ({ bytes: integer(p, 'bytes', 1024, 1, MAX_PAYLOAD_BYTES), format: payloadFormat(p) }),
-    // Each size and format is a cell of its own in the analysis.
-    recordName: (a) => `payload?bytes=${a.bytes as number}&format=${a.format as string}`,
+    // Each size and format is a cell of its own in the analysis. Over the TCP
+    // front the arguments are the client's own, unchecked: only a size and a
+    // format the function accepts name a cell, anything else is plain "payload".
+    recordName: (a) => {
+      const bytes = a.bytes ?? 1024;
+      const format = a.format ?? 'json';
+      const valid = Number.isInteger(bytes) && (bytes as number) >= 1 && (bytes as number) <= MAX_PAYLOAD_BYTES && PAYLOAD_FORMATS.includes(format as string);
+      return valid ? `payload?bytes=${bytes as number}&format=${format as string}` : 'payload';
+    },
   },
   // Misbehaving functions; the worker runs them only with --allow-fault-functions.
   fault: { name: 'fault', path: '/fault', methods: ['GET'], args: (p) => ({ kind: faultKind(p) }) },
@@ -97,9 +104,9 @@ export function isEndpointName(name: string): name is EndpointName {
 }
 
 /** The name a call's record carries: the function's, or what its endpoint makes of its arguments. */
-export function recordNameOf(fn: string, args: Record<string, unknown>): string {
+export function recordNameOf(fn: string, args: Record<string, unknown> | null | undefined): string {
   const name = isEndpointName(fn) ? ENDPOINTS[fn].recordName : undefined;
-  return name ? name(args) : fn;
+  return name ? name(typeof args === 'object' && args !== null ? args : {}) : fn;
 }
 
 /** Methods of a function a worker announced beyond the fixed endpoints (core.invokeFunction). */

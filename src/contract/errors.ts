@@ -23,7 +23,10 @@ export const ERRORS = {
   result_too_large: 502,
   function_timeout: 504,
   uploads_full: 503,
+  overloaded: 503,
   gateway_timeout: 504,
+  /** Never answered: the client left first (nginx's 499). In records and metrics only. */
+  cancelled: 499,
   // Nested calls (contract/composition.ts): refused before they ran.
   call_depth_exceeded: 508,
   call_cycle: 508,

@@ -13,7 +13,7 @@ import { parseWorkersFile } from '../rpc/fleet-sources.js';
 import { MAX_BINARY_ARG_BYTES } from '../rpc/protocol.js';
 import { FRAMEWORKS, type Framework } from './adapters/index.js';
 import { COMPRESSIONS, type Compression } from './compression.js';
-import { startGateway } from './gateway.js';
+import { GATEWAY_LIMITS, startGateway } from './gateway.js';
 
 interface GatewayArgs extends MetricsArgs {
   framework: Framework | 'tcp';
@@ -39,6 +39,9 @@ interface GatewayArgs extends MetricsArgs {
   'max-uploads-bytes': number;
   'request-timeout-ms': number;
   'headers-timeout-ms': number;
+  'max-inflight': number;
+  'max-inflight-per-connection': number;
+  'send-timeout-ms': number;
   secret?: string;
   'sample-interval-ms': number;
   'kernel-stamps': boolean;
@@ -120,6 +123,15 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       .option('max-uploads-bytes', integerOption('max-uploads-bytes', { min: 1, max: 2 ** 40 }, 'Bytes of request bodies in progress across the gateway (503 uploads_full beyond)', 64 * 1024 * 1024))
       .option('request-timeout-ms', integerOption('request-timeout-ms', TIMER_MS, 'Time to receive a whole request (then 408)', 30_000))
       .option('headers-timeout-ms', integerOption('headers-timeout-ms', TIMER_MS, "Time to receive a request's headers (then 408)", 10_000))
+      .option(
+        'max-inflight',
+        integerOption('max-inflight', { min: 1, max: 1_000_000 }, 'Requests in flight in the gateway at once (503 overloaded beyond)', GATEWAY_LIMITS.maxInflight),
+      )
+      .option(
+        'max-inflight-per-connection',
+        integerOption('max-inflight-per-connection', { min: 1, max: 1_000_000 }, 'Requests in flight on one client connection, pipelined (503 overloaded beyond)', GATEWAY_LIMITS.maxInflightPerConnection),
+      )
+      .option('send-timeout-ms', integerOption('send-timeout-ms', TIMER_MS, 'Close a client that takes none of its answer for this long', GATEWAY_LIMITS.sendTimeoutMs))
       // Each is a socket and a file descriptor: far more than the CPUs serve no purpose and end in EMFILE.
       .option('worker-connections', integerOption('worker-connections', { min: 1, max: 64 }, 'Persistent connections to each worker', 1))
       .option('secret', {
@@ -152,7 +164,8 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         parseWorkersFile(text, a['workers-file']);
       }
       if (a['max-uploads-bytes'] < a['max-body-bytes']) throw new Error('--max-uploads-bytes must be no smaller than --max-body-bytes');
-      if (a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
+      // The TCP front has no headers: only the request timeout applies to it (a call frame's).
+      if (a.framework !== 'tcp' && a['headers-timeout-ms'] > a['request-timeout-ms']) throw new Error('--headers-timeout-ms must not exceed --request-timeout-ms');
       if (a.framework === 'tcp' && a.compression !== 'none') throw new Error('--compression applies to the HTTP frameworks; the TCP front answers msgpack as it is');
       return true;
     });
@@ -182,12 +195,16 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
         maxUploadsBytes: a['max-uploads-bytes'],
         requestTimeoutMs: a['request-timeout-ms'],
         headersTimeoutMs: a['headers-timeout-ms'],
+        maxInflight: a['max-inflight'],
+        maxInflightPerConnection: a['max-inflight-per-connection'],
+        sendTimeoutMs: a['send-timeout-ms'],
         connectionsPerWorker: a['worker-connections'],
         balance: a.balance,
         secret: a.secret === '' ? undefined : a.secret,
         sampleIntervalMs: a['sample-interval-ms'],
         metricsPort: a['metrics-port'],
         metricsHost: a['metrics-host'],
+        metricsToken: a['metrics-token'] || undefined,
         serverTiming: a['server-timing'],
         kernelStamps: a['kernel-stamps'],
         results: a.results,

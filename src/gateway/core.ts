@@ -115,7 +115,7 @@ export class GatewayCore {
       done(answer);
     };
     try {
-      this.options.rpc.send(trace.id, name, args, trace.traceId, settle, nest);
+      trace.call = this.options.rpc.send(trace.id, name, args, trace.traceId, settle, nest);
     } catch (err) {
       // Arguments msgpack cannot encode: this request fails, never the process.
       queueMicrotask(() => done(this.fail(trace, 'internal_error', messageOf(err))));

@@ -16,7 +16,8 @@ import { GatewayCore } from './core.js';
 import type { ErrorCode } from '../contract/errors.js';
 import { normaliseTarget } from './normalise.js';
 import { rawErrorResponse, writeAnswer } from './reply.js';
-import { traceOf, traceServer } from './request-log.js';
+import { recordAbandoned, traceOf, traceServer } from './request-log.js';
+import { Admission } from './admission.js';
 import { UploadBudget } from './upload-budget.js';
 
 export interface GatewayOptions {
@@ -46,6 +47,13 @@ export interface GatewayOptions {
   /** node's requestTimeout and headersTimeout: the whole request, and its headers, must arrive within these. */
   requestTimeoutMs: number;
   headersTimeoutMs: number;
+  /** Requests (calls, at the TCP front) in flight at once, in all and on one client connection; 503 `overloaded` beyond. */
+  maxInflight?: number;
+  maxInflightPerConnection?: number;
+  /** A client that takes none of its answer's bytes for this long is disconnected. */
+  sendTimeoutMs?: number;
+  /** A token /metrics requires (Authorization: Bearer); none when unset. */
+  metricsToken?: string;
   secret?: string;
   connectionsPerWorker?: number;
   /** How calls are spread over the workers' connections; default round-robin. */
@@ -63,6 +71,9 @@ export interface GatewayOptions {
   results?: 'forward' | 'decode';
   logger: Logger;
 }
+
+/** What one client may make the gateway hold, unless told (docs/commands.md, "Limits"). */
+export const GATEWAY_LIMITS = { maxInflight: 1024, maxInflightPerConnection: 16, sendTimeoutMs: 30_000 };
 
 export interface RunningGateway {
   address: { host: string; port: number };
@@ -114,15 +125,37 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   if (options.framework === 'tcp') {
     const { rpc, source } = await rpcClient();
-    return startTcpFront({ ...options, fleetLog, source }, rpc);
+    return startTcpFront(
+      {
+        ...options,
+        maxInflight: options.maxInflight ?? GATEWAY_LIMITS.maxInflight,
+        maxInflightPerConnection: options.maxInflightPerConnection ?? GATEWAY_LIMITS.maxInflightPerConnection,
+        sendTimeoutMs: options.sendTimeoutMs ?? GATEWAY_LIMITS.sendTimeoutMs,
+        fleetLog,
+        source,
+      },
+      rpc,
+    );
   }
   const createServer = await ADAPTERS[options.framework]();
   await lookup(options.host);
   const { rpc, source } = await rpcClient();
   const core = new GatewayCore({ rpc, maxBodyBytes: options.maxBodyBytes, serverTiming: options.serverTiming, compression });
   const server = await createServer(core);
-  gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes));
-  const sockets = trackSockets(server);
+  const admission = new Admission(
+    {
+      maxInflight: options.maxInflight ?? GATEWAY_LIMITS.maxInflight,
+      maxInflightPerConnection: options.maxInflightPerConnection ?? GATEWAY_LIMITS.maxInflightPerConnection,
+      sendTimeoutMs: options.sendTimeoutMs ?? GATEWAY_LIMITS.sendTimeoutMs,
+    },
+    (res, why) => {
+      // Recorded and counted now; the worker is told to stop what nobody waits for.
+      const trace = recordAbandoned(server, res, why);
+      if (trace && trace.t4 === null) rpc.cancel(trace.call);
+    },
+  );
+  gateFrameworks(server, core, new UploadBudget(options.maxUploadsBytes, options.maxBodyBytes), admission);
+  const sockets = trackSockets(server, admission);
   const role = await openRole({
     role: 'gateway',
     log: options.log,
@@ -130,6 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     sampleIntervalMs: options.sampleIntervalMs,
     metricsPort: options.metricsPort,
     metricsHost: options.metricsHost,
+    metricsToken: options.metricsToken,
     metrics: async () =>
       new (await import('../metrics/gateway-metrics.js')).GatewayMetrics(label, {
         inFlight: () => rpc.inFlight,
@@ -145,7 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   // t1 comes from node:http's channel, before the gate and every framework.
   fleetLog.attach(role.sink, role.metrics);
-  traceServer(server, label, role.sink, role.metrics, spreadOf(options.balance, () => rpc.fleet.size), options.kernelStamps === true);
+  traceServer(server, label, role.sink, role.metrics, spreadOf(options.balance, () => rpc.fleet.size), admission, options.kernelStamps === true);
   applyConnectionPolicy(server, options);
   await listen(server, options.port, options.host);
   const address = server.address() as AddressInfo;
@@ -164,6 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Requests arrive one at a time per connection (HTTP/1.1); replies many at a time per worker connection.
     watch: { serve: [{ port: address.port, mode: 'msg', sends: true }], dial: workerPorts(options.workers) },
     close: async () => {
+      admission.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
@@ -182,10 +217,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 }
 
 /** The sockets open on `server`, kept up to date: for the metrics, and to close them at the end. */
-function trackSockets(server: Server): Set<Socket> {
+function trackSockets(server: Server, admission: Admission): Set<Socket> {
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
+    admission.connection(s);
     s.once('close', () => sockets.delete(s));
   });
   return sockets;
@@ -256,7 +292,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * client sends, is dropped as most frameworks did. Everything else goes to
  * the framework untouched.
  */
-function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget): void {
+function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget, admission: Admission): void {
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   // A client sends the same Host on every request: the last valid one needs no second check.
   let lastValidHost: string | undefined;
@@ -294,6 +330,8 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
       return writeAnswer(res, core.notFound(traceOf(req), req.method ?? '', target));
     }
     if (core.compression !== 'none') narrowAcceptEncoding(req, core.compression);
+    const overloaded = admission.admit(req, res);
+    if (overloaded !== null) return writeAnswer(res, core.fail(traceOf(req), 'overloaded', overloaded));
     if (!uploads.admit(req, res)) {
       // Closed after the answer: keeping the connection would make node read
       // and discard the whole body, CPU spent at the sender's pace.

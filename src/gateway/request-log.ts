@@ -8,6 +8,8 @@ import type { RecordSink } from '../trace/record-writer.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Spread } from '../rpc/balance.js';
 import type { FirstAttempt } from '../rpc/client.js';
+import { ERRORS } from '../contract/errors.js';
+import type { Abandoned, Admission } from './admission.js';
 import { CALL_HEADER } from '../contract/composition.js';
 
 /** What the gateway learns about one request on its way through. */
@@ -18,6 +20,10 @@ export class RequestTrace {
   t4: bigint | null = null;
   worker: WorkerStamps | null = null;
   workerAddress: string | null = null;
+  /** The RPC call's handle (RpcClient.send), for cancel(); -1 before it is sent. */
+  call = -1;
+  /** Its record is written (an abandoned request's, before any 'finish'). */
+  recorded = false;
   /** The x-faasbench-call header of a nested call (core.ts reads it), when the request had one. */
   callHeader: string | string[] | undefined = undefined;
   /** Its parent's id, once core.ts has read a valid header: written into the record. */
@@ -43,7 +49,7 @@ const idPrefix = `g${randomBytes(4).toString('hex')}-`;
 let idCounter = 0;
 
 /** The caller's id when it sent a usable one, else the trace id of its traceparent, else one of ours. */
-function requestId(header: string | string[] | undefined, traceId: string | null): string {
+export function requestId(header: unknown, traceId: string | null): string {
   if (typeof header === 'string' && ID.test(header)) return header;
   return traceId ?? idPrefix + (++idCounter).toString(36);
 }
@@ -69,6 +75,7 @@ interface TracedServer {
   sink: RecordSink | null;
   metrics: GatewayMetrics | null;
   fleet: Spread;
+  admission: Admission | null;
   /** Kernel stamps: records say where each request and reply arrived. */
   links: boolean;
 }
@@ -106,16 +113,22 @@ subscribe('http.server.response.finish', (message) => {
   const finished = now();
   const { request, response, server } = message as HttpServerMessage;
   const traced = tracedServers.get(server);
+  const abandoned = traced?.admission?.finished(response, request.socket) ?? null;
   const trace = request[TRACE];
-  if (!trace || !traced || (!traced.sink && !traced.metrics)) return;
-  const t5 = (response as Stamped)[HANDED_OVER] ?? finished;
-  traced.metrics?.observe(trace, response.statusCode, t5);
+  if (!trace || !traced || trace.recorded || (!traced.sink && !traced.metrics)) return;
+  if (abandoned) trace.error = abandoned;
+  record(traced, trace, response.statusCode, (response as Stamped)[HANDED_OVER] ?? finished);
+});
+
+function record(traced: TracedServer, trace: RequestTrace, status: number, t5: bigint): void {
+  trace.recorded = true;
+  traced.metrics?.observe(trace, status, t5);
   traced.sink?.write(
     formatGatewayRecord({
       id: trace.id,
       framework: traced.framework,
       fn: trace.fn,
-      status: response.statusCode,
+      status,
       error: trace.error,
       t1: trace.t1,
       t2: trace.t2,
@@ -131,7 +144,22 @@ subscribe('http.server.response.finish', (message) => {
       links: traced.links ? { front: trace.conn === null ? null : { conn: trace.conn, off: null }, rpc: trace.rpcAt } : undefined,
     }),
   );
-});
+}
+
+/**
+ * A request whose answer never reached its client (`why`): recorded now, t5
+ * the moment that was known, with the status its head went with (499 when
+ * it never went), and counted. Returns its trace, or null when it was not
+ * traced or is recorded already.
+ */
+export function recordAbandoned(server: Server, res: ServerResponse, why: Abandoned): RequestTrace | null {
+  const traced = tracedServers.get(server);
+  const trace = (res.req as Traced | undefined)?.[TRACE];
+  if (!traced || !trace || trace.recorded) return null;
+  trace.error = why;
+  record(traced, trace, res.headersSent ? res.statusCode : ERRORS.cancelled, now());
+  return trace;
+}
 
 const HANDED_OVER = Symbol('faasbench.t5');
 type Stamped = ServerResponse & { [HANDED_OVER]?: bigint };
@@ -166,10 +194,11 @@ export function traceServer(
   sink: RecordSink | null,
   metrics: GatewayMetrics | null = null,
   fleet: Spread = { balance: 'round-robin', workers: 1 },
+  admission: Admission | null = null,
   links = false,
 ): void {
   stampHandOver();
-  tracedServers.set(server, { framework, sink, metrics, fleet, links });
+  tracedServers.set(server, { framework, sink, metrics, fleet, admission, links });
   server.once('close', () => tracedServers.delete(server));
 }
 

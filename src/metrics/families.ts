@@ -138,22 +138,32 @@ export class CounterFamily extends Family<CounterChild> {
 /**
  * Label values from outside (function names a worker announces) are bounded:
  * past `limit` distinct values, the rest count as "other", so a worker with
- * thousands of functions cannot grow the exposition without end.
+ * thousands of functions cannot grow the exposition without end. The
+ * `reserved` labels (the fixed endpoints, "none") always have series of their
+ * own, however many others came first.
  */
 export class BoundedCache<T> {
   private readonly entries = new Map<string, T>();
   private other: T | null = null;
+  private readonly reserved: ReadonlySet<string>;
+  /** Entries of labels not reserved. */
+  private unreserved = 0;
   constructor(
     private readonly limit: number,
     private readonly make: (label: string) => T,
-  ) {}
+    reserved: readonly string[] = [],
+  ) {
+    this.reserved = new Set(reserved);
+  }
 
   get(label: string): T {
     const hit = this.entries.get(label);
     if (hit !== undefined) return hit;
-    if (this.entries.size >= this.limit) return (this.other ??= this.make('other'));
+    const reserved = this.reserved.has(label);
+    if (!reserved && this.unreserved >= this.limit) return (this.other ??= this.make('other'));
     const made = this.make(label);
     this.entries.set(label, made);
+    if (!reserved) this.unreserved++;
     return made;
   }
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { WorkerStamps } from '../trace/records.js';
 import type { Sample } from '../trace/sampler.js';
+import { ENDPOINT_LIST } from '../contract/endpoints.js';
 import { BoundedCache, CounterFamily, HistogramFamily, type CounterChild, type HistogramChild } from './families.js';
 import { processMetrics } from './process.js';
 
@@ -65,11 +66,16 @@ export class GatewayMetrics {
       'status',
       'code',
     ]).register(this.registry);
-    this.series = new BoundedCache(MAX_FUNCTIONS, (label) => ({
-      label,
-      stages: GATEWAY_STAGES.map((stage) => stages.child([framework, label, stage])),
-      requests: new Map(),
-    }));
+    this.series = new BoundedCache(
+      MAX_FUNCTIONS,
+      (label) => ({
+        label,
+        stages: GATEWAY_STAGES.map((stage) => stages.child([framework, label, stage])),
+        requests: new Map(),
+      }),
+      // The endpoints and unrouted requests always count as themselves.
+      [...ENDPOINT_LIST.map((e) => e.name), 'none'],
+    );
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({ name, help, registers, labelNames: ['framework'], collect() { this.set({ framework }, read()); } });
     gauge('faasbench_gateway_calls_in_flight', 'RPC calls sent to a worker and not yet answered', gauges.inFlight);
@@ -137,8 +143,10 @@ export class GatewayMetrics {
 
   /** A finished request: its status, error code and every stage it has stamps for. */
   observe(o: GatewayObservation, status: number, t5: bigint): void {
-    // Unrouted requests (fn null) are one series, whatever their path.
-    const s = this.series.get(o.fn ?? 'none');
+    // Unrouted requests (fn null) are one series, whatever their path; a
+    // record's name with arguments (payload?bytes=N) counts as its function:
+    // a client choosing sizes must not choose label values.
+    const s = this.series.get(o.fn === null ? 'none' : functionOf(o.fn));
     const h = s.stages;
     const { t1, t2, t4, worker: w } = o;
     if (t2 !== null) h[0]!.observeNs(Number(t2 - t1));
@@ -160,4 +168,10 @@ export class GatewayMetrics {
     if (!c) byCode.set(code, (c = this.requests.child([this.framework, s.label, String(status), code])));
     return c;
   }
+}
+
+/** "payload?bytes=1024&format=json" → "payload". */
+function functionOf(name: string): string {
+  const q = name.indexOf('?');
+  return q === -1 ? name : name.slice(0, q);
 }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -7,9 +8,24 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves GET /metrics in the Prometheus text format; anything else is a 404. */
-export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Serves GET /metrics in the Prometheus text format; anything else is a 404.
+ * With a `token`, only to requests that carry it (`Authorization: Bearer
+ * TOKEN`, Prometheus's `authorization` scrape setting); 401 otherwise.
+ */
+export async function startMetricsServer(registry: Registry, host: string, port: number, token?: string): Promise<MetricsServer> {
+  const expected = token ? digest(token) : null;
   const server = createServer((req, res) => {
+    if (expected) {
+      const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      // Fixed-length digests: the comparison takes the same time whatever the guess.
+      if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('a bearer token is required\n');
+        return;
+      }
+    }
     const path = (req.url ?? '').split('?', 1)[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');

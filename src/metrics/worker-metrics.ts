@@ -31,9 +31,11 @@ export class WorkerMetrics {
   readonly onSample: (s: Sample) => void;
   private readonly series: BoundedCache<FnSeries>;
   private readonly calls: CounterFamily;
+  private readonly served: ReadonlySet<string>;
 
   /** `gauges`: the executor's load (calls in flight, pool running and queued), read at scrape time. */
-  constructor(gauges: () => Record<string, number>, rpcConnections: () => number) {
+  /** `functions`: the names the worker serves; a call naming any other counts as fn="none". */
+  constructor(gauges: () => Record<string, number>, rpcConnections: () => number, functions: readonly string[] = []) {
     const registers = [this.registry];
     const stages = new HistogramFamily('faasbench_worker_stage_seconds', "Time of the worker's stages of a call, by function", ['fn', 'stage']).register(
       this.registry,
@@ -48,12 +50,17 @@ export class WorkerMetrics {
       "Phases of a cold call's instance start, by function: load (spawn to module loaded) and init (module loaded to init done)",
       ['fn', 'phase'],
     ).register(this.registry);
-    this.series = new BoundedCache(MAX_FUNCTIONS, (label) => ({
-      label,
-      stages: WORKER_STAGES.map((stage) => stages.child([label, stage])),
-      coldPhases: COLD_PHASES.map((phase) => cold.child([label, phase])),
-      calls: new Map(),
-    }));
+    this.served = new Set(functions);
+    this.series = new BoundedCache(
+      MAX_FUNCTIONS,
+      (label) => ({
+        label,
+        stages: WORKER_STAGES.map((stage) => stages.child([label, stage])),
+        coldPhases: COLD_PHASES.map((phase) => cold.child([label, phase])),
+        calls: new Map(),
+      }),
+      [...functions.slice(0, MAX_FUNCTIONS), 'none'],
+    );
     new Gauge({
       name: 'faasbench_worker_load',
       help: 'Calls in flight (inflight), pool calls running (pool_running) and queued (pool_queued), instances alive (instances), running a call (instances_busy), and calls waiting for one (instances_queued)',
@@ -76,7 +83,8 @@ export class WorkerMetrics {
 
   /** A call whose reply went out; `instance`: where it ran (null: nowhere). */
   observe(fn: string, error: string | null, instance: RanIn | null, t3_recv: bigint, t3_start: bigint, t3_end: bigint, t3_send: bigint): void {
-    const s = this.series.get(fn);
+    // The name a client sent: a label only when the worker serves it.
+    const s = this.series.get(this.served.has(fn) ? fn : 'none');
     const h = s.stages;
     h[0]!.observeNs(Number(t3_start - t3_recv));
     h[1]!.observeNs(Number(t3_end - t3_start));

@@ -12,15 +12,34 @@ import type { Frame } from './codec.js';
  * `onFlush` sees each frame with the stamp of the moment it went to the
  * socket, so "handed to the socket" stamps (t2, t3_send) are true to the name.
  */
+export interface BatchWriterOptions<Tag> {
+  /** Each frame, just before the write, with the write's stamp. */
+  onFlush: (frame: Frame, tag: Tag, stamp: bigint) => void;
+  /** Whether other calls are in flight (then frames may wait for the poll phase to end). */
+  busy?: () => boolean;
+  /**
+   * Each frame once its fate is known: `delivered`, the kernel took all of
+   * its write (at once, or later); not, the socket was gone first (never
+   * written, or still waiting when it closed).
+   */
+  onDone?: (tag: Tag, stamp: bigint, delivered: boolean) => void;
+}
+
+interface Batch<Tag> {
+  tags: Tag[];
+  stamp: bigint;
+}
+
 export class BatchWriter<Tag> {
   private frames: Frame[] = [];
   private tags: Tag[] = [];
   private scheduled = false;
+  /** Writes the kernel has not taken whole yet, in order; null for one already reported. */
+  private readonly writing: (Batch<Tag> | null)[] = [];
 
   constructor(
     private readonly socket: Socket,
-    private readonly onFlush: (frame: Frame, tag: Tag, stamp: bigint) => void,
-    private readonly busy: () => boolean = () => false,
+    private readonly options: BatchWriterOptions<Tag>,
   ) {}
 
   enqueue(frame: Frame, tag: Tag): void {
@@ -28,7 +47,7 @@ export class BatchWriter<Tag> {
     this.tags.push(tag);
     if (!this.scheduled) {
       this.scheduled = true;
-      if (this.busy()) setImmediate(this.flush);
+      if (this.options.busy?.()) setImmediate(this.flush);
       else process.nextTick(this.flush);
     }
   }
@@ -39,22 +58,44 @@ export class BatchWriter<Tag> {
     const tags = this.tags;
     this.frames = [];
     this.tags = [];
-    if (this.socket.destroyed) return;
+    const { onFlush, onDone } = this.options;
     const stamp = now();
+    if (this.socket.destroyed) {
+      if (onDone) for (const tag of tags) onDone(tag, stamp, false);
+      return;
+    }
     let parts = 0;
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i]!;
-      this.onFlush(frame, tags[i]!, stamp);
+      onFlush(frame, tags[i]!, stamp);
       parts += Array.isArray(frame) ? frame.length : 1;
     }
-    if (parts === 1) return void this.socket.write(frames[0] as Buffer);
-    if (parts === frames.length) return void this.socket.write(Buffer.concat(frames as Buffer[]));
-    // A large body is a part of its own: corked, the parts leave in one writev, none copied.
-    this.socket.cork();
-    for (const frame of frames) {
-      if (Array.isArray(frame)) for (const part of frame) this.socket.write(part);
-      else this.socket.write(frame);
+    // With onDone, the write's callback (the last part's, when corked: writes complete in order) reports it.
+    const done = onDone ? this.written : undefined;
+    if (parts === 1) this.socket.write(frames[0] as Buffer, done);
+    else if (parts === frames.length) this.socket.write(Buffer.concat(frames as Buffer[]), done);
+    else {
+      // A large body is a part of its own: corked, the parts leave in one writev, none copied.
+      this.socket.cork();
+      const all = frames.flatMap((frame) => (Array.isArray(frame) ? frame : [frame]));
+      for (let i = 0; i < all.length; i++) this.socket.write(all[i]!, i === all.length - 1 ? done : undefined);
+      this.socket.uncork();
     }
-    this.socket.uncork();
+    if (!onDone) return;
+    // Taken by the kernel at once (the common case): reported now; else when the write completes.
+    if (this.socket.writableLength === 0) {
+      this.writing.push(null);
+      for (const tag of tags) onDone(tag, stamp, true);
+    } else {
+      this.writing.push({ tags, stamp });
+    }
+  };
+
+  private readonly written = (err?: Error | null): void => {
+    const batch = this.writing.shift();
+    if (!batch) return;
+    // A socket destroyed with the write pending may still call back without an error.
+    const delivered = !err && !this.socket.destroyed;
+    for (const tag of batch.tags) this.options.onDone!(tag, batch.stamp, delivered);
   };
 }

@@ -27,7 +27,7 @@ export type CallResult =
   | { ok: true; reply: ReplyMessage; t2: bigint; t4: bigint; worker: string; at?: FrameAt; retry?: FirstAttempt }
   | {
       ok: false;
-      code: 'worker_unavailable' | 'gateway_timeout' | 'payload_too_large';
+      code: 'worker_unavailable' | 'gateway_timeout' | 'payload_too_large' | 'cancelled';
       message: string;
       t2: bigint | null;
       worker: string | null;
@@ -108,7 +108,12 @@ export interface RpcClientOptions {
 
 /** Keeps one persistent, self-healing connection to one worker. Many calls are
  *  in flight on it at once, matched by call id. */
+/** Serials of links, for cancel handles (below 2^21, so that serial × 2^32 + cid stays an exact number). */
+let lastSerial = 0;
+
 class WorkerConnection implements FleetLink {
+  /** Names this link in cancel handles: an index would name another link once the fleet changes. */
+  readonly serial = (lastSerial = (lastSerial % 0x1fffff) + 1);
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -120,6 +125,8 @@ class WorkerConnection implements FleetLink {
   private readyWaiters: Array<() => void> = [];
   /** What the worker announced in its welcome. */
   private functions: ReadonlySet<string> = new Set();
+  /** The worker reads `cancel` frames (its welcome said so). */
+  private readsCancel = false;
   /** Welcomes received: the connection came up this often. */
   welcomes = 0;
   /** The fleet's say: whether calls may be sent here (not draining, ejected or unhealthy). */
@@ -162,8 +169,9 @@ class WorkerConnection implements FleetLink {
     return this.ready ? Promise.resolve() : new Promise((r) => this.readyWaiters.push(r));
   }
 
-  /** `call`: kept for a retry (with retries on); `deadline`: a retry keeps its first attempt's. */
-  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null, call: RetriableCall | null = null, deadline?: number): void {
+  /** Sends a call; returns its cid, for cancel(), or 0 when it was not sent. `call`: kept for a retry (with
+   *  retries on); `deadline`: a retry keeps its first attempt's. */
+  call(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null, call: RetriableCall | null = null, deadline?: number): number {
     const cid = this.nextCid;
     this.nextCid = cid >= 0xffffffff ? 1 : cid + 1;
     const frame = encodeCall(cid, rid, fn, args, traceId, nest);
@@ -171,7 +179,8 @@ class WorkerConnection implements FleetLink {
     if (frame.length - FRAME_HEADER_BYTES > max) {
       // The worker would drop the whole connection for it: this call alone fails.
       const message = `the call needs a frame of ${frame.length - FRAME_HEADER_BYTES} bytes; the RPC frame limit is ${max}`;
-      return queueMicrotask(() => done({ ok: false, code: 'payload_too_large', message, t2: null, worker: this.address }));
+      queueMicrotask(() => done({ ok: false, code: 'payload_too_large', message, t2: null, worker: this.address }));
+      return 0;
     }
     const start = performance.now();
     const entry: Pending = { resolve: done, t2: null, deadline: deadline ?? start + this.options.timeoutMs, start, call };
@@ -180,6 +189,15 @@ class WorkerConnection implements FleetLink {
     busy.startSum += start;
     this.pending.add(cid, entry);
     this.writer!.enqueue(frame, entry);
+    return cid;
+  }
+
+  /** The call's own client left: it is answered `cancelled` now, and the worker told to stop it; its late reply is dropped. */
+  cancel(cid: number): void {
+    const entry = this.pending.take(cid);
+    if (!entry) return;
+    if (this.readsCancel && this.ready) this.writer!.enqueue(encodeMessage({ t: 'cancel', cid }), { resolve: () => {}, t2: null, deadline: 0, start: 0, call: null });
+    this.settle(entry, { ok: false, code: 'cancelled', message: 'the client left before the answer', t2: entry.t2, worker: this.address });
   }
 
   /** Fails calls past their deadline; their late replies are then dropped. */
@@ -231,14 +249,13 @@ class WorkerConnection implements FleetLink {
     );
     const socket = connect({ host, port, noDelay: true, onread: reader.onread });
     this.socket = socket;
-    this.writer = new BatchWriter<Pending>(
-      socket,
-      (_frame, entry, stamp) => {
+    this.writer = new BatchWriter<Pending>(socket, {
+      onFlush: (_frame, entry, stamp) => {
         entry.t2 = stamp;
       },
       // Other calls awaiting replies: this one may wait for the poll phase to end and share their write.
-      () => this.pending.size > 1,
-    );
+      busy: () => this.pending.size > 1,
+    });
     socket.once('connect', () => {
       socket.write(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, secret: this.options.secret, results: this.options.results ?? 'body' }));
     });
@@ -282,6 +299,7 @@ class WorkerConnection implements FleetLink {
         this.settle(entry, at ? { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address, at } : { ok: true, reply: message, t2: entry.t2!, t4, worker: this.address });
       } else if (message.t === 'welcome') {
         this.functions = new Set(Array.isArray(message.fns) ? message.fns.filter((f) => typeof f === 'string') : []);
+        this.readsCancel = message.cancel === true;
         this.version = typeof message.v === 'number' ? message.v : 1;
         this.ready = true;
         this.welcomes++;
@@ -413,18 +431,39 @@ export class RpcClient {
     return new Promise((resolve) => this.send(rid, fn, args, traceId, resolve, nest));
   }
 
-  /** call() without a promise: `done` gets the outcome, never synchronously. The gateway's path, one promise fewer per request. */
-  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null): void {
-    this.dispatch(rid, fn, args, traceId, done, nest, this.options.retryLost ? { rid, fn, args, traceId, nest, first: null } : null);
+  /**
+   * call() without a promise: `done` gets the outcome, never synchronously.
+   * The gateway's path, one promise fewer per request. Returns a handle for
+   * cancel() (a number, so that a request costs no object for it); -1 when
+   * the call was not sent.
+   */
+  send(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null = null): number {
+    return this.dispatch(rid, fn, args, traceId, done, nest, this.options.retryLost ? { rid, fn, args, traceId, nest, first: null } : null);
   }
 
-  private dispatch(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null, call: RetriableCall | null, deadline?: number): void {
+  /**
+   * A call of send() whose answer nobody waits for any more: its `done` gets `cancelled` at once, and the worker is
+   * told. A call already retried on another worker is not found by its first handle: it runs on, and settles as usual.
+   */
+  cancel(handle: number): void {
+    if (handle < 0) return;
+    const serial = Math.floor(handle / 2 ** 32);
+    this.connections.find((c) => c.serial === serial)?.cancel(handle % 2 ** 32);
+  }
+
+  private dispatch(rid: string, fn: string, args: Record<string, unknown>, traceId: string | null, done: CallDone, nest: Nesting | null, call: RetriableCall | null, deadline?: number): number {
     const links = this.connections;
     const i = this.pick(links);
-    if (i !== -1) return links[i]!.call(rid, fn, args, traceId, done, nest, call, deadline);
+    if (i !== -1) {
+      const link = links[i]!;
+      const cid = link.call(rid, fn, args, traceId, done, nest, call, deadline);
+      // The link's serial, not its index: the fleet's links change while calls are in flight.
+      return cid === 0 ? -1 : link.serial * 2 ** 32 + cid;
+    }
     const message = `no worker connected (${this.fleet.size === 0 ? 'the fleet is empty' : this.describeFleet()})`;
     const retry = call?.first ?? undefined;
     queueMicrotask(() => done({ ok: false, code: 'worker_unavailable', message, t2: null, worker: null, ...(retry ? { retry } : {}) }));
+    return -1;
   }
 
   /** The workers, each with its state unless it is just not connected. */

@@ -208,6 +208,9 @@ export function decodeMessage(body: Uint8Array): Message {
       return m as unknown as Message;
     case 'call':
       return checkCall(m);
+    case 'cancel':
+      if (!isCallId(m.cid)) throw new ProtocolError('cancel needs cid (uint32)');
+      return m as unknown as Message;
     case 'reply':
       return checkReply(m);
     case 'ping':
@@ -221,11 +224,14 @@ export function decodeMessage(body: Uint8Array): Message {
   }
 }
 
+const isCallId = (cid: unknown): cid is number => Number.isInteger(cid) && (cid as number) >= 0 && (cid as number) <= 0xffffffff;
+
 function checkCall(m: Record<string, unknown>): CallMessage {
-  if (typeof m.cid !== 'number' || typeof m.rid !== 'string' || typeof m.fn !== 'string') {
-    throw new ProtocolError('call needs cid (int), rid (str) and fn (str)');
+  if (!isCallId(m.cid) || typeof m.rid !== 'string' || typeof m.fn !== 'string') {
+    throw new ProtocolError('call needs cid (uint32), rid (str) and fn (str)');
   }
-  const args = m.args ?? {};
+  // Absent or nil: no arguments (the function sees an empty map, never null).
+  const args = (m.args ??= {});
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
     throw new ProtocolError('call args must be a map');
   }

@@ -137,6 +137,30 @@ test('health: unanswered pings take a link out after the threshold, answered one
   assert.deepEqual(kinds().filter((k) => /healthy/.test(k)), ['unhealthy b:2', 'healthy b:2']);
 });
 
+test('health: the last link that takes calls is never taken out; once another takes calls, it is', () => {
+  const { fleet, kinds, up } = fleetOf();
+  fleet.set(['a:1']);
+  const a = up('a:1');
+  for (let i = 0; i < 5; i++) check(fleet); // a answers none
+  assert.equal(fleet.stateOf('a:1'), 'active');
+  assert.equal(a.admitted, true);
+  assert.deepEqual(fleet.active, ['a:1']);
+  assert.deepEqual(kinds().filter((k) => /healthy/.test(k)), ['unhealthy a:1'], 'said once');
+  fleet.set(['a:1', 'b:2']);
+  const b = up('b:2');
+  check(fleet);
+  fleet.pong(b, b.pings.at(-1)!);
+  check(fleet); // b answered: a is no longer the only one
+  assert.equal(fleet.stateOf('a:1'), 'unhealthy');
+  assert.equal(a.admitted, false);
+  assert.deepEqual(fleet.active, ['b:2']);
+  // Both silent: b is kept, being the last.
+  check(fleet);
+  check(fleet);
+  assert.equal(fleet.stateOf('b:2'), 'active');
+  assert.equal(b.admitted, true);
+});
+
 test('a link that cannot ping (a version-1 worker) is never taken out by health checks', () => {
   const { fleet, up } = fleetOf();
   fleet.set(['a:1']);

@@ -75,6 +75,8 @@ interface LinkHealth {
   misses: number;
   passes: number;
   healthy: boolean;
+  /** Past the miss threshold but kept in: no other link took calls (logged once). */
+  kept: boolean;
 }
 
 class Member {
@@ -109,7 +111,7 @@ class Member {
 
 function health(m: Member, l: FleetLink): LinkHealth {
   let h = m.health.get(l);
-  if (!h) m.health.set(l, (h = { awaiting: 0, misses: 0, passes: 0, healthy: true }));
+  if (!h) m.health.set(l, (h = { awaiting: 0, misses: 0, passes: 0, healthy: true, kept: false }));
   return h;
 }
 
@@ -207,7 +209,7 @@ export class Fleet {
     if (!m) return;
     const h = health(m, link);
     // A fresh connection answered its hello: healthy until its pings say otherwise.
-    Object.assign(h, { awaiting: 0, misses: 0, passes: 0, healthy: true });
+    Object.assign(h, { awaiting: 0, misses: 0, passes: 0, healthy: true, kept: false });
     const wasUp = m.up;
     m.up = m.links.some((l) => l.connected);
     this.admit(m);
@@ -223,6 +225,7 @@ export class Fleet {
     if (n !== h.awaiting) return;
     h.awaiting = 0;
     h.misses = 0;
+    h.kept = false;
     if (h.healthy) return;
     if (++h.passes >= this.health.healthyThreshold) {
       h.healthy = true;
@@ -293,9 +296,17 @@ export class Fleet {
         if (h.awaiting !== 0) {
           h.passes = 0;
           if (++h.misses >= this.health.unhealthyThreshold && h.healthy) {
-            h.healthy = false;
-            this.admit(m);
-            this.emit('unhealthy', m, `${h.misses} pings unanswered`);
+            // Never the last link that takes calls (as with ejection): a worker too busy to answer
+            // its pings in time still answers calls, while a fleet with none fails every call.
+            if (!this.links.some((x) => x !== l && x.connected && x.admitted)) {
+              if (!h.kept) this.emit('unhealthy', m, `${h.misses} pings unanswered; kept taking calls: no other worker does`);
+              h.kept = true;
+            } else {
+              h.healthy = false;
+              h.kept = false;
+              this.admit(m);
+              this.emit('unhealthy', m, `${h.misses} pings unanswered`);
+            }
           }
         }
         this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;

@@ -13,10 +13,18 @@ export class FrameError extends Error {
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  private frames = 0;
   /** Bytes of the stream taken as whole frames: the next frame's offset in the stream (kernel stamps find its segment by it). */
   consumed = 0;
 
-  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+  /**
+   * `firstFrameBytes`: a smaller limit for the first frame alone, the hello a
+   * server reads before it knows who is calling.
+   */
+  constructor(
+    private readonly maxFrameBytes = MAX_FRAME_BYTES,
+    private readonly firstFrameBytes = maxFrameBytes,
+  ) {}
 
   /** Feeds a chunk; returns the complete bodies it finished. Throws FrameError. */
   push(chunk: Buffer): Buffer[] {
@@ -27,12 +35,15 @@ export class FrameDecoder {
     for (;;) {
       if (this.buffered < FRAME_HEADER_BYTES) break;
       const head = this.peekHeader();
-      if (head > this.maxFrameBytes) {
-        throw new FrameError(`frame of ${head} bytes exceeds the limit of ${this.maxFrameBytes}`);
+      const limit = this.frames === 0 ? this.firstFrameBytes : this.maxFrameBytes;
+      if (head > limit) {
+        const what = this.frames === 0 && limit < this.maxFrameBytes ? 'first frame (the hello)' : 'frame';
+        throw new FrameError(`${what} of ${head} bytes exceeds the limit of ${limit}`);
       }
       if (this.buffered < FRAME_HEADER_BYTES + head) break;
       this.consume(FRAME_HEADER_BYTES);
       bodies.push(this.consume(head));
+      this.frames++;
     }
     return bodies;
   }
@@ -40,6 +51,11 @@ export class FrameDecoder {
   /** Bytes held that do not yet make a whole frame. */
   get pending(): number {
     return this.buffered;
+  }
+
+  /** The declared body length of the frame in progress; 0 when none or its header is not whole yet. */
+  get declared(): number {
+    return this.buffered < FRAME_HEADER_BYTES ? 0 : this.peekHeader();
   }
 
   private peekHeader(): number {

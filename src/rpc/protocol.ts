@@ -29,6 +29,9 @@ export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 export const CALL_ENVELOPE_BYTES = 64 * 1024;
 export const MAX_BINARY_ARG_BYTES = MAX_FRAME_BYTES - CALL_ENVELOPE_BYTES;
 export const FRAME_HEADER_BYTES = 4;
+/** Largest first frame, the hello, a peer reads before it is accepted: a
+ *  client not yet authenticated makes the server hold no more than this. */
+export const MAX_HELLO_BYTES = 4096;
 
 /** Client → worker, first frame on every connection. */
 export interface HelloMessage {
@@ -56,6 +59,9 @@ export interface WelcomeMessage {
   /** The names of the functions the worker serves. Added within version 1:
    *  a client that does not know it ignores it; a worker may leave it out. */
   fns?: string[];
+  /** The worker reads `cancel` frames. Added within version 1: a client
+   *  sends them only to a worker that says so. */
+  cancel?: boolean;
 }
 
 /** A nested call's place in its request (docs/composition.md, "Calling other functions"). */
@@ -106,6 +112,14 @@ export interface ReplyMessage extends WorkerStamps {
   t3_send: bigint;
 }
 
+/** Client → worker: the client no longer wants the answer of call `cid`
+ *  (its own client left). The worker aborts the call's signal and still
+ *  replies, so that the call leaves its record; the client drops that reply. */
+export interface CancelMessage {
+  t: 'cancel';
+  cid: number;
+}
+
 /** Client → worker, version 2: a health check. The worker answers at once, from its event loop. */
 export interface PingMessage {
   t: 'ping';
@@ -126,7 +140,7 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type Message = HelloMessage | WelcomeMessage | CallMessage | ReplyMessage | PingMessage | PongMessage | ErrorMessage;
+export type Message = HelloMessage | WelcomeMessage | CallMessage | CancelMessage | ReplyMessage | PingMessage | PongMessage | ErrorMessage;
 
 /** A reply's `err.code` for a call whose cid is already in flight on its
  *  connection: a client's mistake, answered at once without running it. */
@@ -142,5 +156,9 @@ export const ReplyErrorCode = {
   outOfMemory: 'out_of_memory',
   /** The result does not fit in one frame: this call fails, the link stays up. */
   resultTooLarge: 'result_too_large',
+  /** Refused unrun: the connection or the server already has its most calls in flight. */
+  overloaded: 'overloaded',
+  /** Its client cancelled it or left; the function's signal was aborted. */
+  cancelled: 'cancelled',
 } as const;
 export type ReplyErrorCode = (typeof ReplyErrorCode)[keyof typeof ReplyErrorCode];

@@ -3,33 +3,82 @@ import type { Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
 import { encodeBoundedReply, type Outcome } from './bounded-reply.js';
+import { Cancel } from './cancel.js';
 import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
+import { FrameQueue, pumpAll, type Pump } from './dispatch.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
-import { BODY_VERSION, DUPLICATE_CID, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PING_VERSION, PROTOCOL_VERSION, type CallMessage, type ReplyMessage, type ResultForm } from './protocol.js';
+import {
+  BODY_VERSION,
+  DUPLICATE_CID,
+  FRAME_HEADER_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_HELLO_BYTES,
+  MIN_PROTOCOL_VERSION,
+  PING_VERSION,
+  PROTOCOL_VERSION,
+  ReplyErrorCode,
+  type CallMessage,
+  type HelloMessage,
+  type ResultForm,
+} from './protocol.js';
+import { SocketWatch } from './socket-watch.js';
 import { frameAt } from '../kernel/conn.js';
 import type { FrameAt } from '../trace/records.js';
 
+export { Cancel } from './cancel.js';
+
+/** Replies waiting for their client past which its calls are not read until it takes them: two full frames. */
+const PAUSE_READING_BYTES = 2 * MAX_FRAME_BYTES;
+
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
 export type CallOutcome = Outcome;
+
+/** What one client may make the server hold (docs/commands.md, "Limits"). */
+export interface RpcLimits {
+  /** Calls running at once, all connections together; beyond, a call is answered `overloaded` unrun. */
+  maxInflight: number;
+  /** Calls running at once on one connection; beyond, `overloaded`. */
+  maxInflightPerConnection: number;
+  /** A frame begun must arrive whole within this, or the connection is closed (`read_timeout`). */
+  readTimeoutMs: number;
+  /** Replies waiting for a peer that takes none of their bytes for this long: the connection is closed. */
+  sendTimeoutMs: number;
+  /** Bytes of frames in progress, all connections together (declared lengths); beyond, `uploads_full`. Unset: no such bound. */
+  maxPartialBytes?: number;
+  /** The flag of each bound, for the refusals' messages. */
+  flags?: Partial<Record<'maxInflight' | 'maxInflightPerConnection' | 'maxPartialBytes', string>>;
+}
 
 export interface RpcServerOptions {
   host: string;
   port: number;
   logger: Logger;
-  /** `form`: how the call's connection takes results; an outcome in the other form is converted. */
-  handle: (call: CallMessage, form: ResultForm) => Promise<CallOutcome>;
+  /**
+   * Runs a call. `form`: how the call's connection takes results (an outcome in the other form is converted).
+   * `cancel` fires when its client cancels it or leaves; the reply is still expected.
+   */
+  handle: (call: CallMessage, form: ResultForm, cancel: Cancel) => Promise<CallOutcome>;
   /** Called once the reply frame went to the socket, with every stamp known (and, with `frameOffsets`, where the call arrived). */
   onReplySent?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, t3Send: bigint, at: FrameAt | undefined) => void;
   /** Tell each call's connection and offset in the stream, for kernel stamps. */
   frameOffsets?: boolean;
+  /**
+   * Called instead when the reply never reached its client: the connection
+   * closed first (`cancelled`), or was cut off because the client took none
+   * of its replies (`send_timeout`). `at`: when that was found.
+   */
+  onReplyDropped?: (call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: bigint, why: 'cancelled' | 'send_timeout') => void;
   /** When set, a client's hello must carry it. */
   secret?: string;
   maxFrameBytes?: number;
   /** A client must say hello within this time, or it is disconnected. */
   helloTimeoutMs?: number;
+  limits: RpcLimits;
   /** Function names announced in the welcome. */
   functions?: string[];
+  /** The welcome says `cancel` frames are read (the worker). */
+  readsCancel?: boolean;
   /**
    * The answer for a call whose dispatch was cut short: `handle` never
    * returned because the inline watchdog terminated the function it ran.
@@ -56,42 +105,40 @@ export interface RpcServer {
   address: AddressInfo;
   /** Client connections open. */
   readonly connections: number;
+  /** Calls running, all connections together. */
+  readonly inflight: number;
   /** Answers a call whose dispatch was cut short and dispatches the frames read after it. */
   resumeInterrupted(): void;
   close(): Promise<void>;
 }
 
-/**
- * The dispatch state shared by a server's connections, kept off the stack: a
- * function the inline watchdog terminates unwinds every frame above it, the
- * server's included, without running a `finally`.
- */
-interface Pump {
-  /** Answers the call being dispatched when that was cut short; null outside a dispatch. */
-  cut: (() => void) | null;
-  /** Connections with frames read and not yet dispatched. */
-  ready: Set<() => void>;
-}
-
-/** Runs in a read or message callback only, where a termination is survivable. */
-function pumpAll(pump: Pump): void {
-  pump.cut?.();
-  for (const drain of pump.ready) {
-    // Taken off before it runs: a drain cut short is put back by its resume.
-    pump.ready.delete(drain);
-    drain();
-  }
+/** What a server's connections share. */
+interface Shared {
+  options: RpcServerOptions;
+  guard: HelloGuard;
+  pump: Pump;
+  watch: SocketWatch;
+  connections: Map<Socket, Connection>;
+  /** Calls running, all connections together. */
+  inflight: number;
+  /** Declared bytes of the frames in progress, all connections together. */
+  partialBytes: number;
 }
 
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
-  const { logger } = options;
-  const sockets = new Set<Socket>();
+  const { logger, limits } = options;
   const guard = new HelloGuard(options.secret, logger);
-  const pump: Pump = { cut: null, ready: new Set() };
+  const connections = new Map<Socket, Connection>();
+  const watch = new SocketWatch({
+    sendTimeoutMs: limits.sendTimeoutMs,
+    readTimeoutMs: limits.readTimeoutMs,
+    onSendStall: (socket) => connections.get(socket)?.cutOff('send_timeout', `took none of its replies for ${limits.sendTimeoutMs} ms`),
+    onReadStall: (socket) => connections.get(socket)?.refuse('read_timeout', `a frame did not arrive whole within ${limits.readTimeoutMs} ms`),
+  });
+  const shared: Shared = { options, guard, pump: { cut: null, ready: new Set() }, watch, connections, inflight: 0, partialBytes: 0 };
   const server: Server = createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, options, guard, pump);
+    connections.set(socket, new Connection(socket, shared));
+    socket.once('close', () => connections.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -104,48 +151,247 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   return {
     address: server.address() as AddressInfo,
     get connections() {
-      return sockets.size;
+      return connections.size;
     },
-    resumeInterrupted: () => pumpAll(pump),
+    get inflight() {
+      return shared.inflight;
+    },
+    resumeInterrupted: () => pumpAll(shared.pump),
     close: () =>
       new Promise<void>((resolve) => {
         guard.refusals.close();
-        for (const s of sockets) s.destroy();
+        watch.close();
+        for (const s of connections.keys()) s.destroy();
         server.close(() => resolve());
       }),
   };
 }
 
-function serveConnection(socket: Socket, options: RpcServerOptions, guard: HelloGuard, pump: Pump): void {
-  const { logger, handle, onReplySent } = options;
-  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-  const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
-  const decoder = new FrameDecoder(maxFrameBytes);
-  const offsets = options.frameOffsets === true;
-  let greeted = false;
-  let form: ResultForm = 'value';
+/**
+ * One client connection: its hello, the calls it may have running (and their
+ * cancellation when it leaves), its frames in progress, and its replies.
+ */
+class Connection {
+  private readonly peer: string;
+  private readonly decoder: FrameDecoder;
+  private readonly maxFrameBytes: number;
+  private readonly queue: FrameQueue;
+  private readonly writer: BatchWriter<Sent>;
+  private readonly helloTimer: NodeJS.Timeout;
+  private greeted = false;
+  /** How this connection takes results (its hello's). */
+  private form: ResultForm = 'value';
   /** The version the client said hello with. */
-  let version = 0;
-  /** Call ids of this connection still running: while there are, replies may wait to share a write. */
-  const running = new Set<number>();
-  const writer = new BatchWriter<Sent>(
-    socket,
-    (frame, sent, stamp) => {
-      writeSendStamp(frame, stamp);
-      onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp, sent.at);
-    },
-    () => running.size > 0,
-  );
-  const helloTimer = setTimeout(
-    () => refuse('hello_timeout', 'no hello within the time limit'),
-    options.helloTimeoutMs ?? 5000,
-  );
+  private version = 0;
+  /** Calls of this connection still running, by call id: while there are, replies may wait to share a write. */
+  private readonly running = new Map<number, Cancel>();
+  /** Bytes of the frame in progress counted in shared.partialBytes. */
+  private reserved = 0;
+  /** Why the server cut the connection off, if it did. */
+  private cutFor: 'send_timeout' | null = null;
+  /** The call being dispatched, for resumeCut(). */
+  private cutCall: CallMessage | null = null;
+  private cutRecv = 0n;
+  private cutAt: FrameAt | undefined = undefined;
+  /** Kernel stamps: each call's connection and offset in the stream. */
+  private readonly offsets: boolean;
 
-  function refuse(code: string, message: string, delayMs = 0): void {
-    clearTimeout(helloTimer);
-    socket.removeAllListeners('data');
-    guard.refusals.note(code, socket.remoteAddress ?? peer, { message });
-    guard.later(socket.remoteAddress ?? '', delayMs, () => {
+  constructor(
+    private readonly socket: Socket,
+    private readonly shared: Shared,
+  ) {
+    const { options } = shared;
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+    this.offsets = options.frameOffsets === true;
+    // Until the hello is accepted, a client makes the server hold no more than a hello.
+    this.decoder = new FrameDecoder(this.maxFrameBytes, Math.min(MAX_HELLO_BYTES, this.maxFrameBytes));
+    this.queue = new FrameQueue(shared.pump, {
+      receive: (body, t3Recv, at) => this.receive(body, t3Recv, at),
+      settlesHere: options.settlesHere ?? (() => true),
+      turn: options.turn ?? ((f) => void Promise.resolve().then(f)),
+    });
+    this.writer = new BatchWriter<Sent>(socket, {
+      onFlush: (frame, _sent, stamp) => writeSendStamp(frame, stamp),
+      busy: () => this.running.size > 0,
+      // A reply is recorded once the kernel took it: one its client never took is recorded as such.
+      onDone: (sent, stamp, delivered) => {
+        if (delivered) this.report(() => options.onReplySent?.(sent.call, sent.outcome, sent.t3Recv, stamp, sent.at));
+        else this.dropped(sent.call, sent.outcome, sent.t3Recv);
+      },
+    });
+    this.helloTimer = setTimeout(() => this.refuse('hello_timeout', 'no hello within the time limit'), options.helloTimeoutMs ?? 5000);
+    shared.watch.add(socket);
+    socket.on('data', this.onData);
+    socket.on('error', (err) => options.logger.debug({ peer: this.peer, err }, 'rpc connection error'));
+    socket.on('close', () => this.closed());
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    // t3_recv: the bytes reached this process's JavaScript. Taken once per
+    // read, before any decoding, and shared by every call the read completes:
+    // decoding and dispatching the calls ahead of one is its worker queue.
+    const t3Recv = now();
+    let bodies: Buffer[];
+    // The offset in the stream of the first frame this read completes.
+    const off = this.decoder.consumed;
+    try {
+      bodies = this.decoder.push(chunk);
+    } catch (err) {
+      return this.refuse('bad_frame', (err as FrameError).message);
+    }
+    if (!this.holdPartial(bodies.length > 0)) return;
+    if (bodies.length > 0) this.queue.push(bodies, t3Recv, this.offsets ? this.offsetsOf(bodies, off) : undefined);
+    // A client that does not take its replies sends no more calls until it does (and is cut off after the send timeout).
+    if (this.socket.writableLength >= PAUSE_READING_BYTES && !this.socket.isPaused()) {
+      this.socket.pause();
+      this.socket.once('drain', () => this.socket.resume());
+    }
+  };
+
+  /** Where each frame of one read arrived: its connection and its offset in the stream. */
+  private offsetsOf(bodies: Buffer[], off: number): FrameAt[] {
+    const ats: FrameAt[] = [];
+    for (const body of bodies) {
+      ats.push(frameAt(this.socket, off));
+      off += FRAME_HEADER_BYTES + body.length;
+    }
+    return ats;
+  }
+
+  /** Accounts for the frame in progress (its read timeout, its bytes); false when that refused the connection. */
+  private holdPartial(completedSome: boolean): boolean {
+    const { shared, decoder } = this;
+    const declared = decoder.pending > 0 ? decoder.declared : 0;
+    shared.watch.reading(this.socket, decoder.pending > 0, completedSome);
+    if (declared === this.reserved) return true;
+    const max = shared.options.limits.maxPartialBytes;
+    if (max !== undefined && declared > this.reserved && shared.partialBytes - this.reserved + declared > max) {
+      const flag = shared.options.limits.flags?.maxPartialBytes;
+      this.refuse('uploads_full', `call frames in progress already hold the limit of ${max} bytes${flag ? ` (${flag})` : ''}; try again later`);
+      return false;
+    }
+    shared.partialBytes += declared - this.reserved;
+    this.reserved = declared;
+    return true;
+  }
+
+  /** One frame; false when the connection is refused and nothing more may be read. */
+  private receive(body: Buffer, t3Recv: bigint, at: FrameAt | undefined): boolean {
+    let message;
+    try {
+      message = decodeMessage(body);
+    } catch (err) {
+      return this.refuse('bad_message', (err as ProtocolError).message), false;
+    }
+    if (!this.greeted) return message.t === 'hello' ? this.hello(message) : (this.refuse('no_hello', 'the first frame must be a hello'), false);
+    if (message.t === 'call') return this.call(message, t3Recv, at), true;
+    if (message.t === 'ping' && this.version >= PING_VERSION) {
+      // At once and on its own: a health check measures this event loop, not the calls queued behind it.
+      this.socket.write(encodeMessage({ t: 'pong', n: message.n }));
+      return true;
+    }
+    if (message.t === 'cancel') return this.running.get(message.cid)?.fire(), true;
+    return this.refuse('bad_message', `unexpected ${message.t} frame`), false;
+  }
+
+  private hello(message: HelloMessage): boolean {
+    const { options, guard } = this.shared;
+    if (!(Number.isInteger(message.v) && message.v >= MIN_PROTOCOL_VERSION && message.v <= PROTOCOL_VERSION)) {
+      return this.refuse('bad_version', `protocol version ${message.v} is not one of ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`), false;
+    }
+    const refused = guard.check(this.socket.remoteAddress ?? '', message.secret);
+    if (refused) return this.refuse(refused.code, refused.message, refused.delayMs), false;
+    this.greeted = true;
+    this.version = message.v;
+    this.form = this.version >= BODY_VERSION && message.results !== 'value' ? 'body' : 'value';
+    clearTimeout(this.helloTimer);
+    this.socket.write(encodeMessage({ t: 'welcome', v: this.version, fns: options.functions, cancel: options.readsCancel || undefined }));
+    return true;
+  }
+
+  private call(call: CallMessage, t3Recv: bigint, at: FrameAt | undefined): void {
+    const { shared } = this;
+    if (this.running.has(call.cid)) {
+      // The call already running under this id is left alone and answers in its time.
+      return this.sendReply(call, failure(DUPLICATE_CID, `call id ${call.cid} is already in flight on this connection`), t3Recv, at);
+    }
+    const refusal = this.admit();
+    if (refusal !== null) return this.sendReply(call, failure(ReplyErrorCode.overloaded, refusal), t3Recv, at);
+    const cancel = new Cancel();
+    this.running.set(call.cid, cancel);
+    shared.inflight++;
+    // Read before its connection closed, dispatched after: it runs cancelled and leaves its record.
+    if (this.socket.destroyed) cancel.fire();
+    this.cutCall = call;
+    this.cutRecv = t3Recv;
+    this.cutAt = at;
+    shared.pump.cut = this.resumeCut;
+    const answer = shared.options.handle(call, this.form, cancel);
+    shared.pump.cut = null;
+    this.cutCall = null;
+    answer
+      .catch((err: Error): CallOutcome => failure('function_error', err.message))
+      .then((outcome) => this.finish(call, outcome, t3Recv, at));
+  }
+
+  /** Why a call may not run now, or null. */
+  private admit(): string | null {
+    const { limits } = this.shared.options;
+    const flag = (k: 'maxInflight' | 'maxInflightPerConnection') => (limits.flags?.[k] ? ` (${limits.flags[k]})` : '');
+    if (this.running.size >= limits.maxInflightPerConnection) {
+      return `this connection already has ${limits.maxInflightPerConnection} calls in flight, its limit${flag('maxInflightPerConnection')}; try again later`;
+    }
+    if (this.shared.inflight >= limits.maxInflight) {
+      return `the server already has ${limits.maxInflight} calls in flight, its limit${flag('maxInflight')}; try again later`;
+    }
+    return null;
+  }
+
+  private finish(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
+    this.shared.inflight--;
+    this.running.delete(call.cid);
+    this.sendReply(call, outcome, t3Recv, at);
+  }
+
+  /** The dispatch of cutCall was cut short: its answer, then (by pumpAll) the frames after it. */
+  private readonly resumeCut = (): void => {
+    const { options, pump } = this.shared;
+    pump.cut = null;
+    const call = this.cutCall!;
+    this.cutCall = null;
+    this.finish(call, options.interrupted?.(call) ?? failure('function_error', `call ${call.cid} was interrupted`), this.cutRecv, this.cutAt);
+    this.queue.resume();
+  };
+
+  private sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
+    if (this.socket.destroyed) return this.dropped(call, outcome, t3Recv);
+    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, this.maxFrameBytes, this.form);
+    this.writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv, at });
+  }
+
+  private dropped(call: CallMessage, outcome: CallOutcome, t3Recv: bigint): void {
+    const at = now();
+    const why = this.cutFor ?? 'cancelled';
+    this.report(() => this.shared.options.onReplyDropped?.(call, outcome, t3Recv, at, why));
+  }
+
+  /** A record or metric that fails is logged: it must not take the process, and every other call, down. */
+  private report(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.shared.options.logger.error({ err }, 'could not record a call');
+    }
+  }
+
+  /** Closes the connection with an `error` message (after `delayMs`, for a wrong secret). */
+  refuse(code: string, message: string, delayMs = 0): void {
+    const { socket, shared } = this;
+    clearTimeout(this.helloTimer);
+    socket.removeListener('data', this.onData);
+    shared.guard.refusals.note(code, socket.remoteAddress ?? this.peer, { message });
+    shared.guard.later(socket.remoteAddress ?? '', delayMs, () => {
       if (!socket.destroyed) socket.end(encodeMessage({ t: 'error', code, message }));
       socket.destroySoon();
       // A peer that never reads must not keep the socket open.
@@ -153,153 +399,23 @@ function serveConnection(socket: Socket, options: RpcServerOptions, guard: Hello
     });
   }
 
-  /** One frame; false when the connection is refused and nothing more may be read. */
-  function receive(body: Buffer, t3Recv: bigint, at: FrameAt | undefined): boolean {
-    let message;
-    try {
-      message = decodeMessage(body);
-    } catch (err) {
-      socket.removeAllListeners('data');
-      refuse('bad_message', (err as ProtocolError).message);
-      return false;
-    }
-    if (!greeted) {
-      if (message.t !== 'hello') return refuse('no_hello', 'the first frame must be a hello'), false;
-      if (!(Number.isInteger(message.v) && message.v >= MIN_PROTOCOL_VERSION && message.v <= PROTOCOL_VERSION)) {
-        return refuse('bad_version', `protocol version ${message.v} is not one of ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`), false;
-      }
-      const refused = guard.check(socket.remoteAddress ?? '', message.secret);
-      if (refused) return refuse(refused.code, refused.message, refused.delayMs), false;
-      greeted = true;
-      version = message.v;
-      form = version >= BODY_VERSION && message.results !== 'value' ? 'body' : 'value';
-      clearTimeout(helloTimer);
-      // The client's own version: the one this connection speaks.
-      socket.write(encodeMessage({ t: 'welcome', v: version, fns: options.functions }));
-      return true;
-    }
-    if (message.t === 'ping' && version >= PING_VERSION) {
-      // At once and on its own: a health check measures this event loop, not the calls queued behind it.
-      socket.write(encodeMessage({ t: 'pong', n: message.n }));
-      return true;
-    }
-    if (message.t !== 'call') return refuse('bad_message', `unexpected ${message.t} frame`), false;
-    const call = message;
-    if (running.has(call.cid)) {
-      // The call already running under this id is left alone and answers in its time.
-      sendReply(call, failure(DUPLICATE_CID, `call id ${call.cid} is already in flight on this connection`), t3Recv, at);
-      return true;
-    }
-    running.add(call.cid);
-    cutCall = call;
-    cutRecv = t3Recv;
-    cutAt = at;
-    pump.cut = resumeCut;
-    const answer = handle(call, form);
-    pump.cut = null;
-    cutCall = null;
-    answer
-      .catch((err: Error): CallOutcome => failure('function_error', err.message))
-      .then((outcome) => {
-        running.delete(call.cid);
-        sendReply(call, outcome, t3Recv, at);
-      });
-    return true;
+  /** Closes the connection at once: its peer takes no bytes, so no message would reach it. */
+  cutOff(code: 'send_timeout', message: string): void {
+    this.cutFor = code;
+    this.shared.guard.refusals.note(code, this.socket.remoteAddress ?? this.peer, { message });
+    this.socket.destroy();
   }
 
-  // Frames read and not yet dispatched, with their read's t3_recv. A read
-  // that completes several frames dispatches them one after the other; the
-  // call after one whose promise settles here waits for a turn, so that a
-  // promise settled at once is stamped (t3_end) before its neighbours are
-  // dispatched, not after.
-  let waiting: Buffer[] = [];
-  let waitingRecv: bigint[] = [];
-  let waitingAt: (FrameAt | undefined)[] = [];
-  let next = 0;
-  let turnPending = false;
-  /** The call being dispatched, for resumeCut(). */
-  let cutCall: CallMessage | null = null;
-  let cutRecv = 0n;
-  let cutAt: FrameAt | undefined;
-  const settlesHere = options.settlesHere ?? (() => true);
-  const turn = options.turn ?? ((f: () => void) => void Promise.resolve().then(f));
-
-  function drain(): void {
-    while (next < waiting.length && !turnPending) {
-      const k = next++;
-      if (!receive(waiting[k]!, waitingRecv[k]!, waitingAt[k])) {
-        next = waiting.length;
-        break;
-      }
-      if (next < waiting.length && settlesHere()) {
-        turnPending = true;
-        turn(afterTurn);
-        return;
-      }
-    }
-    if (next === waiting.length) {
-      waiting = [];
-      waitingRecv = [];
-      waitingAt = [];
-      next = 0;
-    }
+  /** Its calls still running are cancelled; their replies, when they come, are recorded as dropped. */
+  private closed(): void {
+    clearTimeout(this.helloTimer);
+    this.shared.partialBytes -= this.reserved;
+    this.reserved = 0;
+    for (const cancel of this.running.values()) cancel.fire();
   }
-
-  function afterTurn(): void {
-    turnPending = false;
-    pump.ready.add(drain);
-    pumpAll(pump);
-  }
-
-  /** The dispatch of cutCall was cut short: its answer, then (by pumpAll) the frames after it. */
-  function resumeCut(): void {
-    pump.cut = null;
-    const call = cutCall!;
-    cutCall = null;
-    running.delete(call.cid);
-    sendReply(call, options.interrupted?.(call) ?? failure('function_error', `call ${call.cid} was interrupted`), cutRecv, cutAt);
-    pump.ready.add(drain);
-  }
-
-  socket.on('data', (chunk: Buffer) => {
-    // t3_recv: the bytes reached this process's JavaScript. Taken once per
-    // read, before any decoding, and shared by every call the read completes:
-    // decoding and dispatching the calls ahead of one is its worker queue.
-    const t3Recv = now();
-    let bodies: Buffer[];
-    // The offset in the stream of the first frame this read completes.
-    let off = decoder.consumed;
-    try {
-      bodies = decoder.push(chunk);
-    } catch (err) {
-      socket.removeAllListeners('data');
-      return refuse('bad_frame', (err as FrameError).message);
-    }
-    if (bodies.length === 1 && next === waiting.length && !turnPending && pump.cut === null && pump.ready.size === 0) {
-      receive(bodies[0]!, t3Recv, offsets ? frameAt(socket, off) : undefined);
-      return;
-    }
-    for (const body of bodies) {
-      waiting.push(body);
-      waitingRecv.push(t3Recv);
-      waitingAt.push(offsets ? frameAt(socket, off) : undefined);
-      off += FRAME_HEADER_BYTES + body.length;
-    }
-    if (waiting.length > next) pump.ready.add(drain);
-    pumpAll(pump);
-  });
-
-  function sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
-    if (socket.destroyed) return;
-    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, maxFrameBytes, form);
-    writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv, at });
-  }
-
-  socket.on('error', (err) => logger.debug({ peer, err }, 'rpc connection error'));
-  socket.on('close', () => clearTimeout(helloTimer));
 }
 
-function failure(code: string, message: string, stamps?: CallOutcome): CallOutcome {
+function failure(code: string, message: string): CallOutcome {
   const t = now();
-  return { err: { code, message }, t3_start: stamps?.t3_start ?? t, t3_end: stamps?.t3_end ?? t };
+  return { err: { code, message }, t3_start: t, t3_end: t };
 }

@@ -202,6 +202,15 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
       throw fail(`endpoints[${i}].bytes`, 'sweeps the size of /payload: the path must be /payload without bytes=');
     }
   });
+  c.frameworks.forEach((f, i) => {
+    const first = c.frameworks.indexOf(f);
+    if (first !== i) throw fail(`frameworks[${i}]`, `repeats ${JSON.stringify(f)} (frameworks[${first}]): each front is measured once per round`);
+  });
+  // The run gives its worker these itself: given twice, the worker would refuse to start.
+  (c.worker ?? []).forEach((flag, i) => {
+    const name = /^--(port|log)(=|$)/.exec(flag)?.[1];
+    if (name) throw fail(`worker[${i}]`, `is --${name}, which the run sets itself (a free port; the records under --out)`);
+  });
   if (c.ports.gateway + c.frameworks.length - 1 > 65535) {
     throw fail('ports.gateway', `must leave a port for each of the ${c.frameworks.length} frameworks below 65536, got ${c.ports.gateway}`);
   }

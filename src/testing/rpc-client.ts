@@ -9,7 +9,12 @@ import { FrameDecoder } from '../rpc/framing.js';
 import { PROTOCOL_VERSION, type ReplyMessage, type ResultForm } from '../rpc/protocol.js';
 
 export interface RawRpc {
-  burst(calls: { fn: string; args?: Record<string, unknown> }[], timeoutMs?: number): Promise<ReplyMessage[]>;
+  /** `args` goes on the wire as given (null included); left out, an empty map. */
+  burst(calls: { fn: string; args?: Record<string, unknown> | null; rid?: string }[], timeoutMs?: number): Promise<ReplyMessage[]>;
+  /** Writes bytes as they are. */
+  write(bytes: Buffer): void;
+  /** Resolves when the peer closed the connection, with the `error` message it sent before, if any. */
+  readonly closed: Promise<{ code: string; message: string } | null>;
   close(): void;
 }
 
@@ -21,12 +26,15 @@ export async function rawRpc(address: string, secret?: string, results: ResultFo
   const replies = new Map<number, (r: ReplyMessage) => void>();
   let welcomed: () => void = () => {};
   const welcome = new Promise<void>((resolve) => (welcomed = resolve));
+  let refusal: { code: string; message: string } | null = null;
+  const closed = new Promise<{ code: string; message: string } | null>((resolve) => socket.once('close', () => resolve(refusal)));
   socket.on('error', () => {});
   socket.on('data', (chunk: Buffer) => {
     for (const body of decoder.push(chunk)) {
       const m = decodeMessage(body);
       if (m.t === 'welcome') welcomed();
       else if (m.t === 'reply') replies.get(m.cid)?.(m);
+      else if (m.t === 'error') refusal = { code: m.code, message: m.message };
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -43,7 +51,8 @@ export async function rawRpc(address: string, secret?: string, results: ResultFo
       for (const [k, c] of calls.entries()) {
         const cid = nextCid++;
         pending.push(new Promise((resolve) => replies.set(cid, resolve)));
-        frames.push(encodeMessage({ t: 'call', cid, rid: `burst-${cid}-${k}`, fn: c.fn, args: c.args ?? {} }));
+        const args = 'args' in c ? c.args : {};
+        frames.push(encodeMessage({ t: 'call', cid, rid: c.rid ?? `burst-${cid}-${k}`, fn: c.fn, args: args as Record<string, unknown> }));
       }
       socket.write(Buffer.concat(frames));
       let timer: NodeJS.Timeout | undefined;
@@ -52,6 +61,8 @@ export async function rawRpc(address: string, secret?: string, results: ResultFo
       });
       return Promise.race([Promise.all(pending), limit]).finally(() => clearTimeout(timer));
     },
+    write: (bytes) => socket.write(bytes),
+    closed,
     close: () => socket.destroy(),
   };
 }

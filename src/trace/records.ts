@@ -16,6 +16,26 @@ import type { Sample } from './sampler.js';
 export const HOST = process.env.FAASBENCH_HOST || hostname();
 const hostJson = JSON.stringify(HOST);
 
+/**
+ * The one escaping path of every string field of every record: JSON's own.
+ * Fields that come from a client (a function's name, a request id, a
+ * gateway's error code relayed from elsewhere) go through it like the rest,
+ * so no byte a client chose can end a field, a line or a record. Names repeat:
+ * the last few escaped are kept, so the hot path escapes "empty" once.
+ */
+export function jsonString(s: string): string {
+  const hit = escaped.get(s);
+  if (hit !== undefined) return hit;
+  const text = JSON.stringify(s);
+  if (s.length <= 64) {
+    if (escaped.size >= 256) escaped.clear();
+    escaped.set(s, text);
+  }
+  return text;
+}
+const escaped = new Map<string, string>();
+const nullableString = (s: string | null) => (s === null ? 'null' : jsonString(s));
+
 /** A record file (or requests.csv) named *.gz is gzipped: written so by every role, read so by the analysis. */
 export const isGzipFile = (file: string): boolean => /\.gz$/i.test(file);
 
@@ -58,20 +78,20 @@ export interface GatewayRecord {
   links?: { front: FrameAt | null; rpc: FrameAt | null };
 }
 
-/** The optional last field of a record: a W3C trace id (32 hex digits, nothing to escape). */
-const traceField = (traceId: string | null | undefined) => (traceId ? `,"trace_id":"${traceId}"` : '');
+/** The optional last field of a record: a W3C trace id (32 hex digits, checked where it came in; escaped all the same). */
+const traceField = (traceId: string | null | undefined) => (traceId ? `,"trace_id":${JSON.stringify(traceId)}` : '');
 
 export function formatGatewayRecord(r: GatewayRecord): string {
   const w = r.worker;
   return (
-    `{"role":"gateway","host":${hostJson},"id":${JSON.stringify(r.id)},"framework":"${r.framework}"` +
-    `,"fn":${r.fn === null ? 'null' : `"${r.fn}"`},"status":${r.status}` +
-    `,"error":${r.error === null ? 'null' : `"${r.error}"`}` +
+    `{"role":"gateway","host":${hostJson},"id":${JSON.stringify(r.id)},"framework":${jsonString(r.framework)}` +
+    `,"fn":${nullableString(r.fn)},"status":${r.status}` +
+    `,"error":${nullableString(r.error)}` +
     `,"t1":${stampText(r.t1)},"t2":${stampText(r.t2)}` +
     `,"t3_recv":${stampText(w?.t3_recv)},"t3_start":${stampText(w?.t3_start)}` +
     `,"t3_end":${stampText(w?.t3_end)},"t3_send":${stampText(w?.t3_send)}` +
     `,"t4":${stampText(r.t4)},"t5":${stampText(r.t5)}` +
-    `,"worker":${r.workerAddress === null ? 'null' : JSON.stringify(r.workerAddress)},"balance":"${r.balance}","workers":${r.workers}` +
+    `,"worker":${nullableString(r.workerAddress)},"balance":${jsonString(r.balance)},"workers":${r.workers}` +
     (r.retry ? retryField(r.retry) : '') +
     (r.links ? gatewayLinkFields(r.links.front, r.links.rpc) : '') +
     (r.parent ? `,"parent":${JSON.stringify(r.parent)}` : '') +
@@ -80,7 +100,7 @@ export function formatGatewayRecord(r: GatewayRecord): string {
 }
 
 function retryField(a: NonNullable<GatewayRecord['retry']>): string {
-  return `,"retry":{"worker":${JSON.stringify(a.worker)},"t2":${stampText(a.t2)},"failed":${stampText(a.failed)},"error":"${a.error}"}`;
+  return `,"retry":{"worker":${JSON.stringify(a.worker)},"t2":${stampText(a.t2)},"failed":${stampText(a.failed)},"error":${jsonString(a.error)}}`;
 }
 
 /**
@@ -150,8 +170,8 @@ export interface OutgoingCall {
 
 export function formatWorkerRecord(r: WorkerRecord): string {
   return (
-    `{"role":"worker","host":${hostJson},"id":${JSON.stringify(r.id)},"fn":${JSON.stringify(r.fn)}` +
-    `,"error":${r.error === null ? 'null' : `"${r.error}"`}` +
+    `{"role":"worker","host":${hostJson},"id":${JSON.stringify(r.id)},"fn":${jsonString(r.fn)}` +
+    `,"error":${nullableString(r.error)}` +
     `,"t3_recv":${stampText(r.t3_recv)},"t3_start":${stampText(r.t3_start)}` +
     `,"t3_end":${stampText(r.t3_end)},"t3_send":${stampText(r.t3_send)}` +
     instanceFields(r.instance) +

@@ -1,14 +1,12 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
-import { LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
+import { isLoopback, LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
 import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
 import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../command-line/examples.js';
 import { metricsOptions, type MetricsArgs } from '../metrics/flags.js';
-import { DEFAULT_MAX_INSTANCES, startWorker } from './worker.js';
+import { DEFAULT_MAX_INSTANCES, DEFAULT_MAX_INSTANCES_TOTAL, startWorker, WORKER_LIMITS } from './worker.js';
 import { CALL_MODES, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_NESTED_CALLS, MAX_CALL_DEPTH_LIMIT, type CallMode } from '../contract/composition.js';
 import { BOOT_AHEAD, type BootAhead } from '../workflow/engine.js';
 import { splitAddress } from '../rpc/client.js';
@@ -23,7 +21,12 @@ interface WorkerArgs extends MetricsArgs {
   isolation: 'thread' | 'process' | 'inline';
   'keep-warm': number;
   'max-instances': number;
+  'max-instances-total': number;
   'min-instances': number;
+  'max-inflight': number;
+  'max-inflight-per-connection': number;
+  'read-timeout-ms': number;
+  'send-timeout-ms': number;
   secret?: string;
   'allow-fault-functions': boolean;
   'hello-timeout-ms': number;
@@ -75,13 +78,29 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       })
       .option('keep-warm', {
         type: 'string',
+        // The next word is the value even when it looks like a flag ("-1s"), so that its error names it.
+        nargs: 1,
         default: 600_000,
         defaultDescription: '10m',
         describe: 'An idle instance ends after this long without a call ("90s", "10m")',
         coerce: (raw: unknown): number => (typeof raw === 'number' ? raw : parseDurationFlag('keep-warm', String(raw), { min: 1, max: MAX_TIMER_MS })),
       })
       .option('max-instances', integerOption('max-instances', { min: 1, max: 1000 }, 'Instances per function at most; further calls wait (worker queue)', DEFAULT_MAX_INSTANCES))
+      .option(
+        'max-instances-total',
+        integerOption('max-instances-total', { min: 1, max: 100_000 }, 'Instances of all functions together at most; a call beyond ends the longest-idle or waits', DEFAULT_MAX_INSTANCES_TOTAL),
+      )
       .option('min-instances', integerOption('min-instances', { min: 0, max: 1000 }, 'Instances per function started at start and kept warm', 0))
+      .option(
+        'max-inflight',
+        integerOption('max-inflight', { min: 1, max: 1_000_000 }, 'Calls in flight in the worker at once (beyond: refused, overloaded)', WORKER_LIMITS.maxInflight),
+      )
+      .option(
+        'max-inflight-per-connection',
+        integerOption('max-inflight-per-connection', { min: 1, max: 1_000_000 }, 'Calls in flight on one client connection (beyond: overloaded)', WORKER_LIMITS.maxInflightPerConnection),
+      )
+      .option('read-timeout-ms', integerOption('read-timeout-ms', TIMER_MS, 'A call frame begun must arrive whole within this, or its client is disconnected', WORKER_LIMITS.readTimeoutMs))
+      .option('send-timeout-ms', integerOption('send-timeout-ms', TIMER_MS, 'Disconnect a client that takes none of its replies for this long', WORKER_LIMITS.sendTimeoutMs))
       .option('secret', {
         type: 'string',
         default: process.env.FAASBENCH_SECRET,
@@ -127,7 +146,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   },
   handler: async (a) => {
     const secret = a.secret === '' ? undefined : a.secret;
-    if (secret === undefined && !a['insecure-no-secret'] && !(await isLoopback(a.host))) {
+    if (secret === undefined && !a['insecure-no-secret'] && !(await hostIsLoopback(a.host))) {
       throw new UsageError(
         `refusing to listen on ${a.host} without a secret: anyone who can reach it could run the functions; ` +
           'set --secret or $FAASBENCH_SECRET (and the same on the gateways), or pass --insecure-no-secret',
@@ -159,7 +178,14 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         isolation: a.isolation,
         keepWarmMs: a['keep-warm'],
         maxInstances: a['max-instances'],
+        maxInstancesTotal: a['max-instances-total'],
         minInstances: a['min-instances'],
+        limits: {
+          maxInflight: a['max-inflight'],
+          maxInflightPerConnection: a['max-inflight-per-connection'],
+          readTimeoutMs: a['read-timeout-ms'],
+          sendTimeoutMs: a['send-timeout-ms'],
+        },
         secret,
         allowFaultFunctions: a['allow-fault-functions'],
         helloTimeoutMs: a['hello-timeout-ms'],
@@ -175,6 +201,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         sampleIntervalMs: a['sample-interval-ms'],
         metricsPort: a['metrics-port'],
         metricsHost: a['metrics-host'],
+        metricsToken: a['metrics-token'] || undefined,
         kernelStamps: a['kernel-stamps'],
         logger,
       }),
@@ -183,12 +210,10 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
 };
 
 /** Every address `host` stands for is a loopback address. */
-async function isLoopback(host: string): Promise<boolean> {
-  let addresses: string[];
+async function hostIsLoopback(host: string): Promise<boolean> {
   try {
-    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+    return await isLoopback(host);
   } catch (err) {
     throw new UsageError(`cannot resolve --host ${host}: ${(err as Error).message}`);
   }
-  return addresses.every((a) => /^(127\.|::ffff:127\.)/.test(a) || a === '::1');
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { Cancel } from '../rpc/cancel.js';
 import { ReplyErrorCode, type ResultForm } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
 import type { Isolation } from './instance.js';
@@ -22,7 +23,7 @@ export interface ExecutorOptions {
   poolThreads?: number;
   /** `inline`: inline functions on this loop, pool functions in the pool (the floor); else every function in instances. */
   isolation: Isolation | 'inline';
-  instances: Pick<InstancesOptions, 'keepWarmMs' | 'maxInstances' | 'minInstances'>;
+  instances: Pick<InstancesOptions, 'keepWarmMs' | 'maxInstances' | 'maxTotal' | 'minInstances'>;
   /**
    * Under `--isolation inline`: the watchdog stopped an inline call that ran
    * past the limit (its caller's frames are gone); takeInterrupted() answers it.
@@ -113,9 +114,10 @@ export class Executor {
    * The one path of every call: a hook that counts calls belongs here.
    * `form`: how its result travels (its connection's form; 'value' for a
    * nested call, whose parent consumes it). `origin`: the call's id and
-   * nesting, for its ctx.call and its limit.
+   * nesting, for its ctx.call and its limit. `cancel`: its client left (a
+   * pool call runs on).
    */
-  run(name: string, args: Record<string, unknown>, form: ResultForm = 'value', origin?: CallOrigin): Promise<Executed> {
+  run(name: string, args: Record<string, unknown>, form: ResultForm = 'value', origin?: CallOrigin, cancel?: Cancel): Promise<Executed> {
     // Set again for an inline call: nothing else leaves a promise that settles here.
     this.lastSettlesHere = false;
     const loaded = this.options.functions.get(name);
@@ -126,7 +128,7 @@ export class Executor {
       return Promise.resolve({ outcome: { err: { code: ReplyErrorCode.unknownFunction, message }, t3_start: t, t3_end: t }, instance: null });
     }
     this.inflight++;
-    const spec = { form, limit: this.limitOf(origin), origin };
+    const spec = { form, limit: this.limitOf(origin), origin, cancel };
     let executed: Promise<Executed>;
     if (this.instances) executed = this.instances.run(loaded, args, spec);
     else if (loaded.fn.mode === 'pool' && this.pool) executed = this.pool.run(loaded, args, spec);

@@ -226,3 +226,17 @@ test('a call id already in flight: the duplicate is refused at once, the first c
   assert.equal(answered?.cid, 7);
   assert.deepEqual(answered?.result, { slept_ms: 300 });
 });
+
+test('finding 4: before its hello is accepted, a client cannot make the worker hold more than a hello', async () => {
+  const before = rssMb(worker.proc.pid!);
+  // 40 connections each declaring a 32 MiB first frame and sending the start of it.
+  const first = Buffer.concat([Buffer.from([0x02, 0, 0, 0]), Buffer.alloc(1024, 7)]);
+  const said = await Promise.all(Array.from({ length: 40 }, () => sendAndWaitForClose(first)));
+  // Refused from the header, not held until the hello timeout.
+  assert.deepEqual([...new Set(said.map(errorCode))], ['bad_frame']);
+  const [body] = new FrameDecoder().push(said[0]!);
+  assert.match(String((decodeMessage(body!) as { message?: string }).message), /first frame \(the hello\) of 33554432 bytes exceeds the limit of 4096/);
+  const grew = rssMb(worker.proc.pid!) - before;
+  assert.ok(grew < 100, `worker memory grew by ${grew.toFixed(0)} MB`);
+  assert.equal(((await goodCall()) as { t: string }).t, 'reply');
+});

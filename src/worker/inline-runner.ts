@@ -32,8 +32,9 @@ class CallContext implements FunctionContext {
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
   }
+  /** Also when the signal was not read yet: a function that reads it later must find it aborted. */
   abort(): void {
-    this.controller?.abort();
+    (this.controller ??= new AbortController()).abort();
   }
   call(name: string, args: Record<string, unknown> = {}, options?: { step?: string }): Promise<unknown> {
     if (!this.nested || !this.origin) return Promise.reject(new CallFailed(ReplyErrorCode.functionError, 'ctx.call is not available on this worker'));
@@ -83,9 +84,10 @@ export class InlineRunner implements Runner {
     return { outcome: timedOut(loaded.name, this.runningStart, this.limits.timeoutMs), instance: { instance: inlineInstance(loaded.name), cold: null } };
   }
 
-  run(loaded: LoadedFunction, args: Record<string, unknown>, { form, limit, origin }: RunSpec): Promise<Executed> {
+  run(loaded: LoadedFunction, args: Record<string, unknown>, { form, limit, origin, cancel }: RunSpec): Promise<Executed> {
     const instance = { instance: inlineInstance(loaded.name), cold: null };
     const context = new CallContext(this.assetsDir, limit.ms, instance.instance, origin, limit.deadline, this.nested);
+    cancel?.onCancel(() => context.abort());
     const t3_start = now();
     const watchdog = this.watchdog;
     let ran: Ran | Promise<Ran>;

@@ -21,7 +21,7 @@ export class InstanceRunner implements Runner {
     this.instances = new Instances(functions, options);
   }
 
-  async run(loaded: LoadedFunction, args: Record<string, unknown>, { form, limit, origin }: RunSpec): Promise<Executed> {
+  async run(loaded: LoadedFunction, args: Record<string, unknown>, { form, limit, origin, cancel }: RunSpec): Promise<Executed> {
     const handedOver = now();
     // ctx.call from the instance: made here on its behalf; its records by the host's ids, for the stamps the host sends back.
     const made = new Map<number, OutgoingCall>();
@@ -34,7 +34,7 @@ export class InstanceRunner implements Runner {
             void answer.then(reply);
           }
         : undefined;
-    const run = await this.instances.run(loaded, args, form, limit.ms, onCall);
+    const run = await this.instances.run(loaded, args, form, limit.ms, onCall, cancel);
     if (!run.ok) {
       // No stamps from the instance: the stage then includes the wait and any cold start.
       return { outcome: { err: { code: run.error.code, message: run.error.message }, t3_start: handedOver, t3_end: now() }, instance: run.use };

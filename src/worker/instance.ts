@@ -10,7 +10,8 @@ import { Worker } from 'node:worker_threads';
 import { ReplyErrorCode, type ResultForm } from '../rpc/protocol.js';
 import { now } from '../trace/clock.js';
 import type { Answer } from './compose/composer.js';
-import type { CallToHost, HostMessage, HostSetup, NestedCall, ToHost } from './instance-host.js';
+import { killTrees, type Spawned } from './children.js';
+import type { HostMessage, HostSetup, NestedCall, ToHost } from './instance-host.js';
 
 export type Isolation = 'thread' | 'process';
 
@@ -25,7 +26,6 @@ export interface ColdStamps {
 
 export interface InstanceSpec extends HostSetup {
   isolation: Isolation;
-  memoryMb: number;
 }
 
 export type HostResult = Extract<HostMessage, { t: 'result' }>;
@@ -62,6 +62,8 @@ export class Instance {
   onDeath: (why: InstanceDied) => void = () => {};
   /** Set while an ending was asked for, so its exit is not read as a crash. */
   private ending: InstanceDied | null = null;
+  /** Processes its function spawned: killed when it ends, whatever its inside did about them. */
+  private readonly children: Spawned[] = [];
 
   private constructor(
     readonly id: string,
@@ -78,19 +80,27 @@ export class Instance {
     return new Promise<Instance>((resolve, reject) => {
       let instance: Instance | null = null;
       let stderr = '';
+      // Spawned during the module's load or init, before the instance exists.
+      const early: Spawned[] = [];
       const onMessage = (m: HostMessage) => {
         if (m.t === 'ready') {
           instance = new Instance(spec.instance, { spawn, loaded: m.loaded, init: m.init }, channel);
+          instance.children.push(...early);
           resolve(instance);
         } else if (m.t === 'failed') {
           channel.end();
+          killTrees(early);
           reject(new InstanceDied(ReplyErrorCode.functionError, `function instance ${spec.instance} failed to start: ${m.message}`));
+        } else if (m.t === 'spawned') {
+          (instance?.children ?? early).push(m.child);
+        } else if (m.t === 'memory') {
+          instance?.end(outOfMemory(spec, m.externalBytes));
         } else if (m.t === 'call') instance?.nested(m);
         else instance?.settle(m);
       };
       const onGone = (why: InstanceDied) => {
         if (instance) instance.die(why);
-        else reject(why);
+        else (killTrees(early), reject(why));
       };
       const describeExit = (code: number | null, signal: string | null): InstanceDied => {
         if (/heap out of memory/i.test(stderr)) return outOfMemory(spec);
@@ -99,7 +109,7 @@ export class Instance {
       let channel: Channel;
       if (spec.isolation === 'thread') {
         const thread = new Worker(HOST, {
-          workerData: { url: spec.url, instance: spec.instance, assetsDir: spec.assetsDir, timeoutMs: spec.timeoutMs } satisfies HostSetup,
+          workerData: setupOf(spec),
           resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb, maxYoungGenerationSizeMb: 32 },
         });
         let error: InstanceDied | null = null;
@@ -113,17 +123,19 @@ export class Instance {
         thread.on('exit', (code) => onGone(error ?? describeExit(code, null)));
         channel = { post: (c) => thread.postMessage(c), end: () => void thread.terminate() };
       } else {
-        const child: ChildProcess = fork(fileURLToPath(HOST), [JSON.stringify({ url: spec.url, instance: spec.instance, assetsDir: spec.assetsDir, timeoutMs: spec.timeoutMs })], {
+        const child: ChildProcess = fork(fileURLToPath(HOST), [JSON.stringify(setupOf(spec))], {
           serialization: 'advanced',
           execArgv: [`--max-old-space-size=${spec.memoryMb}`],
           stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+          // A process group of its own: ending the instance kills whatever its function forked too.
+          detached: true,
         });
         child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL)));
         child.on('message', (m) => onMessage(m as HostMessage));
         child.on('error', (err) => onGone(new InstanceDied(ReplyErrorCode.functionCrashed, `function instance ${spec.instance} failed: ${err.message}`)));
         // 'close': the exit and the end of its stderr, which names an exhausted heap.
         child.on('close', (code, signal) => onGone(describeExit(code, signal)));
-        channel = { post: (c) => child.send(c), end: () => void child.kill('SIGKILL') };
+        channel = { post: (c) => child.send(c), end: () => killGroup(child) };
       }
     });
   }
@@ -138,8 +150,13 @@ export class Instance {
     const id = this.nextId++;
     return new Promise<HostResult>((resolve, reject) => {
       this.pending = { id, resolve, reject, onCall };
-      this.channel.post({ id, args, form } satisfies CallToHost);
+      this.channel.post({ t: 'call', id, args, form });
     });
+  }
+
+  /** Aborts the signal of the call it is running: its client left. */
+  cancel(): void {
+    if (this.pending && !this.deadReason) this.channel.post({ t: 'cancel', id: this.pending.id });
   }
 
   /** A ctx.call from the function: made for the call it runs; refused once that call has answered. */
@@ -153,11 +170,12 @@ export class Instance {
     else reply({ ok: false, code: ReplyErrorCode.functionError, message: `${m.fn} was called after the call that made it had answered` });
   }
 
-  /** Ends the instance; a call it is running fails with `why`. */
+  /** Ends the instance; a call it is running fails with `why`. What its function spawned dies now, not when its thread has gone. */
   end(why: InstanceDied): void {
     if (this.deadReason || this.ending) return;
     this.ending = why;
     this.channel.end();
+    killTrees(this.children.splice(0));
   }
 
   private settle(m: HostResult): void {
@@ -170,6 +188,9 @@ export class Instance {
   private die(why: InstanceDied): void {
     if (this.deadReason) return;
     this.deadReason = this.ending ?? why;
+    // However it ended (a crash, an exit of its own), nothing it spawned outlives it.
+    this.channel.end();
+    killTrees(this.children.splice(0));
     const pending = this.pending;
     this.pending = null;
     pending?.reject(this.deadReason);
@@ -177,6 +198,21 @@ export class Instance {
   }
 }
 
-function outOfMemory(spec: InstanceSpec): InstanceDied {
-  return new InstanceDied(ReplyErrorCode.outOfMemory, `function instance ${spec.instance} exceeded its memory limit of ${spec.memoryMb} MB`);
+function outOfMemory(spec: InstanceSpec, externalBytes?: number): InstanceDied {
+  const what = externalBytes === undefined ? '' : ` (${Math.round(externalBytes / 1048576)} MB of buffers and other memory outside its heap)`;
+  return new InstanceDied(ReplyErrorCode.outOfMemory, `function instance ${spec.instance} exceeded its memory limit of ${spec.memoryMb} MB${what}`);
+}
+
+function setupOf(spec: InstanceSpec): HostSetup {
+  return { url: spec.url, instance: spec.instance, assetsDir: spec.assetsDir, timeoutMs: spec.timeoutMs, memoryMb: spec.memoryMb };
+}
+
+/** Kills an instance process and its process group (what its function forked and left there). */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) return void process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // not (or no longer) a group leader
+  }
+  child.kill('SIGKILL');
 }

@@ -3,8 +3,11 @@
  * most-recently-used first (a LIFO warm stack, as seed 002's prototype does),
  * ended after `keepWarmMs` without a call, at most `maxInstances` per
  * function with the calls beyond waiting in arrival order, and `minInstances`
- * started ahead and kept.
+ * started ahead and kept. At most `maxTotal` instances live in all: a call
+ * that needs a new one beyond that ends the longest-idle instance of another
+ * function, or waits, in arrival order, for one to end.
  */
+import type { Cancel } from '../rpc/cancel.js';
 import { ReplyErrorCode, type ResultForm } from '../rpc/protocol.js';
 import { Instance, InstanceDied, type ColdStamps, type HostResult, type Isolation, type NestedFromHost } from './instance.js';
 import type { LoadedFunction } from './registry.js';
@@ -15,6 +18,8 @@ export interface InstancesOptions {
   isolation: Isolation;
   keepWarmMs: number;
   maxInstances: number;
+  /** Instances of all functions together. */
+  maxTotal: number;
   minInstances: number;
   memoryMb: number;
   assetsDir: string;
@@ -41,8 +46,12 @@ interface Waiter {
 class FunctionInstances {
   /** Idle instances; the last one is the most recently used. */
   readonly idle: Instance[] = [];
+  /** When each idle instance went idle (performance.now()), for the longest-idle across functions. */
+  readonly idleSince = new Map<Instance, number>();
   readonly expiry = new Map<Instance, NodeJS.Timeout>();
   readonly waiters: Waiter[] = [];
+  /** Every instance started and not yet lost, busy or idle: all of them end with the worker. */
+  readonly started = new Set<Instance>();
   /** Instances alive or starting. */
   live = 0;
   busy = 0;
@@ -56,6 +65,10 @@ let sequence = 0;
 export class Instances {
   private readonly byName = new Map<string, FunctionInstances>();
   private closed = false;
+  /** Instances alive or starting, of every function. */
+  private total = 0;
+  /** Functions with a call waiting for room under maxTotal, in arrival order (one entry per such call). */
+  private readonly room: FunctionInstances[] = [];
 
   constructor(
     functions: Iterable<LoadedFunction>,
@@ -92,7 +105,7 @@ export class Instances {
    * too long, and one that runs too long ends its instance. `onCall` makes
    * the call's ctx.calls.
    */
-  run(loaded: LoadedFunction, args: Record<string, unknown>, form: ResultForm, limitMs = this.options.timeoutMs, onCall?: NestedFromHost): Promise<InstanceRun> {
+  run(loaded: LoadedFunction, args: Record<string, unknown>, form: ResultForm, limitMs = this.options.timeoutMs, onCall?: NestedFromHost, cancel?: Cancel): Promise<InstanceRun> {
     const f = this.byName.get(loaded.name)!;
     return new Promise<InstanceRun>((resolve) => {
       let settled = false;
@@ -112,7 +125,7 @@ export class Instances {
             },
             (error: InstanceDied) => {
               f.busy--;
-              finish({ ok: false, error, use});
+              finish({ ok: false, error, use });
             },
           );
         },
@@ -123,7 +136,7 @@ export class Instances {
         const queued = f.waiters.indexOf(waiter);
         if (queued !== -1) f.waiters.splice(queued, 1);
         if (running) running.end(error);
-        finish({ ok: false, error, use});
+        finish({ ok: false, error, use });
       }, limitMs);
       const finish = (r: InstanceRun) => {
         if (settled) return;
@@ -131,6 +144,14 @@ export class Instances {
         clearTimeout(timer);
         resolve(r);
       };
+      // Its client left: a call still waiting gives up its place; one running has its signal aborted.
+      cancel?.onCancel(() => {
+        const queued = f.waiters.indexOf(waiter);
+        if (queued !== -1) {
+          f.waiters.splice(queued, 1);
+          finish({ ok: false, error: new InstanceDied(ReplyErrorCode.cancelled, 'the call was cancelled while it waited for an instance'), use: null });
+        } else (running as Instance | null)?.cancel();
+      });
       this.acquire(f, waiter);
     });
   }
@@ -143,7 +164,7 @@ export class Instances {
    */
   bootAhead(loaded: LoadedFunction): void {
     const f = this.byName.get(loaded.name);
-    if (!f || this.closed || f.idle.length > 0 || f.ahead > 0 || f.live >= this.options.maxInstances) return;
+    if (!f || this.closed || f.idle.length > 0 || f.ahead > 0 || f.live >= this.options.maxInstances || this.total >= this.options.maxTotal) return;
     f.ahead++;
     this.startInto(f, undefined, true).catch(() => {});
   }
@@ -156,12 +177,16 @@ export class Instances {
       for (const t of f.expiry.values()) clearTimeout(t);
       f.expiry.clear();
       for (const i of f.idle.splice(0)) i.end(gone);
+      f.idleSince.clear();
+      // Busy ones too: the worker is about to exit, and what their functions spawned must not outlive it.
+      for (const i of f.started) i.end(gone);
     }
   }
 
   private acquire(f: FunctionInstances, waiter: Waiter): void {
     const warm = f.idle.pop();
     if (warm) {
+      f.idleSince.delete(warm);
       clearTimeout(f.expiry.get(warm));
       f.expiry.delete(warm);
       return waiter.grant(warm, false);
@@ -169,10 +194,46 @@ export class Instances {
     // A call that finds no warm instance starts its own and waits for it (a
     // cold call), as a platform does: were it served by whichever instance
     // freed first, every collision during a slow start would start another
-    // instance that no call is charged for. At --max-instances it queues, and
-    // so it does for an instance booted ahead that no earlier call waits for.
-    if (f.waiters.length >= f.ahead && f.live < this.options.maxInstances) this.startInto(f, waiter).catch(() => {});
-    else f.waiters.push(waiter);
+    // instance that no call is charged for. At --max-instances it queues; at
+    // the worker's total, it ends another function's longest-idle instance
+    // and waits for that to go.
+    if (f.live >= this.options.maxInstances) return void f.waiters.push(waiter);
+    // So it does for an instance booted ahead that no earlier call waits for.
+    if (f.waiters.length < f.ahead) return void f.waiters.push(waiter);
+    if (this.total < this.options.maxTotal) return void this.startInto(f, waiter).catch(() => {});
+    f.waiters.push(waiter);
+    this.room.push(f);
+    this.evictIdle();
+  }
+
+  /** Ends the instance idle longest, of any function: room for a call waiting at the total. */
+  private evictIdle(): void {
+    let oldest: { f: FunctionInstances; i: Instance; since: number } | null = null;
+    for (const f of this.byName.values()) {
+      const i = f.idle[0];
+      const since = i && f.idleSince.get(i);
+      if (i && since !== undefined && (!oldest || since < oldest.since)) oldest = { f, i, since };
+    }
+    if (!oldest) return;
+    this.takeIdle(oldest.f, oldest.i);
+    oldest.i.end(new InstanceDied(ReplyErrorCode.functionCrashed, 'ended for room under --max-instances-total'));
+  }
+
+  /** Takes an idle instance off its warm stack and its expiry. */
+  private takeIdle(f: FunctionInstances, instance: Instance): void {
+    const at = f.idle.indexOf(instance);
+    if (at !== -1) f.idle.splice(at, 1);
+    f.idleSince.delete(instance);
+    clearTimeout(f.expiry.get(instance));
+    f.expiry.delete(instance);
+  }
+
+  /** An instance ended: the first call waiting for room (whose function may still start one) starts its own. */
+  private giveRoom(): void {
+    while (this.total < this.options.maxTotal && this.room.length > 0) {
+      const f = this.room.shift()!;
+      if (f.waiters.length > 0 && f.live < this.options.maxInstances) this.startInto(f).catch(() => {});
+    }
   }
 
   /**
@@ -182,10 +243,12 @@ export class Instances {
    */
   private startInto(f: FunctionInstances, owner?: Waiter, ahead = false): Promise<Instance> {
     f.live++;
+    this.total++;
     const id = `${process.pid}-${f.loaded.name}-${++sequence}`;
     const started = Instance.start({ ...this.options, url: f.loaded.url, instance: id });
     return started.then(
       (instance) => {
+        f.started.add(instance);
         if (ahead) f.ahead--;
         instance.onDeath = () => this.lost(f, instance);
         // An owner that has given up (its time limit) hands it on through release().
@@ -196,9 +259,11 @@ export class Instances {
       },
       (error: InstanceDied) => {
         f.live--;
+        this.total--;
         if (ahead) f.ahead--;
         // A module that cannot start fails the call that asked for it, not every queued call.
         (owner ?? f.waiters.shift())?.fail(error);
+        this.giveRoom();
         throw error;
       },
     );
@@ -210,7 +275,12 @@ export class Instances {
     if (this.closed) return instance.end(new InstanceDied(ReplyErrorCode.functionCrashed, 'the worker is closing'));
     const waiter = f.waiters.shift();
     if (waiter) return waiter.grant(instance, fresh);
+    // A call of another function waits for room: this idle instance is what it gets.
+    if (this.room.some((g) => g !== f && g.waiters.length > 0) && f.live > this.options.minInstances) {
+      return instance.end(new InstanceDied(ReplyErrorCode.functionCrashed, 'ended for room under --max-instances-total'));
+    }
     f.idle.push(instance);
+    f.idleSince.set(instance, performance.now());
     if (f.live > this.options.minInstances) {
       f.expiry.set(
         instance,
@@ -220,14 +290,16 @@ export class Instances {
   }
 
   private lost(f: FunctionInstances, instance: Instance): void {
+    f.started.delete(instance);
     f.live--;
-    clearTimeout(f.expiry.get(instance));
-    f.expiry.delete(instance);
-    const at = f.idle.indexOf(instance);
-    if (at !== -1) f.idle.splice(at, 1);
+    this.total--;
+    this.takeIdle(f, instance);
     if (this.closed) return;
     // A lost instance leaves room: the first waiting call starts its own, and the pre-warmed floor is kept.
-    const waiter = f.waiters.shift();
-    if (waiter || f.live < this.options.minInstances) this.startInto(f, waiter).catch(() => {});
+    if (this.total < this.options.maxTotal) {
+      const waiter = f.waiters.shift();
+      if (waiter || f.live < this.options.minInstances) this.startInto(f, waiter).catch(() => {});
+    }
+    this.giveRoom();
   }
 }

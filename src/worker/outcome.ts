@@ -11,6 +11,7 @@ import { RESULT_ERROR, type Answer } from './answer.js';
 import type { Answer as NestedAnswer, CallOrigin } from './compose/composer.js';
 import type { InstanceUse } from './instances.js';
 import type { LoadedFunction } from './registry.js';
+import type { Cancel } from '../rpc/cancel.js';
 
 /** A call's outcome, and the instance that ran it (for its record). */
 export interface Executed {
@@ -32,6 +33,8 @@ export interface RunSpec {
   limit: Limit;
   /** The call's id and nesting, for its ctx.call; absent for a call from outside the worker's dispatch. */
   origin?: CallOrigin;
+  /** Fires when its client left: a call still waiting gives up its place, one running has its signal aborted (a pool call runs on). */
+  cancel?: Cancel;
 }
 
 /** What ctx.call needs: the composer's call() (compose/composer.ts). */

@@ -4,6 +4,7 @@
  * function loops, exhausts its memory or calls process.exit.
  */
 import type { FaasFunction, FunctionContext } from '../contract/function.js';
+import { ChildTracker } from './children.js';
 import type { ResultForm } from '../rpc/protocol.js';
 import { answerOf, type Answer } from './answer.js';
 import { callStamped } from './stamped-call.js';
@@ -34,6 +35,13 @@ function load(url: string): Promise<FaasFunction> {
  */
 const signal = new AbortController().signal;
 
+/**
+ * What a task spawns dies with it (one task at a time per thread); what is
+ * spawned between tasks, at once. The worker's thread is told too: it kills
+ * them when the pool terminates this thread at the time limit.
+ */
+const children = new ChildTracker('kill').tell();
+
 /** A pool thread has no way back to the worker while its task runs: ctx.call is refused, clearly. */
 const call = (): Promise<never> =>
   Promise.reject(
@@ -47,5 +55,10 @@ const call = (): Promise<never> =>
 export default async function runTask(task: PoolTask): Promise<Answer> {
   const fn = await load(task.url);
   const context: FunctionContext = { signal, assetsDir: task.assetsDir, timeoutMs: task.timeoutMs, instance: task.instance, call };
-  return answerOf(await callStamped(() => fn.run(task.args, context)), task.form, fn.contentType);
+  children.begin(task);
+  try {
+    return answerOf(await callStamped(() => fn.run(task.args, context)), task.form, fn.contentType);
+  } finally {
+    children.end(task);
+  }
 }

@@ -2,10 +2,13 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startRpcServer, type CallOutcome, type RpcServer } from '../rpc/server.js';
+import { ReplyErrorCode } from '../rpc/protocol.js';
+import type { Cancel } from '../rpc/cancel.js';
 import { openRole } from '../role.js';
 import { formatWorkerRecord, type FrameAt } from '../trace/records.js';
 import { now } from '../trace/clock.js';
 import type { CallMessage, ResultForm } from '../rpc/protocol.js';
+import { ChildTracker } from './children.js';
 import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_NESTED_CALLS, refuseNested, type CallMode } from '../contract/composition.js';
 import { UsageError } from '../usage-error.js';
 import { loadWorkflows, WorkflowError, type Workflow } from '../workflow/definition.js';
@@ -22,6 +25,9 @@ import { RpcTransport } from './compose/rpc.js';
 
 export const DEFAULT_KEEP_WARM_MS = 600_000;
 export const DEFAULT_MAX_INSTANCES = 10;
+export const DEFAULT_MAX_INSTANCES_TOTAL = 64;
+/** What one client may make the worker hold (docs/commands.md, "Limits"). */
+export const WORKER_LIMITS = { maxInflight: 4096, maxInflightPerConnection: 1024, readTimeoutMs: 30_000, sendTimeoutMs: 30_000 };
 const RAN_IN = Symbol('faasbench.ranIn');
 /** A call with where it ran, from its run to its record (the reply frame does not carry it). */
 type RanCall = CallMessage & { [RAN_IN]?: InstanceUse | null };
@@ -39,6 +45,10 @@ export interface WorkerOptions {
   keepWarmMs?: number;
   /** Instances per function at most; calls beyond wait for one. */
   maxInstances?: number;
+  /** Instances of all functions together at most. */
+  maxInstancesTotal?: number;
+  /** Calls in flight, in all and per connection; read and send timeouts. Default WORKER_LIMITS. */
+  limits?: Partial<typeof WORKER_LIMITS>;
   /** Instances per function started ahead and kept. */
   minInstances?: number;
   secret?: string;
@@ -71,6 +81,7 @@ export interface WorkerOptions {
   /** Serve Prometheus metrics on this port (0: any free one); off when undefined. */
   metricsPort?: number;
   metricsHost?: string;
+  metricsToken?: string;
   /** Trace the worker's sockets in the kernel (bpftrace) into the records: needs root and `log`. */
   kernelStamps?: boolean;
   logger: Logger;
@@ -94,10 +105,22 @@ async function slowed(outcome: CallOutcome, factor: number): Promise<CallOutcome
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const slowdown = options.experimentSlowdown ?? 1;
   const dir = options.functionsDir ?? defaultFunctionsDir;
-  const functions = await loadFunctions(dir);
+  const isolation = options.isolation ?? 'thread';
+  const loading = { isolation, timeoutMs: options.timeoutMs, memoryMb: options.poolMemoryMb };
+  const functions = await loadFunctions(dir, loading);
   if (options.allowFaultFunctions) {
-    for (const [name, fn] of await loadFunctions(faultFunctionsDir)) functions.set(name, fn);
+    for (const [name, fn] of await loadFunctions(faultFunctionsDir, loading)) functions.set(name, fn);
   }
+  const limits = { ...WORKER_LIMITS, ...options.limits };
+  const maxTotal = options.maxInstancesTotal ?? DEFAULT_MAX_INSTANCES_TOTAL;
+  const minInstances = options.minInstances ?? 0;
+  if (isolation !== 'inline' && minInstances * functions.size > maxTotal) {
+    throw new UsageError(
+      `--min-instances ${minInstances} for ${functions.size} functions needs ${minInstances * functions.size} instances, more than --max-instances-total ${maxTotal}`,
+    );
+  }
+  // Inline, functions run on this thread: what they spawn dies with the calls that were running then.
+  const children = isolation === 'inline' ? new ChildTracker('kill').hook().listen() : null;
   const workflows = options.workflowsDir ? await loadWorkflowsOrExplain(options.workflowsDir) : new Map<string, Workflow>();
   for (const name of workflows.keys()) {
     if (functions.has(name)) throw new UsageError(`workflow ${name} has the name of a function: rename one of them`);
@@ -117,10 +140,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     assetsDir: join(dir, 'assets'),
     timeoutMs: options.timeoutMs,
     poolMemoryMb: options.poolMemoryMb,
-    isolation: options.isolation ?? 'thread',
+    isolation,
     instances: {
       keepWarmMs: options.keepWarmMs ?? DEFAULT_KEEP_WARM_MS,
       maxInstances: options.maxInstances ?? DEFAULT_MAX_INSTANCES,
+      maxTotal,
       minInstances: options.minInstances ?? 0,
     },
     onInterrupted: () => {
@@ -136,7 +160,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
    * The worker's one path of every call, from the gateway or nested: a workflow, or a function.
    * `form`: how the result travels; a nested call's is consumed by its parent as a value.
    */
-  const dispatch = (origin: CallOrigin, args: Record<string, unknown>, form: ResultForm = 'value'): Promise<Executed> => {
+  const dispatch = (origin: CallOrigin, args: Record<string, unknown>, form: ResultForm = 'value', cancel?: Cancel): Promise<Executed> => {
     const wf = workflows.get(origin.fn);
     lastWasWorkflow = wf !== undefined;
     if (origin.nest) {
@@ -144,8 +168,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const refused = refuseNested(origin.fn, origin.nest, { maxDepth: options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH, isWorkflow });
       if (refused) return Promise.resolve(refusedCall(refused));
     }
-    if (!wf) return executor.run(origin.fn, args, form, origin);
-    if (coordinator === 'function') return executor.run(origin.fn, { workflow: wf, input: args }, form, origin);
+    if (!wf) return executor.run(origin.fn, args, form, origin, cancel);
+    if (coordinator === 'function') return executor.run(origin.fn, { workflow: wf, input: args }, form, origin, cancel);
     const budget = origin.nest?.budgetMs;
     const limitMs = budget === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.floor(budget)));
     const boot = (fn: string) => executor.bootAhead(fn);
@@ -162,14 +186,23 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     sampleIntervalMs: options.sampleIntervalMs,
     metricsPort: options.metricsPort,
     metricsHost: options.metricsHost,
-    metrics: async () => new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections()),
+    metricsToken: options.metricsToken,
+    metrics: async () =>
+      new (await import('../metrics/worker-metrics.js')).WorkerMetrics(() => ({ ...executor.load }), () => connections(), [...functions.keys(), ...workflows.keys()]),
     kernel: options.kernelStamps ? { sends: false, dial: false } : undefined,
     logger: options.logger,
   });
   const { sink, metrics } = role;
-  /** The record (and metrics) of a call, from the gateway or nested. */
-  const recordCall = (origin: CallOrigin, e: Executed['outcome'], instance: InstanceUse | null, t3_recv: bigint, t3_send: bigint, at?: FrameAt | null) => {
-    const error = e.err?.code ?? null;
+  /** The record (and metrics) of a call, from the gateway or nested; `error`, for a reply never taken: why. */
+  const recordCall = (
+    origin: CallOrigin,
+    e: Executed['outcome'],
+    instance: InstanceUse | null,
+    t3_recv: bigint,
+    t3_send: bigint,
+    at?: FrameAt | null,
+    error: string | null = e.err?.code ?? null,
+  ) => {
     metrics?.observe(origin.fn, error, instance, t3_recv, e.t3_start, e.t3_end, t3_send);
     sink?.write(
       formatWorkerRecord({
@@ -221,13 +254,28 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs,
     functions: served,
-    handle: (call, form) =>
-      dispatch(call, call.args, form).then((e) => {
+    readsCancel: true,
+    limits: {
+      ...limits,
+      flags: { maxInflight: '--max-inflight', maxInflightPerConnection: '--max-inflight-per-connection' },
+    },
+    handle: (call, form, cancel) => {
+      children?.begin(call);
+      return dispatch(call, call.args, form, cancel).then((e) => {
+        children?.end(call);
         // A property, not a WeakMap entry: the scavenger keeps those alive one round more.
         (call as RanCall)[RAN_IN] = e.instance;
+        // Its client left: whatever the function made, nobody reads it (its encoding is spared), and its
+        // record says why (a failure that the aborted signal caused is not the function's own).
+        if (cancel.cancelled) {
+          const { t3_start, t3_end } = e.outcome;
+          return { err: { code: ReplyErrorCode.cancelled, message: 'the call was cancelled: its client left' }, t3_start, t3_end };
+        }
         return slowdown > 1 ? slowed(e.outcome, slowdown) : e.outcome;
-      }),
+      });
+    },
     interrupted: (call) => {
+      children?.end(call);
       const e = executor.takeInterrupted();
       if (e) (call as RanCall)[RAN_IN] = e.instance;
       return e?.outcome ?? null;
@@ -236,6 +284,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     turn: (next) => executor.turn(next),
     frameOffsets: options.kernelStamps,
     onReplySent: (call, outcome, t3_recv, t3_send, at) => recordCall(call, outcome, (call as RanCall)[RAN_IN] ?? null, t3_recv, t3_send, options.kernelStamps === true ? (at ?? null) : undefined),
+    // Its client never took the reply: recorded all the same, t3_send the moment that was known.
+    onReplyDropped: (call, outcome, t3_recv, at, why) => recordCall(call, outcome, (call as RanCall)[RAN_IN] ?? null, t3_recv, at, undefined, why),
   });
   const rpc = server;
   rpcAddress = `${rpc.address.address}:${rpc.address.port}`;
@@ -250,6 +300,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await rpc.close();
       await composer!.close();
       await executor.close();
+      children?.killAll();
     },
   });
   return {
