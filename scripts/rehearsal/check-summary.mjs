@@ -12,6 +12,7 @@
 // Prints one JSON summary line on stdout; exits 1 listing every failed check.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 const [runDir, expectedFile, recordsArg] = process.argv.slice(2);
 if (!runDir || !expectedFile) {
@@ -48,8 +49,10 @@ const walk = (dir) => {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) walk(p);
-    else if (e.name.endsWith('.ndjson')) {
-      for (const line of readFileSync(p, 'utf8').split('\n')) {
+    else if (/\.ndjson(\.gz)?$/.test(e.name)) {
+      // `faasbench run` gzips its records by default.
+      const raw = readFileSync(p);
+      for (const line of (e.name.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').split('\n')) {
         if (!line) continue;
         const r = JSON.parse(line);
         const m = seen[r.role];
