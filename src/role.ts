@@ -127,6 +127,9 @@ export async function openRole<M extends RoleMetrics>(o: RoleOptions<M>): Promis
 /** Set by a parent (faasbench run, the tests) that holds our stdin open: when it closes, the parent is gone. */
 export const EXIT_WITH_PARENT_ENV = 'FAASBENCH_EXIT_WITH_PARENT';
 
+/** How long a role may take to close after SIGINT/SIGTERM before it exits 1 anyway. */
+export const CLOSE_GUARD_MS = 15_000;
+
 /**
  * Keeps a server role running until SIGINT or SIGTERM, then closes it (which
  * flushes its records) and exits. A second signal exits at once. Started by a
@@ -140,7 +143,8 @@ export function closeOnSignal(close: () => Promise<void>, logger: Logger): void 
     if (closing) process.exit(130);
     closing = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 5000);
+    // A hang guard, not a deadline: a kernel tracer alone may take 5 s to detach on a loaded machine, then its output is moved.
+    const force = setTimeout(() => process.exit(1), CLOSE_GUARD_MS);
     force.unref();
     close().then(
       () => process.exit(0),

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { EXIT_WITH_PARENT_ENV } from '../role.js';
+import { CLOSE_GUARD_MS, EXIT_WITH_PARENT_ENV } from '../role.js';
 
 export const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
@@ -29,7 +29,7 @@ export interface StartRoleOptions {
   timeoutMs?: number;
   /** Also called with every stderr line. */
   onLog?: (line: string) => void;
-  /** How long stop() waits after its signal before SIGKILL (default 5000). */
+  /** How long stop() waits after its signal before SIGKILL (default: a little longer than the role's own close guard). */
   killAfterMs?: number;
 }
 
@@ -94,7 +94,7 @@ export async function startRole(args: string[], readyMsg: string, options: Start
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       const exited = once(proc, 'exit') as Promise<[number | null]>;
       proc.kill(signal);
-      const kill = setTimeout(() => proc.kill('SIGKILL'), options.killAfterMs ?? 5000);
+      const kill = setTimeout(() => proc.kill('SIGKILL'), options.killAfterMs ?? CLOSE_GUARD_MS + 5000);
       const [code] = await exited;
       clearTimeout(kill);
       return code;
