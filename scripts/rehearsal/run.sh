@@ -389,7 +389,7 @@ done
 if command -v systemd-analyze >/dev/null; then
   unit="$work/unit/faasbench-worker.service"
   mkdir -p "$work/unit"
-  vars=$(printf '{"item":{"name":"worker"},"faasbench_root":"%s","faasbench_run_user":"%s","faasbench_run_group":"%s","faasbench_stop_timeout":20}' \
+  vars=$(printf '{"item":{"name":"worker"},"faasbench_root":"%s","faasbench_run_user":"%s","faasbench_run_group":"%s","faasbench_kernel_stamps":false,"faasbench_stop_timeout":20}' \
     "$work/hosts/worker1/opt/faasbench" "$svc_user" "$svc_user")
   (cd "$repo/ansible" && ANSIBLE_LOCALHOST_WARNING=0 ansible localhost -o -m ansible.builtin.template \
     -a "src=roles/faasbench/templates/faasbench.service.j2 dest=$unit" -e "$vars") >"$work/logs/unit.log" 2>&1 ||
