@@ -47,14 +47,16 @@ function parseCsv(text: string): string[][] {
 async function readParquet(path: string) {
   const bytes = await readFile(path);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return { metadata: parquetMetadata(file), rows: (await parquetReadObjects({ file })) as Record<string, unknown>[] };
+  // hyparquet decompresses GZIP with what it is given.
+  const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
+  return { metadata: parquetMetadata(file), rows: (await parquetReadObjects({ file, compressors })) as Record<string, unknown>[] };
 }
 
 test('requests.parquet equals requests.csv cell for cell: types, nulls and exact INT64 stamps, over several row groups', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'faasbench-parquet-'));
   try {
     // Two runs, two callers, five frameworks, worker clocks hours away and beyond 2^53 ns, errors, records that do not join.
-    await generateRecords(join(dir, 'records'), 230_000);
+    await generateRecords(join(dir, 'records'), 205_000);
     const out = join(dir, 'report');
     const result = await analyze({ inputs: [join(dir, 'records')], out, csv: true, compress: true, resamples: 50 });
     const csv = parseCsv(gunzipSync(await readFile(result.files.csv!)).toString('utf8'));
@@ -73,7 +75,7 @@ test('requests.parquet equals requests.csv cell for cell: types, nulls and exact
     );
     assert.ok(metadata.row_groups.length >= 3, `several row groups (${metadata.row_groups.length})`);
     assert.equal(rows.length, csv.length);
-    assert.ok(rows.length > 200_000);
+    assert.ok(rows.length > 200_000, 'more than two row groups of 100,000');
 
     const seen = { bigStamps: 0, nulls: 0, strings: new Set<string>() };
     for (let r = 0; r < rows.length; r++) {
