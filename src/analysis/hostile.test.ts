@@ -95,8 +95,9 @@ test('a far-off or backwards stamp is a named, counted rejection: no crash, no s
   await withDir(filesOf(many), async (dir) => {
     ok(await analyze(dir)); // requests.parquet too: a stamp beyond INT64 stopped its writer with a RangeError
     const s = await summaryOf(dir);
-    assert.equal(s.records.rejected['stamps over 24.8 days apart'], 3);
-    assert.equal(s.records.rejected['stamps out of order'], 1);
+    // Gateway 5's t5 and caller 9's due time are far; worker 7's t3_end (in its record and the gateway's copy) is also after t3_send.
+    assert.equal(s.records.rejected['stamps over 24.8 days apart'], 2);
+    assert.equal(s.records.rejected['stamps out of order'], 2);
     const g = s.groups[0]!;
     assert.ok(g.throughput.requests_per_s > 100, `throughput ${g.throughput.requests_per_s}`);
     assert.ok(g.outside_function_share < 0.9, `outside the function ${g.outside_function_share}`);
@@ -155,7 +156,9 @@ test('a flood of host names is skipped past the clocks the table can hold, not a
     const s = await summaryOf(dir);
     const skipped = s.records.rejected['over 65,535 hosts']!;
     assert.ok(skipped > 0 && skipped < 1000, `${skipped} skipped`);
-    assert.equal(s.records.by_role.caller + skipped, 66_030);
+    // Past the cap every new host is skipped, the gateway's and worker's of the file read after the flood too.
+    const read = s.records.by_role.caller + s.records.by_role.gateway + s.records.by_role.worker;
+    assert.equal(read + skipped, 66_090);
   });
 });
 
@@ -236,7 +239,7 @@ test('record strings in report.html are text, never live markup (headless Chromi
     if ('skip' in chromium) return t.skip(chromium.skip);
     // The page as a browser runs it (its own scripts draw the charts from embedded data).
     const dom = await dumpDom(chromium.path, join(dir, 'report', 'report.html'), 1200);
-    assert.doesNotMatch(dom, /data-pwned/);
+    assert.doesNotMatch(dom, /<body[^>]*data-pwned/);
     assert.doesNotMatch(dom, /<title>PWNED/);
     assert.doesNotMatch(dom, /<img src="x"/);
     assert.match(dom, /&lt;script&gt;document\.title/, 'the string is on the page, as text');
