@@ -11,6 +11,7 @@ import { open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ownSpawn } from '../own-spawn.js';
 import { now } from '../trace/clock.js';
 import { kernelRecordHead } from '../trace/records.js';
 import { buildScript, READY_SIGNAL, type KernelWatch } from './script.js';
@@ -62,10 +63,13 @@ export class KernelTracer {
   static async start(bpftrace: string, watch: KernelWatch, write: Write): Promise<KernelTracer> {
     const outFile = join(tmpdir(), `faasbench-kernel-${process.pid}-${Date.now().toString(36)}.ndjson`);
     const version = await bpftraceVersion(bpftrace);
-    const proc = spawn(bpftrace, ['-q', '--unsafe', '-o', outFile, '-e', buildScript(watch)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, BPFTRACE_PERF_RB_PAGES: RING_PAGES, BPFTRACE_MAP_KEYS_MAX: MAP_KEYS },
-    });
+    // The role's own child: an inline worker's spawn hook must not take it for a function's and kill it.
+    const proc = ownSpawn(() =>
+      spawn(bpftrace, ['-q', '--unsafe', '-o', outFile, '-e', buildScript(watch)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, BPFTRACE_PERF_RB_PAGES: RING_PAGES, BPFTRACE_MAP_KEYS_MAX: MAP_KEYS },
+      }),
+    );
     const stderr: string[] = [];
     proc.stderr!.setEncoding('utf8').on('data', (text: string) => {
       stderr.push(text);
@@ -172,7 +176,7 @@ function whenReady(proc: ChildProcess, stderr: string[]): Promise<void> {
 
 async function bpftraceVersion(bpftrace: string): Promise<string> {
   try {
-    const { stdout } = await promisify(execFile)(bpftrace, ['--version']);
+    const { stdout } = await ownSpawn(() => promisify(execFile)(bpftrace, ['--version']));
     return stdout.trim();
   } catch {
     return 'bpftrace';
