@@ -8,7 +8,6 @@
  * the records are the usual ones, the label names the variant, and
  * compose-plan.json tells the report which path is which size.
  */
-import { createServer } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -18,6 +17,7 @@ import type { ComposeConfig, ExperimentConfig } from './config.js';
 import { DEFAULT_COLD_GAP, DEFAULT_WORKER_FLAGS, parseFront } from './config.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { pinPrefix, type PinningPlan } from './pinning.js';
+import { freePort } from '../contract/addresses.js';
 
 export interface Variant {
   label: string;
@@ -154,18 +154,6 @@ async function writeInputs(c: ComposeConfig, dir: string): Promise<{ workflows: 
   if (c.shape === 'payload') for (const [file, text] of Object.entries(GENERATED)) await writeFile(join(functions, file), text);
   else for (let k = 1; k <= Math.max(...c.sizes); k++) await writeFile(join(functions, `step-${k}.mjs`), stepFunction(k));
   return { workflows, functions };
-}
-
-/** A free loopback port: the http mode's gateway must be known to its worker before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ComposeRun {

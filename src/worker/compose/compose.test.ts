@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +16,7 @@ import { joinTrees } from '../../analysis/read/tree.js';
 import { criticalPath, HOP_STAGES, hopStages, summarizeTree } from '../../analysis/compute/composition.js';
 import { readRecords, startRole, startWorkerProcess, PATIENT, type RoleProcess } from '../../testing/processes.js';
 import { connectedToWorker } from '../../run/role-process.js';
+import { freePort } from '../../contract/addresses.js';
 
 let dir: string;
 
@@ -54,17 +54,6 @@ before(async () => {
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Stack {
   worker: RoleProcess & { address: string };
