@@ -18,6 +18,7 @@ import { DEFAULT_COLD_GAP, DEFAULT_WORKER_FLAGS, parseFront } from './config.js'
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { pinPrefix, type PinningPlan } from './pinning.js';
 import { freePort } from '../contract/addresses.js';
+import { COMPOSE_PLAN } from '../analysis/compute/composition-cells.js';
 
 export interface Variant {
   label: string;
@@ -182,7 +183,7 @@ export async function runCompose(r: ComposeRun): Promise<Record<string, string>>
     variants,
     paths: Object.fromEntries(c.sizes.map((n) => [workflowOf(c, n).path, n])),
   };
-  await writeFile(join(r.out, 'compose-plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  await writeFile(join(r.out, COMPOSE_PLAN), `${JSON.stringify(plan, null, 2)}\n`);
   const framework = parseFront(r.config.frameworks[0]!)!.framework;
   const urls: Record<string, string> = {};
   for (const v of variants) {
