@@ -9,6 +9,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { ownSpawn } from '../own-spawn.js';
 import { tracepointsOf, type KernelWatch } from './script.js';
 
 /** Where tracefs is normally mounted; the older path is under debugfs. */
@@ -40,7 +41,7 @@ async function tracefs(): Promise<string | null> {
   const found = TRACEFS.find((dir) => existsSync(join(dir, 'events')));
   if (found) return found;
   try {
-    await promisify(execFile)('mount', ['-t', 'tracefs', 'nodev', TRACEFS[0]!]);
+    await ownSpawn(() => promisify(execFile)('mount', ['-t', 'tracefs', 'nodev', TRACEFS[0]!]));
   } catch {
     return null;
   }

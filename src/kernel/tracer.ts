@@ -11,6 +11,7 @@ import { open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ownSpawn } from '../own-spawn.js';
 import { now } from '../trace/clock.js';
 import { kernelRecordHead } from '../trace/records.js';
 import { buildScript, READY_SIGNAL, type KernelWatch } from './script.js';
@@ -43,6 +44,9 @@ export class KernelTracer {
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
   private lost = 0;
+  /** Buffered events read, and those the script said it stored. */
+  private events = 0;
+  private put = 0;
 
   private constructor(
     private readonly proc: ChildProcess,
@@ -62,10 +66,13 @@ export class KernelTracer {
   static async start(bpftrace: string, watch: KernelWatch, write: Write): Promise<KernelTracer> {
     const outFile = join(tmpdir(), `faasbench-kernel-${process.pid}-${Date.now().toString(36)}.ndjson`);
     const version = await bpftraceVersion(bpftrace);
-    const proc = spawn(bpftrace, ['-q', '--unsafe', '-o', outFile, '-e', buildScript(watch)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, BPFTRACE_PERF_RB_PAGES: RING_PAGES, BPFTRACE_MAP_KEYS_MAX: MAP_KEYS },
-    });
+    // The role's own child: an inline worker's spawn hook must not take it for a function's and kill it.
+    const proc = ownSpawn(() =>
+      spawn(bpftrace, ['-q', '--unsafe', '-o', outFile, '-e', buildScript(watch)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, BPFTRACE_PERF_RB_PAGES: RING_PAGES, BPFTRACE_MAP_KEYS_MAX: MAP_KEYS },
+      }),
+    );
     const stderr: string[] = [];
     proc.stderr!.setEncoding('utf8').on('data', (text: string) => {
       stderr.push(text);
@@ -78,7 +85,7 @@ export class KernelTracer {
       await rm(outFile, { force: true });
       throw err;
     }
-    const head = kernelRecordHead(watch.role);
+    const head = kernelRecordHead(watch.role, watch.host);
     write(`${head},"k":"start","pid":${process.pid},"t":"${now()}","tracer":${JSON.stringify(version)}}\n`);
     const tracer = new KernelTracer(proc, outFile, stderr, head, write);
     return tracer;
@@ -111,7 +118,8 @@ export class KernelTracer {
     await this.drain();
     await this.out?.close();
     await rm(this.outFile, { force: true });
-    const lost = this.lost;
+    // Stored but never printed: a map was full, or cleared before bpftrace printed it. @put comes only from END: none when bpftrace was killed.
+    const lost = this.lost + Math.max(0, this.put - this.events);
     const problem = trimmedStderr(this.stderr.join(''));
     this.write(
       `${this.head},"k":"stop","pid":${process.pid},"t":"${now()}","lost":${lost},"tracer_cpu_us":${cpuUs ?? 'null'}` +
@@ -137,8 +145,10 @@ export class KernelTracer {
       const end = text.lastIndexOf('\n') + 1;
       this.carry = text.slice(end);
       if (end === 0) continue;
-      const { records, lost } = splitOutput(end === text.length ? text : text.slice(0, end));
+      const { records, lost, events, put } = splitOutput(end === text.length ? text : text.slice(0, end), this.head);
       this.lost += lost;
+      this.events += events;
+      this.put += put;
       if (records) this.write(records);
     }
   }
@@ -172,7 +182,7 @@ function whenReady(proc: ChildProcess, stderr: string[]): Promise<void> {
 
 async function bpftraceVersion(bpftrace: string): Promise<string> {
   try {
-    const { stdout } = await promisify(execFile)(bpftrace, ['--version']);
+    const { stdout } = await ownSpawn(() => promisify(execFile)(bpftrace, ['--version']));
     return stdout.trim();
   } catch {
     return 'bpftrace';

@@ -16,6 +16,7 @@
 import { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
+import { spawningOwn } from '../own-spawn.js';
 
 /** Where pool threads tell the worker's own thread of their children: a thread the pool terminates cannot kill them itself. */
 const CHANNEL = 'faasbench-children';
@@ -107,7 +108,8 @@ export function hookSpawns(onSpawn: (p: Spawned) => void): void {
   const spawn = proto.spawn;
   proto.spawn = function (this: ChildProcess, ...args: unknown[]) {
     const result = spawn.apply(this, args);
-    if (this.pid !== undefined) hooked?.(spawned(this.pid));
+    // The role's own helpers (the kernel tracer) are no function's children.
+    if (this.pid !== undefined && !spawningOwn()) hooked?.(spawned(this.pid));
     return result;
   };
 }
