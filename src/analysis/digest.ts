@@ -37,6 +37,7 @@ export function formatAnalysisDigest(result: AnalyzeResult): string {
     ...(files.parquet ? [`parquet: ${files.parquet}`] : []),
     ...(files.csv ? [`csv:     ${files.csv}`] : []),
     ...(files.lifecycle ? [`instance figures: ${files.lifecycle}`] : []),
+    ...(files.compose ? [`composition figures: ${files.compose}`] : []),
   ];
   return [formatGroupTable(summary), ...lines.map(printable)].join('\n') + '\n';
 }
