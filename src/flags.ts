@@ -57,6 +57,19 @@ export function integerOption(flag: string, range: IntegerRange, describe: strin
   };
 }
 
+/**
+ * A server role's --max-inflight and --max-inflight-per-connection (gateway:
+ * requests, worker: calls), for yargs' .options(): `beyond` says what the
+ * role answers to one more.
+ */
+export function inflightOptions(what: string, role: string, beyond: string, limits: { maxInflight: number; maxInflightPerConnection: number }) {
+  const range = { min: 1, max: 1_000_000 };
+  return {
+    'max-inflight': integerOption('max-inflight', range, `${what} in flight in the ${role} at once (${beyond})`, limits.maxInflight),
+    'max-inflight-per-connection': integerOption('max-inflight-per-connection', range, `${what} in flight on one client connection (${beyond})`, limits.maxInflightPerConnection),
+  };
+}
+
 /** A TCP port to listen on; 0 picks a free one. */
 export const LISTEN_PORT: IntegerRange = { min: 0, max: 65535 };
 /** A time limit in milliseconds that a node timer can honour. */

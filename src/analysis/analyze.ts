@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { version } from '../version.js';
 import { isGzipFile } from '../trace/records.js';
 import { writeRequestsCsv } from './present/csv.js';
@@ -19,6 +19,8 @@ import { estimateOffsets } from './compute/offsets.js';
 import { writeOtlp } from './present/otlp.js';
 import { renderReport } from './present/report/render.js';
 import { renderLifecycle } from './present/report/instance-experiments.js';
+import { writeComposeReport } from './present/report/composition.js';
+import { COMPOSE_PLAN } from './compute/composition-cells.js';
 import { callsOf, instanceExperimentOf, lifecycleOf } from './compute/instance-experiments.js';
 import { scaleWarnings, summarizeScale } from './compute/scale.js';
 import type { Stage } from './compute/stages.js';
@@ -69,8 +71,11 @@ export interface Progress {
 export interface AnalyzeResult {
   summary: Summary;
   out: string;
-  /** lifecycle: the instance experiments' page (and lifecycle.json beside it), when the records hold one. */
-  files: { html: string; summary: string; parquet: string | null; csv: string | null; lifecycle: string | null };
+  /**
+   * lifecycle: the instance experiments' page (and lifecycle.json beside it), when the records hold one;
+   * compose: the composition experiment's (and compose.json), when a record directory holds its plan.
+   */
+  files: { html: string; summary: string; parquet: string | null; csv: string | null; lifecycle: string | null; compose: string | null };
 }
 
 /** Rough bytes of NDJSON per request (three roles' lines): sizes the columns so they rarely grow. */
@@ -169,6 +174,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     ...callerCheckWarnings(summary.caller_checks),
     ...(summary.kernel ? kernelWarnings(summary.kernel) : []),
   ];
+  // A composition experiment's plan sits beside its records; one page per analysis, as for lifecycle.html.
+  const composeDirs = [...new Set(inputs.files.map((f) => dirname(f.path)))].filter((d) => existsSync(join(d, COMPOSE_PLAN)));
+  if (composeDirs.length > 1) {
+    summary.warnings.push(`${composeDirs.length} directories hold a composition experiment (${composeDirs.join(', ')}): compose.html shows only the first; analyse each alone.`);
+  }
   if (torn.length > 0) {
     summary.warnings.unshift(
       `${torn.length} file(s) end in the middle of a line, so their writer stopped mid-record (killed, or out of disk): ${torn.join(', ')}.`,
@@ -183,6 +193,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     parquet: options.parquet === false ? null : join(out, 'requests.parquet'),
     csv: options.csv === true ? join(out, options.compress ? 'requests.csv.gz' : 'requests.csv') : null,
     lifecycle: experiment === null ? null : join(out, 'lifecycle.html'),
+    compose: null as string | null,
   };
   if (files.parquet) {
     progress('parquet');
@@ -201,6 +212,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     await writeFile(join(out, 'lifecycle.json'), `${JSON.stringify(lifecycle.figures, null, 2)}\n`);
     await writeFile(files.lifecycle, await renderLifecycle(lifecycle));
   }
+  if (composeDirs[0] !== undefined) files.compose = await writeComposeReport(composeDirs[0], out);
   return { summary, out, files };
 }
 

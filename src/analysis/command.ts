@@ -9,6 +9,7 @@ import { UsageError } from '../usage-error.js';
 import type { Progress } from './analyze.js';
 import { AnalysisInputError } from './read/inputs.js';
 import { formatAnalysisDigest } from './digest.js';
+import { printable } from '../terminal-text.js';
 
 interface AnalyzeArgs {
   dirs?: string[];
@@ -85,7 +86,8 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       if (a.json) process.stdout.write(JSON.stringify(result.summary, null, 2) + '\n');
       else process.stdout.write(formatAnalysisDigest(result));
     } catch (err) {
-      if (err instanceof AnalysisInputError) throw new UsageError(err.message);
+      // Its message may name a file or quote a record: no control character reaches the terminal.
+      if (err instanceof AnalysisInputError) throw new UsageError(printable(err.message));
       throw err;
     }
   },

@@ -1,6 +1,7 @@
-/** The few lines `faasbench analyze` and `faasbench run` print when the report is written. */
+/** The few lines `faasbench analyze` and `faasbench run` print when the report is written; record-derived text through printable(). */
 import type { AnalyzeResult } from './analyze.js';
 import type { Summary } from './compute/summary-types.js';
+import { printable } from '../terminal-text.js';
 
 const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toFixed(2));
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');
@@ -11,8 +12,8 @@ export function formatGroupTable(summary: Summary): string {
   for (const g of summary.groups) {
     const rt = g.stages.latency;
     rows.push([
-      g.framework,
-      g.endpoint,
+      printable(g.framework),
+      printable(g.endpoint),
       String(g.measured),
       g.throughput.requests_per_s.toFixed(0),
       ms(rt?.p50),
@@ -29,7 +30,6 @@ export function formatAnalysisDigest(result: AnalyzeResult): string {
   const { summary, files } = result;
   const j = summary.joins;
   const lines = [
-    formatGroupTable(summary),
     `requests: ${j.ids} ids, ${j.joined} joined (${j.joined_warmup} warm-up)${j.caller_only ? `, ${j.caller_only} from the caller alone (${j.caller_only_warmup} warm-up)` : ''}, ${j.measured} in the figures`,
     ...summary.warnings.map((w) => `warning: ${w}`),
     `report:  ${files.html}`,
@@ -37,6 +37,7 @@ export function formatAnalysisDigest(result: AnalyzeResult): string {
     ...(files.parquet ? [`parquet: ${files.parquet}`] : []),
     ...(files.csv ? [`csv:     ${files.csv}`] : []),
     ...(files.lifecycle ? [`instance figures: ${files.lifecycle}`] : []),
+    ...(files.compose ? [`composition figures: ${files.compose}`] : []),
   ];
-  return lines.join('\n') + '\n';
+  return [formatGroupTable(summary), ...lines.map(printable)].join('\n') + '\n';
 }

@@ -18,3 +18,16 @@ export async function isLoopback(host: string): Promise<boolean> {
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
   return addresses.every((a) => /^(127\.|::ffff:127\.)/.test(a) || a === '::1');
 }
+
+/** A loopback port free now, for a role that must be told another's port before either starts. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOCAL_HOST, resolve);
+  });
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -5,7 +5,6 @@
  * large JSON answer beside a small one, and the metrics port.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PATIENT, readRecords, startGatewayProcess, startRole, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
 import { parseExposition, sampleValue } from '../testing/prometheus.js';
+import { bytesUntilClose, rssMb, within } from '../testing/guards.js';
 import { rawRpc } from '../testing/rpc-client.js';
 
 let dir: string;
@@ -27,19 +27,6 @@ after(async () => {
   await worker?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-
-/** `promise`, or a failure naming `what` after `ms`: a hang guard, not a timing. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function rawSocket(url: string): Socket {
   const { hostname, port } = new URL(url);
@@ -114,11 +101,7 @@ test('finding 7: a client that reads none of its answers is disconnected, and it
     assert.ok(grew < 300, `the gateway holds ${grew.toFixed(0)} MB more`);
     // Reading again, a client gets what the kernel already held, then the end: not its 8 MiB.
     for (const s of sockets) {
-      let got = 0;
-      s.on('data', (d: Buffer) => (got += d.length));
-      const ended = new Promise<void>((resolve) => s.once('close', () => resolve()));
-      s.resume();
-      await within(ended, 30_000, 'the end of the connection');
+      const got = await bytesUntilClose(s);
       assert.ok(got < 8 * 1024 * 1024, `a client got ${got} bytes`);
     }
   } finally {

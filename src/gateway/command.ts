@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { DEFAULT_WORKER, GATEWAY_PORT, LOCAL_HOST } from '../contract/addresses.js';
-import { integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
+import { inflightOptions, integerOption, LISTEN_PORT, TIMER_MS } from '../flags.js';
 import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../command-line/examples.js';
@@ -123,14 +123,7 @@ export const gatewayCommand: CommandModule<object, GatewayArgs> = {
       .option('max-uploads-bytes', integerOption('max-uploads-bytes', { min: 1, max: 2 ** 40 }, 'Bytes of request bodies in progress across the gateway (503 uploads_full beyond)', 64 * 1024 * 1024))
       .option('request-timeout-ms', integerOption('request-timeout-ms', TIMER_MS, 'Time to receive a whole request (then 408)', 30_000))
       .option('headers-timeout-ms', integerOption('headers-timeout-ms', TIMER_MS, "Time to receive a request's headers (then 408)", 10_000))
-      .option(
-        'max-inflight',
-        integerOption('max-inflight', { min: 1, max: 1_000_000 }, 'Requests in flight in the gateway at once (503 overloaded beyond)', GATEWAY_LIMITS.maxInflight),
-      )
-      .option(
-        'max-inflight-per-connection',
-        integerOption('max-inflight-per-connection', { min: 1, max: 1_000_000 }, 'Requests in flight on one client connection, pipelined (503 overloaded beyond)', GATEWAY_LIMITS.maxInflightPerConnection),
-      )
+      .options(inflightOptions('Requests', 'gateway', '503 overloaded beyond', GATEWAY_LIMITS))
       .option('send-timeout-ms', integerOption('send-timeout-ms', TIMER_MS, 'Close a client that takes none of its answer for this long', GATEWAY_LIMITS.sendTimeoutMs))
       // Each is a socket and a file descriptor: far more than the CPUs serve no purpose and end in EMFILE.
       .option('worker-connections', integerOption('worker-connections', { min: 1, max: 64 }, 'Persistent connections to each worker', 1))

@@ -6,7 +6,6 @@
  * make it hold, and records every call truthfully.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encodeMessage } from '../rpc/codec.js';
 import { readRecords, startGatewayProcess, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
+import { bytesUntilClose, rssMb, within } from '../testing/guards.js';
 import { rawRpc } from '../testing/rpc-client.js';
 
 let dir: string;
@@ -30,18 +30,6 @@ after(async () => {
 });
 
 const addressOf = (front: { url: string }) => front.url.slice('tcp://'.length);
-
-/** `promise`, or a failure naming `what` after `ms`: a hang guard, not a timing. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 test('finding 1: payload calls with nil, map or junk arguments are answered and the front stays up', async () => {
   const front = await startGatewayProcess('tcp', worker.address, ['--log', join(dir, 'odd.ndjson')]);
@@ -160,11 +148,7 @@ test('finding 7: a caller that reads none of its replies is cut off, and the rec
     socket.write(Buffer.concat([encodeMessage({ t: 'hello', v: 1 }), ...calls]));
     await waitFor(() => front.logs.some((l) => l.includes('"code":"send_timeout"')), 90_000, 'the front cutting off a caller that reads nothing');
     // Reading again, it gets what the kernel already held, then the end: not its 64 MiB.
-    let got = 0;
-    socket.on('data', (d: Buffer) => (got += d.length));
-    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.resume();
-    await within(ended, 30_000, 'the end of the connection');
+    const got = await bytesUntilClose(socket);
     assert.ok(got < 64 * 1024 * 1024, `the caller got ${got} bytes`);
     await waitFor(async () => (await readRecords(file)).filter((r) => String(r.id).startsWith('unread-')).length === 8, 15_000, 'every call recorded');
   } finally {

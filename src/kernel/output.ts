@@ -1,24 +1,54 @@
 /**
- * What bpftrace writes besides our record lines: "Lost N events" in its
- * output when its ring buffer overflowed, and on stderr a warning that it
- * cannot raise RLIMIT_MEMLOCK (harmless on kernels that account eBPF memory
- * by cgroup), or why it could not load.
+ * What bpftrace writes, turned into record lines: our own JSON lines as they
+ * are; the buffered events it prints from the script's maps
+ * (`@e<slot>[kind, sock, t, off]: len`, script.ts) as the record lines they
+ * stand for; `@put: N`, how many events the script stored; "Lost N events"
+ * when its perf buffer overflowed. On stderr: a warning that it cannot raise
+ * RLIMIT_MEMLOCK (harmless on kernels that account eBPF memory by cgroup), or
+ * why it could not load.
  */
+import { EVENT_KINDS } from './script.js';
 
-/** A line that is not a record: `{` starts every line our script prints. */
-const OTHER_LINE = /(^|\n)[^{]/;
+const EVENT = /^@e\d+\[(\d), (\d+), (\d+), (-?\d+)\]: (\d+)$/;
+const PUT = /^@put: (\d+)$/;
 const LOST = /^Lost (\d+) events$/;
 
-/** The record lines of a block of whole lines, and the events bpftrace said it lost in it. */
-export function splitOutput(text: string): { records: string; lost: number } {
-  if (!OTHER_LINE.test(text)) return { records: text, lost: 0 };
+export interface Output {
+  /** Record lines, each ending in a newline. */
+  records: string;
+  /** Events bpftrace said it lost. */
+  lost: number;
+  /** Buffered events turned into records. */
+  events: number;
+  /** Events the script counted as stored (its `@put` lines). */
+  put: number;
+}
+
+/** The record lines of a block of whole lines of the tracer whose record lines begin with `head` (kernelRecordHead). */
+export function splitOutput(text: string, head: string): Output {
   let lost = 0;
-  const kept: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line.charCodeAt(0) === 123 /* { */) kept.push(line);
-    else lost += Number(LOST.exec(line.trim())?.[1] ?? 0);
+  let events = 0;
+  let put = 0;
+  let records = '';
+  let from = 0;
+  while (from < text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    const line = text.slice(from, to);
+    from = to + 1;
+    const c = line.charCodeAt(0);
+    if (c === 123 /* { */) records += `${line}\n`;
+    else if (c === 64 /* @ */) {
+      const e = EVENT.exec(line);
+      if (e) {
+        const k = EVENT_KINDS[Number(e[1])];
+        if (k === undefined) continue;
+        events++;
+        records += `${head},"k":"${k}","sock":${e[2]},"t":"${e[3]}"${k === 'seg' ? `,"off":${e[4]},"len":${e[5]}` : ''}}\n`;
+      } else put += Number(PUT.exec(line)?.[1] ?? 0);
+    } else lost += Number(LOST.exec(line.trim())?.[1] ?? 0);
   }
-  return { records: kept.length ? `${kept.join('\n')}\n` : '', lost };
+  return { records, lost, events, put };
 }
 
 /** bpftrace's stderr without the RLIMIT_MEMLOCK warning, on one line. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildScript, tracepointsOf, type KernelWatch } from './script.js';
+import { buildScript, SLOTS, tracepointsOf, type KernelWatch } from './script.js';
+import { kernelRecordHead } from '../trace/records.js';
 import { splitOutput, trimmedStderr } from './output.js';
 
 const gateway: KernelWatch = {
@@ -21,7 +22,7 @@ function printed(format: string, values: (string | number)[]): string {
 test("every line the script prints is a JSON record with the role's host, however odd its name", () => {
   const script = buildScript(gateway);
   const formats = [...script.matchAll(/printf\("((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
-  assert.equal(formats.length, 5, 'sock (IPv4, IPv6), seg, msg, send');
+  assert.equal(formats.length, 2, 'sock (IPv4, IPv6): the other events wait in maps');
   for (const f of formats) {
     const values = [...f.matchAll(/%(?:ll)?[dus]/g)].map((m, i) => (m[0] === '%s' ? `10.0.0.${i}` : 1000 + i));
     const line = printed(f, values);
@@ -56,10 +57,39 @@ test('the script watches the ports asked for, each in its mode, and traces sends
   assert.throws(() => buildScript({ ...gateway, serve: [], dial: [] }), /at least one port/);
 });
 
-test("bpftrace's own lines are taken out of the records and its lost events counted", () => {
-  assert.deepEqual(splitOutput('{"a":1}\n{"b":2}\n'), { records: '{"a":1}\n{"b":2}\n', lost: 0 });
-  assert.deepEqual(splitOutput('{"a":1}\n\nLost 27 events\n{"b":2}\nLost 3 events\n'), { records: '{"a":1}\n{"b":2}\n', lost: 30 });
-  assert.deepEqual(splitOutput('Lost 5 events\n'), { records: '', lost: 5 });
+test('message starts, segments and sends are stored in the map of their second, and the map two seconds back printed and cleared', () => {
+  const script = buildScript(gateway);
+  for (const [kind, name] of [[0, 'msg'], [1, 'seg'], [2, 'send']] as const) {
+    for (let slot = 0; slot < SLOTS; slot++) {
+      assert.match(script, new RegExp(`@e${slot}\\[${kind}, \\(uint64\\)\\S+, \\(uint64\\)\\$\\w+, \\(int64\\)\\S+\\] = \\(uint64\\)\\S+;`), `${name} in slot ${slot}`);
+    }
+  }
+  assert.equal([...script.matchAll(/@put = count\(\);/g)].length, 3, 'every stored event counted');
+  assert.match(script, /\$slot = \(\$now \/ 1000000000\) % 4;/);
+  assert.match(script, /interval:ms:500\n\{[^}]*\$done = \(nsecs \/ 1000000000 \+ 2\) % 4;/);
+  for (let slot = 0; slot < SLOTS; slot++) assert.match(script, new RegExp(`print\\(@e${slot}\\); clear\\(@e${slot}\\); \\}`), `slot ${slot} printed when due`);
+  const end = script.slice(script.indexOf('END'));
+  for (let slot = 0; slot < SLOTS; slot++) assert.match(end, new RegExp(`print\\(@e${slot}\\);`), `slot ${slot} printed at the end`);
+  assert.match(end, /print\(@put\);/);
+});
+
+test("bpftrace's map lines become record lines, its own lines are taken out, and its lost and stored events counted", () => {
+  const head = kernelRecordHead('gateway', 'gw-1');
+  assert.deepEqual(splitOutput('{"a":1}\n{"b":2}\n', head), { records: '{"a":1}\n{"b":2}\n', lost: 0, events: 0, put: 0 });
+  assert.deepEqual(splitOutput('{"a":1}\n\nLost 27 events\n{"b":2}\nLost 3 events\n', head), { records: '{"a":1}\n{"b":2}\n', lost: 30, events: 0, put: 0 });
+  assert.deepEqual(splitOutput('Lost 5 events\n', head), { records: '', lost: 5, events: 0, put: 0 });
+  const out = splitOutput('@e2[1, 8240, 26301424193511, 18842]: 96\n@e2[0, 8231, 26301424191136, 0]: 0\n\n@e0[2, 8231, 26301424291136, 0]: 0\n@put: 3\n\n@put: 0\n', head);
+  assert.equal(out.events, 3);
+  assert.equal(out.put, 3);
+  assert.equal(out.lost, 0);
+  assert.deepEqual(
+    out.records.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown),
+    [
+      { role: 'gateway', type: 'kernel', host: 'gw-1', k: 'seg', sock: 8240, t: '26301424193511', off: 18842, len: 96 },
+      { role: 'gateway', type: 'kernel', host: 'gw-1', k: 'msg', sock: 8231, t: '26301424191136' },
+      { role: 'gateway', type: 'kernel', host: 'gw-1', k: 'send', sock: 8231, t: '26301424291136' },
+    ],
+  );
   assert.equal(
     trimmedStderr("ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace. If your program is not loading, you can try \"ulimit -l 8192\" to fix the problem\nstdin:3:5: ERROR: Unknown struct\n   more\n"),
     'stdin:3:5: ERROR: Unknown struct more',

@@ -44,6 +44,9 @@ export class KernelTracer {
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
   private lost = 0;
+  /** Buffered events read, and those the script said it stored. */
+  private events = 0;
+  private put = 0;
 
   private constructor(
     private readonly proc: ChildProcess,
@@ -82,7 +85,7 @@ export class KernelTracer {
       await rm(outFile, { force: true });
       throw err;
     }
-    const head = kernelRecordHead(watch.role);
+    const head = kernelRecordHead(watch.role, watch.host);
     write(`${head},"k":"start","pid":${process.pid},"t":"${now()}","tracer":${JSON.stringify(version)}}\n`);
     const tracer = new KernelTracer(proc, outFile, stderr, head, write);
     return tracer;
@@ -115,7 +118,8 @@ export class KernelTracer {
     await this.drain();
     await this.out?.close();
     await rm(this.outFile, { force: true });
-    const lost = this.lost;
+    // Stored but never printed: a map was full, or cleared before bpftrace printed it. @put comes only from END: none when bpftrace was killed.
+    const lost = this.lost + Math.max(0, this.put - this.events);
     const problem = trimmedStderr(this.stderr.join(''));
     this.write(
       `${this.head},"k":"stop","pid":${process.pid},"t":"${now()}","lost":${lost},"tracer_cpu_us":${cpuUs ?? 'null'}` +
@@ -141,8 +145,10 @@ export class KernelTracer {
       const end = text.lastIndexOf('\n') + 1;
       this.carry = text.slice(end);
       if (end === 0) continue;
-      const { records, lost } = splitOutput(end === text.length ? text : text.slice(0, end));
+      const { records, lost, events, put } = splitOutput(end === text.length ? text : text.slice(0, end), this.head);
       this.lost += lost;
+      this.events += events;
+      this.put += put;
       if (records) this.write(records);
     }
   }

@@ -10,7 +10,4 @@ export async function analyzeRun(out: string, say: (line: string) => void, o: { 
   const { writeFleetReport } = await import('../analysis/present/report/fleet.js');
   const fleet = await writeFleetReport(out);
   if (fleet) say(`fleet figures: ${fleet}`);
-  const { writeComposeReport } = await import('../analysis/present/report/composition.js');
-  const compose = await writeComposeReport(out);
-  if (compose) say(`composition figures: ${compose}`);
 }

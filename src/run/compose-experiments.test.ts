@@ -2,7 +2,9 @@
  * `faasbench run` with a composition experiment, end to end: the shipped
  * chain config cut to two sizes, two modes and one round starts a worker and
  * a gateway per variant, drives the workflows with the real caller, joins
- * the real records into trees, and writes compose.html and compose.json.
+ * the real records into trees, and writes compose.html and compose.json
+ * (in report/, beside lifecycle.html's place); `faasbench analyze` of the
+ * records directory alone writes the same page.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -29,8 +31,8 @@ test('run --config examples/compose-chain.yaml (shortened) writes the compositio
     const out = join(dir, 'run');
     const r = await runCli(['run', '--config', file, '--out', out], { timeoutMs: 500_000 });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^composition figures: \S+compose\.html$/m);
-    const data = JSON.parse(await readFile(join(out, 'compose.json'), 'utf8')) as {
+    assert.match(r.stdout, /^composition figures: \S+report\/compose\.html$/m);
+    const data = JSON.parse(await readFile(join(out, 'report', 'compose.json'), 'utf8')) as {
       cells: { variant: string; size: number; requests: number; errors: number; incomplete: number; critical_path_hops: number; overhead_per_hop_us: { n: number; p50: number } }[];
       waterfalls: Record<string, { rows: unknown[] }>;
     };
@@ -49,9 +51,18 @@ test('run --config examples/compose-chain.yaml (shortened) writes the compositio
     }
     // One waterfall per variant: the chain of 4, a row per hop and the root.
     for (const v of ['local', 'http', 'local coordinator-function', 'http coordinator-function']) assert.ok((data.waterfalls[v]?.rows.length ?? 0) >= 4, v);
-    const page = await readFile(join(out, 'compose.html'), 'utf8');
+    const page = await readFile(join(out, 'report', 'compose.html'), 'utf8');
     assert.match(page, /Composition overhead per hop/);
     assert.match(page, /<svg/);
+
+    // The records alone, as a user analyses a run again: the same cells.
+    const alone = join(dir, 'alone');
+    const a = await runCli(['analyze', out, '--out', alone], { timeoutMs: 300_000 });
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /^composition figures: \S+alone\/compose\.html$/m, 'analyze names the page it wrote');
+    const again = JSON.parse(await readFile(join(alone, 'compose.json'), 'utf8')) as typeof data;
+    assert.deepEqual(again.cells.map((c) => [c.variant, c.size, c.requests]), data.cells.map((c) => [c.variant, c.size, c.requests]));
+    assert.match(await readFile(join(alone, 'compose.html'), 'utf8'), /Composition overhead per hop/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

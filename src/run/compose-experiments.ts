@@ -8,7 +8,6 @@
  * the records are the usual ones, the label names the variant, and
  * compose-plan.json tells the report which path is which size.
  */
-import { createServer } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -18,6 +17,8 @@ import type { ComposeConfig, ExperimentConfig } from './config.js';
 import { DEFAULT_COLD_GAP, DEFAULT_WORKER_FLAGS, parseFront } from './config.js';
 import { connectedToWorker, startRole, type RoleProcess } from './role-process.js';
 import { pinPrefix, type PinningPlan } from './pinning.js';
+import { freePort } from '../contract/addresses.js';
+import { COMPOSE_PLAN } from '../analysis/compute/composition-cells.js';
 
 export interface Variant {
   label: string;
@@ -156,18 +157,6 @@ async function writeInputs(c: ComposeConfig, dir: string): Promise<{ workflows: 
   return { workflows, functions };
 }
 
-/** A free loopback port: the http mode's gateway must be known to its worker before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export interface ComposeRun {
   config: ExperimentConfig;
   out: string;
@@ -194,7 +183,7 @@ export async function runCompose(r: ComposeRun): Promise<Record<string, string>>
     variants,
     paths: Object.fromEntries(c.sizes.map((n) => [workflowOf(c, n).path, n])),
   };
-  await writeFile(join(r.out, 'compose-plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  await writeFile(join(r.out, COMPOSE_PLAN), `${JSON.stringify(plan, null, 2)}\n`);
   const framework = parseFront(r.config.frameworks[0]!)!.framework;
   const urls: Record<string, string> = {};
   for (const v of variants) {

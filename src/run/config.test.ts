@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, parseFront, planCells, validateConfig, type ExperimentConfig } from './config.js';
+import { ConfigError } from '../config-file.js';
+import { DEFAULT_CONFIG, loadConfig, parseFront, planCells, validateConfig, type ExperimentConfig } from './config.js';
 import { MIN_ROUNDS } from '../analysis/compute/rounds.js';
 
 const examples = new URL('../../../examples/', import.meta.url);

@@ -9,17 +9,15 @@
  * its field in ExperimentConfig (EndpointConfig) and DEFAULT_CONFIG, and a
  * check below only for what the schema cannot say.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../flags.js';
+import { checkConfigSchema, ConfigError, readConfigFile } from '../config-file.js';
 import { GATEWAY_PORT, WORKER_PORT } from '../contract/addresses.js';
 import { FRAMEWORKS, type Framework } from '../gateway/adapters/adapter.js';
 import type { Coding, Compression } from '../gateway/compression.js';
 import { ENDPOINT_LIST } from '../contract/endpoints.js';
 import type { BalancePolicy } from '../rpc/balance.js';
-import type { PolicySection } from '../scale/params.js';
+import { checkPolicySection, type PolicySection } from '../scale/params.js';
 import type { PolicyName } from '../scale/policies.js';
-import { schemaValidator, type Validator } from '../schemas.js';
 
 /**
  * A front under test: an HTTP framework; one compressing its answers
@@ -164,33 +162,13 @@ export const QUICK_CONFIG: ExperimentConfig = {
   rounds: 1,
 };
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 export async function loadConfig(file: string): Promise<ExperimentConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read the config ${file}: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
-  }
-  return validateConfig(raw, file);
+  return validateConfig(await readConfigFile(file), file);
 }
-
-let validator: Validator | null = null;
 
 /** Checks every field against the schema, then what it cannot say, and fills the defaults; errors name the field. */
 export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig {
-  validator ??= schemaValidator('config');
-  const problem = validator(raw);
-  if (problem !== null) throw new ConfigError(`${where}: ${problem}`);
+  checkConfigSchema(raw, where);
   const input = raw as Partial<ExperimentConfig>;
   const c: ExperimentConfig = { ...DEFAULT_CONFIG, ...input, ports: { ...DEFAULT_CONFIG.ports, ...input.ports } };
   const fail = (field: string, why: string) => new ConfigError(`${where}: ${field} ${why}`);
@@ -234,8 +212,7 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
     if (Array.isArray(c.workers) && c.workers.length > 1) throw fail('workers', `must be one count with experiment: ${c.experiment}`);
     if (c.experiment !== 'grey' && Array.isArray(c.balance) && c.balance.length > 1) throw fail('balance', `must be one policy with experiment: ${c.experiment}`);
     if ((c.experiment === 'failover' || c.experiment === 'grey') && [c.workers].flat()[0]! < 2) throw fail('workers', `must be at least 2 with experiment: ${c.experiment} (one is failed)`);
-    const s = c.scaling;
-    if (s && s.min !== undefined && s.max !== undefined && s.min > s.max) throw fail('scaling.min', `must not exceed scaling.max (${s.max})`);
+    if (c.scaling) checkPolicySection(c.scaling, where);
     if (c.failover && parseDuration(c.failover.killAfter, 'failover.killAfter') >= parseDuration(c.failover.duration, 'failover.duration')) {
       throw fail('failover.killAfter', 'must be shorter than failover.duration');
     }

@@ -7,7 +7,7 @@ import { version } from '../version.js';
 import type { ArrivalCheck } from '../caller/arrival-check.js';
 import type { CallerResult } from '../caller/index.js';
 import type { ProbeResult } from '../caller/probe.js';
-import type { PercentileInterval } from '../stats/quantile-interval.js';
+import type { MedianTail, PercentileInterval } from '../stats/quantile-interval.js';
 import type { Cell, ExperimentConfig } from './config.js';
 import type { PinningPlan } from './pinning.js';
 
@@ -73,8 +73,8 @@ export interface CallerCheck {
   connections: number;
   round: number;
   /** The load's latency (µs) and its 95% intervals, for the probe's to be read beside. */
-  latencyUs: { p50: number; p99: number };
-  latencyCiUs: { p50: PercentileInterval | null; p99: PercentileInterval | null };
+  latencyUs: MedianTail<number>;
+  latencyCiUs: MedianTail<PercentileInterval | null>;
   arrivals: ArrivalCheck | null;
   probe: ProbeResult | null;
 }

@@ -8,10 +8,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlertParams } from './policies.js';
+import { freePort } from '../contract/addresses.js';
 
 export interface AlertingStack {
   prometheusUrl: string;
@@ -85,14 +85,6 @@ export function alertmanagerConfig(webhookUrl: string, p: AlertParams): string {
     `    webhook_configs: [{url: '${webhookUrl}', send_resolved: true}]`,
     '',
   ].join('\n');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 function startProcess(binary: string, args: string[]): { proc: ChildProcess; log: () => string; stop: () => Promise<void> } {

@@ -1,11 +1,12 @@
 import type { CommandModule } from 'yargs';
 import { createLogger } from '../log.js';
 import { closeOnSignal } from '../role.js';
+import { ConfigError } from '../config-file.js';
 import { UsageError } from '../usage-error.js';
 import { integerOption, LISTEN_PORT } from '../flags.js';
 import { splitAddress } from '../rpc/client.js';
 import { alertingBinaries, startAlerting, type AlertingStack } from './alerting.js';
-import { policyParams, type PolicySection } from './params.js';
+import { policyParams, readPolicySection, type PolicySection } from './params.js';
 import { POLICIES, type PolicyName } from './policies.js';
 import { PoolActuator } from './pool.js';
 import { Scaler } from './scaler.js';
@@ -48,14 +49,11 @@ export const scalerCommand: CommandModule<object, ScalerArgs> = {
   handler: async (a) => {
     const logger = createLogger('scaler');
     let section: PolicySection = {};
-    if (a.config) {
-      const { loadConfig, ConfigError } = await import('../run/config.js');
-      try {
-        section = (await loadConfig(a.config)).scaling ?? {};
-      } catch (err) {
-        if (err instanceof ConfigError) throw new UsageError(err.message);
-        throw err;
-      }
+    try {
+      if (a.config) section = await readPolicySection(a.config);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(err.message);
+      throw err;
     }
     const params = policyParams(section);
     const pool = a.pool.split(',').map((w) => w.trim());

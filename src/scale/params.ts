@@ -5,6 +5,7 @@
  * system the policy follows (policies.ts, knative.ts). `min` and `max` at
  * the top bound both policies that scale.
  */
+import { checkConfigSchema, ConfigError, readConfigFile } from '../config-file.js';
 import { parseDuration } from '../flags.js';
 import { ALERT_DEFAULTS, FIXED_DEFAULTS, KNATIVE_DEFAULTS, type AlertParams, type FixedParams, type KnativeParams } from './policies.js';
 
@@ -72,4 +73,18 @@ export function policyParams(s: PolicySection = {}): PolicyParams {
       repeatIntervalMs: ms(a.repeatInterval, 'scaling.alert.repeatInterval', ALERT_DEFAULTS.repeatIntervalMs),
     },
   };
+}
+
+/** What the schema cannot say of a `scaling` section; `where` names the file. */
+export function checkPolicySection(s: PolicySection, where: string): void {
+  if (s.min !== undefined && s.max !== undefined && s.min > s.max) throw new ConfigError(`${where}: scaling.min must not exceed scaling.max (${s.max})`);
+}
+
+/** `scaler --config FILE`: the experiment config checked against its schema, and its `scaling` section ({} when it has none). */
+export async function readPolicySection(file: string): Promise<PolicySection> {
+  const raw = await readConfigFile(file);
+  checkConfigSchema(raw, file);
+  const section = (raw as { scaling?: PolicySection }).scaling ?? {};
+  checkPolicySection(section, file);
+  return section;
 }

@@ -63,6 +63,12 @@ export function percentileIntervalByRank(n: number, valueAtRank: (rank: number) 
   return r === null ? null : { low: valueAtRank(r.lowRank), high: valueAtRank(r.highRank) };
 }
 
+/** The median and the tail, as the caller's checks report them: figures (number) or their intervals. */
+export interface MedianTail<T> {
+  p50: T;
+  p99: T;
+}
+
 /** The reported percentiles and their keys (as in Stats). */
 export const INTERVAL_PERCENTILES = [
   [50, 'p50'],

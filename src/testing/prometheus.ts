@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './processes.js';
+import { freePort } from '../contract/addresses.js';
 
 /** The repository's docker/ directory. */
 export const DOCKER = new URL('../../../docker/', import.meta.url);
@@ -62,14 +62,6 @@ export function requireTool(name: string): { path: string } | { skip: string } {
 export function promtoolCheck(promtool: string, exposition: string): { status: number | null; output: string } {
   const r = spawnSync(promtool, ['check', 'metrics'], { input: exposition, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 export interface PrometheusServer {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encodeMessage } from '../rpc/codec.js';
 import { readRecords, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
+import { bytesUntilClose, within } from '../testing/guards.js';
 import { rawRpc } from '../testing/rpc-client.js';
 
 let dir: string;
@@ -33,17 +34,6 @@ after(async () => {
   await worker?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** `promise`, or a failure naming `what` after `ms`: a hang guard, not a timing. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 test('finding 3: calls beyond a connection\'s limit, then beyond the worker\'s, are refused unrun: overloaded', async () => {
   const a = await rawRpc(worker.address);
@@ -84,11 +74,7 @@ test('finding 7: a client that takes none of its replies is disconnected, and th
   await waitFor(async () => (await readRecords(log())).filter((r) => String(r.id).startsWith('unread-')).length === 4, 90_000, 'four records');
   const records = (await readRecords(log())).filter((r) => String(r.id).startsWith('unread-'));
   assert.ok(records.some((r) => r.error === 'send_timeout'), JSON.stringify(records.map((r) => r.error)));
-  let got = 0;
-  socket.on('data', (d: Buffer) => (got += d.length));
-  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.resume();
-  await within(ended, 30_000, 'the end of the connection');
+  const got = await bytesUntilClose(socket);
   assert.ok(got < 32 * 1024 * 1024, `the client got ${got} bytes of 32 MiB`);
 });
 

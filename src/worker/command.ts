@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { isLoopback, LOCAL_HOST, WORKER_PORT } from '../contract/addresses.js';
 import { UsageError } from '../usage-error.js';
-import { integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
+import { inflightOptions, integerOption, LISTEN_PORT, MAX_TIMER_MS, parseDurationFlag, TIMER_MS } from '../flags.js';
 import { KERNEL_STAMPS_OPTION } from '../kernel/flag.js';
 import { serveRole } from '../role.js';
 import { withExamples, type Example } from '../command-line/examples.js';
@@ -91,14 +91,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         integerOption('max-instances-total', { min: 1, max: 100_000 }, 'Instances of all functions together at most; a call beyond ends the longest-idle or waits', DEFAULT_MAX_INSTANCES_TOTAL),
       )
       .option('min-instances', integerOption('min-instances', { min: 0, max: 1000 }, 'Instances per function started at start and kept warm', 0))
-      .option(
-        'max-inflight',
-        integerOption('max-inflight', { min: 1, max: 1_000_000 }, 'Calls in flight in the worker at once (beyond: refused, overloaded)', WORKER_LIMITS.maxInflight),
-      )
-      .option(
-        'max-inflight-per-connection',
-        integerOption('max-inflight-per-connection', { min: 1, max: 1_000_000 }, 'Calls in flight on one client connection (beyond: overloaded)', WORKER_LIMITS.maxInflightPerConnection),
-      )
+      .options(inflightOptions('Calls', 'worker', 'beyond: refused, overloaded', WORKER_LIMITS))
       .option('read-timeout-ms', integerOption('read-timeout-ms', TIMER_MS, 'A call frame begun must arrive whole within this, or its client is disconnected', WORKER_LIMITS.readTimeoutMs))
       .option('send-timeout-ms', integerOption('send-timeout-ms', TIMER_MS, 'Disconnect a client that takes none of its replies for this long', WORKER_LIMITS.sendTimeoutMs))
       .option('secret', {

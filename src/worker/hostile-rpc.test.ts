@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { decodeMessage, encodeMessage } from '../rpc/codec.js';
 import { FrameDecoder } from '../rpc/framing.js';
 import { PATIENT, startGatewayProcess, startRole, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
+import { rssMb } from '../testing/guards.js';
 
 let worker: RoleProcess & { address: string };
 let port: number;
@@ -21,11 +21,6 @@ before(async () => {
 after(async () => {
   await worker?.stop();
 });
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-  return Number(line?.[1]) / 1024;
-}
 
 /** Connects, sends `bytes`, and resolves with what the worker said before it closed. */
 function sendAndWaitForClose(bytes: Buffer | null): Promise<Buffer> {

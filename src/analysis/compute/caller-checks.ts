@@ -6,7 +6,7 @@
  * records cannot say this: a request due but never sent leaves no record.
  * Caller runs started by hand print the same checks in their own summary.
  */
-import type { PercentileInterval } from '../../stats/quantile-interval.js';
+import type { MedianTail, PercentileInterval } from '../../stats/quantile-interval.js';
 import type { RunMeta } from '../read/inputs.js';
 
 export type CheckVerdict = 'ok' | 'warn' | 'fail';
@@ -19,8 +19,8 @@ export interface CallerCheckRow {
   path: string;
   connections: number;
   round: number;
-  load_latency_us: { p50: number; p99: number };
-  load_latency_ci_us: { p50: PercentileInterval | null; p99: PercentileInterval | null };
+  load_latency_us: MedianTail<number>;
+  load_latency_ci_us: MedianTail<PercentileInterval | null>;
   /** Open loop only. */
   arrivals: {
     arrival: string;
@@ -42,8 +42,8 @@ export interface CallerCheckRow {
     connections: number;
     requests: number;
     errors: number;
-    latency_us: { p50: number; p99: number };
-    latency_ci_us: { p50: PercentileInterval | null; p99: PercentileInterval | null };
+    latency_us: MedianTail<number>;
+    latency_ci_us: MedianTail<PercentileInterval | null>;
     agreement: { p50: Agreement; p99: Agreement; summary: string };
   } | null;
 }
@@ -52,6 +52,15 @@ type Loose = Record<string, unknown>;
 const isObject = (x: unknown): x is Loose => typeof x === 'object' && x !== null && !Array.isArray(x);
 const num = (x: unknown): number => (typeof x === 'number' ? x : NaN);
 const interval = (x: unknown): PercentileInterval | null => (isObject(x) && typeof x.low === 'number' && typeof x.high === 'number' ? (x as unknown as PercentileInterval) : null);
+/** A latency's p50 and p99 and their intervals, as run.json holds them (latencyUs, latencyCiUs). */
+function medianTailOf(x: Loose): [MedianTail<number>, MedianTail<PercentileInterval | null>] {
+  const lat = isObject(x.latencyUs) ? x.latencyUs : {};
+  const ci = isObject(x.latencyCiUs) ? x.latencyCiUs : {};
+  return [
+    { p50: num(lat.p50), p99: num(lat.p99) },
+    { p50: interval(ci.p50), p99: interval(ci.p99) },
+  ];
+}
 
 /** Every run.json's callerChecks, in the order run.json lists them; entries of another shape are passed over. */
 export function callerChecksOf(runs: readonly RunMeta[]): CallerCheckRow[] {
@@ -61,16 +70,15 @@ export function callerChecksOf(runs: readonly RunMeta[]): CallerCheckRow[] {
     if (!Array.isArray(list)) continue;
     for (const c of list) {
       if (!isObject(c) || typeof c.framework !== 'string' || typeof c.path !== 'string') continue;
-      const lat = isObject(c.latencyUs) ? c.latencyUs : {};
-      const ci = isObject(c.latencyCiUs) ? c.latencyCiUs : {};
+      const [latency, intervals] = medianTailOf(c);
       rows.push({
         run: run.path,
         framework: c.framework,
         path: c.path,
         connections: num(c.connections),
         round: num(c.round),
-        load_latency_us: { p50: num(lat.p50), p99: num(lat.p99) },
-        load_latency_ci_us: { p50: interval(ci.p50), p99: interval(ci.p99) },
+        load_latency_us: latency,
+        load_latency_ci_us: intervals,
         arrivals: isObject(c.arrivals) ? arrivalsOf(c.arrivals) : null,
         probe: isObject(c.probe) ? probeOf(c.probe) : null,
       });
@@ -108,8 +116,7 @@ function arrivalsOf(a: Loose): NonNullable<CallerCheckRow['arrivals']> {
 }
 
 function probeOf(p: Loose): NonNullable<CallerCheckRow['probe']> {
-  const lat = isObject(p.latencyUs) ? p.latencyUs : {};
-  const ci = isObject(p.latencyCiUs) ? p.latencyCiUs : {};
+  const [latency, intervals] = medianTailOf(p);
   const ag = isObject(p.agreement) ? p.agreement : {};
   return {
     url: String(p.url),
@@ -117,8 +124,8 @@ function probeOf(p: Loose): NonNullable<CallerCheckRow['probe']> {
     connections: num(p.connections),
     requests: num(p.requests),
     errors: num(p.errorCount),
-    latency_us: { p50: num(lat.p50), p99: num(lat.p99) },
-    latency_ci_us: { p50: interval(ci.p50), p99: interval(ci.p99) },
+    latency_us: latency,
+    latency_ci_us: intervals,
     agreement: { p50: (ag.p50 ?? 'cannot tell') as Agreement, p99: (ag.p99 ?? 'cannot tell') as Agreement, summary: String(ag.summary ?? '') },
   };
 }

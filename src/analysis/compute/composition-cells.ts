@@ -9,6 +9,9 @@
 import type { CallTree, Rec } from '../read/tree.js';
 import { distribution, hopStages, HOP_STAGES, summarizeTree, type Distribution, type HopStages } from './composition.js';
 
+/** A record directory holds a composition experiment when `faasbench run` left this plan beside the records. */
+export const COMPOSE_PLAN = 'compose-plan.json';
+
 /** compose-plan.json, as the run wrote it. */
 export interface ComposePlanFile {
   shape: 'chain' | 'fanout' | 'payload' | 'cold';

@@ -62,12 +62,7 @@ function sortOffsets(a: Float64Array, n: number, min: number, range: number): Fl
   for (let shift = 0; shift < 32 && range >= 2 ** shift; shift += 16) {
     counts.fill(0);
     for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & 0xffff]!++;
-    let sum = 0;
-    for (let k = 0; k < counts.length; k++) {
-      const c = counts[k]!;
-      counts[k] = sum;
-      sum += c;
-    }
+    countsToOffsets(counts, 0, counts.length);
     for (let i = 0; i < n; i++) {
       const key = keys[i]!;
       tmp[counts[(key >>> shift) & 0xffff]!++] = key;
@@ -96,12 +91,7 @@ function radix(u: Uint32Array, n: number, bits: number): void {
   for (let d = 0; d < digits; d++) {
     const base = d * size;
     if (sameDigit(counts, base, size, n)) continue;
-    let sum = 0;
-    for (let k = base; k < base + size; k++) {
-      const c = counts[k]!;
-      counts[k] = sum;
-      sum += c;
-    }
+    countsToOffsets(counts, base, size);
     const shift = d * bits;
     for (let i = 0; i < 2 * n; i += 2) {
       const lo = src[i]!;
@@ -213,12 +203,7 @@ export function argsortStable(keys: Float64Array, values: Uint32Array): Uint32Ar
     const shift = (d & 1) * 16;
     counts.fill(0);
     for (let i = 0; i < n; i++) counts[((high ? hi[i]! : lo[i]!) >>> shift) & 0xffff]!++;
-    let sum = 0;
-    for (let k = 0; k < counts.length; k++) {
-      const c = counts[k]!;
-      counts[k] = sum;
-      sum += c;
-    }
+    countsToOffsets(counts, 0, counts.length);
     for (let i = 0; i < n; i++) {
       const at = counts[((high ? hi[i]! : lo[i]!) >>> shift) & 0xffff]!++;
       lo2[at] = lo[i]!;
@@ -230,4 +215,14 @@ export function argsortStable(keys: Float64Array, values: Uint32Array): Uint32Ar
     [vals, vals2] = [vals2, vals];
   }
   return vals;
+}
+
+/** A radix pass's digit counts in counts[base, base + size) become each digit's first place in the output. */
+function countsToOffsets(counts: Uint32Array, base: number, size: number): void {
+  let sum = 0;
+  for (let k = base; k < base + size; k++) {
+    const c = counts[k]!;
+    counts[k] = sum;
+    sum += c;
+  }
 }

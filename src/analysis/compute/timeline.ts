@@ -112,7 +112,8 @@ export function timelineOf(
   }
   if (origin === Infinity) return null;
 
-  const bins = new Map<number, { responses: number; errors: number; latency: number[] }>();
+  // Per cell, per second: a far-off (but self-consistent) stamp makes a far second, never another cell's.
+  const bins = cells.map(() => new Map<number, { responses: number; errors: number; latency: number[] }>());
   let other = 0;
   for (let i = 0; i < t.size; i++) {
     const run = runs.runOf[i]!;
@@ -123,9 +124,10 @@ export function timelineOf(
     }
     const t6 = t.f64.t6[i]!;
     if (t6 !== t6) continue;
-    const key = runCell[run]! * 1e7 + Math.floor((t6 - origin) / 1e9);
-    let bin = bins.get(key);
-    if (!bin) bins.set(key, (bin = { responses: 0, errors: 0, latency: [] }));
+    const cellBins = bins[runCell[run]!]!;
+    const second = Math.floor((t6 - origin) / 1e9);
+    let bin = cellBins.get(second);
+    if (!bin) cellBins.set(second, (bin = { responses: 0, errors: 0, latency: [] }));
     if (join.measured[i]) {
       bin.responses++;
       bin.latency.push(stageAt(t, 'latency', i));
@@ -133,12 +135,14 @@ export function timelineOf(
       bin.errors++;
     }
   }
-  for (const key of [...bins.keys()].sort((a, b) => a - b)) {
-    const bin = bins.get(key)!;
-    const sorted = sortFloat64(Float64Array.from(bin.latency));
-    const at = (p: number) => (sorted.length ? percentileOfSorted(sorted, p) * US : null);
-    cells[Math.floor(key / 1e7)]!.points.push({ t_s: key % 1e7, responses: bin.responses, errors: bin.errors, p50_us: at(50), p90_us: at(90), p99_us: at(99) });
-  }
+  bins.forEach((cellBins, cell) => {
+    for (const second of [...cellBins.keys()].sort((a, b) => a - b)) {
+      const bin = cellBins.get(second)!;
+      const sorted = sortFloat64(Float64Array.from(bin.latency));
+      const at = (p: number) => (sorted.length ? percentileOfSorted(sorted, p) * US : null);
+      cells[cell]!.points.push({ t_s: second, responses: bin.responses, errors: bin.errors, p50_us: at(50), p90_us: at(90), p99_us: at(99) });
+    }
+  });
 
   const callerHost = t.clockHost[clock] ?? '?';
   const originAbs = t.clocks.absolute(clock, origin);

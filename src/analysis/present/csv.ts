@@ -6,7 +6,8 @@
  * reproduces the report. `time_ms`: when the request was sent, epoch ms, from
  * the caller's clock anchor (empty without one); `round` and `cell` place it
  * in the run (runs.ts).
- * RFC 4180: comma-separated, header row, fields quoted only when needed.
+ * RFC 4180: comma-separated, header row, fields quoted only when needed;
+ * text that a spreadsheet would run as a formula is neutralised (quote()).
  * A path ending in .gz is gzipped (pandas, polars and DuckDB read it as is).
  */
 import { cellKey, type CallerRuns } from '../read/runs.js';
@@ -130,6 +131,15 @@ function splitRequest(request: string | null): [string, string] {
   return [request.slice(0, space), request.slice(space + 1)];
 }
 
+/**
+ * One text cell, RFC 4180-quoted when needed. A cell that begins with = + - @,
+ * a tab or a CR is one a spreadsheet may run as a formula (CSV injection):
+ * record strings come from hosts and clients the analyst may not control, so
+ * such a cell gets a leading ' and quotes, OWASP's rule, and reads as text.
+ * Only text cells: the numbers this file writes are never neutralised.
+ */
 export function quote(value: string): string {
+  const c = value.charCodeAt(0);
+  if (c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40 || c === 0x09 || c === 0x0d) return `"'${value.replace(/"/g, '""')}"`;
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }

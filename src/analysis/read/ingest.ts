@@ -7,7 +7,7 @@
  */
 import { ABSENT, equals, FlatLine, K, NUMBER, STRING, TRUE } from './flat-json.js';
 import { LineFields, ObjectFields, type Fields } from './fields.js';
-import { StampError } from './stamps.js';
+import { checkOrder, StampError } from './stamps.js';
 import { KernelIngest } from './kernel.js';
 import {
   COLD,
@@ -34,7 +34,7 @@ export interface IngestCounts {
   lines: number;
   records: Record<Role, number>;
   duplicates: Record<Role, number>;
-  /** Reason → lines skipped for it ("not JSON", "no id", "unknown role", "bad stamp"). */
+  /** Reason → lines skipped for it ("not JSON", "no id", "unknown role", "bad stamp", "stamps out of order", "stamps over 24.8 days apart"). */
   rejected: Record<string, number>;
   examples: RejectedExample[];
   /** The gateway's copy of a worker's stamps differs from the worker's own record. */
@@ -165,7 +165,7 @@ export class Ingest {
       this.record(role, f);
     } catch (err) {
       if (!(err instanceof StampError)) throw err;
-      this.reject('bad stamp', file, lineNumber, buf.toString('utf8', start, end));
+      this.reject(err.reason, file, lineNumber, buf.toString('utf8', start, end));
     }
     return end;
   }
@@ -205,7 +205,7 @@ export class Ingest {
     try {
       this.record(role, new ObjectFields(r, id));
     } catch (err) {
-      if (err instanceof StampError) return this.reject('bad stamp', file, lineNumber, text);
+      if (err instanceof StampError) return this.reject(err.reason, file, lineNumber, text);
       throw err;
     }
   }
@@ -295,6 +295,7 @@ export class Ingest {
     const t0 = f.stamp(t.clocks, clock, K.t0);
     const t6 = f.stamp(t.clocks, clock, K.t6);
     const t0i = f.stamp(t.clocks, clock, K.t0_intended);
+    checkOrder(t0i, t0, t6);
     const slot = f.slot(t);
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_CALLER) return void this.counts.duplicates.caller++;
@@ -340,6 +341,8 @@ export class Ingest {
     const w1 = f.stamp(t.clocks, copyClock, K.t3_start);
     const w2 = f.stamp(t.clocks, copyClock, K.t3_end);
     const w3 = f.stamp(t.clocks, copyClock, K.t3_send);
+    checkOrder(t1, t2, t4, t5);
+    checkOrder(w0, w1, w2, w3);
     const slot = f.slot(t);
     const flags = t.u8.flags[slot]!;
     if (flags & HAS_GATEWAY) return void this.counts.duplicates.gateway++;
@@ -376,6 +379,7 @@ export class Ingest {
     const w1 = f.stamp(t.clocks, clock, K.t3_start);
     const w2 = f.stamp(t.clocks, clock, K.t3_end);
     const w3 = f.stamp(t.clocks, clock, K.t3_send);
+    checkOrder(w0, w1, w2, w3);
     const isCold = f.kind(K.cold) === TRUE;
     const cold = isCold ? [K.cold_spawn, K.cold_loaded, K.cold_init].map((k) => f.stamp(t.clocks, clock, k) - w0) : null;
     const slot = f.slot(t);

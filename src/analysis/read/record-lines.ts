@@ -1,26 +1,28 @@
 /**
  * A record file's lines as plain objects, for the experiment pages that read
  * a whole run's records as they are (fleet.html, compose.html): plain or
- * gzipped, a missing file is none, a torn last line is skipped (the main
- * analysis names it).
+ * gzipped, a missing file is none, a line that is not a JSON object (a torn
+ * last line) is skipped (the main analysis names it). Read through the same
+ * bounded reader as the analysis (ndjson.ts): a gzip bomb or an endless line
+ * stops with an AnalysisInputError instead of filling the memory.
  */
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { access } from 'node:fs/promises';
+import { readLines } from './ndjson.js';
 
 export type RecordLine = Record<string, unknown>;
 
 export async function readRecordLines(file: string): Promise<RecordLine[]> {
-  const raw = await readFile(file).catch(() => null);
-  if (!raw) return [];
-  const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  if (!(await access(file).then(() => true, () => false))) return [];
   const out: RecordLine[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as RecordLine);
-    } catch {
-      // A torn last line.
-    }
-  }
+  await readLines(file, {
+    line(buf, start, end) {
+      try {
+        const r = JSON.parse(buf.toString('utf8', start, end)) as unknown;
+        if (typeof r === 'object' && r !== null && !Array.isArray(r)) out.push(r as RecordLine);
+      } catch {
+        // Not JSON: a torn last line.
+      }
+    },
+  });
   return out;
 }

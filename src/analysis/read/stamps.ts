@@ -17,10 +17,53 @@ interface ClockBase {
   exact: bigint;
 }
 
-/** Why a stamp could not be read. */
+/** Why a stamp could not be read, or why a record's stamps cannot all be true; `reason` names the rejection. */
 export class StampError extends Error {
   override name = 'StampError';
+  constructor(
+    message: string,
+    readonly reason = 'bad stamp',
+  ) {
+    super(message);
+  }
 }
+
+/**
+ * The longest a record's own stamps may span, ns: the longest timer any role
+ * can set (a caller's --timeout, a run's --duration: 2^31 − 1 ms, 24.8 days).
+ * Beyond it a stamp is not a slow request but a forged or corrupt one, which
+ * would otherwise read as a throughput of 0 or crash the timeline.
+ */
+export const MAX_RECORD_SPAN_NS = (2 ** 31 - 1) * 1e6;
+
+/**
+ * Checks stamps of one record, on one clock, in the order the role takes them
+ * (NaN: absent, skipped): each at or after the one before, and all within
+ * MAX_RECORD_SPAN_NS. Throws a StampError naming which rule failed.
+ */
+export function checkOrder(a: number, b: number, c = NaN, d = NaN): void {
+  // No array per call: three calls per request on the hot path.
+  let first = a;
+  let last = a;
+  if (b === b) {
+    if (b < last) throw outOfOrder();
+    if (first !== first) first = b;
+    last = b;
+  }
+  if (c === c) {
+    if (c < last) throw outOfOrder();
+    if (first !== first) first = c;
+    last = c;
+  }
+  if (d === d) {
+    if (d < last) throw outOfOrder();
+    if (first !== first) first = d;
+    last = d;
+  }
+  if (last - first > MAX_RECORD_SPAN_NS) throw new StampError('stamps too far apart', 'stamps over 24.8 days apart');
+}
+
+const outOfOrder = () => new StampError('stamps out of order', 'stamps out of order');
 
 /**
  * The clocks seen so far (one per host, roughly), each with its base.

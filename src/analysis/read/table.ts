@@ -7,7 +7,7 @@
  */
 import { IdIndex } from './ids.js';
 import { Interner } from './interner.js';
-import { ClockRegistry } from './stamps.js';
+import { ClockRegistry, StampError } from './stamps.js';
 import type { KernelColumns } from './kernel-join.js';
 
 /** Bits of `flags`. */
@@ -102,7 +102,8 @@ export class RequestTable {
   /** Clock index for a role's host; the key keeps a worker's own record and the gateway's copy apart. */
   clock(key: string, host: string): number {
     const clock = this.clocks.clock(key);
-    if (clock > 0xffff) throw new RangeError('more than 65535 clocks');
+    // A flood of host names (a record each) is skipped and counted, not a crash: the columns hold 16-bit clock indices.
+    if (clock > 0xffff) throw new StampError('more than 65535 clocks', 'over 65,535 hosts');
     this.clockHost[clock] = host;
     return clock;
   }

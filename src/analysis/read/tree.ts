@@ -7,18 +7,12 @@
  * the hop's id. docs/composition.md, "Nested calls in the records", is the contract read here.
  */
 
+import type { OutgoingCall } from '../../trace/records.js';
+
 export type Rec = Record<string, unknown>;
 
-/** The caller's side of a hop: one entry of the parent's `calls`. */
-export interface CallSide {
-  id: string;
-  fn: string;
-  via: string;
-  step: string | null;
-  error: string | null;
-  c_send: bigint;
-  c_recv: bigint | null;
-}
+/** The caller's side of a hop: one entry of the parent's `calls`, as the worker writes it. */
+export type CallSide = OutgoingCall;
 
 export interface Hop {
   id: string;

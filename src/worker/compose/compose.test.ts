@@ -4,19 +4,20 @@
  * coordinator function in an instance. A chain of 4 answers the right
  * result and its records join into a tree of 4 hops whose stages add up; a
  * fan-out of 8 runs in parallel (its critical path is one branch and the
- * fan-in); a cycle, a too-deep chain and a failing step give their
- * documented errors and the worker goes on serving.
+ * fan-in); a cycle, a too-deep chain, a failing step and more nested calls
+ * in flight than --max-nested-calls give their documented errors and the
+ * worker goes on serving.
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { joinTrees } from '../../analysis/read/tree.js';
 import { criticalPath, HOP_STAGES, hopStages, summarizeTree } from '../../analysis/compute/composition.js';
-import { readRecords, startRole, startWorkerProcess, PATIENT, type RoleProcess } from '../../testing/processes.js';
+import { readRecords, startRole, startWorkerProcess, waitFor, PATIENT, type RoleProcess } from '../../testing/processes.js';
 import { connectedToWorker } from '../../run/role-process.js';
+import { freePort } from '../../contract/addresses.js';
 
 let dir: string;
 
@@ -40,6 +41,7 @@ export default { async run(args) { await setTimeout(Number(args.ms) || 1); retur
 const WORKFLOWS: Record<string, string> = {
   'chain4.yaml': 'steps:\n  - fn: inc\n    times: 4\n',
   'fan8.yaml': 'steps:\n  - parallel:\n      - fn: nap\n        args: { ms: 30 }\n        times: 8\n  - fn: inc\n',
+  'fan4.yaml': 'steps:\n  - parallel:\n      - fn: nap\n        args: { ms: 30 }\n        times: 4\n  - fn: inc\n',
   'broken.yaml': 'steps:\n  - inc\n  - fn: fail\n    id: boom\n  - inc\n',
   'loop.yaml': 'steps:\n  - back\n',
 };
@@ -54,17 +56,6 @@ before(async () => {
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Stack {
   worker: RoleProcess & { address: string };
@@ -162,9 +153,11 @@ for (const [name, flags] of VARIANTS) {
   });
 }
 
-test('a cycle, a too-deep chain and a failing step give their documented errors, and the worker goes on serving', { timeout: 300_000 }, async () => {
+test('a cycle, a too-deep chain, a failing step and too many nested calls give their documented errors, and the worker goes on serving', { timeout: 300_000 }, async () => {
+  // Four nested calls in flight at most: a fan-out of 8 starts all its branches at once, so the fifth is refused.
+  const MAX_NESTED = 4;
   for (const [name, flags] of VARIANTS.slice(0, 3)) {
-    const s = await stack(`errors-${name}`, flags);
+    const s = await stack(`errors-${name}`, [...flags, '--max-nested-calls', String(MAX_NESTED)]);
     try {
       const cycle = await get(s, '/loop', `cycle-${name}`);
       assert.equal(cycle.status, 508, JSON.stringify(cycle.body));
@@ -180,12 +173,31 @@ test('a cycle, a too-deep chain and a failing step give their documented errors,
       assert.equal((broken.body.error as { code: string }).code, 'function_error', JSON.stringify(broken.body));
       assert.match((broken.body.error as { message: string }).message, /workflow broken: step boom \(fail\) failed: .*kaput/);
 
-      // Still serving.
-      const chain = await get(s, '/chain4', `after-${name}`);
-      assert.equal(chain.status, 200);
-      assert.deepEqual(chain.body, { n: 4 });
+      const many = await get(s, '/fan8', `many-${name}`);
+      assert.equal(many.status, 503, JSON.stringify(many.body));
+      assert.equal((many.body.error as { code: string }).code, 'too_many_calls');
+      assert.match((many.body.error as { message: string }).message, /workflow fan8: step .*\(nap\) failed: the worker has 4 nested calls in flight, its limit \(--max-nested-calls\)/);
+
+      // The branches it had begun run to their end (the failed workflow does not cancel them) and hold
+      // the limit meanwhile; then the worker serves again, with no call left counted in flight.
+      const answers: { status: number; body: Record<string, unknown> }[] = [];
+      await waitFor(async () => {
+        answers.push(await get(s, '/chain4', `after-${name}-${answers.length + 1}`));
+        return answers.at(-1)!.status === 200;
+      }, 60_000, 'a chain answered after the refused fan-out');
+      assert.deepEqual(answers.at(-1)!.body, { n: 4 });
+      for (const a of answers.slice(0, -1)) assert.equal((a.body.error as { code: string }).code, 'too_many_calls', JSON.stringify(a.body));
+      const fan = await get(s, '/fan4', `fan4-${name}`);
+      assert.equal(fan.status, 200, JSON.stringify(fan.body));
+      assert.deepEqual(fan.body, { n: 1 });
     } finally {
       await s.stop();
     }
+    // The refused calls are in the records, as the workflow saw them.
+    const root = (await readRecords(s.workerLog)).find((r) => r.id === `many-${name}`);
+    assert.ok(root, `a worker record for many-${name}`);
+    const calls = root.calls as { fn: string; error: string | null }[];
+    assert.ok(calls.some((c) => c.error === 'too_many_calls'), JSON.stringify(calls));
+    assert.ok(calls.filter((c) => c.error !== 'too_many_calls').length <= MAX_NESTED, JSON.stringify(calls));
   }
 });

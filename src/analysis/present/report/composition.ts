@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { fmtPct, fmtUs } from '../../compute/format.js';
-import { coldHidden, medianTree, summarizeCells, waterfall, cellsOf, type ComposeCellSummary, type ComposePlanFile } from '../../compute/composition-cells.js';
+import { COMPOSE_PLAN, coldHidden, medianTree, summarizeCells, waterfall, cellsOf, type ComposeCellSummary, type ComposePlanFile } from '../../compute/composition-cells.js';
 import { joinTrees, type Rec } from '../../read/tree.js';
 import { readRecordLines } from '../../read/record-lines.js';
 import { renderSvg } from './charts.js';
@@ -87,9 +87,9 @@ const cellTable = (cells: ComposeCellSummary[], plan: ComposePlanFile) =>
     { head: 'parallelism', cell: (c) => (c.parallelism === c.parallelism ? c.parallelism.toFixed(1) : '–'), num: true },
   ]);
 
-/** Writes compose.html and compose.json when the run in `dir` is a composition experiment; returns the page's path. */
-export async function writeComposeReport(dir: string): Promise<string | null> {
-  const planText = await readFile(join(dir, 'compose-plan.json'), 'utf8').catch(() => null);
+/** Writes compose.html and compose.json into `to` when the run in `dir` is a composition experiment; returns the page's path. */
+export async function writeComposeReport(dir: string, to = dir): Promise<string | null> {
+  const planText = await readFile(join(dir, COMPOSE_PLAN), 'utf8').catch(() => null);
   if (planText === null) return null;
   const plan = JSON.parse(planText) as ComposePlanFile;
   const files = await readdir(dir);
@@ -164,8 +164,8 @@ ${cellTable(cells, plan)}</section>`);
 ${sections.join('\n')}
 </main></body></html>
 `;
-  const path = join(dir, 'compose.html');
+  const path = join(to, 'compose.html');
   await writeFile(path, page);
-  await writeFile(join(dir, 'compose.json'), `${JSON.stringify(data, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  await writeFile(join(to, 'compose.json'), `${JSON.stringify(data, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   return path;
 }
