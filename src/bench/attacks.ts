@@ -368,6 +368,9 @@ export const ATTACKS: Record<string, Attack> = {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [targets, seconds, only] = [JSON.parse(process.argv[2]!) as Targets, Number(process.argv[3]), process.argv[4]?.split(',')];
   const stop = AbortSignal.timeout(seconds * 1000);
+  // AbortSignal.timeout's timer does not hold the process, nor do paused sockets with nothing to write:
+  // without this, an attack that only holds unread sockets exits 13 (a top-level await unsettled) mid-phase.
+  const hold = setTimeout(() => {}, seconds * 1000 + 15_000);
   // Every attack waits on this one signal, several hundred sockets at once by design (each attack bounds its own).
   setMaxListeners(1000, stop);
   const tallies: Record<string, AttackTally> = {};
@@ -386,6 +389,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const late = new Promise<void>((resolve) => stop.addEventListener('abort', () => setTimeout(resolve, 10_000), { once: true }));
   await Promise.race([all, late]);
   for (const name of Object.keys(tallies)) if (!ended.has(name)) count(tallies[name]!, 'still winding down 10 s after the stop');
+  clearTimeout(hold);
   process.stdout.write(JSON.stringify(tallies) + '\n');
   process.exit(0);
 }

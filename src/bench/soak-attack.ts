@@ -149,13 +149,13 @@ attacker.stdout.on('data', (d: Buffer) => (attackOut += d));
 const attackerExit = once(attacker, 'exit');
 results.during = await steady('during');
 const stopKill = setTimeout(() => attacker.kill('SIGKILL'), 30_000);
-await attackerExit;
+const [attackerCode, attackerSignal] = (await attackerExit) as [number | null, NodeJS.Signals | null];
 clearTimeout(stopKill);
 let tallies: Record<string, AttackTally>;
 try {
   tallies = JSON.parse(attackOut) as Record<string, AttackTally>;
 } catch {
-  tallies = { attacker: { outcomes: { 'no tallies: the attack process failed': 1 }, bound: '' } };
+  tallies = { attacker: { outcomes: { [`no tallies: the attack process failed (exit ${attackerSignal ?? attackerCode}, output ${JSON.stringify(attackOut.slice(0, 200))})`]: 1 }, bound: '' } };
 }
 results.after = await steady('after');
 const endRss = rssNow();

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { now } from '../trace/clock.js';
-import type { Frame } from './codec.js';
+import { frameLength, type Frame } from './codec.js';
 
 /**
  * Collects frames and hands them to the socket in one write, turning N
@@ -34,6 +34,8 @@ export class BatchWriter<Tag> {
   private frames: Frame[] = [];
   private tags: Tag[] = [];
   private scheduled = false;
+  /** Bytes of the frames enqueued and not yet handed to the socket. */
+  private pending = 0;
   /** Writes the kernel has not taken whole yet, in order; null for one already reported. */
   private readonly writing: (Batch<Tag> | null)[] = [];
 
@@ -42,7 +44,13 @@ export class BatchWriter<Tag> {
     private readonly options: BatchWriterOptions<Tag>,
   ) {}
 
+  /** Bytes enqueued and not yet handed to the socket (the socket's writableLength counts those handed to it). */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
   enqueue(frame: Frame, tag: Tag): void {
+    this.pending += frameLength(frame);
     this.frames.push(frame);
     this.tags.push(tag);
     if (!this.scheduled) {
@@ -58,6 +66,7 @@ export class BatchWriter<Tag> {
     const tags = this.tags;
     this.frames = [];
     this.tags = [];
+    this.pending = 0;
     const { onFlush, onDone } = this.options;
     const stamp = now();
     if (this.socket.destroyed) {

@@ -1,10 +1,10 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Logger } from '../log.js';
+import { SummaryLog, type Logger } from '../log.js';
 import { now } from '../trace/clock.js';
 import { BatchWriter } from './batch-writer.js';
 import { encodeBoundedReply, type Outcome } from './bounded-reply.js';
 import { Cancel } from './cancel.js';
-import { decodeMessage, encodeMessage, ProtocolError, writeSendStamp } from './codec.js';
+import { decodeMessage, encodeMessage, frameLength, ProtocolError, writeSendStamp } from './codec.js';
 import { FrameQueue, pumpAll, type Pump } from './dispatch.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import { HelloGuard } from './hello-guard.js';
@@ -28,8 +28,8 @@ import type { FrameAt } from '../trace/records.js';
 
 export { Cancel } from './cancel.js';
 
-/** Replies waiting for their client past which its calls are not read until it takes them: two full frames. */
-const PAUSE_READING_BYTES = 2 * MAX_FRAME_BYTES;
+/** The default of RpcLimits.maxReplyBytesPerConnection: two full frames. */
+export const DEFAULT_REPLY_BYTES_PER_CONNECTION = 2 * MAX_FRAME_BYTES;
 
 /** What a call handler answers; the server adds the cid and t3_recv / t3_send. */
 export type CallOutcome = Outcome;
@@ -46,8 +46,16 @@ export interface RpcLimits {
   sendTimeoutMs: number;
   /** Bytes of frames in progress, all connections together (declared lengths); beyond, `uploads_full`. Unset: no such bound. */
   maxPartialBytes?: number;
+  /**
+   * Bytes of replies one connection may have waiting (encoded, not yet taken
+   * by the kernel). At it, the connection's calls are not read, and a call
+   * read meanwhile is answered `overloaded` unrun; a result that would pass it
+   * while others wait is answered `overloaded` instead (a result alone always
+   * goes). Unset: DEFAULT_REPLY_BYTES_PER_CONNECTION.
+   */
+  maxReplyBytesPerConnection?: number;
   /** The flag of each bound, for the refusals' messages. */
-  flags?: Partial<Record<'maxInflight' | 'maxInflightPerConnection' | 'maxPartialBytes', string>>;
+  flags?: Partial<Record<'maxInflight' | 'maxInflightPerConnection' | 'maxPartialBytes' | 'maxReplyBytesPerConnection', string>>;
 }
 
 export interface RpcServerOptions {
@@ -123,6 +131,8 @@ interface Shared {
   inflight: number;
   /** Declared bytes of the frames in progress, all connections together. */
   partialBytes: number;
+  /** Calls and results refused because their connection held its limit of replies not read. */
+  heldBack: SummaryLog;
 }
 
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
@@ -135,7 +145,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     onSendStall: (socket) => connections.get(socket)?.cutOff('send_timeout', `took none of its replies for ${limits.sendTimeoutMs} ms`),
     onReadStall: (socket) => connections.get(socket)?.refuse('read_timeout', `a frame did not arrive whole within ${limits.readTimeoutMs} ms`),
   });
-  const shared: Shared = { options, guard, pump: { cut: null, ready: new Set() }, watch, connections, inflight: 0, partialBytes: 0 };
+  const heldBack = new SummaryLog(logger, 'calls refused: their connection holds its limit of replies not read');
+  const shared: Shared = { options, guard, pump: { cut: null, ready: new Set() }, watch, connections, inflight: 0, partialBytes: 0, heldBack };
   const server: Server = createServer({ noDelay: true }, (socket) => {
     connections.set(socket, new Connection(socket, shared));
     socket.once('close', () => connections.delete(socket));
@@ -160,6 +171,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     close: () =>
       new Promise<void>((resolve) => {
         guard.refusals.close();
+        heldBack.close();
         watch.close();
         for (const s of connections.keys()) s.destroy();
         server.close(() => resolve());
@@ -195,6 +207,8 @@ class Connection {
   private cutAt: FrameAt | undefined = undefined;
   /** Kernel stamps: each call's connection and offset in the stream. */
   private readonly offsets: boolean;
+  /** RpcLimits.maxReplyBytesPerConnection. */
+  private readonly maxReplyBytes: number;
 
   constructor(
     private readonly socket: Socket,
@@ -204,6 +218,7 @@ class Connection {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.offsets = options.frameOffsets === true;
+    this.maxReplyBytes = options.limits.maxReplyBytesPerConnection ?? DEFAULT_REPLY_BYTES_PER_CONNECTION;
     // Until the hello is accepted, a client makes the server hold no more than a hello.
     this.decoder = new FrameDecoder(this.maxFrameBytes, Math.min(MAX_HELLO_BYTES, this.maxFrameBytes));
     this.queue = new FrameQueue(shared.pump, {
@@ -243,7 +258,7 @@ class Connection {
     if (!this.holdPartial(bodies.length > 0)) return;
     if (bodies.length > 0) this.queue.push(bodies, t3Recv, this.offsets ? this.offsetsOf(bodies, off) : undefined);
     // A client that does not take its replies sends no more calls until it does (and is cut off after the send timeout).
-    if (this.socket.writableLength >= PAUSE_READING_BYTES && !this.socket.isPaused()) {
+    if (this.waitingBytes() >= this.maxReplyBytes && !this.socket.isPaused()) {
       this.socket.pause();
       this.socket.once('drain', () => this.socket.resume());
     }
@@ -335,10 +350,20 @@ class Connection {
       .then((outcome) => this.finish(call, outcome, t3Recv, at));
   }
 
+  /** Bytes of replies encoded for this connection and not yet taken by the kernel. */
+  private waitingBytes(): number {
+    return this.socket.writableLength + this.writer.pendingBytes;
+  }
+
   /** Why a call may not run now, or null. */
   private admit(): string | null {
     const { limits } = this.shared.options;
-    const flag = (k: 'maxInflight' | 'maxInflightPerConnection') => (limits.flags?.[k] ? ` (${limits.flags[k]})` : '');
+    const flag = (k: 'maxInflight' | 'maxInflightPerConnection' | 'maxReplyBytesPerConnection') => (limits.flags?.[k] ? ` (${limits.flags[k]})` : '');
+    const waiting = this.waitingBytes();
+    if (waiting >= this.maxReplyBytes) {
+      this.shared.heldBack.note('call', this.peer, { waiting, limit: this.maxReplyBytes });
+      return `this connection already has ${waiting} bytes of replies waiting for it to read, over its limit of ${this.maxReplyBytes}${flag('maxReplyBytesPerConnection')}; try again later`;
+    }
     if (this.running.size >= limits.maxInflightPerConnection) {
       return `this connection already has ${limits.maxInflightPerConnection} calls in flight, its limit${flag('maxInflightPerConnection')}; try again later`;
     }
@@ -366,7 +391,23 @@ class Connection {
 
   private sendReply(call: CallMessage, outcome: CallOutcome, t3Recv: bigint, at: FrameAt | undefined): void {
     if (this.socket.destroyed) return this.dropped(call, outcome, t3Recv);
-    const sent = encodeBoundedReply(call.cid, outcome, t3Recv, this.maxFrameBytes, this.form);
+    let sent = encodeBoundedReply(call.cid, outcome, t3Recv, this.maxFrameBytes, this.form);
+    const waiting = this.waitingBytes();
+    const size = frameLength(sent.frame);
+    if (waiting > 0 && waiting + size > this.maxReplyBytes) {
+      // Its client has not taken the replies before it: this one is not held for it too (the result is let go).
+      const flag = this.shared.options.limits.flags?.maxReplyBytesPerConnection;
+      this.shared.heldBack.note('result', this.peer, { waiting, limit: this.maxReplyBytes, bytes: size });
+      const refused: CallOutcome = {
+        err: {
+          code: ReplyErrorCode.overloaded,
+          message: `the reply (${size} bytes) would pass this connection's limit of ${this.maxReplyBytes} bytes of replies waiting for it to read${flag ? ` (${flag})` : ''}; ${waiting} are waiting`,
+        },
+        t3_start: outcome.t3_start,
+        t3_end: outcome.t3_end,
+      };
+      sent = encodeBoundedReply(call.cid, refused, t3Recv, this.maxFrameBytes, this.form);
+    }
     this.writer.enqueue(sent.frame, { call, outcome: sent.outcome, t3Recv, at });
   }
 

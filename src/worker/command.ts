@@ -27,6 +27,7 @@ interface WorkerArgs extends MetricsArgs {
   'max-inflight-per-connection': number;
   'read-timeout-ms': number;
   'send-timeout-ms': number;
+  'max-reply-bytes-per-connection': number;
   secret?: string;
   'allow-fault-functions': boolean;
   'hello-timeout-ms': number;
@@ -94,6 +95,15 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .options(inflightOptions('Calls', 'worker', 'beyond: refused, overloaded', WORKER_LIMITS))
       .option('read-timeout-ms', integerOption('read-timeout-ms', TIMER_MS, 'A call frame begun must arrive whole within this, or its client is disconnected', WORKER_LIMITS.readTimeoutMs))
       .option('send-timeout-ms', integerOption('send-timeout-ms', TIMER_MS, 'Disconnect a client that takes none of its replies for this long', WORKER_LIMITS.sendTimeoutMs))
+      .option(
+        'max-reply-bytes-per-connection',
+        integerOption(
+          'max-reply-bytes-per-connection',
+          { min: 1, max: 2 ** 40 },
+          'Bytes of replies one client connection may leave unread; beyond, its calls wait unread and a result that would pass it is answered overloaded',
+          WORKER_LIMITS.maxReplyBytesPerConnection,
+        ),
+      )
       .option('secret', {
         type: 'string',
         default: process.env.FAASBENCH_SECRET,
@@ -178,6 +188,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
           maxInflightPerConnection: a['max-inflight-per-connection'],
           readTimeoutMs: a['read-timeout-ms'],
           sendTimeoutMs: a['send-timeout-ms'],
+          maxReplyBytesPerConnection: a['max-reply-bytes-per-connection'],
         },
         secret,
         allowFaultFunctions: a['allow-fault-functions'],

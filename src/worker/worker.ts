@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startRpcServer, type CallOutcome, type RpcServer } from '../rpc/server.js';
+import { DEFAULT_REPLY_BYTES_PER_CONNECTION, startRpcServer, type CallOutcome, type RpcServer } from '../rpc/server.js';
 import { ReplyErrorCode } from '../rpc/protocol.js';
 import type { Cancel } from '../rpc/cancel.js';
 import { openRole } from '../role.js';
@@ -27,7 +27,13 @@ export const DEFAULT_KEEP_WARM_MS = 600_000;
 export const DEFAULT_MAX_INSTANCES = 10;
 export const DEFAULT_MAX_INSTANCES_TOTAL = 64;
 /** What one client may make the worker hold (docs/commands.md, "Limits"). */
-export const WORKER_LIMITS = { maxInflight: 4096, maxInflightPerConnection: 1024, readTimeoutMs: 30_000, sendTimeoutMs: 30_000 };
+export const WORKER_LIMITS = {
+  maxInflight: 4096,
+  maxInflightPerConnection: 1024,
+  readTimeoutMs: 30_000,
+  sendTimeoutMs: 30_000,
+  maxReplyBytesPerConnection: DEFAULT_REPLY_BYTES_PER_CONNECTION,
+};
 const RAN_IN = Symbol('faasbench.ranIn');
 /** A call with where it ran, from its run to its record (the reply frame does not carry it). */
 type RanCall = CallMessage & { [RAN_IN]?: InstanceUse | null };
@@ -257,7 +263,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     readsCancel: true,
     limits: {
       ...limits,
-      flags: { maxInflight: '--max-inflight', maxInflightPerConnection: '--max-inflight-per-connection' },
+      flags: { maxInflight: '--max-inflight', maxInflightPerConnection: '--max-inflight-per-connection', maxReplyBytesPerConnection: '--max-reply-bytes-per-connection' },
     },
     handle: (call, form, cancel) => {
       children?.begin(call);

@@ -15,13 +15,10 @@
  * frame's offset picks its segment.
  */
 import { MSG, SEG, SEND, type KernelIngest } from './kernel.js';
-import { HAS_CALLER, HAS_GATEWAY, HAS_WORKER, type RequestTable } from './table.js';
+import { HAS_CALLER, HAS_GATEWAY, HAS_WORKER, KERNEL_STAMPS, type KernelColumns, type KernelStamp, type RequestTable } from './table.js';
 
-export const KERNEL_STAMPS = ['k1', 'k5', 'k6', 'k3', 'k4'] as const;
-export type KernelStamp = (typeof KERNEL_STAMPS)[number];
-
-/** Per request slot, on the clock of its record (k1, k5, k4: the gateway's; k6: the caller's; k3: its t3 stamps'); NaN where none was found. */
-export type KernelColumns = Record<KernelStamp, Float64Array>;
+// The table owns its columns, the kernel's among them; they are named here too, where they are made.
+export { KERNEL_STAMPS, type KernelColumns, type KernelStamp };
 
 export interface KernelJoinCounts {
   /** Per stamp: requests whose record named a connection, and of them those that got the stamp. */

@@ -8,7 +8,11 @@
 import { IdIndex } from './ids.js';
 import { Interner } from './interner.js';
 import { ClockRegistry, StampError } from './stamps.js';
-import type { KernelColumns } from './kernel-join.js';
+
+export const KERNEL_STAMPS = ['k1', 'k5', 'k6', 'k3', 'k4'] as const;
+export type KernelStamp = (typeof KERNEL_STAMPS)[number];
+/** Per request slot, on the clock of its record (k1, k5, k4: the gateway's; k6: the caller's; k3: its t3 stamps'); NaN where none was found. */
+export type KernelColumns = Record<KernelStamp, Float64Array>;
 
 /** Bits of `flags`. */
 export const HAS_CALLER = 1;
