@@ -6,13 +6,14 @@
  * bounds, never upper ones.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { ReplyMessage } from '../rpc/protocol.js';
-import { readRecords, startGatewayProcess, startWorkerProcess, type RoleProcess } from '../testing/processes.js';
+import { readRecords, startGatewayProcess, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
 import { mostAtOnce, rawRpc, type RawRpc } from '../testing/rpc-client.js';
 import { defaultFunctionsDir } from './registry.js';
 
@@ -254,6 +255,39 @@ describe('--isolation inline: an inline function that loops is stopped by the wa
     );
     assert.equal((await one(w.rpc, 'empty')).err, undefined);
   });
+});
+
+test('a call whose client leaves while its instance starts never runs, and the worker answers the next', async () => {
+  // Its own directory: its module, once armed (after the worker has checked it at start), says it is
+  // loading and waits for the test to open a gate; each run leaves a mark.
+  const gated = join(dir, 'gated');
+  await mkdir(gated);
+  const mark = (name: string) => JSON.stringify(join(gated, name));
+  await writeFile(
+    join(gated, 'gated.mjs'),
+    `import { existsSync, writeFileSync } from 'node:fs';\nimport { setTimeout as delay } from 'node:timers/promises';\n` +
+      `if (existsSync(${mark('armed')})) { writeFileSync(${mark('loading')}, ''); while (!existsSync(${mark('open')})) await delay(20); }\n` +
+      `export default { run(args) { writeFileSync(${mark('ran-')} + args.tag, ''); return {}; } };\n`,
+  );
+  const records = join(dir, 'gated.ndjson');
+  // A time limit beyond the wait for the record below: the call's end is its cancellation, never its limit.
+  const w = await startWorkerProcess(['--functions', gated, '--log', records, '--sample-interval-ms', '0', '--isolation', 'thread', '--timeout-ms', '120000']);
+  started.push(w);
+  await writeFile(join(gated, 'armed'), '');
+  const rpc = await rawRpc(w.address);
+  void rpc.burst([{ fn: 'gated', args: { tag: 'left' }, rid: 'left-while-cold' }], 60_000).catch(() => {});
+  // The instance is loading and waits at the gate: the call waits for it.
+  await waitFor(() => existsSync(join(gated, 'loading')), 30_000, 'the instance loading');
+  rpc.close();
+  const cancelled = (await readRecordsSoon(records, 1)).find((r) => r.id === 'left-while-cold');
+  assert.equal(cancelled?.error, 'cancelled', JSON.stringify(cancelled));
+  await writeFile(join(gated, 'open'), '');
+  const again = await rawRpc(w.address);
+  clients.push(again);
+  const next = await one(again, 'gated', { tag: 'next' });
+  assert.equal(next.err, undefined, JSON.stringify(next.err));
+  assert.ok(existsSync(join(gated, 'ran-next')), 'the next call ran');
+  assert.ok(!existsSync(join(gated, 'ran-left')), 'the call whose client left never ran');
 });
 
 /** The records a worker has written so far, once there are `count` (records go out in batches). */

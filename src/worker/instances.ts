@@ -144,13 +144,13 @@ export class Instances {
         clearTimeout(timer);
         resolve(r);
       };
-      // Its client left: a call still waiting gives up its place; one running has its signal aborted.
+      // Its client left: a call still waiting (queued, or for the instance it is starting) gives up
+      // its place, and a started instance goes to the next call (grant, settled); one running has its signal aborted.
       cancel?.onCancel(() => {
+        if (running) return (running as Instance).cancel();
         const queued = f.waiters.indexOf(waiter);
-        if (queued !== -1) {
-          f.waiters.splice(queued, 1);
-          finish({ ok: false, error: new InstanceDied(ReplyErrorCode.cancelled, 'the call was cancelled while it waited for an instance'), use: null });
-        } else (running as Instance | null)?.cancel();
+        if (queued !== -1) f.waiters.splice(queued, 1);
+        finish({ ok: false, error: new InstanceDied(ReplyErrorCode.cancelled, 'the call was cancelled while it waited for an instance'), use: null });
       });
       this.acquire(f, waiter);
     });
