@@ -15,6 +15,7 @@ import { encodeMessage } from '../rpc/codec.js';
 import { readRecords, startGatewayProcess, startWorkerProcess, waitFor, type RoleProcess } from '../testing/processes.js';
 import { bytesUntilClose, rssMb, within } from '../testing/guards.js';
 import { rawRpc } from '../testing/rpc-client.js';
+import { unusedPort } from '../testing/http-servers.js';
 
 let dir: string;
 let worker: RoleProcess & { address: string };
@@ -161,11 +162,14 @@ test('finding 7: a caller that reads none of its replies is cut off, and the rec
 
 test('finding 8: a caller that leaves: its call is cancelled at the worker, and both record it', async () => {
   const file = join(dir, 'left.ndjson');
-  const front = await startGatewayProcess('tcp', worker.address, ['--log', file]);
+  const metricsPort = await unusedPort();
+  const front = await startGatewayProcess('tcp', worker.address, ['--log', file, '--metrics-port', String(metricsPort)]);
   try {
     const rpc = await rawRpc(addressOf(front));
     void rpc.burst([{ fn: 'sleep', args: { ms: 20_000 }, rid: 'left-early' }], 60_000).catch(() => {});
-    await new Promise((r) => setTimeout(r, 500));
+    // The caller leaves once its call is at the worker (a fixed wait could leave before, on a busy machine).
+    const inFlight = async () => /^faasbench_gateway_calls_in_flight({[^}]*})? 1$/m.test(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    await waitFor(inFlight, 15_000, 'the call in flight at the worker');
     rpc.close();
     await waitFor(async () => (await readRecords(file)).some((r) => r.id === 'left-early'), 15_000, "the front's record");
   } finally {
