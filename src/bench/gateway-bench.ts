@@ -1,7 +1,7 @@
 /**
  * Gateway cost: CPU time per request of `faasbench gateway` on /empty against
- * a bare hello world of the same framework and against a bare proxy (an
- * HTTP server with a TCP hop and nothing else), and of the gateway with records
+ * a bare hello world of the same framework and against a bare proxy of the
+ * same framework (its hello world with a TCP hop and nothing else), and of the gateway with records
  * on (plain and gzipped) against records off. CPU is read from /proc for the
  * server's PID only (all its threads: gzip runs on libuv's pool),
  * so the load generator and the worker sharing the machine do not count.
@@ -15,8 +15,8 @@ import { cpuSplitSeconds, median, startScript } from './children.js';
 import type { BenchCores } from './cores.js';
 
 /** CPU µs per request of process `pid` while serving `requests` GETs of `url`. */
-export async function cpuPerRequest(pid: number, url: string, requests: number): Promise<number> {
-  const { user, system } = await cpuSplitPerRequest(pid, url, requests);
+export async function cpuPerRequest(pid: number, url: string, requests: number, connections = 50): Promise<number> {
+  const { user, system } = await cpuSplitPerRequest(pid, url, requests, connections);
   return user + system;
 }
 
@@ -27,10 +27,10 @@ export interface CpuSplit {
 }
 
 /** The same, in user space and in the kernel. */
-export async function cpuSplitPerRequest(pid: number, url: string, requests: number): Promise<CpuSplit> {
-  await autocannon({ url, connections: 50, amount: Math.floor(requests / 5) }); // warm-up
+export async function cpuSplitPerRequest(pid: number, url: string, requests: number, connections = 50): Promise<CpuSplit> {
+  await autocannon({ url, connections, amount: Math.floor(requests / 5) }); // warm-up
   const before = cpuSplitSeconds(pid);
-  const result = await autocannon({ url, connections: 50, amount: requests });
+  const result = await autocannon({ url, connections, amount: requests });
   const after = cpuSplitSeconds(pid);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   const perRequest = (s: number) => (s * 1e6) / result.requests.sent;
@@ -53,6 +53,14 @@ export interface GatewayBenchRow {
   gatewayVsProxy: number;
   recordsVsPlain: number;
   gzVsPlain: number;
+  /** The lowest and highest per-round ratio of each: how far one round may stray on a shared machine. */
+  ranges: Record<'gatewayVsProxy' | 'recordsVsPlain' | 'gzVsPlain', [number, number]>;
+}
+
+/** The lowest and highest of the ratios a[i] / b[i]. */
+export function ratioRange(a: number[], b: number[]): [number, number] {
+  const ratios = a.map((x, i) => x / b[i]!);
+  return [Math.min(...ratios), Math.max(...ratios)];
 }
 
 /** The median of the ratios a[i] / b[i] of one round each. */
@@ -60,8 +68,14 @@ export function pairedRatio(a: number[], b: number[]): number {
   return median(a.map((x, i) => x / b[i]!));
 }
 
-/** With `cores`, each server alone on its core and the rest (autocannon in this process, worker, echo) on the other. */
-export async function gatewayBench(frameworks: string[], rounds: number, requests: number, cores: BenchCores | null): Promise<GatewayBenchRow[]> {
+/** With `cores`, each server alone on its core and the rest (autocannon in this process, worker, echo) on the other; `connections` of autocannon's. */
+export async function gatewayBench(
+  frameworks: string[],
+  rounds: number,
+  requests: number,
+  cores: BenchCores | null,
+  connections = 50,
+): Promise<GatewayBenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'faasbench-bench-'));
   // The floor (functions on the worker's loop): what is measured is the path to the worker, not an isolation mode.
   const worker = await startWorkerProcess(['--isolation', 'inline']);
@@ -70,8 +84,8 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
   try {
     for (const framework of frameworks) {
       const hello = await startScript('./hello-servers.js', [framework]);
-      // The bare proxy is node:http: against it, every framework's gateway shows what the RPC hop alone costs.
-      const proxy = await startScript('./hello-servers.js', ['proxy', String(echo.port)]);
+      // The bare proxy of the same framework: against it, the gateway shows its own cost, not its framework's or the TCP hop's.
+      const proxy = await startScript('./hello-servers.js', ['proxy', String(echo.port), framework]);
       const plain = await startGatewayProcess(framework, worker.address);
       const recording = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson`)]);
       const gzipping = await startGatewayProcess(framework, worker.address, ['--log', join(dir, `${framework}.ndjson.gz`)]);
@@ -79,7 +93,7 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
       const samples = { hello: [] as number[], proxy: [] as number[], plain: [] as number[], recording: [] as number[], gzipping: [] as number[] };
       const split = { hello: [] as CpuSplit[], proxy: [] as CpuSplit[], plain: [] as CpuSplit[] };
       const measure = async (pid: number, url: string, into: 'hello' | 'proxy' | 'plain') => {
-        const cpu = await cpuSplitPerRequest(pid, url, requests);
+        const cpu = await cpuSplitPerRequest(pid, url, requests, connections);
         samples[into].push(cpu.user + cpu.system);
         split[into].push(cpu);
       };
@@ -91,8 +105,8 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
           await measure(hello.proc.pid!, `http://127.0.0.1:${hello.port}/empty`, 'hello');
           await measure(proxy.proc.pid!, `http://127.0.0.1:${proxy.port}/empty`, 'proxy');
           await measure(plain.proc.pid!, `${plain.url}/empty`, 'plain');
-          samples.recording.push(await cpuPerRequest(recording.proc.pid!, `${recording.url}/empty`, requests));
-          samples.gzipping.push(await cpuPerRequest(gzipping.proc.pid!, `${gzipping.url}/empty`, requests));
+          samples.recording.push(await cpuPerRequest(recording.proc.pid!, `${recording.url}/empty`, requests, connections));
+          samples.gzipping.push(await cpuPerRequest(gzipping.proc.pid!, `${gzipping.url}/empty`, requests, connections));
         }
       } finally {
         hello.stop();
@@ -114,6 +128,11 @@ export async function gatewayBench(frameworks: string[], rounds: number, request
         gatewayVsProxy: pairedRatio(samples.plain, samples.proxy),
         recordsVsPlain: pairedRatio(samples.recording, samples.plain),
         gzVsPlain: pairedRatio(samples.gzipping, samples.plain),
+        ranges: {
+          gatewayVsProxy: ratioRange(samples.plain, samples.proxy),
+          recordsVsPlain: ratioRange(samples.recording, samples.plain),
+          gzVsPlain: ratioRange(samples.gzipping, samples.plain),
+        },
       });
     }
   } finally {

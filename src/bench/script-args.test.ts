@@ -32,6 +32,7 @@ test('npm run bench, bench:caller and bench:analysis: bad flags are one line and
     ['index', ['--only', 'rpcx'], /^bench: --only takes a comma-separated list of rpc, gateway/],
     ['index', ['--frameworks', 'nod'], /^bench: --frameworks takes a comma-separated list of node, fastify/],
     ['index', ['--bogus'], /^bench: Unknown option '--bogus'/],
+    ['index', ['--connections', '0'], /^bench: --connections must be an integer from 1 to 1000, got "0"$/],
     ['caller-bench', ['--seconds', '1.5'], /^bench:caller: --seconds must be an integer/],
     ['analysis-bench', ['--requests', '12'], /^bench:analysis: --requests must be an integer from 1000/],
     ['analysis-bench', ['--bogus'], /^bench:analysis: Unknown option '--bogus'/],
