@@ -57,6 +57,16 @@ test('the script watches the ports asked for, each in its mode, and traces sends
   assert.throws(() => buildScript({ ...gateway, serve: [], dial: [] }), /at least one port/);
 });
 
+test("a gateway's dialled sockets are every TCP socket it sent on that none of its servers accepted, whatever the remote port", () => {
+  const script = buildScript({ ...gateway, dial: [], dialled: 'seg', otherServers: [9464] });
+  assert.match(script, /args->sport == 8080 \|\| @mine\[args->skaddr\]\)\//, 'no worker port in the filter: workers that join later are traced');
+  assert.match(script, /if \(\(\$sport != 8080\)\) \{\s*\/\/ The segment's offset/, 'the dialled connections: segments with offsets');
+  assert.match(script, /if \(@mine\[\$sk\] == 0 && \$proto == 6\) \{\s*\$lport = [^;]+skc_num;\s*if \(\$lport != 8080 && \$lport != 9464\) \{ @mine\[\$sk\] = 1; \}/, 'marked at its first send, unless accepted by the gateway or its metrics server');
+  const front = buildScript({ role: 'gateway', host: 'g', pid: 9, serve: [{ port: 8080, mode: 'seg' }], dial: [], dialled: 'seg' });
+  assert.match(front, /if \(1\) \{/, 'the TCP front: segments on every socket');
+  assert.ok(tracepointsOf({ role: 'gateway', host: 'g', pid: 9, serve: [{ port: 8080, mode: 'seg' }], dial: [], dialled: 'seg' }).includes('sock/sock_send_length'));
+});
+
 test('message starts, segments and sends are stored in the map of their second, and the map two seconds back printed and cleared', () => {
   const script = buildScript(gateway);
   for (const [kind, name] of [[0, 'msg'], [1, 'seg'], [2, 'send']] as const) {

@@ -54,6 +54,14 @@ export interface KernelWatch {
   serve: { port: number; mode: WatchMode; sends?: boolean }[];
   /** Sockets this process dialled to these remote ports. */
   dial: { port: number; mode: WatchMode }[];
+  /**
+   * Also every other TCP socket this process has sent on, whatever its remote
+   * port, in this mode: a gateway's worker connections, including those of
+   * workers that join after the start (a workers file, a name resolved anew).
+   */
+  dialled?: WatchMode;
+  /** Local ports of this process's other servers (metrics): their sockets are not `dialled`. */
+  otherServers?: number[];
 }
 
 /**
@@ -82,25 +90,28 @@ function put(kind: keyof typeof KIND, sock: string, t: string, off = '0', len = 
 /** The tracepoints a watch needs (the ready probe's included), as category/name under tracefs' events/. */
 export function tracepointsOf(w: KernelWatch): string[] {
   const points = ['tcp/tcp_probe', 'tcp/tcp_destroy_sock', 'sched/sched_process_exit', 'syscalls/sys_enter_kill'];
-  if (w.dial.length > 0 || w.serve.some((s) => s.sends)) points.push('sock/sock_send_length');
+  if (w.dial.length > 0 || w.dialled || w.serve.some((s) => s.sends)) points.push('sock/sock_send_length');
   if (w.serve.some((s) => s.sends)) points.push('tcp/tcp_sendmsg_locked');
   return points;
 }
 
 export function buildScript(w: KernelWatch): string {
-  if (w.serve.length + w.dial.length === 0) throw new Error('a kernel watch needs at least one port');
-  for (const p of [...w.serve, ...w.dial]) {
+  if (w.serve.length + w.dial.length === 0 && !w.dialled) throw new Error('a kernel watch needs at least one port');
+  for (const p of [...w.serve, ...w.dial, ...(w.otherServers ?? []).map((port) => ({ port }))]) {
     if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`bad port ${p.port}`);
   }
   const head = bpfString(kernelRecordHead(w.role, w.host));
   const line = (k: string, rest: string) => `${head},\\"k\\":\\"${k}\\",\\"sock\\":%llu,\\"t\\":\\"%llu\\"${rest}}\\n`;
   const sends = w.serve.filter((s) => s.sends);
-  const anySend = sends.length > 0 || w.dial.length > 0;
+  const marks = w.dial.length > 0 || w.dialled !== undefined;
+  const anySend = sends.length > 0 || marks;
   const ours = [
     ...w.serve.map((s) => `args->sport == ${s.port}`),
     // A dialled socket is ours once we sent on it (@mine, set below).
-    ...w.dial.map((d) => `(args->dport == ${d.port} && @mine[args->skaddr])`),
+    ...(w.dialled ? ['@mine[args->skaddr]'] : w.dial.map((d) => `(args->dport == ${d.port} && @mine[args->skaddr])`)),
   ].join(' || ');
+  // The sockets we send on that are not dialled: those our servers accepted (by their local port).
+  const accepted = [...w.serve.map((s) => s.port), ...(w.otherServers ?? [])].map((port) => `$lport != ${port}`).join(' && ');
   const segWhen = modeTest(w, 'seg');
   const msgWhen = modeTest(w, 'msg');
   const armWhen = sends.map((s) => `$sport == ${s.port}`).join(' || ');
@@ -155,7 +166,8 @@ ${anySend ? `${sends.length > 0 ? `tracepoint:tcp:tcp_sendmsg_locked
 /pid == ${w.pid}/
 {
   $sk = args->sk;
-${w.dial.length > 0 ? '  if (@mine[$sk] == 0) { @mine[$sk] = 1; }\n' : ''}${sends.length > 0 ? `  $t = @start[tid];
+  $proto = args->protocol;
+${marks ? `  if (@mine[$sk] == 0 && $proto == 6) {\n    $lport = ((struct sock *)$sk)->__sk_common.skc_num;\n    if (${accepted || '1'}) { @mine[$sk] = 1; }\n  }\n` : ''}${sends.length > 0 ? `  $t = @start[tid];
   delete(@start[tid]);
   if (@armed[$sk] && $t != 0) {
     delete(@armed[$sk]);
@@ -165,7 +177,7 @@ ${put('send', '@ck[$sk]', '$t', '0', '0', '    ')}  }
 {
   $sk = args->skaddr;
   delete(@ck[$sk]);
-${msgWhen ? '  delete(@nxt[$sk]);\n' : ''}${sends.length > 0 ? '  delete(@armed[$sk]);\n' : ''}${w.dial.length > 0 ? '  delete(@mine[$sk]);\n' : ''}}
+${msgWhen ? '  delete(@nxt[$sk]);\n' : ''}${sends.length > 0 ? '  delete(@armed[$sk]);\n' : ''}${marks ? '  delete(@mine[$sk]);\n' : ''}}
 tracepoint:sched:sched_process_exit
 /pid == ${w.pid} && tid == ${w.pid}/
 {
@@ -190,7 +202,7 @@ END
 ${Array.from({ length: SLOTS }, (_, i) => `  print(@e${i});\n  clear(@e${i});\n`).join('')}  print(@put);
   clear(@put);
   clear(@ck);
-${msgWhen ? '  clear(@nxt);\n' : ''}${sends.length > 0 ? '  clear(@armed);\n  clear(@start);\n' : ''}${w.dial.length > 0 ? '  clear(@mine);\n' : ''}  clear(@ready);
+${msgWhen ? '  clear(@nxt);\n' : ''}${sends.length > 0 ? '  clear(@armed);\n  clear(@start);\n' : ''}${marks ? '  clear(@mine);\n' : ''}  clear(@ready);
 }
 `;
 }
@@ -200,9 +212,11 @@ function modeTest(w: KernelWatch, mode: WatchMode): string {
   const tests = [
     ...w.serve.filter((s) => s.mode === mode).map((s) => `$sport == ${s.port}`),
     ...w.dial.filter((d) => d.mode === mode).map((d) => `$dport == ${d.port}`),
+    // Dialled: any watched socket that is not a served one.
+    ...(w.dialled === mode ? [w.serve.length === 0 ? '1' : `(${w.serve.map((s) => `$sport != ${s.port}`).join(' && ')})`] : []),
   ];
   // One mode for every watched socket: no test needed.
-  const all = w.serve.length + w.dial.length;
+  const all = w.serve.length + w.dial.length + (w.dialled ? 1 : 0);
   return tests.length === 0 ? '' : tests.length === all ? '1' : tests.join(' || ');
 }
 
