@@ -68,6 +68,13 @@ test('a worker added to the workers file after the gateway started is traced: it
     const names = head!.split(',');
     const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [names[i]!, v]))).filter((r) => r.measured === 'true');
     assert.equal(rows.length, REQUESTS);
+    // The caller link's split too: the gateway's message and send stamps, stored as one entry per request.
+    const callerSplit = rows.filter((r) => r.wire_ns !== '');
+    assert.equal(callerSplit.length, rows.length, `${callerSplit.length} of ${rows.length} requests have the caller link split`);
+    for (const r of callerSplit) {
+      const n = (k: string) => BigInt(r[`${k}_ns`]!);
+      assert.equal(n('wire') + n('gateway_socket_wait') + n('caller_socket_wait'), n('caller_link'), `${r.id}: caller link`);
+    }
     const on = (w: string) => rows.filter((r) => r.worker_address === w);
     // Round robin: both workers served; every call on either has its split, and the parts add up to the link.
     for (const [name, w] of [['the first worker', a.address], ['the worker added later', b.address]] as const) {
