@@ -53,7 +53,7 @@ export interface ServeOptions {
   /** Closes the role's own server and what it holds, before the records are flushed. */
   close: () => Promise<void>;
   /** With kernel stamps: the role's sockets to trace, now that its ports are known. */
-  watch?: Pick<KernelWatch, 'serve' | 'dial'>;
+  watch?: Pick<KernelWatch, 'serve' | 'dial' | 'dialled'>;
 }
 
 export interface Role<M> {
@@ -109,7 +109,9 @@ export async function openRole<M extends RoleMetrics>(o: RoleOptions<M>): Promis
               },
             }).start()
           : null;
-      const tracer = bpftrace && sink && s.watch ? await startTracer(bpftrace, o.role, s.watch, sink) : null;
+      // The metrics server's connections are the role's own but no link of a request.
+      const otherServers = metricsServer ? [Number(new URL(metricsServer.url).port)] : [];
+      const tracer = bpftrace && sink && s.watch ? await startTracer(bpftrace, o.role, { ...s.watch, otherServers }, sink) : null;
       const metricsUrl = metricsServer?.url ?? null;
       o.logger.info({ ...s.announce, records: o.log ?? null, metrics: metricsUrl }, s.message);
       return {

@@ -11,7 +11,7 @@ import { FleetLog } from './fleet-log.js';
 import { openRole } from '../role.js';
 import { ADAPTERS, type Framework } from './adapters/index.js';
 import { narrowAcceptEncoding, type Compression } from './compression.js';
-import { startTcpFront, workerPorts } from './tcp-front.js';
+import { startTcpFront } from './tcp-front.js';
 import { GatewayCore } from './core.js';
 import type { ErrorCode } from '../contract/errors.js';
 import { normaliseTarget } from './normalise.js';
@@ -195,8 +195,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       balance: options.balance ?? 'round-robin',
     },
     message: 'gateway listening',
-    // Requests arrive one at a time per connection (HTTP/1.1); replies many at a time per worker connection.
-    watch: { serve: [{ port: address.port, mode: 'msg', sends: true }], dial: workerPorts(options.workers) },
+    // Requests arrive one at a time per connection (HTTP/1.1); replies many at a time per worker connection,
+    // every connection the gateway dialled: workers that join later are traced too.
+    watch: { serve: [{ port: address.port, mode: 'msg', sends: true }], dial: [], dialled: 'seg' },
     close: async () => {
       admission.close();
       await new Promise<void>((resolve) => {

@@ -15,7 +15,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { spreadOf, type BalancePolicy } from '../rpc/balance.js';
-import { splitAddress, type CallResult, type FirstAttempt, type RpcClient } from '../rpc/client.js';
+import { type CallResult, type FirstAttempt, type RpcClient } from '../rpc/client.js';
 import type { FleetSource } from '../rpc/fleet-sources.js';
 import type { FleetLog } from './fleet-log.js';
 import { startRpcServer, type Cancel, type CallOutcome } from '../rpc/server.js';
@@ -194,7 +194,8 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
     gauges: () => ({ inflight: rpc.inFlight, connections: server.connections, workers_active: rpc.fleet.counts().active }),
     announce: { framework: 'tcp', url: `tcp://${host}:${port}`, workers: options.workers, balance: fleet.balance },
     message: 'gateway listening',
-    watch: { serve: [{ port, mode: 'seg' }], dial: workerPorts(options.workers) },
+    // Every connection the gateway dialled: workers that join later are traced too.
+    watch: { serve: [{ port, mode: 'seg' }], dial: [], dialled: 'seg' },
     close: async () => {
       await server.close();
       options.source?.close();
@@ -210,7 +211,3 @@ export async function startTcpFront(options: TcpFrontOptions, rpc: RpcClient): P
   };
 }
 
-/** A gateway's worker connections, watched by their remote port: replies arrive many at a time on each. */
-export function workerPorts(workers: readonly string[]): { port: number; mode: 'seg' }[] {
-  return [...new Set(workers.map((w) => splitAddress(w).port))].map((port) => ({ port, mode: 'seg' }));
-}

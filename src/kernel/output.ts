@@ -2,12 +2,12 @@
  * What bpftrace writes, turned into record lines: our own JSON lines as they
  * are; the buffered events it prints from the script's maps
  * (`@e<slot>[kind, sock, t, off]: len`, script.ts) as the record lines they
- * stand for; `@put: N`, how many events the script stored; "Lost N events"
+ * stand for (a `both` entry: its msg and send lines); `@put: N`, how many events the script stored; "Lost N events"
  * when its perf buffer overflowed. On stderr: a warning that it cannot raise
  * RLIMIT_MEMLOCK (harmless on kernels that account eBPF memory by cgroup), or
  * why it could not load.
  */
-import { EVENT_KINDS } from './script.js';
+import { BOTH, EVENT_KINDS } from './script.js';
 
 const EVENT = /^@e\d+\[(\d), (\d+), (\d+), (-?\d+)\]: (\d+)$/;
 const PUT = /^@put: (\d+)$/;
@@ -41,9 +41,14 @@ export function splitOutput(text: string, head: string): Output {
     else if (c === 64 /* @ */) {
       const e = EVENT.exec(line);
       if (e) {
+        events++;
+        if (Number(e[1]) === BOTH) {
+          // A message and its response's send: two lines, as if stored apart.
+          records += `${head},"k":"msg","sock":${e[2]},"t":"${e[3]}"}\n${head},"k":"send","sock":${e[2]},"t":"${e[4]}"}\n`;
+          continue;
+        }
         const k = EVENT_KINDS[Number(e[1])];
         if (k === undefined) continue;
-        events++;
         records += `${head},"k":"${k}","sock":${e[2]},"t":"${e[3]}"${k === 'seg' ? `,"off":${e[4]},"len":${e[5]}` : ''}}\n`;
       } else put += Number(PUT.exec(line)?.[1] ?? 0);
     } else lost += Number(LOST.exec(line.trim())?.[1] ?? 0);

@@ -57,14 +57,28 @@ test('the script watches the ports asked for, each in its mode, and traces sends
   assert.throws(() => buildScript({ ...gateway, serve: [], dial: [] }), /at least one port/);
 });
 
+test("a gateway's dialled sockets are every TCP socket it sent on that none of its servers accepted, whatever the remote port", () => {
+  const script = buildScript({ ...gateway, dial: [], dialled: 'seg', otherServers: [9464] });
+  assert.match(script, /args->sport == 8080 \|\| @mine\[args->skaddr\]\)\//, 'no worker port in the filter: workers that join later are traced');
+  assert.match(script, /if \(\(\$sport != 8080\)\) \{\s*\/\/ The segment's offset/, 'the dialled connections: segments with offsets');
+  assert.match(script, /if \(@mine\[\$sk\] == 0 && \$proto == 6\) \{\s*\$lport = [^;]+skc_num;\s*if \(\$lport != 8080 && \$lport != 9464\) \{ @mine\[\$sk\] = 1; \}/, 'marked at its first send, unless accepted by the gateway or its metrics server');
+  const front = buildScript({ role: 'gateway', host: 'g', pid: 9, serve: [{ port: 8080, mode: 'seg' }], dial: [], dialled: 'seg' });
+  assert.match(front, /if \(1\) \{/, 'the TCP front: segments on every socket');
+  assert.ok(tracepointsOf({ role: 'gateway', host: 'g', pid: 9, serve: [{ port: 8080, mode: 'seg' }], dial: [], dialled: 'seg' }).includes('sock/sock_send_length'));
+});
+
 test('message starts, segments and sends are stored in the map of their second, and the map two seconds back printed and cleared', () => {
   const script = buildScript(gateway);
-  for (const [kind, name] of [[0, 'msg'], [1, 'seg'], [2, 'send']] as const) {
+  // A served message waits for its response's send and is stored with it (3: both); alone (0) only when never answered.
+  for (const [kind, name] of [[0, 'msg'], [1, 'seg'], [3, 'msg and send']] as const) {
     for (let slot = 0; slot < SLOTS; slot++) {
       assert.match(script, new RegExp(`@e${slot}\\[${kind}, \\(uint64\\)\\S+, \\(uint64\\)\\$\\w+, \\(int64\\)\\S+\\] = \\(uint64\\)\\S+;`), `${name} in slot ${slot}`);
     }
   }
-  assert.equal([...script.matchAll(/@put = count\(\);/g)].length, 3, 'every stored event counted');
+  assert.doesNotMatch(script, /@e\d\[2, /, 'no send stored alone');
+  assert.match(script, /@e0\[3, \(uint64\)@ck\[\$sk\], \(uint64\)\$m, \(int64\)\$t\]/, 'the message\'s stamp and the send\'s in one entry');
+  // seg; msg on a caller's socket (none here: the branch is still written), a msg never answered, both, a msg whose connection closed.
+  assert.equal([...script.matchAll(/@put = count\(\);/g)].length, 5, 'every stored event counted');
   assert.match(script, /\$slot = \(\$now \/ 1000000000\) % 4;/);
   assert.match(script, /interval:ms:500\n\{[^}]*\$done = \(nsecs \/ 1000000000 \+ 2\) % 4;/);
   for (let slot = 0; slot < SLOTS; slot++) assert.match(script, new RegExp(`print\\(@e${slot}\\); clear\\(@e${slot}\\); \\}`), `slot ${slot} printed when due`);
@@ -78,9 +92,12 @@ test("bpftrace's map lines become record lines, its own lines are taken out, and
   assert.deepEqual(splitOutput('{"a":1}\n{"b":2}\n', head), { records: '{"a":1}\n{"b":2}\n', lost: 0, events: 0, put: 0 });
   assert.deepEqual(splitOutput('{"a":1}\n\nLost 27 events\n{"b":2}\nLost 3 events\n', head), { records: '{"a":1}\n{"b":2}\n', lost: 30, events: 0, put: 0 });
   assert.deepEqual(splitOutput('Lost 5 events\n', head), { records: '', lost: 5, events: 0, put: 0 });
-  const out = splitOutput('@e2[1, 8240, 26301424193511, 18842]: 96\n@e2[0, 8231, 26301424191136, 0]: 0\n\n@e0[2, 8231, 26301424291136, 0]: 0\n@put: 3\n\n@put: 0\n', head);
-  assert.equal(out.events, 3);
-  assert.equal(out.put, 3);
+  const out = splitOutput(
+    '@e2[1, 8240, 26301424193511, 18842]: 96\n@e2[0, 8231, 26301424191136, 0]: 0\n\n@e0[2, 8231, 26301424291136, 0]: 0\n@e0[3, 8231, 26301424391136, 26301424491136]: 0\n@put: 4\n\n@put: 0\n',
+    head,
+  );
+  assert.equal(out.events, 4, 'entries, as the script counts them');
+  assert.equal(out.put, 4);
   assert.equal(out.lost, 0);
   assert.deepEqual(
     out.records.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown),
@@ -88,6 +105,8 @@ test("bpftrace's map lines become record lines, its own lines are taken out, and
       { role: 'gateway', type: 'kernel', host: 'gw-1', k: 'seg', sock: 8240, t: '26301424193511', off: 18842, len: 96 },
       { role: 'gateway', type: 'kernel', host: 'gw-1', k: 'msg', sock: 8231, t: '26301424191136' },
       { role: 'gateway', type: 'kernel', host: 'gw-1', k: 'send', sock: 8231, t: '26301424291136' },
+      { role: 'gateway', type: 'kernel', host: 'gw-1', k: 'msg', sock: 8231, t: '26301424391136' },
+      { role: 'gateway', type: 'kernel', host: 'gw-1', k: 'send', sock: 8231, t: '26301424491136' },
     ],
   );
   assert.equal(

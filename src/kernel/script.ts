@@ -17,7 +17,9 @@
  * - `send`: on a socket served with `sends`, the moment the first `send` after
  *   a message began: tcp_sendmsg_locked's first firing in that system call
  *   (the kernel took the response's first byte), paired with the socket by
- *   sock_send_length at the end of the same call.
+ *   sock_send_length at the end of the same call. Stored with its message as
+ *   one entry (`both`); a message in flight when the tracer stops is not
+ *   stored (its request has no response to split).
  * - `sock`: once per socket, when first seen: its kernel cookie and both ends.
  *
  * Only `sock` is printed as it happens. The other events wait in the kernel,
@@ -54,6 +56,14 @@ export interface KernelWatch {
   serve: { port: number; mode: WatchMode; sends?: boolean }[];
   /** Sockets this process dialled to these remote ports. */
   dial: { port: number; mode: WatchMode }[];
+  /**
+   * Also every other TCP socket this process has sent on, whatever its remote
+   * port, in this mode: a gateway's worker connections, including those of
+   * workers that join after the start (a workers file, a name resolved anew).
+   */
+  dialled?: WatchMode;
+  /** Local ports of this process's other servers (metrics): their sockets are not `dialled`. */
+  otherServers?: number[];
 }
 
 /**
@@ -67,7 +77,14 @@ export const READY_SIGNAL = 'SIGUSR2';
 export const SLOTS = 4;
 /** The event kinds as the maps key them: their first key. */
 export const EVENT_KINDS = ['msg', 'seg', 'send'] as const;
-const KIND = { msg: 0, seg: 1, send: 2 } as const;
+/**
+ * `both`: a served message and its response's send in one entry
+ * (`[3, sock, t_msg, t_send] = 0`), printed as a msg and a send line: bpftrace
+ * pays about four bpf() calls per entry it prints and clears (get_next_key,
+ * lookup; get_next_key, delete), so one entry per request, not two.
+ */
+export const BOTH = 3;
+const KIND = { msg: 0, seg: 1, send: 2, both: BOTH } as const;
 
 /**
  * Stores one event (at `t`, or now: `$now`) in this second's map (`@e<slot>[kind, sock, t, off] =
@@ -82,31 +99,40 @@ function put(kind: keyof typeof KIND, sock: string, t: string, off = '0', len = 
 /** The tracepoints a watch needs (the ready probe's included), as category/name under tracefs' events/. */
 export function tracepointsOf(w: KernelWatch): string[] {
   const points = ['tcp/tcp_probe', 'tcp/tcp_destroy_sock', 'sched/sched_process_exit', 'syscalls/sys_enter_kill'];
-  if (w.dial.length > 0 || w.serve.some((s) => s.sends)) points.push('sock/sock_send_length');
+  if (w.dial.length > 0 || w.dialled || w.serve.some((s) => s.sends)) points.push('sock/sock_send_length');
   if (w.serve.some((s) => s.sends)) points.push('tcp/tcp_sendmsg_locked');
   return points;
 }
 
 export function buildScript(w: KernelWatch): string {
-  if (w.serve.length + w.dial.length === 0) throw new Error('a kernel watch needs at least one port');
-  for (const p of [...w.serve, ...w.dial]) {
+  if (w.serve.length + w.dial.length === 0 && !w.dialled) throw new Error('a kernel watch needs at least one port');
+  for (const p of [...w.serve, ...w.dial, ...(w.otherServers ?? []).map((port) => ({ port }))]) {
     if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`bad port ${p.port}`);
   }
   const head = bpfString(kernelRecordHead(w.role, w.host));
   const line = (k: string, rest: string) => `${head},\\"k\\":\\"${k}\\",\\"sock\\":%llu,\\"t\\":\\"%llu\\"${rest}}\\n`;
   const sends = w.serve.filter((s) => s.sends);
-  const anySend = sends.length > 0 || w.dial.length > 0;
+  const marks = w.dial.length > 0 || w.dialled !== undefined;
+  const anySend = sends.length > 0 || marks;
   const ours = [
     ...w.serve.map((s) => `args->sport == ${s.port}`),
     // A dialled socket is ours once we sent on it (@mine, set below).
-    ...w.dial.map((d) => `(args->dport == ${d.port} && @mine[args->skaddr])`),
+    ...(w.dialled ? ['@mine[args->skaddr]'] : w.dial.map((d) => `(args->dport == ${d.port} && @mine[args->skaddr])`)),
   ].join(' || ');
+  // The sockets we send on that are not dialled: those our servers accepted (by their local port).
+  const accepted = [...w.serve.map((s) => s.port), ...(w.otherServers ?? [])].map((port) => `$lport != ${port}`).join(' && ');
   const segWhen = modeTest(w, 'seg');
   const msgWhen = modeTest(w, 'msg');
   const armWhen = sends.map((s) => `$sport == ${s.port}`).join(' || ');
 
   return `// faasbench --kernel-stamps: ${w.role} pid ${w.pid} (src/kernel/script.ts)
-tracepoint:tcp:tcp_probe
+${sends.length > 0 ? `BEGIN
+{
+  // @pend's types, for bpftrace 0.17, which reads it before the line that first writes it.
+  @pend[(uint64)0] = (uint64)0;
+  delete(@pend[(uint64)0]);
+}
+` : ''}tracepoint:tcp:tcp_probe
 /args->data_len > 0 && (${ours})/
 {
   // Every field read once, up front: bpftrace 0.17 can emit a context read the verifier refuses when args-> is read inside a branch.
@@ -143,7 +169,16 @@ ${put('seg', '$c', '$now', '$off', '$len', '    ')}  }
     // A new message: the first data since this side's send sequence moved.
     if ($first || @nxt[$sk] != $nxt) {
       @nxt[$sk] = $nxt;
-${put('msg', '$c', '$now', '0', '0', '      ')}${armWhen ? `      if (${armWhen}) { @armed[$sk] = 1; }\n` : ''}    }
+${armWhen ? `      if (${armWhen}) {
+        // Held until its response's first send, stored with it (\`both\`); one never answered is stored alone when the next begins.
+        $tm = nsecs;
+        $held = @pend[(uint64)$sk];
+        if ($held != 0) {
+${put('msg', '$c', '$held', '0', '0', '          ')}        }
+        @pend[(uint64)$sk] = $tm;
+      } else {
+${put('msg', '$c', '$now', '0', '0', '        ')}      }
+` : put('msg', '$c', '$now', '0', '0', '      ')}    }
   }
 ` : ''}}
 ${anySend ? `${sends.length > 0 ? `tracepoint:tcp:tcp_sendmsg_locked
@@ -155,17 +190,24 @@ ${anySend ? `${sends.length > 0 ? `tracepoint:tcp:tcp_sendmsg_locked
 /pid == ${w.pid}/
 {
   $sk = args->sk;
-${w.dial.length > 0 ? '  if (@mine[$sk] == 0) { @mine[$sk] = 1; }\n' : ''}${sends.length > 0 ? `  $t = @start[tid];
+  $proto = args->protocol;
+${marks ? `  if (@mine[$sk] == 0 && $proto == 6) {\n    $lport = ((struct sock *)$sk)->__sk_common.skc_num;\n    if (${accepted || '1'}) { @mine[$sk] = 1; }\n  }\n` : ''}${sends.length > 0 ? `  $t = @start[tid];
   delete(@start[tid]);
-  if (@armed[$sk] && $t != 0) {
-    delete(@armed[$sk]);
-${put('send', '@ck[$sk]', '$t', '0', '0', '    ')}  }
+  $m = @pend[(uint64)$sk];
+  if ($m != 0 && $t != 0) {
+    delete(@pend[(uint64)$sk]);
+${put('both', '@ck[$sk]', '$m', '$t', '0', '    ')}  }
 ` : ''}}
 ` : ''}tracepoint:tcp:tcp_destroy_sock
 {
   $sk = args->skaddr;
-  delete(@ck[$sk]);
-${msgWhen ? '  delete(@nxt[$sk]);\n' : ''}${sends.length > 0 ? '  delete(@armed[$sk]);\n' : ''}${w.dial.length > 0 ? '  delete(@mine[$sk]);\n' : ''}}
+${sends.length > 0 ? `  // A message never answered before its connection closed.
+  $m = @pend[(uint64)$sk];
+  if ($m != 0) {
+${put('msg', '@ck[$sk]', '$m', '0', '0', '    ')}    delete(@pend[(uint64)$sk]);
+  }
+` : ''}  delete(@ck[$sk]);
+${msgWhen ? '  delete(@nxt[$sk]);\n' : ''}${marks ? '  delete(@mine[$sk]);\n' : ''}}
 tracepoint:sched:sched_process_exit
 /pid == ${w.pid} && tid == ${w.pid}/
 {
@@ -190,7 +232,7 @@ END
 ${Array.from({ length: SLOTS }, (_, i) => `  print(@e${i});\n  clear(@e${i});\n`).join('')}  print(@put);
   clear(@put);
   clear(@ck);
-${msgWhen ? '  clear(@nxt);\n' : ''}${sends.length > 0 ? '  clear(@armed);\n  clear(@start);\n' : ''}${w.dial.length > 0 ? '  clear(@mine);\n' : ''}  clear(@ready);
+${msgWhen ? '  clear(@nxt);\n' : ''}${sends.length > 0 ? '  clear(@pend);\n  clear(@start);\n' : ''}${marks ? '  clear(@mine);\n' : ''}  clear(@ready);
 }
 `;
 }
@@ -200,9 +242,11 @@ function modeTest(w: KernelWatch, mode: WatchMode): string {
   const tests = [
     ...w.serve.filter((s) => s.mode === mode).map((s) => `$sport == ${s.port}`),
     ...w.dial.filter((d) => d.mode === mode).map((d) => `$dport == ${d.port}`),
+    // Dialled: any watched socket that is not a served one.
+    ...(w.dialled === mode ? [w.serve.length === 0 ? '1' : `(${w.serve.map((s) => `$sport != ${s.port}`).join(' && ')})`] : []),
   ];
   // One mode for every watched socket: no test needed.
-  const all = w.serve.length + w.dial.length;
+  const all = w.serve.length + w.dial.length + (w.dialled ? 1 : 0);
   return tests.length === 0 ? '' : tests.length === all ? '1' : tests.join(' || ');
 }
 

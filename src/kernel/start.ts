@@ -28,7 +28,7 @@ export async function kernelStampsReady(shape: WatchShape, log: string | undefin
 }
 
 /** Starts the role's tracer into its record sink; a tracer that cannot load is a UsageError, with bpftrace's words. */
-export async function startTracer(bpftrace: string, role: SampledRole, watch: Pick<KernelWatch, 'serve' | 'dial'>, sink: RecordSink): Promise<KernelTracer> {
+export async function startTracer(bpftrace: string, role: SampledRole, watch: Pick<KernelWatch, 'serve' | 'dial' | 'dialled' | 'otherServers'>, sink: RecordSink): Promise<KernelTracer> {
   try {
     return await KernelTracer.start(bpftrace, { role, host: HOST, pid: process.pid, netns: netnsInode(), ...watch }, (text) => sink.write(text));
   } catch (err) {
