@@ -7,10 +7,12 @@
  * phases (before, during, after), and during the middle one runs every
  * attack of attacks.ts at once against the gateway, the front and the worker.
  * Prints, per phase, the steady load's p50/p99 and failures (no answer, or
- * not 200) and the peak RSS of each process, each process's RSS at the start
+ * not 200), how many requests it issued of those planned (it sends for the
+ * whole phase, behind its plan or not), and the peak RSS of each process, each process's RSS at the start
  * and at the end, then what each attack was answered. Each phase lasts
- * --phase (default 20 s: a minute in all). Exit status 0 when the load after
- * the attacks was answered without failures, every process is alive, and
+ * --phase (default 20 s: a minute in all). Exit status 0 when the load kept
+ * answering during the attacks (sent for the whole phase, at least 99%
+ * answered 200), the load after them was answered without failures, every process is alive, and
  * each one's memory is back within 20% of its start; 1 when not; 2 on a
  * usage error.
  *
@@ -132,6 +134,8 @@ async function steady(p: Phase): Promise<CallerResult> {
     out: join(outDir, 'caller.ndjson'),
     label: p,
     signal: interrupted.signal,
+    // The load runs the whole phase, behind its plan or not: how it fares under the attacks is the figure.
+    stopWhenBehind: false,
   });
 }
 
@@ -169,7 +173,11 @@ for (const [name, role] of Object.entries({ gateway, front, worker })) writeFile
 const failures = (r: CallerResult) =>
   r.errorCount + Object.entries(r.statusCounts).reduce((n, [status, k]) => (status === '200' ? n : n + k), 0);
 const memoryBack = Object.fromEntries(ROLES.map((r) => [r, endRss[r] <= startRss[r] * 1.2])) as Record<RoleName, boolean>;
-const ok = died.length === 0 && failures(results.after) === 0 && Object.values(memoryBack).every(Boolean) && !interrupted.signal.aborted;
+// The load kept answering through the attacks: sent for the whole phase, and at most 1% of it not answered 200.
+const answered = (r: CallerResult) => (r.requests > 0 ? (r.requests - failures(r)) / r.requests : 0);
+const keptAnswering = results.during.window.seconds >= 0.95 * (phaseMs / 1000) && answered(results.during) >= 0.99;
+const ok =
+  died.length === 0 && keptAnswering && failures(results.after) === 0 && Object.values(memoryBack).every(Boolean) && !interrupted.signal.aborted;
 const summary = {
   ok,
   command: `soak:attack ${process.argv.slice(2).join(' ')}`.trim(),
@@ -182,7 +190,10 @@ const summary = {
     (['before', 'during', 'after'] as const).map((p) => [
       p,
       {
+        windowSeconds: results[p].window.seconds,
         requests: results[p].requests,
+        answered200: results[p].requests - failures(results[p]),
+        issuedOfPlanned: results[p].arrivals ? { issued: results[p].arrivals!.issued, planned: results[p].arrivals!.planned } : null,
         throughput: results[p].throughput,
         latencyUs: results[p].latencyUs,
         failures: failures(results[p]),
@@ -195,6 +206,7 @@ const summary = {
     ]),
   ),
   attacks: tallies,
+  keptAnswering,
   memoryMiB: { start: startRss, end: endRss, backWithin20Percent: memoryBack },
   loadAverage: load,
   roles: { pids, exitCodes, died },
@@ -205,11 +217,13 @@ const ms = (us: number) => (us / 1000).toFixed(2);
 const lines = [
   '',
   `soak:attack ${ok ? 'PASSED' : 'FAILED'}: ${values.framework}, GET /empty at ${rate} req/s open loop (${connections} connections), ${phaseMs / 1000} s per phase`,
-  'phase    requests  p50 ms   p99 ms   max ms   failures  peak RSS gateway / front / worker MiB',
+  'phase    window s  issued/planned  requests  p50 ms   p99 ms   max ms   failures  peak RSS gateway / front / worker MiB',
   ...(['before', 'during', 'after'] as const).map((p) => {
     const r = results[p];
-    return `${p.padEnd(8)} ${String(r.requests).padStart(8)}  ${ms(r.latencyUs.p50).padStart(6)}  ${ms(r.latencyUs.p99).padStart(7)}  ${ms(r.latencyUs.max).padStart(7)}  ${String(failures(r)).padStart(8)}  ${ROLES.map((role) => peak[p][role].toFixed(0)).join(' / ')}`;
+    const plan = r.arrivals ? `${r.arrivals.issued}/${r.arrivals.planned}` : '-';
+    return `${p.padEnd(8)} ${r.window.seconds.toFixed(1).padStart(8)}  ${plan.padStart(14)}  ${String(r.requests).padStart(8)}  ${ms(r.latencyUs.p50).padStart(6)}  ${ms(r.latencyUs.p99).padStart(7)}  ${ms(r.latencyUs.max).padStart(7)}  ${String(failures(r)).padStart(8)}  ${ROLES.map((role) => peak[p][role].toFixed(0)).join(' / ')}`;
   }),
+  `during the attacks the load ${keptAnswering ? 'kept answering' : 'did NOT keep answering'}: ${(answered(results.during) * 100).toFixed(2)}% answered 200 over ${results.during.window.seconds.toFixed(1)} s of ${phaseMs / 1000} s`,
   `RSS MiB at the start (end of before) and the end (end of after): ${ROLES.map((r) => `${r} ${startRss[r].toFixed(0)} -> ${endRss[r].toFixed(0)}${memoryBack[r] ? '' : ' (NOT within 20%)'}`).join(', ')}`,
   `load average (1, 5, 15 min): at the start ${load.start!.map((x) => x.toFixed(2)).join(' ')}, at the end ${load.end!.map((x) => x.toFixed(2)).join(' ')}`,
   'attacks (during), what each was answered:',
