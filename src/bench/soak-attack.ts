@@ -29,7 +29,7 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCaller, type CallerResult } from '../caller/run-caller.js';
@@ -85,12 +85,21 @@ writeFileSync(join(outDir, 'README'), 'functions/: the bundled ones, with image 
 
 const say = (line: string) => process.stderr.write(`soak:attack: ${line}\n`);
 const secret = randomBytes(16).toString('hex');
+// The roles get soak-heap.js preloaded (as in soak.ts): their JS heap and Buffers, beside RSS.
+const heapDir = join(outDir, 'heap');
+mkdirSync(heapDir, { recursive: true });
+const savedOptions = process.env.NODE_OPTIONS;
+process.env.NODE_OPTIONS = `${savedOptions ?? ''} --import=${new URL('./soak-heap.js', import.meta.url).href}`.trim();
+process.env.FAASBENCH_SOAK_HEAP_DIR = heapDir;
 const worker = await startRole(['worker', '--port', '0', '--functions', fnDir, '--secret', secret, '--keep-warm', '10s'], 'worker listening');
 const gateway = await startRole(
   ['gateway', '--framework', values.framework, '--port', '0', '--worker', String(worker.ready.address), '--secret', secret],
   'gateway listening',
 );
 const front = await startRole(['gateway', '--framework', 'tcp', '--port', '0', '--worker', String(worker.ready.address), '--secret', secret], 'gateway listening');
+if (savedOptions === undefined) delete process.env.NODE_OPTIONS;
+else process.env.NODE_OPTIONS = savedOptions;
+delete process.env.FAASBENCH_SOAK_HEAP_DIR;
 await connectedToWorker(gateway);
 await connectedToWorker(front);
 const base = String(gateway.ready.url);
@@ -109,6 +118,18 @@ type Phase = 'before' | 'during' | 'after';
 const zero = (): Record<RoleName, number> => ({ gateway: 0, front: 0, worker: 0 });
 const peak: Record<Phase, Record<RoleName, number>> = { before: zero(), during: zero(), after: zero() };
 const rssNow = (): Record<RoleName, number> => ({ gateway: rssMiB(pids.gateway) ?? 0, front: rssMiB(pids.front) ?? 0, worker: rssMiB(pids.worker) ?? 0 });
+/** JS heap in use and memory outside it (Buffers), MiB, as the role last wrote them. */
+const heapNow = (): Record<RoleName, { heapMiB: number; externalMiB: number } | null> => {
+  const of = (pid: number) => {
+    try {
+      const h = JSON.parse(readFileSync(join(heapDir, `heap-${pid}.json`), 'utf8')) as { heapUsed: number; external: number };
+      return { heapMiB: Math.round(h.heapUsed / 2 ** 20), externalMiB: Math.round(h.external / 2 ** 20) };
+    } catch {
+      return null;
+    }
+  };
+  return { gateway: of(pids.gateway), front: of(pids.front), worker: of(pids.worker) };
+};
 let phase: Phase = 'before';
 const sampler = setInterval(() => {
   const now = rssNow();
@@ -143,6 +164,7 @@ const results = {} as Record<Phase, CallerResult>;
 load.start = loadavg();
 results.before = await steady('before');
 const startRss = rssNow();
+const startHeap = heapNow();
 // The attacks run in a process of their own for the length of the phase.
 const attackArgs = [fileURLToPath(new URL('./attacks.js', import.meta.url)), JSON.stringify(targets), String(phaseMs / 1000), ...(values.only ? [values.only] : [])];
 const attacker = spawn(process.execPath, attackArgs, {
@@ -163,6 +185,7 @@ try {
 }
 results.after = await steady('after');
 const endRss = rssNow();
+const endHeap = heapNow();
 load.end = loadavg();
 clearInterval(sampler);
 stopping = true;
@@ -207,7 +230,7 @@ const summary = {
   ),
   attacks: tallies,
   keptAnswering,
-  memoryMiB: { start: startRss, end: endRss, backWithin20Percent: memoryBack },
+  memoryMiB: { start: startRss, end: endRss, backWithin20Percent: memoryBack, heapStart: startHeap, heapEnd: endHeap },
   loadAverage: load,
   roles: { pids, exitCodes, died },
 };
@@ -225,6 +248,7 @@ const lines = [
   }),
   `during the attacks the load ${keptAnswering ? 'kept answering' : 'did NOT keep answering'}: ${(answered(results.during) * 100).toFixed(2)}% answered 200 over ${results.during.window.seconds.toFixed(1)} s of ${phaseMs / 1000} s`,
   `RSS MiB at the start (end of before) and the end (end of after): ${ROLES.map((r) => `${r} ${startRss[r].toFixed(0)} -> ${endRss[r].toFixed(0)}${memoryBack[r] ? '' : ' (NOT within 20%)'}`).join(', ')}`,
+  `JS heap / outside it (Buffers) MiB, start -> end: ${ROLES.map((r) => `${r} ${startHeap[r]?.heapMiB ?? '?'}/${startHeap[r]?.externalMiB ?? '?'} -> ${endHeap[r]?.heapMiB ?? '?'}/${endHeap[r]?.externalMiB ?? '?'}`).join(', ')}`,
   `load average (1, 5, 15 min): at the start ${load.start!.map((x) => x.toFixed(2)).join(' ')}, at the end ${load.end!.map((x) => x.toFixed(2)).join(' ')}`,
   'attacks (during), what each was answered:',
   ...Object.entries(tallies).map(
