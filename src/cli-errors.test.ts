@@ -27,6 +27,18 @@ test('a mistyped command: "Unknown command", the command it most likely meant, a
   await refused(['deploy'], 'Unknown command: deploy.', 'faasbench');
 });
 
+test('terminal controls in what the command line echoes back are shown escaped, never sent to the terminal', async () => {
+  // An OSC title sequence, a colour, a bell and a right-to-left override: each could rewrite what the user sees.
+  const hostile = '\x1b]0;owned\x07\x1b[31mred\u202e';
+  for (const args of [[`x${hostile}`], ['worker', '--isolation', hostile], ['caller', '--connections', hostile]]) {
+    const r = await runCli(args, { timeoutMs: 60_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /[\x00-\x08\x0b-\x1f\x7f\u202e]/, JSON.stringify(r.stderr));
+    // Shown, escaped (by us as \x1b, or already by yargs as \u001b).
+    assert.match(r.stderr, /\\(x1b|u001b)\]0;owned\\(x07|u0007)\\(x1b|u001b)\[31mred\\u202e/, JSON.stringify(r.stderr));
+  }
+});
+
 test('a mistyped flag is named, with the flag meant, even where yargs would first miss a required one', async () => {
   await refused(['gateway', '--framwork', 'fastify'], 'Unknown option: --framwork. Did you mean --framework?', 'faasbench gateway');
   await refused(['caller', '--conections', '10'], 'Unknown option: --conections. Did you mean --connections?', 'faasbench caller');

@@ -4,6 +4,10 @@ import type { CommandModule } from 'yargs';
 import { withExamples, type Example } from './command-line/examples.js';
 import { closest, describeUnknownFlags, unknownFlags, type KnownOptions } from './command-line/did-you-mean.js';
 import { EXIT_RUN_FAILED } from './usage-error.js';
+import { printable } from './terminal-text.js';
+
+/** yargs' messages may span lines: each line shown, its controls escaped. */
+const printableLines = (text: string): string => text.split('\n').map(printable).join('\n');
 import { version } from './version.js';
 
 /**
@@ -64,7 +68,7 @@ if (args.length === 1 && args[0] === '--version') {
       if (known.includes(first)) command = first;
       else {
         const guess = closest(first, names);
-        process.stderr.write(`faasbench: Unknown command: ${first}.${guess ? ` Did you mean ${guess}?` : ''}\nRun 'faasbench --help' for the commands.\n`);
+        process.stderr.write(`faasbench: Unknown command: ${printable(first)}.${guess ? ` Did you mean ${guess}?` : ''}\nRun 'faasbench --help' for the commands.\n`);
         process.exit(2);
       }
     }
@@ -87,14 +91,14 @@ if (args.length === 1 && args[0] === '--version') {
         // not a stack trace. Anything else is a bug and keeps its stack.
         if (err?.name === 'RunFailure') {
           // Not the command line's fault: no pointer to --help.
-          process.stderr.write(`${helpOf}: ${err.message}\n`);
+          process.stderr.write(`${helpOf}: ${printableLines(err.message)}\n`);
           process.exit(EXIT_RUN_FAILED);
         }
         if (err && err.name !== 'UsageError' && !message) throw err;
         // A mistyped flag first: it is also why yargs may find a required one missing.
         const unknown = unknownFlags(command === null ? args : args.slice(1), (cli as unknown as { getOptions(): KnownOptions }).getOptions());
         const what = unknown.length > 0 ? describeUnknownFlags(unknown) : (message ?? err?.message);
-        process.stderr.write(`faasbench: ${what}\nRun '${helpOf} --help' for usage.\n`);
+        process.stderr.write(`faasbench: ${printableLines(what ?? '')}\nRun '${helpOf} --help' for usage.\n`);
         process.exit(2);
       })
       .parseAsync();

@@ -18,6 +18,7 @@ import { UsageError } from './usage-error.js';
 import type { WatchShape } from './kernel/checks.js';
 import type { KernelWatch } from './kernel/script.js';
 import { kernelStampsReady, startTracer } from './kernel/start.js';
+import { raiseMallocThresholds } from './malloc.js';
 import { reclaimDeadBuffers } from './reclaim.js';
 
 /** What a role's metrics offer the shared path (GatewayMetrics and WorkerMetrics). */
@@ -70,6 +71,7 @@ export interface RunningRole {
 }
 
 export async function openRole<M extends RoleMetrics>(o: RoleOptions<M>): Promise<Role<M>> {
+  raiseMallocThresholds();
   // Refused before anything is opened: one line naming what is missing.
   const bpftrace = o.kernel ? await kernelStampsReady({ role: o.role, ...o.kernel }, o.log) : null;
   const sink = o.log ? openRecordSink(o.log) : null;

@@ -245,3 +245,36 @@ test('record strings in report.html are text, never live markup (headless Chromi
     assert.match(dom, /&lt;script&gt;document\.title/, 'the string is on the page, as text');
   });
 });
+
+test('record strings in lifecycle.html are text, never live markup (backoff and interference pages, headless Chromium)', async (t) => {
+  const x = `<script>document.title='PWNED'</script><img src=x onerror="document.body.setAttribute('data-pwned','1')"></script>"'&`;
+  // Labels name the instance experiment: "gap G" a backoff, "neighbour" and "fault K" an interference.
+  const pages = {
+    // A gap that is no duration is no gap: skipped, not a crash (it was a stack trace).
+    backoff: (l: ReturnType<typeof records>, k: number) => edit(l, 'caller', k, (r) => Object.assign(r, { label: k % 2 ? `gap ${(k % 3) + 1}s` : `gap ${x}` })),
+    interference: (l: ReturnType<typeof records>, k: number) => {
+      edit(l, 'caller', k, (r) => Object.assign(r, { label: k % 2 ? 'neighbour' : `fault ${x}` }));
+      edit(l, 'gateway', k, (r) => Object.assign(r, { error: k % 2 ? null : x }));
+    },
+  };
+  const chromium = chromiumOrSkip();
+  for (const [experiment, label] of Object.entries(pages)) {
+    const l = records(30);
+    for (let k = 0; k < 30; k++) label(l, k);
+    await withDir(filesOf(l), async (dir) => {
+      ok(await analyze(dir, '--no-parquet'));
+      const page = join(dir, 'report', 'lifecycle.html');
+      const html = await readFile(page, 'utf8');
+      assert.match(html, new RegExp(`${experiment} experiment`), `${experiment}: the page of that experiment`);
+      assert.doesNotMatch(html, /<script>document\.title|<img src=x/, experiment);
+      if (experiment === 'backoff') assert.match(html, /<td>1s<\/td>/, 'the valid gaps are on the page');
+      else assert.match(html, /&(lt|#60);script&(gt|#62);document\.title/, `${experiment}: the string is on the page, as text`);
+      if ('skip' in chromium) return;
+      const dom = await dumpDom(chromium.path, page, 1200);
+      assert.doesNotMatch(dom, /<body[^>]*data-pwned/, experiment);
+      assert.doesNotMatch(dom, /<title>PWNED/, experiment);
+      assert.doesNotMatch(dom, /<img src="x"/, experiment);
+    });
+  }
+  if ('skip' in chromium) t.skip(chromium.skip);
+});

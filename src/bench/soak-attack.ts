@@ -11,8 +11,8 @@
  * whole phase, behind its plan or not), and the peak RSS of each process, each process's RSS at the start
  * and at the end, then what each attack was answered. Each phase lasts
  * --phase (default 20 s: a minute in all). Exit status 0 when the load kept
- * answering during the attacks (sent for the whole phase, at least 99%
- * answered 200), the load after them was answered without failures, every process is alive, and
+ * answering during the attacks (sent for the whole phase, at least 80% of
+ * its plan, at least 99% of it answered 200), the load after them was answered without failures, every process is alive, and
  * each one's memory is back within 20% of its start; 1 when not; 2 on a
  * usage error.
  *
@@ -196,9 +196,12 @@ for (const [name, role] of Object.entries({ gateway, front, worker })) writeFile
 const failures = (r: CallerResult) =>
   r.errorCount + Object.entries(r.statusCounts).reduce((n, [status, k]) => (status === '200' ? n : n + k), 0);
 const memoryBack = Object.fromEntries(ROLES.map((r) => [r, endRss[r] <= startRss[r] * 1.2])) as Record<RoleName, boolean>;
-// The load kept answering through the attacks: sent for the whole phase, and at most 1% of it not answered 200.
+// The load kept answering through the attacks: sent for the whole phase, at least 80% of its plan (the caller's own
+// limit: its connections wait for answers, so a stalled gateway shows as sends not made), and at most 1% not answered 200.
 const answered = (r: CallerResult) => (r.requests > 0 ? (r.requests - failures(r)) / r.requests : 0);
-const keptAnswering = results.during.window.seconds >= 0.95 * (phaseMs / 1000) && answered(results.during) >= 0.99;
+const issuedShare = (r: CallerResult) => (r.arrivals && r.arrivals.planned > 0 ? r.arrivals.issued / r.arrivals.planned : 0);
+const keptAnswering =
+  results.during.window.seconds >= 0.95 * (phaseMs / 1000) && issuedShare(results.during) >= 0.8 && answered(results.during) >= 0.99;
 const ok =
   died.length === 0 && keptAnswering && failures(results.after) === 0 && Object.values(memoryBack).every(Boolean) && !interrupted.signal.aborted;
 const summary = {
@@ -246,7 +249,7 @@ const lines = [
     const plan = r.arrivals ? `${r.arrivals.issued}/${r.arrivals.planned}` : '-';
     return `${p.padEnd(8)} ${r.window.seconds.toFixed(1).padStart(8)}  ${plan.padStart(14)}  ${String(r.requests).padStart(8)}  ${ms(r.latencyUs.p50).padStart(6)}  ${ms(r.latencyUs.p99).padStart(7)}  ${ms(r.latencyUs.max).padStart(7)}  ${String(failures(r)).padStart(8)}  ${ROLES.map((role) => peak[p][role].toFixed(0)).join(' / ')}`;
   }),
-  `during the attacks the load ${keptAnswering ? 'kept answering' : 'did NOT keep answering'}: ${(answered(results.during) * 100).toFixed(2)}% answered 200 over ${results.during.window.seconds.toFixed(1)} s of ${phaseMs / 1000} s`,
+  `during the attacks the load ${keptAnswering ? 'kept answering' : 'did NOT keep answering'}: ${(issuedShare(results.during) * 100).toFixed(1)}% of its plan sent (80% needed), ${(answered(results.during) * 100).toFixed(2)}% of those answered 200, over ${results.during.window.seconds.toFixed(1)} s of ${phaseMs / 1000} s`,
   `RSS MiB at the start (end of before) and the end (end of after): ${ROLES.map((r) => `${r} ${startRss[r].toFixed(0)} -> ${endRss[r].toFixed(0)}${memoryBack[r] ? '' : ' (NOT within 20%)'}`).join(', ')}`,
   `JS heap / outside it (Buffers) MiB, start -> end: ${ROLES.map((r) => `${r} ${startHeap[r]?.heapMiB ?? '?'}/${startHeap[r]?.externalMiB ?? '?'} -> ${endHeap[r]?.heapMiB ?? '?'}/${endHeap[r]?.externalMiB ?? '?'}`).join(', ')}`,
   `load average (1, 5, 15 min): at the start ${load.start!.map((x) => x.toFixed(2)).join(' ')}, at the end ${load.end!.map((x) => x.toFixed(2)).join(' ')}`,

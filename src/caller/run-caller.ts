@@ -4,6 +4,7 @@
  * request, and returns the figures of the measured window.
  */
 import { now } from '../trace/clock.js';
+import { raiseMallocThresholds } from '../malloc.js';
 import { openRecordSink, type RecordSink } from '../trace/record-writer.js';
 import { formatClockRecord, formatGatewayRecord, sampleRecordFormatter, workerStampsOf } from '../trace/records.js';
 import { recordNameOf } from '../contract/endpoints.js';
@@ -84,6 +85,7 @@ export interface CallerResult {
 
 export async function runCaller(options: CallerOptions): Promise<CallerResult> {
   const o = resolveOptions(options);
+  raiseMallocThresholds();
   const tally = new Tally();
   const selfCheck = new SelfCheck();
   // Refused before the record file is touched; started before the first connection opens.

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { FrameReader } from './frame-reader.js';
 import { FrameError, frame } from './framing.js';
@@ -47,31 +46,4 @@ test('a length prefix above the limit is refused from the header alone, and read
   header.copy(reader.onread.buffer());
   assert.equal(reader.onread.callback(4), false);
   assert.ok(errors[0] instanceof FrameError);
-});
-
-/**
- * What freeing 64 buffers of 100 KiB gives back to the kernel (MiB of RSS), in a
- * child with or without a FrameReader made first: glibc trims its heap at 128 KiB
- * free until a large block has been freed (frame-reader.ts, raiseMallocThresholds).
- */
-function rssGivenBack(withReader: boolean): number {
-  const script = `
-    if (${withReader}) { const { FrameReader } = await import(${JSON.stringify(new URL('./frame-reader.js', import.meta.url).href)}); new FrameReader(1 << 20, () => {}, () => {}); }
-    const settle = async () => { for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); } };
-    await settle();
-    let held = [];
-    for (let i = 0; i < 64; i++) held.push(Buffer.allocUnsafe(100 * 1024).fill(i));
-    const before = process.memoryUsage().rss;
-    held = null;
-    await settle();
-    process.stdout.write(String((before - process.memoryUsage().rss) / 2 ** 20));`;
-  return Number(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 }));
-}
-
-const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
-
-test('a reader keeps freed reply buffers in the heap for the next replies, instead of glibc trimming it at 128 KiB', { skip: glibc ? false : 'not glibc' }, () => {
-  // The control: without a reader the 6.4 MiB go back to the kernel (else this test could not fail).
-  assert.ok(rssGivenBack(false) > 3, 'glibc trimmed the heap without a reader');
-  assert.ok(rssGivenBack(true) < 1, 'with a reader, the freed buffers stay for reuse');
 });

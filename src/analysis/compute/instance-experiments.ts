@@ -137,20 +137,34 @@ export interface BackoffGap {
   cold_p50_us: number;
 }
 
+/** A call's idle gap from its label "gap G" (in ms), or null: no gap, or one that is not a duration (a label is caller input). */
+function gapOf(c: Call): { gap: string; ms: number } | null {
+  const m = /^gap (.+)$/.exec(c.label ?? '');
+  if (!m) return null;
+  try {
+    return { gap: m[1]!, ms: parseDuration(m[1]!, 'gap') };
+  } catch {
+    return null;
+  }
+}
+
 /** The calls made after an idle gap (labelled "gap G"), by gap: how many were cold, and how long each kind took. */
 export function backoffGaps(calls: readonly Call[]): BackoffGap[] {
-  const byGap = new Map<string, Call[]>();
+  const byGap = new Map<string, { ms: number; calls: Call[] }>();
   for (const c of calls) {
-    const m = /^gap (.+)$/.exec(c.label ?? '');
-    if (m) byGap.set(m[1]!, [...(byGap.get(m[1]!) ?? []), c]);
+    const g = gapOf(c);
+    if (g === null) continue;
+    const at = byGap.get(g.gap);
+    if (at) at.calls.push(c);
+    else byGap.set(g.gap, { ms: g.ms, calls: [c] });
   }
   return [...byGap.entries()]
-    .map(([gap, rs]) => {
+    .map(([gap, { ms, calls: rs }]) => {
       const cold = rs.filter((r) => r.cold === true);
       const warm = rs.filter((r) => r.cold === false);
       return {
         gap,
-        gap_ms: parseDuration(gap, 'gap'),
+        gap_ms: ms,
         calls: rs.length,
         cold: cold.length,
         cold_fraction: cold.length / rs.length,
@@ -163,9 +177,10 @@ export function backoffGaps(calls: readonly Call[]): BackoffGap[] {
 
 /** Each backoff call as a point: its gap, its latency, cold or warm. */
 export function backoffPoints(calls: readonly Call[]): { gap_s: number; latency_us: number; start: 'cold' | 'warm' }[] {
-  return calls
-    .filter((c) => c.label?.startsWith('gap ') === true)
-    .map((c) => ({ gap_s: parseDuration(c.label!.slice(4), 'gap') / 1000, latency_us: latencyUs(c), start: c.cold === true ? 'cold' : 'warm' }));
+  return calls.flatMap((c) => {
+    const g = gapOf(c);
+    return g === null ? [] : [{ gap_s: g.ms / 1000, latency_us: latencyUs(c), start: c.cold === true ? ('cold' as const) : ('warm' as const) }];
+  });
 }
 
 /** The expiry threshold: between the longest gap that stayed mostly warm and the shortest above it that was mostly cold. */
