@@ -2,7 +2,8 @@
  * A server role's life, one path for the gateway, the TCP front and the
  * worker: its record sink, its metrics (loaded only when served), its
  * saturation sampler, its kernel tracer (with --kernel-stamps), the
- * "listening" line, and an orderly close (sampler, metrics, the role's
+ * "listening" line, the collection of dead Buffers left standing (reclaim.ts),
+ * and an orderly close (sampler, metrics, the role's
  * server, the tracer, records last so that nothing is lost); then signals
  * and start-up errors.
  */
@@ -18,6 +19,7 @@ import type { WatchShape } from './kernel/checks.js';
 import type { KernelWatch } from './kernel/script.js';
 import { kernelStampsReady, startTracer } from './kernel/start.js';
 import { raiseMallocThresholds } from './malloc.js';
+import { reclaimDeadBuffers } from './reclaim.js';
 
 /** What a role's metrics offer the shared path (GatewayMetrics and WorkerMetrics). */
 export interface RoleMetrics {
@@ -113,10 +115,12 @@ export async function openRole<M extends RoleMetrics>(o: RoleOptions<M>): Promis
       const otherServers = metricsServer ? [Number(new URL(metricsServer.url).port)] : [];
       const tracer = bpftrace && sink && s.watch ? await startTracer(bpftrace, o.role, { ...s.watch, otherServers }, sink) : null;
       const metricsUrl = metricsServer?.url ?? null;
+      const stopReclaim = reclaimDeadBuffers(o.logger);
       o.logger.info({ ...s.announce, records: o.log ?? null, metrics: metricsUrl }, s.message);
       return {
         metricsUrl,
         async close() {
+          stopReclaim();
           sampler?.stop();
           await metricsServer?.close();
           await s.close();

@@ -7,10 +7,12 @@
  * phases (before, during, after), and during the middle one runs every
  * attack of attacks.ts at once against the gateway, the front and the worker.
  * Prints, per phase, the steady load's p50/p99 and failures (no answer, or
- * not 200) and the peak RSS of each process, each process's RSS at the start
+ * not 200), how many requests it issued of those planned (it sends for the
+ * whole phase, behind its plan or not), and the peak RSS of each process, each process's RSS at the start
  * and at the end, then what each attack was answered. Each phase lasts
- * --phase (default 20 s: a minute in all). Exit status 0 when the load after
- * the attacks was answered without failures, every process is alive, and
+ * --phase (default 20 s: a minute in all). Exit status 0 when the load kept
+ * answering during the attacks (sent for the whole phase, at least 80% of
+ * its plan, at least 99% of it answered 200), the load after them was answered without failures, every process is alive, and
  * each one's memory is back within 20% of its start; 1 when not; 2 on a
  * usage error.
  *
@@ -27,7 +29,7 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCaller, type CallerResult } from '../caller/run-caller.js';
@@ -83,12 +85,21 @@ writeFileSync(join(outDir, 'README'), 'functions/: the bundled ones, with image 
 
 const say = (line: string) => process.stderr.write(`soak:attack: ${line}\n`);
 const secret = randomBytes(16).toString('hex');
+// The roles get soak-heap.js preloaded (as in soak.ts): their JS heap and Buffers, beside RSS.
+const heapDir = join(outDir, 'heap');
+mkdirSync(heapDir, { recursive: true });
+const savedOptions = process.env.NODE_OPTIONS;
+process.env.NODE_OPTIONS = `${savedOptions ?? ''} --import=${new URL('./soak-heap.js', import.meta.url).href}`.trim();
+process.env.FAASBENCH_SOAK_HEAP_DIR = heapDir;
 const worker = await startRole(['worker', '--port', '0', '--functions', fnDir, '--secret', secret, '--keep-warm', '10s'], 'worker listening');
 const gateway = await startRole(
   ['gateway', '--framework', values.framework, '--port', '0', '--worker', String(worker.ready.address), '--secret', secret],
   'gateway listening',
 );
 const front = await startRole(['gateway', '--framework', 'tcp', '--port', '0', '--worker', String(worker.ready.address), '--secret', secret], 'gateway listening');
+if (savedOptions === undefined) delete process.env.NODE_OPTIONS;
+else process.env.NODE_OPTIONS = savedOptions;
+delete process.env.FAASBENCH_SOAK_HEAP_DIR;
 await connectedToWorker(gateway);
 await connectedToWorker(front);
 const base = String(gateway.ready.url);
@@ -107,6 +118,18 @@ type Phase = 'before' | 'during' | 'after';
 const zero = (): Record<RoleName, number> => ({ gateway: 0, front: 0, worker: 0 });
 const peak: Record<Phase, Record<RoleName, number>> = { before: zero(), during: zero(), after: zero() };
 const rssNow = (): Record<RoleName, number> => ({ gateway: rssMiB(pids.gateway) ?? 0, front: rssMiB(pids.front) ?? 0, worker: rssMiB(pids.worker) ?? 0 });
+/** JS heap in use and memory outside it (Buffers), MiB, as the role last wrote them. */
+const heapNow = (): Record<RoleName, { heapMiB: number; externalMiB: number } | null> => {
+  const of = (pid: number) => {
+    try {
+      const h = JSON.parse(readFileSync(join(heapDir, `heap-${pid}.json`), 'utf8')) as { heapUsed: number; external: number };
+      return { heapMiB: Math.round(h.heapUsed / 2 ** 20), externalMiB: Math.round(h.external / 2 ** 20) };
+    } catch {
+      return null;
+    }
+  };
+  return { gateway: of(pids.gateway), front: of(pids.front), worker: of(pids.worker) };
+};
 let phase: Phase = 'before';
 const sampler = setInterval(() => {
   const now = rssNow();
@@ -132,6 +155,8 @@ async function steady(p: Phase): Promise<CallerResult> {
     out: join(outDir, 'caller.ndjson'),
     label: p,
     signal: interrupted.signal,
+    // The load runs the whole phase, behind its plan or not: how it fares under the attacks is the figure.
+    stopWhenBehind: false,
   });
 }
 
@@ -139,6 +164,7 @@ const results = {} as Record<Phase, CallerResult>;
 load.start = loadavg();
 results.before = await steady('before');
 const startRss = rssNow();
+const startHeap = heapNow();
 // The attacks run in a process of their own for the length of the phase.
 const attackArgs = [fileURLToPath(new URL('./attacks.js', import.meta.url)), JSON.stringify(targets), String(phaseMs / 1000), ...(values.only ? [values.only] : [])];
 const attacker = spawn(process.execPath, attackArgs, {
@@ -159,6 +185,7 @@ try {
 }
 results.after = await steady('after');
 const endRss = rssNow();
+const endHeap = heapNow();
 load.end = loadavg();
 clearInterval(sampler);
 stopping = true;
@@ -169,7 +196,14 @@ for (const [name, role] of Object.entries({ gateway, front, worker })) writeFile
 const failures = (r: CallerResult) =>
   r.errorCount + Object.entries(r.statusCounts).reduce((n, [status, k]) => (status === '200' ? n : n + k), 0);
 const memoryBack = Object.fromEntries(ROLES.map((r) => [r, endRss[r] <= startRss[r] * 1.2])) as Record<RoleName, boolean>;
-const ok = died.length === 0 && failures(results.after) === 0 && Object.values(memoryBack).every(Boolean) && !interrupted.signal.aborted;
+// The load kept answering through the attacks: sent for the whole phase, at least 80% of its plan (the caller's own
+// limit: its connections wait for answers, so a stalled gateway shows as sends not made), and at most 1% not answered 200.
+const answered = (r: CallerResult) => (r.requests > 0 ? (r.requests - failures(r)) / r.requests : 0);
+const issuedShare = (r: CallerResult) => (r.arrivals && r.arrivals.planned > 0 ? r.arrivals.issued / r.arrivals.planned : 0);
+const keptAnswering =
+  results.during.window.seconds >= 0.95 * (phaseMs / 1000) && issuedShare(results.during) >= 0.8 && answered(results.during) >= 0.99;
+const ok =
+  died.length === 0 && keptAnswering && failures(results.after) === 0 && Object.values(memoryBack).every(Boolean) && !interrupted.signal.aborted;
 const summary = {
   ok,
   command: `soak:attack ${process.argv.slice(2).join(' ')}`.trim(),
@@ -182,7 +216,10 @@ const summary = {
     (['before', 'during', 'after'] as const).map((p) => [
       p,
       {
+        windowSeconds: results[p].window.seconds,
         requests: results[p].requests,
+        answered200: results[p].requests - failures(results[p]),
+        issuedOfPlanned: results[p].arrivals ? { issued: results[p].arrivals!.issued, planned: results[p].arrivals!.planned } : null,
         throughput: results[p].throughput,
         latencyUs: results[p].latencyUs,
         failures: failures(results[p]),
@@ -195,7 +232,8 @@ const summary = {
     ]),
   ),
   attacks: tallies,
-  memoryMiB: { start: startRss, end: endRss, backWithin20Percent: memoryBack },
+  keptAnswering,
+  memoryMiB: { start: startRss, end: endRss, backWithin20Percent: memoryBack, heapStart: startHeap, heapEnd: endHeap },
   loadAverage: load,
   roles: { pids, exitCodes, died },
 };
@@ -205,12 +243,15 @@ const ms = (us: number) => (us / 1000).toFixed(2);
 const lines = [
   '',
   `soak:attack ${ok ? 'PASSED' : 'FAILED'}: ${values.framework}, GET /empty at ${rate} req/s open loop (${connections} connections), ${phaseMs / 1000} s per phase`,
-  'phase    requests  p50 ms   p99 ms   max ms   failures  peak RSS gateway / front / worker MiB',
+  'phase    window s  issued/planned  requests  p50 ms   p99 ms   max ms   failures  peak RSS gateway / front / worker MiB',
   ...(['before', 'during', 'after'] as const).map((p) => {
     const r = results[p];
-    return `${p.padEnd(8)} ${String(r.requests).padStart(8)}  ${ms(r.latencyUs.p50).padStart(6)}  ${ms(r.latencyUs.p99).padStart(7)}  ${ms(r.latencyUs.max).padStart(7)}  ${String(failures(r)).padStart(8)}  ${ROLES.map((role) => peak[p][role].toFixed(0)).join(' / ')}`;
+    const plan = r.arrivals ? `${r.arrivals.issued}/${r.arrivals.planned}` : '-';
+    return `${p.padEnd(8)} ${r.window.seconds.toFixed(1).padStart(8)}  ${plan.padStart(14)}  ${String(r.requests).padStart(8)}  ${ms(r.latencyUs.p50).padStart(6)}  ${ms(r.latencyUs.p99).padStart(7)}  ${ms(r.latencyUs.max).padStart(7)}  ${String(failures(r)).padStart(8)}  ${ROLES.map((role) => peak[p][role].toFixed(0)).join(' / ')}`;
   }),
+  `during the attacks the load ${keptAnswering ? 'kept answering' : 'did NOT keep answering'}: ${(issuedShare(results.during) * 100).toFixed(1)}% of its plan sent (80% needed), ${(answered(results.during) * 100).toFixed(2)}% of those answered 200, over ${results.during.window.seconds.toFixed(1)} s of ${phaseMs / 1000} s`,
   `RSS MiB at the start (end of before) and the end (end of after): ${ROLES.map((r) => `${r} ${startRss[r].toFixed(0)} -> ${endRss[r].toFixed(0)}${memoryBack[r] ? '' : ' (NOT within 20%)'}`).join(', ')}`,
+  `JS heap / outside it (Buffers) MiB, start -> end: ${ROLES.map((r) => `${r} ${startHeap[r]?.heapMiB ?? '?'}/${startHeap[r]?.externalMiB ?? '?'} -> ${endHeap[r]?.heapMiB ?? '?'}/${endHeap[r]?.externalMiB ?? '?'}`).join(', ')}`,
   `load average (1, 5, 15 min): at the start ${load.start!.map((x) => x.toFixed(2)).join(' ')}, at the end ${load.end!.map((x) => x.toFixed(2)).join(' ')}`,
   'attacks (during), what each was answered:',
   ...Object.entries(tallies).map(

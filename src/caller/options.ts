@@ -80,6 +80,12 @@ export interface CallerOptions {
    * of it, or at `durationMs` (then the result says it was not reached).
    */
   untilCi?: { precision: number; percentile: number };
+  /**
+   * Open loop: the window ends early when sends fall too far behind the plan
+   * (the target cannot keep up). False keeps sending to the end, behind or
+   * not, for a harness that measures how a load fares under stress (soak:attack). Default true.
+   */
+  stopWhenBehind?: boolean;
   /** Requests in the first warmupMs are recorded (flagged) but left out of the figures. Default 2 s. */
   warmupMs?: number;
   /** NDJSON file to append one record per request to; absent: no records. */
@@ -160,6 +166,7 @@ export interface ResolvedOptions {
   seed: number | null;
   probe: { rate: number; urls: string[]; connections: number } | null;
   untilCi: { precision: number; percentile: number } | null;
+  stopWhenBehind: boolean;
   warmupMs: number;
   timeoutMs: number;
   lateThresholdMs: number;
@@ -292,6 +299,7 @@ export function resolveOptions(o: CallerOptions): ResolvedOptions {
     seed,
     probe,
     untilCi,
+    stopWhenBehind: o.stopWhenBehind ?? true,
     warmupMs,
     timeoutMs,
     lateThresholdMs,

@@ -44,7 +44,7 @@ export function checkWhileRunning(
       watch.warned = true;
       onWarning?.(`issued ${loop.windowSends} of ${planned} requests due so far (${(shortfall * 100).toFixed(1)}% short; ${WARN_SHORTFALL * 100}% warns, ${FAIL_SHORTFALL * 100}% fails)`);
     }
-    if (planned >= RATE_JUDGED_FROM && shortfall >= FAIL_SHORTFALL) {
+    if (o.stopWhenBehind && planned >= RATE_JUDGED_FROM && shortfall >= FAIL_SHORTFALL) {
       watch.stoppedEarly = true;
       onWarning?.(`stopping: issued ${loop.windowSends} of ${planned} requests due (${(shortfall * 100).toFixed(1)}% short): the target cannot keep up with the planned rate`);
       return true;
