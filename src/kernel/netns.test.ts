@@ -19,15 +19,12 @@ import { analyze } from '../analysis/analyze.js';
 import { connectedToWorker, startRole, type RoleProcess } from '../run/role-process.js';
 import { PATIENT } from '../testing/processes.js';
 import { netnsSkipReason, TestNet, type Relays } from '../testing/netns.js';
-import { checkKernelStamps } from './checks.js';
+import { kernelSkipReason } from '../testing/kernel-skip.js';
 
 async function skipReason(): Promise<string | null> {
   const netns = netnsSkipReason();
   if (netns) return netns;
-  const ready = await checkKernelStamps({ role: 'gateway', sends: true, dial: true });
-  if (!('missing' in ready)) return null;
-  if (process.env.CI) throw new Error(`${ready.missing} (under CI as root, .ci/run installs bpftrace)`);
-  return ready.missing;
+  return kernelSkipReason({ role: 'gateway', sends: true, dial: true });
 }
 
 const skip = await skipReason();

@@ -13,16 +13,9 @@ import { test } from 'node:test';
 import { analyze } from '../analysis/analyze.js';
 import { connectedToWorker } from '../run/role-process.js';
 import { PATIENT, runCli, startRole, startWorkerProcess, type RoleProcess } from '../testing/processes.js';
-import { checkKernelStamps } from './checks.js';
+import { kernelSkipReason } from '../testing/kernel-skip.js';
 
-async function kernelSkip(): Promise<string | null> {
-  const ready = await checkKernelStamps({ role: 'gateway', sends: true, dial: true });
-  if (!('missing' in ready)) return null;
-  if (process.env.CI) throw new Error(`${ready.missing} (under CI as root, .ci/run installs bpftrace)`);
-  return ready.missing;
-}
-
-const skip = await kernelSkip();
+const skip = await kernelSkipReason({ role: 'gateway', sends: true, dial: true });
 const REQUESTS = 200;
 
 async function writeWorkers(file: string, addresses: string[]): Promise<void> {

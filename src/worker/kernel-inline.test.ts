@@ -9,18 +9,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkKernelStamps } from '../kernel/checks.js';
+import { kernelSkipReason } from '../testing/kernel-skip.js';
 import { startWorkerProcess } from '../testing/processes.js';
 import { rawRpc } from '../testing/rpc-client.js';
 
-async function kernelSkip(): Promise<string | null> {
-  const ready = await checkKernelStamps({ role: 'worker', sends: false, dial: false });
-  if (!('missing' in ready)) return null;
-  if (process.env.CI) throw new Error(`${ready.missing} (under CI as root, .ci/run installs bpftrace)`);
-  return ready.missing;
-}
-
-const skip = await kernelSkip();
+const skip = await kernelSkipReason({ role: 'worker', sends: false, dial: false });
 
 test('an inline worker with --kernel-stamps keeps its tracer: it starts, answers, and its records hold the tracer start, the call and the stop', { skip: skip ?? false, timeout: 300_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'faasbench-own-spawn-'));
