@@ -35,6 +35,11 @@ export const DEFAULT_REPLY_BYTES_PER_CONNECTION = 2 * MAX_FRAME_BYTES;
 export type CallOutcome = Outcome;
 
 /** What one client may make the server hold (docs/commands.md, "Limits"). */
+type LimitName = 'maxInflight' | 'maxInflightPerConnection' | 'maxPartialBytes' | 'maxReplyBytesPerConnection';
+
+/** " (--the-flag)" after a refusal's limit, when the role named its flag. */
+const flagNote = (limits: RpcLimits, k: LimitName): string => (limits.flags?.[k] ? ` (${limits.flags[k]})` : '');
+
 export interface RpcLimits {
   /** Calls running at once, all connections together; beyond, a call is answered `overloaded` unrun. */
   maxInflight: number;
@@ -55,7 +60,7 @@ export interface RpcLimits {
    */
   maxReplyBytesPerConnection?: number;
   /** The flag of each bound, for the refusals' messages. */
-  flags?: Partial<Record<'maxInflight' | 'maxInflightPerConnection' | 'maxPartialBytes' | 'maxReplyBytesPerConnection', string>>;
+  flags?: Partial<Record<LimitName, string>>;
 }
 
 export interface RpcServerOptions {
@@ -282,8 +287,7 @@ class Connection {
     if (declared === this.reserved) return true;
     const max = shared.options.limits.maxPartialBytes;
     if (max !== undefined && declared > this.reserved && shared.partialBytes - this.reserved + declared > max) {
-      const flag = shared.options.limits.flags?.maxPartialBytes;
-      this.refuse('uploads_full', `call frames in progress already hold the limit of ${max} bytes${flag ? ` (${flag})` : ''}; try again later`);
+      this.refuse('uploads_full', `call frames in progress already hold the limit of ${max} bytes${flagNote(shared.options.limits, 'maxPartialBytes')}; try again later`);
       return false;
     }
     shared.partialBytes += declared - this.reserved;
@@ -358,17 +362,16 @@ class Connection {
   /** Why a call may not run now, or null. */
   private admit(): string | null {
     const { limits } = this.shared.options;
-    const flag = (k: 'maxInflight' | 'maxInflightPerConnection' | 'maxReplyBytesPerConnection') => (limits.flags?.[k] ? ` (${limits.flags[k]})` : '');
     const waiting = this.waitingBytes();
     if (waiting >= this.maxReplyBytes) {
       this.shared.heldBack.note('call', this.peer, { waiting, limit: this.maxReplyBytes });
-      return `this connection already has ${waiting} bytes of replies waiting for it to read, over its limit of ${this.maxReplyBytes}${flag('maxReplyBytesPerConnection')}; try again later`;
+      return `this connection already has ${waiting} bytes of replies waiting for it to read, over its limit of ${this.maxReplyBytes}${flagNote(limits, 'maxReplyBytesPerConnection')}; try again later`;
     }
     if (this.running.size >= limits.maxInflightPerConnection) {
-      return `this connection already has ${limits.maxInflightPerConnection} calls in flight, its limit${flag('maxInflightPerConnection')}; try again later`;
+      return `this connection already has ${limits.maxInflightPerConnection} calls in flight, its limit${flagNote(limits, 'maxInflightPerConnection')}; try again later`;
     }
     if (this.shared.inflight >= limits.maxInflight) {
-      return `the server already has ${limits.maxInflight} calls in flight, its limit${flag('maxInflight')}; try again later`;
+      return `the server already has ${limits.maxInflight} calls in flight, its limit${flagNote(limits, 'maxInflight')}; try again later`;
     }
     return null;
   }
@@ -396,12 +399,11 @@ class Connection {
     const size = frameLength(sent.frame);
     if (waiting > 0 && waiting + size > this.maxReplyBytes) {
       // Its client has not taken the replies before it: this one is not held for it too (the result is let go).
-      const flag = this.shared.options.limits.flags?.maxReplyBytesPerConnection;
       this.shared.heldBack.note('result', this.peer, { waiting, limit: this.maxReplyBytes, bytes: size });
       const refused: CallOutcome = {
         err: {
           code: ReplyErrorCode.overloaded,
-          message: `the reply (${size} bytes) would pass this connection's limit of ${this.maxReplyBytes} bytes of replies waiting for it to read${flag ? ` (${flag})` : ''}; ${waiting} are waiting`,
+          message: `the reply (${size} bytes) would pass this connection's limit of ${this.maxReplyBytes} bytes of replies waiting for it to read${flagNote(this.shared.options.limits, 'maxReplyBytesPerConnection')}; ${waiting} are waiting`,
         },
         t3_start: outcome.t3_start,
         t3_end: outcome.t3_end,
