@@ -4,7 +4,9 @@
  * three run together as written, on free ports instead of the defaults.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import yargs, { type CommandModule } from 'yargs';
 import { callerCommand } from './caller/command.js';
@@ -107,4 +109,13 @@ test('--help types the integer flags as numbers, lists a required flag first, an
   const analyze = await runCli(['analyze', '--help']);
   assert.doesNotMatch(analyze.stdout, /\[default: \[\]\]/);
   assert.match(analyze.stdout, /^  dirs\s.*\n.*\[array\] \[required\]$/m);
+});
+
+test("package.json's bin runs as a program, as `npx faasbench` runs it (after the build)", async () => {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+  const bin = fileURLToPath(new URL(`../../${pkg.bin.faasbench}`, import.meta.url));
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.error, undefined, `${bin}: ${r.error?.message}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+/);
 });
