@@ -38,7 +38,7 @@ import { FRAMEWORKS } from '../gateway/adapters/adapter.js';
 import { MAX_FRAME_BYTES } from '../rpc/protocol.js';
 import { connectedToWorker, startRole } from '../run/role-process.js';
 import type { AttackTally } from './attacks.js';
-import { rssMiB } from './soak-memory.js';
+import { rssByKind, rssMiB } from './soak-memory.js';
 import { scriptArgs, usageError } from './script-args.js';
 
 const USAGE = 'usage: npm run soak:attack -- [--phase 20s] [--rate 300] [--connections 20] [--framework node] [--only NAME,NAME] [--out DIR]';
@@ -160,6 +160,34 @@ async function steady(p: Phase): Promise<CallerResult> {
   });
 }
 
+/**
+ * Diagnostic, after the figures are read and judged: each role runs one full
+ * collection (soak-heap.js, asked by a file) and says what is left. Buffers
+ * that go then were garbage no collection had reached (the reclaim waits for
+ * 64 MiB); those that stay are held. Not part of the verdict.
+ */
+interface AfterGc {
+  heapMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
+  rssMiB: number;
+  byKind: ReturnType<typeof rssByKind>;
+}
+async function forcedCollection(): Promise<Record<RoleName, AfterGc | null>> {
+  for (const r of ROLES) writeFileSync(join(heapDir, `gc-${pids[r]}`), '');
+  const mib = (b: number) => Math.round(b / 2 ** 20);
+  const read = (r: RoleName): AfterGc | null => {
+    try {
+      const h = JSON.parse(readFileSync(join(heapDir, `gc-${pids[r]}.json`), 'utf8')) as { heapUsed: number; heapTotal: number; external: number; rss: number };
+      return { heapMiB: mib(h.heapUsed), heapTotalMiB: mib(h.heapTotal), externalMiB: mib(h.external), rssMiB: mib(h.rss), byKind: rssByKind(pids[r]) };
+    } catch {
+      return null;
+    }
+  };
+  for (let i = 0; i < 50 && ROLES.some((r) => read(r) === null); i++) await new Promise((res) => setTimeout(res, 100));
+  return Object.fromEntries(ROLES.map((r) => [r, read(r)])) as Record<RoleName, AfterGc | null>;
+}
+
 const results = {} as Record<Phase, CallerResult>;
 load.start = loadavg();
 results.before = await steady('before');
@@ -187,6 +215,7 @@ results.after = await steady('after');
 const endRss = rssNow();
 const endHeap = heapNow();
 load.end = loadavg();
+const afterGc = await forcedCollection();
 clearInterval(sampler);
 stopping = true;
 const exitCodes = { gateway: await gateway.stop(), front: await front.stop(), worker: await worker.stop() };
@@ -233,7 +262,7 @@ const summary = {
   ),
   attacks: tallies,
   keptAnswering,
-  memoryMiB: { start: startRss, end: endRss, backWithin20Percent: memoryBack, heapStart: startHeap, heapEnd: endHeap },
+  memoryMiB: { start: startRss, end: endRss, backWithin20Percent: memoryBack, heapStart: startHeap, heapEnd: endHeap, afterForcedGc: afterGc },
   loadAverage: load,
   roles: { pids, exitCodes, died },
 };
@@ -252,6 +281,13 @@ const lines = [
   `during the attacks the load ${keptAnswering ? 'kept answering' : 'did NOT keep answering'}: ${(issuedShare(results.during) * 100).toFixed(1)}% of its plan sent (80% needed), ${(answered(results.during) * 100).toFixed(2)}% of those answered 200, over ${results.during.window.seconds.toFixed(1)} s of ${phaseMs / 1000} s`,
   `RSS MiB at the start (end of before) and the end (end of after): ${ROLES.map((r) => `${r} ${startRss[r].toFixed(0)} -> ${endRss[r].toFixed(0)}${memoryBack[r] ? '' : ' (NOT within 20%)'}`).join(', ')}`,
   `JS heap / outside it (Buffers) MiB, start -> end: ${ROLES.map((r) => `${r} ${startHeap[r]?.heapMiB ?? '?'}/${startHeap[r]?.externalMiB ?? '?'} -> ${endHeap[r]?.heapMiB ?? '?'}/${endHeap[r]?.externalMiB ?? '?'}`).join(', ')}`,
+  'after that, one forced full collection in each (a diagnostic, not judged), MiB:',
+  ...ROLES.map((r) => {
+    const g = afterGc[r];
+    if (!g) return `  ${r}: no answer`;
+    const k = g.byKind ? `; RSS by kind: glibc main heap ${g.byKind.brk}, other anonymous ${g.byKind.anon}, files ${g.byKind.files}` : '';
+    return `  ${r}: JS heap ${g.heapMiB} used of ${g.heapTotalMiB}, Buffers ${g.externalMiB}, RSS ${g.rssMiB}${k}`;
+  }),
   `load average (1, 5, 15 min): at the start ${load.start!.map((x) => x.toFixed(2)).join(' ')}, at the end ${load.end!.map((x) => x.toFixed(2)).join(' ')}`,
   'attacks (during), what each was answered:',
   ...Object.entries(tallies).map(

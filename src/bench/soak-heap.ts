@@ -4,7 +4,9 @@
  * file the soak reads. /proc shows RSS but not the V8 heap; this is the heap.
  * A timer a second and one small file write is all it adds to the process.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 
@@ -22,6 +24,26 @@ if (dir && isMainThread) {
       // the soak's folder went away: nothing to report to
     }
   };
+  // Asked by the soak (a file gc-<pid>) once its figures are read: one full collection, then what is left.
+  // What it frees was garbage; what stays is held by something. A diagnostic only: the soak judges before it.
+  const asked = join(dir, `gc-${process.pid}`);
+  const collectIfAsked = () => {
+    if (!existsSync(asked)) return;
+    rmSync(asked, { force: true });
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const m = process.memoryUsage();
+    writeFileSync(`${tmp}.gc`, JSON.stringify({ heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, rss: m.rss }));
+    renameSync(`${tmp}.gc`, join(dir, `gc-${process.pid}.json`));
+  };
   write();
-  setInterval(write, 1000).unref();
+  setInterval(() => {
+    write();
+    try {
+      collectIfAsked();
+    } catch {
+      // as above
+    }
+  }, 1000).unref();
 }

@@ -129,3 +129,26 @@ export function judge(samples: MemorySample[], fromS: number, toS: number, maxGr
   };
   return { rss, heap, floorsPerMinute: { rssMiB: floors('rssMiB'), heapMiB: floors('heapMiB') }, flat: rss ? rss.floorGrowthMiB <= allowance : null };
 }
+
+/** A live process's resident memory by kind, MiB, from /proc/<pid>/smaps: glibc's main heap (brk), other anonymous memory (V8's pages, glibc's other arenas and mapped blocks, stacks), files. */
+export function rssByKind(pid: number): { brk: number; anon: number; files: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return null;
+  }
+  const kb = { brk: 0, anon: 0, files: 0 };
+  let kind: keyof typeof kb = 'anon';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[1]!;
+      kind = name === '[heap]' ? 'brk' : name === '' || name.startsWith('[') ? 'anon' : 'files';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) kb[kind] += Number(rss[1]);
+  }
+  return { brk: Math.round(kb.brk / 1024), anon: Math.round(kb.anon / 1024), files: Math.round(kb.files / 1024) };
+}
