@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { BODY_PART_BYTES, decodeMessage, encodeBodyReply, encodeCall, encodeMessage, encodeReply, ProtocolError, skip, writeSendStamp } from './codec.js';
@@ -154,4 +155,21 @@ test('skip finds the end of any msgpack value, and -1 for a cut one', () => {
     { numRuns: 300 },
   );
   assert.equal(skip(Buffer.from([0xc1]), 0), -1, '0xc1 is never used');
+});
+
+test('encoding one large message leaves no buffer of its size behind (the encoder does not keep its largest buffer)', () => {
+  // In a child with --expose-gc: Buffers after one 8 MiB reply is encoded, sent (dropped) and collected, against before.
+  const script = `
+    const { encodeMessage } = await import(${JSON.stringify(new URL('./codec.js', import.meta.url).href)});
+    const settle = async () => { for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); } };
+    encodeMessage({ t: 'reply', cid: 1, result: { x: 1 } });
+    await settle();
+    const before = process.memoryUsage().arrayBuffers;
+    let frame = encodeMessage({ t: 'reply', cid: 2, result: { bytes: new Uint8Array(8 * 2 ** 20).fill(7) } });
+    frame = null;
+    encodeMessage({ t: 'reply', cid: 3, result: { x: 1 } });
+    await settle();
+    process.stdout.write(String((process.memoryUsage().arrayBuffers - before) / 2 ** 20));`;
+  const kept = Number(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 }));
+  assert.ok(kept < 2, `${kept.toFixed(1)} MiB of Buffers kept after the message was dropped`);
 });

@@ -4,7 +4,23 @@ import { FRAME_HEADER_BYTES, MAX_CALL_DEPTH_LIMIT, type CallMessage, type Messag
 import type { Body } from './result-form.js';
 
 // Stamps are uint64 nanoseconds: BigInt on both ends, never a lossy double.
-const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
+const newEncoder = () => new Encoder({ useBigInt64: true, ignoreUndefined: true });
+let encoder = newEncoder();
+/**
+ * The encoder reuses one buffer, grown to the largest message it has encoded
+ * and never shrunk: one 8 MiB result kept 8 MiB of Buffers in the TCP front
+ * for its life (issue 30, a heap snapshot after soak:attack). Past this, the
+ * next message gets a fresh encoder; the shared view just returned keeps the
+ * old buffer only as long as its caller does.
+ */
+export const ENCODER_KEEP_BYTES = 1024 * 1024;
+
+/** encoder.encodeSharedRef, dropping the encoder when its buffer grew past ENCODER_KEEP_BYTES. */
+function encodeShared(value: unknown): Uint8Array {
+  const view = encoder.encodeSharedRef(value);
+  if (view.buffer.byteLength > ENCODER_KEEP_BYTES) encoder = newEncoder();
+  return view;
+}
 const decoder = new Decoder({ useBigInt64: true });
 
 export class ProtocolError extends Error {
@@ -13,7 +29,7 @@ export class ProtocolError extends Error {
 
 /** Encodes a message into a complete frame (length prefix included). */
 export function encodeMessage(message: Message): Buffer {
-  return frame(encoder.encodeSharedRef(message));
+  return frame(encodeShared(message));
 }
 
 const EMPTY_MAP = new Uint8Array([0x80]);
@@ -49,7 +65,7 @@ function writeStr(out: Buffer, at: number, s: string, n: number): number {
 export function encodeCall(cid: number, rid: string, fn: string, args: Record<string, unknown>, tp: string | null, nest: Nesting | null = null): Buffer {
   // The nesting first: encode() reuses the encoder's buffer, which the args' shared view below points into.
   const nested = nest === null ? null : nestBody(nest);
-  const body = isEmpty(args) ? EMPTY_MAP : encoder.encodeSharedRef(args);
+  const body = isEmpty(args) ? EMPTY_MAP : encodeShared(args);
   const ridBytes = Buffer.byteLength(rid);
   const fnBytes = Buffer.byteLength(fn);
   const size =
