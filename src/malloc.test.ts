@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { MALLOC_TUNABLES, mallocChosen, withMallocTunables } from './malloc.js';
+import { MALLOC_TUNABLES, thresholdsFixed } from './malloc.js';
 
 /**
  * What freeing 64 buffers of 100 KiB gives back to the kernel (MiB of RSS), in a
@@ -48,21 +48,18 @@ test('with MALLOC_TUNABLES, freed 100 KiB replies stay in the heap, as once rais
   assert.ok(rssGivenBack(false, tuned) < 1, 'the fixed trim threshold keeps them for reuse');
 });
 
-test("withMallocTunables adds the tunables unless the user chose malloc settings", () => {
-  assert.equal(withMallocTunables({}).GLIBC_TUNABLES, MALLOC_TUNABLES);
-  assert.equal(withMallocTunables({ GLIBC_TUNABLES: 'glibc.pthread.rseq=0' }).GLIBC_TUNABLES, `glibc.pthread.rseq=0:${MALLOC_TUNABLES}`);
-  for (const own of [{ GLIBC_TUNABLES: '' }, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, { GLIBC_TUNABLES: 'glibc.pthread.rseq=0:glibc.malloc.mmap_threshold=1048576' }, { MALLOC_ARENA_MAX: '2' }, { MALLOC_MMAP_THRESHOLD_: '0' }]) {
-    assert.equal(mallocChosen(own), true, JSON.stringify(own));
-    assert.deepEqual(withMallocTunables(own), own, JSON.stringify(own));
+test('thresholdsFixed: the settings with which glibc turns its dynamic thresholds off, and raising them is moot', () => {
+  for (const env of [{ GLIBC_TUNABLES: MALLOC_TUNABLES }, { GLIBC_TUNABLES: 'glibc.pthread.rseq=0:glibc.malloc.trim_threshold=1' }, { MALLOC_MMAP_THRESHOLD_: '0' }]) {
+    assert.equal(thresholdsFixed(env), true, JSON.stringify(env));
   }
+  for (const env of [{}, { GLIBC_TUNABLES: '' }, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, { MALLOC_ARENA_MAX: '2' }]) assert.equal(thresholdsFixed(env), false, JSON.stringify(env));
 });
 
-test('the docker image and the ansible services set the same tunables as run', () => {
+test('the ansible services export faasbench_malloc_tunables when it is set (an opt-in: empty by default)', () => {
   const repo = new URL('../../', import.meta.url);
-  const dockerfile = readFileSync(new URL('docker/Dockerfile', repo), 'utf8');
-  assert.ok(dockerfile.includes(`\nENV GLIBC_TUNABLES=${MALLOC_TUNABLES}\n`), 'docker/Dockerfile');
   const defaults = readFileSync(new URL('ansible/roles/faasbench/defaults/main.yml', repo), 'utf8');
-  assert.ok(defaults.includes(`\nfaasbench_malloc_tunables: "${MALLOC_TUNABLES}"\n`), 'ansible defaults');
+  assert.ok(defaults.includes('\nfaasbench_malloc_tunables: ""\n'), 'ansible defaults');
+  assert.ok(defaults.includes(MALLOC_TUNABLES), 'the defaults name the measured value');
   const script = readFileSync(new URL('ansible/roles/faasbench/templates/service.sh.j2', repo), 'utf8');
-  assert.ok(script.includes('export GLIBC_TUNABLES={{ faasbench_malloc_tunables | quote }}'), 'service.sh.j2');
+  assert.ok(script.includes('{% if faasbench_malloc_tunables %}') && script.includes('export GLIBC_TUNABLES={{ faasbench_malloc_tunables | quote }}'), 'service.sh.j2');
 });

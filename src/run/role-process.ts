@@ -9,7 +9,6 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CLOSE_GUARD_MS, EXIT_WITH_PARENT_ENV } from '../role.js';
-import { withMallocTunables } from '../malloc.js';
 
 export const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
@@ -52,8 +51,8 @@ export async function startRole(args: string[], readyMsg: string, options: Start
   const proc = spawn(argv[0]!, argv.slice(1), {
     // stdin is a pipe we never write: the child exits when it closes, even if we are SIGKILLed.
     stdio: ['pipe', 'pipe', 'pipe'],
-    // glibc's malloc tunables (malloc.ts), unless the user set their own: read only at process start.
-    env: { ...withMallocTunables(process.env), FAASBENCH_LOG_LEVEL: childLogLevel(), [EXIT_WITH_PARENT_ENV]: '1' },
+    // The user's own environment, GLIBC_TUNABLES included (malloc.ts, MALLOC_TUNABLES: an opt-in, not a default).
+    env: { ...process.env, FAASBENCH_LOG_LEVEL: childLogLevel(), [EXIT_WITH_PARENT_ENV]: '1' },
   });
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
