@@ -39,8 +39,9 @@ export const createNodeServer: CreateServer = (core) => {
       return send(req, res, core.methodNotAllowed(trace, req.method ?? '', name));
     }
     const done = (a: Answer) => send(req, res, a);
+    // Callbacks, not invoke()'s promise: the plainest node:http server needs none.
     const call = (body: Buffer | undefined) =>
-      (fixed ? core.invoke(name, trace, q === -1 ? noParams : queryReader(url.slice(q + 1)), body) : core.invokeFunction(name, trace, url, body)).then(done);
+      fixed ? core.run(name, trace, q === -1 ? noParams : queryReader(url.slice(q + 1)), body, done) : core.runFunction(name, trace, url, body, done);
     if (req.method !== 'POST') return call(undefined);
     readBody(req, core.maxBodyBytes).then(
       (body) => (body ? call(body) : done(core.tooLarge(trace, url))),
