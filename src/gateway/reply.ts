@@ -4,9 +4,14 @@ import { errorBody, ERRORS, JSON_TYPE, type ErrorCode } from '../contract/errors
 
 /** Writes an answer through node's own response: the node adapter's reply path, and the gate's in front of every framework. */
 export function writeAnswer(res: ServerResponse, a: Answer): void {
-  const headers: Record<string, string | number> = { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': a.requestId };
-  if (a.serverTiming !== undefined) headers['server-timing'] = a.serverTiming;
-  res.writeHead(a.status, headers);
+  // A flat array, as writeHead() takes it: no object built and walked key by key per answer.
+  const length = typeof a.body === 'string' ? Buffer.byteLength(a.body) : a.body.length;
+  res.writeHead(
+    a.status,
+    a.serverTiming === undefined
+      ? ['content-type', a.contentType, 'content-length', length, 'x-request-id', a.requestId]
+      : ['content-type', a.contentType, 'content-length', length, 'x-request-id', a.requestId, 'server-timing', a.serverTiming],
+  );
   res.end(a.body);
 }
 

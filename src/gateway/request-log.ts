@@ -182,8 +182,9 @@ function stampHandOver(): void {
   if (endWrapped) return;
   endWrapped = true;
   const end = ServerResponse.prototype.end;
-  ServerResponse.prototype.end = function (this: Stamped, ...args: unknown[]) {
-    const result = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+  // Three named parameters, not a rest array: end() reads its arguments by type, so absent and undefined are alike.
+  ServerResponse.prototype.end = function (this: Stamped, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+    const result = (end as (c: unknown, e: unknown, cb: unknown) => ServerResponse).call(this, chunk, encoding, callback);
     if (this.writableFinished && this[HANDED_OVER] === undefined) this[HANDED_OVER] = now();
     return result;
   } as typeof end;
