@@ -146,7 +146,8 @@ export class GatewayCore {
     }
     if (reply.body !== undefined) {
       // Forwarded as it came: the JSON text or the bytes the function's answer is, made where it ran.
-      const bytes = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
+      const b = reply.body;
+      const bytes = b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
       return { status: 200, contentType: reply.ctype ?? 'application/octet-stream', body: bytes, requestId: trace.id, serverTiming: timing };
     }
     // Results as values (--results decode): decoded from msgpack, written as JSON here.

@@ -12,7 +12,22 @@ export function writeAnswer(res: ServerResponse, a: Answer): void {
       ? ['content-type', a.contentType, 'content-length', length, 'x-request-id', a.requestId]
       : ['content-type', a.contentType, 'content-length', length, 'x-request-id', a.requestId, 'server-timing', a.serverTiming],
   );
-  res.end(a.body);
+  res.end(typeof a.body === 'string' ? a.body : asText(a.body));
+}
+
+/** Bodies up to this size that are ASCII go to node as text. */
+const TEXT_BYTES = 1024;
+
+/**
+ * A small ASCII body as the same bytes in a string: node writes a string
+ * body in one piece with the head (one string, one buffer to the socket), a
+ * Buffer as a part of its own beside it (a writev of the parts). Larger or
+ * non-ASCII bodies stay bytes, not copied.
+ */
+export function asText(body: Buffer): string | Buffer {
+  if (body.length > TEXT_BYTES) return body;
+  for (let i = 0; i < body.length; i++) if (body[i]! > 0x7f) return body;
+  return body.toString('latin1');
 }
 
 /** An error as raw HTTP/1.1 bytes, for a connection node's parser refused before there was a request; it closes. */
