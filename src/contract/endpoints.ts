@@ -99,8 +99,20 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
 
 export const ENDPOINT_LIST: readonly Endpoint[] = Object.values(ENDPOINTS);
 
+/**
+ * By name, in a Map: a name sliced from a request's path is a new string each
+ * time, and as a property key (Object.hasOwn, ENDPOINTS[name]) V8 looks it up
+ * in its string table on every request.
+ */
+const BY_NAME = new Map<string, Endpoint>(ENDPOINT_LIST.map((e) => [e.name, e]));
+
 export function isEndpointName(name: string): name is EndpointName {
-  return Object.hasOwn(ENDPOINTS, name);
+  return BY_NAME.has(name);
+}
+
+/** The fixed endpoint of this name, if it is one: its `name` is the canonical string, cheap as a key from then on. */
+export function endpointNamed(name: string): Endpoint | undefined {
+  return BY_NAME.get(name);
 }
 
 /** The name a call's record carries: the function's, or what its endpoint makes of its arguments. */

@@ -19,11 +19,15 @@ export interface AdmissionLimits {
 /** Why an answer never reached its client: it left (`cancelled`), or took none of it (`send_timeout`). */
 export type Abandoned = 'cancelled' | 'send_timeout';
 
+/** On each connection: its requests admitted and not yet answered in full, and whether it was cut off for not reading. */
+const OPEN = Symbol('faasbench.open');
+const CUT_OFF = Symbol('faasbench.cutOff');
+type Watched = Socket & { [OPEN]?: Set<ServerResponse>; [CUT_OFF]?: boolean };
+
 export class Admission {
   private inflight = 0;
-  /** Per connection: the requests admitted and not yet answered in full. */
+  /** The connections open, each with its requests (also on the socket itself: a property read per request, not a Map lookup). */
   private readonly open = new Map<Socket, Set<ServerResponse>>();
-  private readonly cutOff = new WeakSet<Socket>();
   private readonly watch: SocketWatch;
 
   constructor(
@@ -33,7 +37,7 @@ export class Admission {
     this.watch = new SocketWatch({
       sendTimeoutMs: limits.sendTimeoutMs,
       onSendStall: (socket) => {
-        this.cutOff.add(socket);
+        (socket as Watched)[CUT_OFF] = true;
         socket.destroy();
       },
     });
@@ -45,14 +49,16 @@ export class Admission {
 
   /** A new connection. */
   connection(socket: Socket): void {
-    this.open.set(socket, new Set());
+    const mine = new Set<ServerResponse>();
+    this.open.set(socket, mine);
+    (socket as Watched)[OPEN] = mine;
     this.watch.add(socket);
     socket.once('close', () => this.closed(socket));
   }
 
   /** Admits a request (null), or says why not. (req.socket: a pipelined answer has no socket of its own until its turn.) */
   admit(req: IncomingMessage, res: ServerResponse): string | null {
-    const mine = this.open.get(req.socket);
+    const mine = (req.socket as Watched)[OPEN];
     if (!mine) return null; // not a connection this gateway accepted (a test's injected request)
     if (mine.size >= this.limits.maxInflightPerConnection) {
       return `this connection already has ${this.limits.maxInflightPerConnection} requests in flight, the gateway's limit (--max-inflight-per-connection); try again later`;
@@ -71,8 +77,9 @@ export class Admission {
    * socket was cut off, so that one says `send_timeout`.
    */
   finished(res: ServerResponse, socket: Socket): Abandoned | null {
-    if (this.open.get(socket)?.delete(res)) this.inflight--;
-    return this.cutOff.has(socket) ? 'send_timeout' : null;
+    const w = socket as Watched;
+    if (w[OPEN]?.delete(res)) this.inflight--;
+    return w[CUT_OFF] === true ? 'send_timeout' : null;
   }
 
   close(): void {
@@ -83,7 +90,9 @@ export class Admission {
     const mine = this.open.get(socket);
     this.open.delete(socket);
     if (!mine) return;
-    const why: Abandoned = this.cutOff.has(socket) ? 'send_timeout' : 'cancelled';
+    // Answers that finish after this are not counted again.
+    (socket as Watched)[OPEN] = undefined;
+    const why: Abandoned = (socket as Watched)[CUT_OFF] === true ? 'send_timeout' : 'cancelled';
     for (const res of mine) {
       this.inflight--;
       // writableFinished: 'finish' is on its way (the whole answer went out), not abandoned.

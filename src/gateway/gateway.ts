@@ -15,6 +15,7 @@ import { startTcpFront } from './tcp-front.js';
 import { GatewayCore } from './core.js';
 import type { ErrorCode } from '../contract/errors.js';
 import { normaliseTarget } from './normalise.js';
+import { rawHeader } from './raw-headers.js';
 import { rawErrorResponse, writeAnswer } from './reply.js';
 import { recordAbandoned, traceOf, traceServer } from './request-log.js';
 import { Admission } from './admission.js';
@@ -301,7 +302,7 @@ function gateFrameworks(server: Server, core: GatewayCore, uploads: UploadBudget
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     let target = req.url ?? '';
-    const host = req.headers.host;
+    const host = rawHeader(req.rawHeaders, 'host', true);
     if (host === undefined ? req.httpVersion === '1.1' : host !== lastValidHost && !validAuthority(host)) {
       const why = host === undefined ? 'an HTTP/1.1 request must have a Host header' : `malformed Host header ${JSON.stringify(host.slice(0, 100))}`;
       return writeAnswer(res, core.fail(traceOf(req), 'bad_parameter', why));

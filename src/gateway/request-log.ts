@@ -11,6 +11,7 @@ import type { FirstAttempt } from '../rpc/client.js';
 import { ERRORS } from '../contract/errors.js';
 import type { Abandoned, Admission } from './admission.js';
 import { CALL_HEADER } from '../contract/composition.js';
+import { rawHeader } from './raw-headers.js';
 
 /** What the gateway learns about one request on its way through. */
 export class RequestTrace {
@@ -102,9 +103,10 @@ subscribe('http.server.request.start', (message) => {
   const { request, server } = message as HttpServerMessage;
   const traced = tracedServers.get(server);
   if (!traced) return;
-  const traceId = traceIdOf(request.headers.traceparent);
-  const trace = new RequestTrace(requestId(request.headers['x-request-id'], traceId), t1, traceId);
-  trace.callHeader = request.headers[CALL_HEADER];
+  const raw = request.rawHeaders;
+  const traceId = traceIdOf(rawHeader(raw, 'traceparent'));
+  const trace = new RequestTrace(requestId(rawHeader(raw, 'x-request-id'), traceId), t1, traceId);
+  trace.callHeader = rawHeader(raw, CALL_HEADER);
   request[TRACE] = trace;
   if (traced.links) trace.conn = connOf(request.socket);
 });
@@ -180,8 +182,9 @@ function stampHandOver(): void {
   if (endWrapped) return;
   endWrapped = true;
   const end = ServerResponse.prototype.end;
-  ServerResponse.prototype.end = function (this: Stamped, ...args: unknown[]) {
-    const result = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+  // Three named parameters, not a rest array: end() reads its arguments by type, so absent and undefined are alike.
+  ServerResponse.prototype.end = function (this: Stamped, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+    const result = (end as (c: unknown, e: unknown, cb: unknown) => ServerResponse).call(this, chunk, encoding, callback);
     if (this.writableFinished && this[HANDED_OVER] === undefined) this[HANDED_OVER] = now();
     return result;
   } as typeof end;

@@ -46,12 +46,19 @@ export function serverTiming(t1: bigint, t2: bigint, t4: bigint, w: WorkerStamps
   const end = Number(w.t3_end);
   const send = Number(w.t3_send);
   const out = Number(t2);
-  let at = writeDur(header, NAMES[0]!.copy(header, 0), out - Number(t1));
-  at = writeDur(header, at + NAMES[1]!.copy(header, at), Number(t4) - out - (send - recv));
-  at = writeDur(header, at + NAMES[2]!.copy(header, at), start - recv);
-  at = writeDur(header, at + NAMES[3]!.copy(header, at), end - start);
-  at = writeDur(header, at + NAMES[4]!.copy(header, at), send - end);
+  let at = writeDur(header, putName(0, 0), out - Number(t1));
+  at = writeDur(header, putName(1, at), Number(t4) - out - (send - recv));
+  at = writeDur(header, putName(2, at), start - recv);
+  at = writeDur(header, putName(3, at), end - start);
+  at = writeDur(header, putName(4, at), send - end);
   return header.toString('latin1', 0, at);
+}
+
+/** Stage `i`'s name into the header at `at`, byte by byte (Buffer's copy() costs more on a dozen bytes); returns where it ends. */
+function putName(i: number, at: number): number {
+  const name = NAMES[i]!;
+  for (let k = 0; k < name.length; k++) header[at++] = name[k]!;
+  return at;
 }
 
 /** One duration as the header writes it. */

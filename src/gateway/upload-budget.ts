@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { rawHeader } from './raw-headers.js';
 
 /**
  * Bounds the bytes of request bodies in progress across the whole gateway.
@@ -37,8 +38,10 @@ export class UploadBudget {
   }
 
   private bodySize(req: IncomingMessage): number {
-    if (req.headers['transfer-encoding'] !== undefined) return this.maxBodyBytes;
-    const declared = Number(req.headers['content-length'] ?? 0);
+    // From the raw lines: a request without a body is read without node building its headers object (raw-headers.ts).
+    const raw = req.rawHeaders;
+    if (rawHeader(raw, 'transfer-encoding') !== undefined) return this.maxBodyBytes;
+    const declared = Number(rawHeader(raw, 'content-length', true) ?? 0);
     return Number.isFinite(declared) && declared > 0 ? declared : 0;
   }
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import fc from 'fast-check';
-import { BODY_PART_BYTES, decodeMessage, encodeBodyReply, encodeCall, encodeMessage, encodeReply, ProtocolError, skip, writeSendStamp } from './codec.js';
+import { BODY_PART_BYTES, decodeMessage, encodeBodyReply, encodeCall, encodeMessage, encodeReply, ProtocolError, skip, utf8Length, writeSendStamp } from './codec.js';
 import type { CallMessage, ReplyMessage } from './protocol.js';
 
 // msgpack refuses a __proto__ key on both paths alike.
@@ -172,4 +172,26 @@ test('encoding one large message leaves no buffer of its size behind (the encode
     process.stdout.write(String((process.memoryUsage().arrayBuffers - before) / 2 ** 20));`;
   const kept = Number(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 }));
   assert.ok(kept < 2, `${kept.toFixed(1)} MiB of Buffers kept after the message was dropped`);
+});
+
+test('utf8Length counts the bytes Buffer.byteLength counts, for any string', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 100 }), fc.string({ maxLength: 70 })), (s) => {
+      assert.equal(utf8Length(s), Buffer.byteLength(s));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('each reply reads back its own content type, however the types alternate', () => {
+  // Same lengths and a shared prefix, so that a type kept from the reply before cannot pass for the next one.
+  const types = ['text/plain', 'text/plaim', 'application/json; charset=utf-8', 'application/json; charset=utf-9', 'x/é', 'x/è', 'text/plain'];
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...types), { minLength: 1, maxLength: 20 }), (order) => {
+      for (const ctype of order) {
+        const frame = encodeBodyReply(3, 'hi', ctype, 1n, 2n, 3n) as Buffer;
+        assert.equal((decodeMessage(frame.subarray(4)) as ReplyMessage).ctype, ctype);
+      }
+    }),
+  );
 });

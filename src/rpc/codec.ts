@@ -60,40 +60,73 @@ function writeStr(out: Buffer, at: number, s: string, n: number): number {
  * A call frame, written straight into one buffer: the same bytes
  * encodeMessage() gives (keys in the same order, cid always a uint32), but
  * only the arguments go through the msgpack encoder, and not at all when
- * there are none. The gateway encodes one per request.
+ * there are none. The gateway encodes one per request: its fixed parts and
+ * short ASCII strings (the request id, the function's name) are written byte
+ * by byte, which costs less than Buffer's write(), copy() and byteLength()
+ * calls on a few bytes each (about 1 µs of 2 per call in the gateway's profile).
  */
 export function encodeCall(cid: number, rid: string, fn: string, args: Record<string, unknown>, tp: string | null, nest: Nesting | null = null): Buffer {
   // The nesting first: encode() reuses the encoder's buffer, which the args' shared view below points into.
   const nested = nest === null ? null : nestBody(nest);
   const body = isEmpty(args) ? EMPTY_MAP : encodeShared(args);
-  const ridBytes = Buffer.byteLength(rid);
-  const fnBytes = Buffer.byteLength(fn);
+  const ridBytes = utf8Length(rid);
+  const fnBytes = utf8Length(fn);
   const size =
     1 + CALL_HEAD.length + 4 + RID_KEY.length + strHeaderBytes(ridBytes) + ridBytes + FN_KEY.length + strHeaderBytes(fnBytes) + fnBytes +
     ARGS_KEY.length + body.length + (tp === null ? 0 : TP_KEY.length + strHeaderBytes(32) + 32) + (nested === null ? 0 : NEST_KEY.length + nested.length);
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
-  out.writeUInt32BE(size, 0);
-  let at = FRAME_HEADER_BYTES;
+  let at = putUint32(out, 0, size);
   out[at++] = 0x85 + (tp === null ? 0 : 1) + (nested === null ? 0 : 1);
-  at += CALL_HEAD.copy(out, at);
-  out.writeUInt32BE(cid, at);
-  at += 4;
-  at += RID_KEY.copy(out, at);
-  at = writeStr(out, at, rid, ridBytes);
-  at += FN_KEY.copy(out, at);
-  at = writeStr(out, at, fn, fnBytes);
-  at += ARGS_KEY.copy(out, at);
-  out.set(body, at);
-  at += body.length;
+  at = putBytes(out, at, CALL_HEAD);
+  at = putUint32(out, at, cid);
+  at = putBytes(out, at, RID_KEY);
+  at = putStr(out, at, rid, ridBytes);
+  at = putBytes(out, at, FN_KEY);
+  at = putStr(out, at, fn, fnBytes);
+  at = putBytes(out, at, ARGS_KEY);
+  if (body === EMPTY_MAP) out[at++] = 0x80;
+  else (out.set(body, at), (at += body.length));
   if (tp !== null) {
-    at += TP_KEY.copy(out, at);
-    at = writeStr(out, at, tp, 32);
+    at = putBytes(out, at, TP_KEY);
+    at = putStr(out, at, tp, 32);
   }
   if (nested !== null) {
-    at += NEST_KEY.copy(out, at);
+    at = putBytes(out, at, NEST_KEY);
     out.set(nested, at);
   }
   return out;
+}
+
+/** Strings up to this long are measured and written a character at a time. */
+const SHORT_CHARS = 64;
+
+/** UTF-8 bytes of `s`: its length when it is short and ASCII, as ids and names are, without a call into C++. */
+export function utf8Length(s: string): number {
+  if (s.length > SHORT_CHARS) return Buffer.byteLength(s);
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s);
+  return s.length;
+}
+
+/** writeStr() for a string of `n` UTF-8 bytes; a short ASCII one is copied here. */
+function putStr(out: Buffer, at: number, s: string, n: number): number {
+  if (n !== s.length || n > SHORT_CHARS) return writeStr(out, at, s, n);
+  if (n < 32) out[at++] = 0xa0 | n;
+  else (out[at++] = 0xd9), (out[at++] = n);
+  for (let i = 0; i < n; i++) out[at++] = s.charCodeAt(i);
+  return at;
+}
+
+function putBytes(out: Buffer, at: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i]!;
+  return at;
+}
+
+function putUint32(out: Buffer, at: number, n: number): number {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 0xff;
+  out[at + 2] = (n >>> 8) & 0xff;
+  out[at + 3] = n & 0xff;
+  return at + 4;
 }
 
 function isEmpty(o: object): boolean {
@@ -350,7 +383,7 @@ function readReply(b: Uint8Array): ReplyMessage | undefined {
       const t = view[at]!;
       const from = t >= 0xa0 && t <= 0xbf ? at + 1 : t === 0xd9 ? at + 2 : t === 0xda ? at + 3 : t === 0xdb ? at + 5 : -1;
       if (from === -1) return undefined;
-      ctype = view.toString('utf8', from, valueEnd);
+      ctype = ctypeAt(view, from, valueEnd);
     } else if (isKey(view, key, klen, ERR)) err = decodeValue(view, at, valueEnd);
     else return undefined;
     at = valueEnd;
@@ -365,6 +398,34 @@ function readReply(b: Uint8Array): ReplyMessage | undefined {
   if (err !== undefined) message.err = err as ReplyMessage['err'];
   return message;
 }
+
+/**
+ * A reply's content type, read as UTF-8: a worker sends the same few on
+ * every reply, so the last one read is kept and its bytes compared, not
+ * decoded into a new string per reply.
+ */
+let lastCtype = '';
+let lastCtypeBytes: Buffer = Buffer.alloc(0);
+function ctypeAt(view: Buffer, from: number, to: number): string {
+  const n = to - from;
+  if (n === lastCtypeBytes.length && n <= SHORT_CTYPE) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (view[from + i] !== lastCtypeBytes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastCtype;
+  }
+  const text = view.toString('utf8', from, to);
+  if (n <= SHORT_CTYPE) {
+    lastCtype = text;
+    lastCtypeBytes = Buffer.from(view.subarray(from, to));
+  }
+  return text;
+}
+const SHORT_CTYPE = 128;
 
 // Buffer's readBigUInt64BE builds its result from four BigInts; DataView's getBigUint64 allocates only the result.
 const scratch = new DataView(new ArrayBuffer(8));

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ENDPOINTS, FUNCTION_METHODS, isEndpointName, type ParamReader } from '../../contract/endpoints.js';
+import { endpointNamed, FUNCTION_METHODS, type ParamReader } from '../../contract/endpoints.js';
 import { compressBody, shouldCompress } from '../compression.js';
 import type { Answer } from '../core.js';
 import { writeAnswer } from '../reply.js';
@@ -29,18 +29,20 @@ export const createNodeServer: CreateServer = (core) => {
     const url = target.startsWith('/') ? target : pathOf(target);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const name = path.slice(1);
-    // A fixed endpoint, or any other function a worker announced.
-    const fixed = isEndpointName(name);
-    if (!(fixed ? path === ENDPOINTS[name].path : core.servesFunction(name))) return send(req, res, core.notFound(trace, req.method ?? '', target));
+    // A fixed endpoint (named from here on by its own string, not the one sliced from this path), or any other function a worker announced.
+    const endpoint = endpointNamed(path.slice(1));
+    const fixed = endpoint !== undefined;
+    const name = fixed ? endpoint.name : path.slice(1);
+    if (!(fixed ? path === endpoint.path : core.servesFunction(name))) return send(req, res, core.notFound(trace, req.method ?? '', target));
     // HEAD is GET without the body, as every framework treats it.
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
-    if (!((fixed ? ENDPOINTS[name].methods : FUNCTION_METHODS) as readonly string[]).includes(method)) {
+    if (!((fixed ? endpoint.methods : FUNCTION_METHODS) as readonly string[]).includes(method)) {
       return send(req, res, core.methodNotAllowed(trace, req.method ?? '', name));
     }
     const done = (a: Answer) => send(req, res, a);
+    // Callbacks, not invoke()'s promise: the plainest node:http server needs none.
     const call = (body: Buffer | undefined) =>
-      (fixed ? core.invoke(name, trace, q === -1 ? noParams : queryReader(url.slice(q + 1)), body) : core.invokeFunction(name, trace, url, body)).then(done);
+      fixed ? core.run(endpoint.name, trace, q === -1 ? noParams : queryReader(url.slice(q + 1)), body, done) : core.runFunction(name, trace, url, body, done);
     if (req.method !== 'POST') return call(undefined);
     readBody(req, core.maxBodyBytes).then(
       (body) => (body ? call(body) : done(core.tooLarge(trace, url))),
