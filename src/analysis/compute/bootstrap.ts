@@ -16,15 +16,57 @@
 import { beta } from './random.js';
 import { percentileOfSorted, rankIndex } from '../../stats/percentiles.js';
 
+/** Ascending-sorted values read by index: a Float64Array, or a MedianWindow of one. */
+export interface SortedValues {
+  readonly length: number;
+  at(index: number): number | undefined;
+}
+
+/**
+ * The values of a sorted array near its median, which is all a bootstrap of
+ * the median reads (the drawn index lies within a few √n/2 of it), so the
+ * comparisons need not keep every compared stage's array for the whole run
+ * (~24 bytes a request). An index outside the window, which no real draw
+ * reaches, rebuilds the whole array with `rebuild`: the answer stays exact.
+ */
+export class MedianWindow implements SortedValues {
+  readonly length: number;
+  private readonly from: number;
+  private readonly values: Float64Array;
+  private whole: Float64Array | null = null;
+
+  constructor(sorted: Float64Array, private readonly rebuild: () => Float64Array) {
+    const n = sorted.length;
+    this.length = n;
+    // ±32 standard deviations of the drawn index (√n/2 each), and no fewer than 4096 values a side.
+    const half = Math.max(4096, Math.ceil(16 * Math.sqrt(n)));
+    const mid = n === 0 ? 0 : rankIndex(n, 50);
+    this.from = Math.max(0, mid - half);
+    this.values = sorted.slice(this.from, Math.min(n, mid + half + 1));
+  }
+
+  at(index: number): number | undefined {
+    const k = index - this.from;
+    if (k >= 0 && k < this.values.length) return this.values[k];
+    this.whole ??= this.rebuild();
+    return this.whole[index];
+  }
+}
+
+function medianOf(sorted: SortedValues): number {
+  const n = sorted.length;
+  return n === 0 ? NaN : sorted.at(rankIndex(n, 50))!;
+}
+
 /** Medians of `resamples` bootstrap resamples of ascending-sorted data. */
-export function bootstrapMedians(sorted: Float64Array, resamples: number, random: () => number): Float64Array {
+export function bootstrapMedians(sorted: SortedValues, resamples: number, random: () => number): Float64Array {
   const n = sorted.length;
   const out = new Float64Array(resamples);
   if (n === 0) return out.fill(NaN);
   const k = rankIndex(n, 50) + 1; // 1-based rank of the nearest-rank median
   for (let b = 0; b < resamples; b++) {
     const j = Math.min(n - 1, Math.floor(beta(random, k, n - k + 1) * n));
-    out[b] = sorted[j]!;
+    out[b] = sorted.at(j)!;
   }
   return out;
 }
@@ -53,15 +95,15 @@ export interface BootstrapOptions {
  * Percentile-bootstrap interval of median(sample) − median(baseline), both
  * ascending-sorted, from independent resamples of each.
  */
-export function compareMedians(sample: Float64Array, baseline: Float64Array, o: BootstrapOptions): MedianDifference {
+export function compareMedians(sample: SortedValues, baseline: SortedValues, o: BootstrapOptions): MedianDifference {
   const a = bootstrapMedians(sample, o.resamples, o.random);
   const b = bootstrapMedians(baseline, o.resamples, o.random);
   const diffs = new Float64Array(o.resamples);
   for (let i = 0; i < o.resamples; i++) diffs[i] = a[i]! - b[i]!;
   diffs.sort();
   const tail = ((1 - o.confidence) / 2) * 100;
-  const median = percentileOfSorted(sample, 50);
-  const baselineMedian = percentileOfSorted(baseline, 50);
+  const median = medianOf(sample);
+  const baselineMedian = medianOf(baseline);
   const low = percentileOfSorted(diffs, tail);
   const high = percentileOfSorted(diffs, 100 - tail);
   return {

@@ -13,9 +13,9 @@ import { stageAt, stageValues } from './stage-columns.js';
 import type { Stage } from './stages.js';
 import { percentileOfSorted } from '../../stats/percentiles.js';
 import type { RequestTable } from '../read/table.js';
-import { throughputOf, type Throughput } from './throughput.js';
+import { throughputOf } from './throughput.js';
 import { sortFloat64 } from './sort.js';
-import { SortedCache } from './sorted-cache.js';
+import { SortedCache, type CellLatency } from './sorted-cache.js';
 
 /** Callers whose starts differ by more than this (per cell) are warned about. */
 export const DEFAULT_START_TOLERANCE_MS = 100;
@@ -167,11 +167,12 @@ function callerFigures(t: RequestTable, cell: ScaleCell, slots: number[], runOf:
 }
 
 /** `runOf`: each slot's caller run, which throughput counts the time of (callerRuns()). */
-function latency(t: RequestTable, slots: ArrayLike<number>, runOf: Int32Array, known: { sorted: Float64Array; throughput: Throughput } | null = null): Latency {
-  const rt = known?.sorted ?? sortFloat64(stageValues(t, 'roundtrip', slots));
+function latency(t: RequestTable, slots: ArrayLike<number>, runOf: Int32Array, known: CellLatency | null = null): Latency {
+  if (known !== null) return { measured: slots.length, requests_per_s: known.throughput.requests_per_s, p50_us: known.p50 * US, p99_us: known.p99 * US };
+  const rt = sortFloat64(stageValues(t, 'roundtrip', slots));
   return {
     measured: slots.length,
-    requests_per_s: (known?.throughput ?? throughputOf(t, slots, runOf)).requests_per_s,
+    requests_per_s: throughputOf(t, slots, runOf).requests_per_s,
     p50_us: percentileOfSorted(rt, 50) * US,
     p99_us: percentileOfSorted(rt, 99) * US,
   };

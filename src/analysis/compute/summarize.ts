@@ -3,7 +3,7 @@
  * endpoint stage statistics, shares, throughput, the comparison against the
  * baseline framework, and the connection sweep.
  */
-import { compareMedians } from './bootstrap.js';
+import { compareMedians, MedianWindow, type SortedValues } from './bootstrap.js';
 import {
   addCellStage,
   addSpectrum,
@@ -58,15 +58,19 @@ interface Worked {
   group: Group;
   /** Per stage Σ ns, for pooled shares. */
   sums: Record<Stage, number>;
-  /** Sorted ns values kept for the comparisons. */
-  kept: Partial<Record<Stage, Float64Array>>;
+  /** Sorted ns values kept for the comparisons: only near the median, which is all they read. */
+  kept: Partial<Record<Stage, SortedValues>>;
   /** Per compared stage, per round, its median (ns). */
   rounds: Partial<Record<Stage, Map<number, number>>>;
-  shareSamples: { outside: Float64Array; respond: Float64Array };
+  /** Sorted per-request shares, until the pooled medians of the group's endpoint are taken (then null). */
+  shareSamples: { outside: Float64Array; respond: Float64Array } | null;
   cells: CellSummary[];
-  /** Per cell: what Figure 3 shows of it. */
-  sweep: { connections: number; count: number; throughput: Throughput; latency: Float64Array }[];
+  /** Per cell: what Figure 3 shows of it (latency percentiles in ns). */
+  sweep: { connections: number; count: number; throughput: Throughput; p50: number; p99: number }[];
 }
+
+/** An endpoint's median shares over all its requests (of groups with stages). */
+type PooledShares = Map<string, { outside: number; respond: number }>;
 
 export function summarize(
   t: RequestTable,
@@ -77,12 +81,23 @@ export function summarize(
   cache: SortedCache = new SortedCache(),
 ): Figures {
   const ordered = [...join.groups].sort((a, b) => byEndpoint(a.endpoint, b.endpoint) || byFramework(a.framework, b.framework));
-  const worked = ordered.map((g) => workGroup(t, g, runs, o.compareStages, samples, cache));
+  // Each endpoint's pooled shares are taken as soon as its last group is worked, and the groups' per-request
+  // shares dropped: kept to the end they were ~16 bytes a request at the peak.
+  const left = new Map<string, number>();
+  for (const g of ordered) left.set(g.endpoint, (left.get(g.endpoint) ?? 0) + 1);
+  const pooled: PooledShares = new Map();
+  const worked: Worked[] = [];
+  for (const g of ordered) {
+    worked.push(workGroup(t, g, runs, o.compareStages, samples, cache));
+    const n = left.get(g.endpoint)! - 1;
+    left.set(g.endpoint, n);
+    if (n === 0) poolShares(g.endpoint, worked, pooled);
+  }
   const cells = worked.flatMap((w) => w.cells);
   return {
     groups: worked.map((w) => w.summary),
     // The answer is about stages: caller-only groups have none.
-    answer: { ...answer(t, worked.filter((w) => !w.group.caller_only)), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
+    answer: { ...answer(t, worked.filter((w) => !w.group.caller_only), pooled), seed: originalVerdict(cells.filter((c) => !c.caller_only)) },
     comparisons: compare(worked, o).map((c) => ({ ...c, unsteady_cells: unsteadyCellsBehind(c, cells) })),
     sweep: sweep(worked),
     cells,
@@ -118,7 +133,8 @@ function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStage
     if (sorted.length === 0) continue;
     stages[stage] = statsOfSorted(sorted, US);
     box[stage] = boxOfSorted(sorted, US);
-    if (compareStages.includes(stage)) kept[stage] = sorted;
+    // Rebuilt as here (cell by cell, merged) should a draw ever leave the window.
+    if (compareStages.includes(stage)) kept[stage] = new MedianWindow(sorted, () => mergeSorted(parts.map((p) => sortFloat64(stageValues(t, stage, p.slots)))));
   }
   const throughputs = parts.map((p) => throughputOf(t, p.slots, runs.runOf));
   parts.forEach((p, k) => cache.keep(group, p.connections, p.slots.length, roundtrips[k]!, throughputs[k]!));
@@ -135,7 +151,13 @@ function workGroup(t: RequestTable, group: Group, runs: CallerRuns, compareStage
     rounds,
     shareSamples,
     cells,
-    sweep: parts.map((p, k) => ({ connections: p.connections, count: p.slots.length, throughput: throughputs[k]!, latency: sweepLatency[k]! })),
+    sweep: parts.map((p, k) => ({
+      connections: p.connections,
+      count: p.slots.length,
+      throughput: throughputs[k]!,
+      p50: percentileOfSorted(sweepLatency[k]!, 50),
+      p99: percentileOfSorted(sweepLatency[k]!, 99),
+    })),
     summary: {
       framework: group.framework,
       endpoint: group.endpoint,
@@ -184,13 +206,25 @@ function perRequestShares(t: RequestTable, slots: Uint32Array) {
   return { outside: sortFloat64(outside), respond: sortFloat64(respond) };
 }
 
-function answer(t: RequestTable, worked: Worked[]): Omit<Answer, 'seed'> {
+/** The endpoint's pooled median shares (groups with stages only, as in the answer); then its groups' samples go. */
+function poolShares(endpoint: string, worked: Worked[], pooled: PooledShares): void {
+  const ws = worked.filter((w) => w.group.endpoint === endpoint);
+  const staged = ws.filter((w) => !w.group.caller_only);
+  if (staged.length > 0) {
+    pooled.set(endpoint, {
+      outside: medianOfAll(staged.map((w) => w.shareSamples!.outside)),
+      respond: medianOfAll(staged.map((w) => w.shareSamples!.respond)),
+    });
+  }
+  for (const w of ws) w.shareSamples = null;
+}
+
+function answer(t: RequestTable, worked: Worked[], pooledShares: PooledShares): Omit<Answer, 'seed'> {
   const endpoints = [...new Set(worked.map((w) => w.group.endpoint))];
   return {
     by_endpoint: endpoints.map((endpoint) => {
       const ws = worked.filter((w) => w.group.endpoint === endpoint);
       const total = (s: Stage) => ws.reduce((acc, w) => acc + w.sums[s], 0);
-      const pooled = (pick: (w: Worked) => Float64Array) => medianOfAll(ws.map(pick));
       const count = ws.reduce((n, w) => n + w.group.slots.length, 0);
       const slots = new Uint32Array(count);
       ws.reduce((at, w) => (slots.set(w.group.slots, at), at + w.group.slots.length), 0);
@@ -203,8 +237,8 @@ function answer(t: RequestTable, worked: Worked[]): Omit<Answer, 'seed'> {
         shares,
         outside_function_share: 1 - total('function') / total('roundtrip'),
         respond_share: total('respond') / total('roundtrip'),
-        median_outside_function_share: pooled((w) => w.shareSamples.outside),
-        median_respond_share: pooled((w) => w.shareSamples.respond),
+        median_outside_function_share: pooledShares.get(endpoint)!.outside,
+        median_respond_share: pooledShares.get(endpoint)!.respond,
         link_split: linkSplit(t, slots),
       };
     }),
@@ -273,8 +307,8 @@ function sweep(worked: Worked[]): SweepPoint[] | null {
         count: p.count,
         busy_s: p.throughput.busy_s,
         requests_per_s: p.throughput.requests_per_s,
-        p50_us: percentileOfSorted(p.latency, 50) * US,
-        p99_us: percentileOfSorted(p.latency, 99) * US,
+        p50_us: p.p50 * US,
+        p99_us: p.p99 * US,
       });
     }
   }
