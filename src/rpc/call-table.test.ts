@@ -5,7 +5,8 @@ import { CallTable } from './call-table.js';
 
 type Op = { op: 'add'; cid: number; value: number } | { op: 'take'; cid: number } | { op: 'takeWhere'; below: number } | { op: 'takeAll' };
 
-const cid = fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 0xffffffff }));
+// Ids that share a slot (1, 4097, 8193 …) as well as spread ones.
+const cid = fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constantFrom(4097, 8193, 4096 * 7 + 1), fc.integer({ min: 1, max: 0xffffffff }));
 const ops = fc.array(
   fc.oneof(
     fc.record({ op: fc.constant('add' as const), cid, value: fc.nat(1000) }),
@@ -50,5 +51,14 @@ test('a call is handed back once: a late reply for a taken call finds nothing', 
   table.add(7, 'call');
   assert.equal(table.take(7), 'call');
   assert.equal(table.take(7), undefined);
+  assert.equal(table.size, 0);
+});
+
+test('a reply naming a call id no call has (0, negative, fractional) takes nothing and leaves the count alone', () => {
+  const table = new CallTable<string>();
+  table.add(1, 'one');
+  for (const bogus of [0, -1, 1.5, -4095, 2 ** 32]) assert.equal(table.take(bogus), undefined, `cid ${bogus}`);
+  assert.equal(table.size, 1);
+  assert.deepEqual(table.takeAll(), ['one']);
   assert.equal(table.size, 0);
 });

@@ -46,7 +46,8 @@ export class CallTable<T> {
   /** Removes a call and returns it, or undefined when it is not in flight. */
   take(cid: number): T | undefined {
     const slot = cid & MASK;
-    if (this.ids[slot] === cid) {
+    // 0 marks an empty slot: a reply naming cid 0 (no call has it) must not take one.
+    if (this.ids[slot] === cid && cid !== 0) {
       const call = this.calls[slot];
       this.ids[slot] = 0;
       this.calls[slot] = undefined;
