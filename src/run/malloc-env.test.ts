@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -88,6 +89,7 @@ async function rolesStartedBy(env: NodeJS.ProcessEnv): Promise<Started[]> {
   } finally {
     run.kill('SIGINT');
     await exited;
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
